@@ -1,0 +1,1 @@
+"""lienthong: links the one-stop public-service portal to VNPT-iOffice."""

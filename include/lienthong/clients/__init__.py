@@ -1,0 +1,1 @@
+"""One adapter per external system; every vendor-specific shape stays inside its adapter."""

@@ -1,0 +1,85 @@
+"""Shared HTTP plumbing: pooled sessions, timeouts, TLS verification, retries with jitter.
+
+Retries use tenacity: transient failures (connection errors, resets, timeouts, 5xx)
+are retried with exponential backoff and full jitter; 4xx never are, because
+repeating a refused request cannot make it succeed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from lienthong.domain.masking import get_logger
+
+log = get_logger(__name__)
+
+
+class TransientHTTPError(Exception):
+    """A 5xx answer: the server may succeed if asked again."""
+
+    def __init__(self, status: int, url: str):
+        super().__init__(f"HTTP {status} from {url}")
+        self.status = status
+
+
+class RemoteRefused(Exception):
+    """A 4xx answer that is not an auth problem: retrying will not help."""
+
+    def __init__(self, status: int, url: str, body: str):
+        super().__init__(f"HTTP {status} from {url}: {body[:300]}")
+        self.status = status
+        self.body = body
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    backoff: float = 0.5
+    backoff_max: float = 10.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(
+        exc,
+        (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, TransientHTTPError),
+    )
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    log.warning("transient failure (attempt %d), retrying: %s", state.attempt_number, type(exc).__name__)
+
+
+def retrying(policy: RetryPolicy) -> Retrying:
+    return Retrying(
+        retry=retry_if_exception(is_transient),
+        wait=wait_random_exponential(multiplier=policy.backoff, max=policy.backoff_max),
+        stop=stop_after_attempt(policy.attempts),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+
+
+def make_session(pool_size: int = 16, verify: bool | str = True) -> requests.Session:
+    """A pooled session; ``verify`` stays on (True or a CA bundle path) unless a test says otherwise."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.verify = verify
+    return session
+
+
+def raise_for_status(resp: requests.Response) -> None:
+    if resp.status_code >= 500:
+        raise TransientHTTPError(resp.status_code, resp.url)
+    if resp.status_code >= 400:
+        raise RemoteRefused(resp.status_code, resp.url, resp.text)
+
+
+logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)

@@ -1,0 +1,232 @@
+"""Adapter for the one-stop portal (VNPT iGate style): OIDC auth, dossier search, files,
+results, steps and status.
+
+Every write is made safe to repeat: it first reads the dossier and does nothing if
+the effect is already there, so a task that died after the remote call and before
+its local record can simply run again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from lienthong.clients.http import RemoteRefused, RetryPolicy, make_session, raise_for_status, retrying
+from lienthong.clients.portal_shapes import format_portal_datetime
+from lienthong.domain.masking import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    base_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    token_path: str = "/auth/realms/digo/protocol/openid-connect/token"
+    timeout: float = 10.0
+    verify: bool | str = True
+    page_size: int = 200
+    retry: RetryPolicy = RetryPolicy()
+
+    @classmethod
+    def from_connection(cls, conn: Any, **overrides: Any) -> "PortalSettings":
+        extra = conn.extra_dejson or {}
+        scheme = conn.schema or "https"
+        port = f":{conn.port}" if conn.port else ""
+        values = dict(
+            base_url=f"{scheme}://{conn.host}{port}",
+            client_id=conn.login,
+            client_secret=conn.password,
+            token_path=extra.get("token_path", cls.token_path),
+            timeout=float(extra.get("timeout", cls.timeout)),
+            verify=extra.get("verify", True),
+            page_size=int(extra.get("page_size", cls.page_size)),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+
+class AuthError(Exception):
+    pass
+
+
+class PortalClient:
+    """Thread-safe: one pooled session and one cached token shared by a batch's workers."""
+
+    def __init__(self, settings: PortalSettings):
+        self.s = settings
+        self.session = make_session(verify=settings.verify)
+        self._token: str | None = None
+        self._token_expiry = 0.0
+        self._lock = threading.Lock()
+        self._retrying = retrying(settings.retry)
+
+    # -- auth -------------------------------------------------------------------------
+    def _fetch_token(self) -> None:
+        resp = self.session.post(
+            self.s.base_url + self.s.token_path,
+            data={"grant_type": "client_credentials"},
+            auth=(self.s.client_id, self.s.client_secret),
+            timeout=self.s.timeout,
+        )
+        if resp.status_code in (400, 401):
+            raise AuthError("the portal refused the client credentials")
+        raise_for_status(resp)
+        body = resp.json()
+        self._token = body["access_token"]
+        self._token_expiry = time.monotonic() + float(body.get("expires_in", 300)) - 30
+
+    def _bearer(self, force: bool = False) -> str:
+        with self._lock:
+            if force or self._token is None or time.monotonic() >= self._token_expiry:
+                self._fetch_token()
+            assert self._token is not None
+            return self._token
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One call with retries on transient failures and one token refresh on 401."""
+
+        def attempt() -> requests.Response:
+            token = self._bearer()
+            for refreshed in (False, True):
+                resp = self.session.request(
+                    method, self.s.base_url + path, timeout=self.s.timeout,
+                    headers={"Authorization": f"Bearer {token}"}, **kwargs,
+                )
+                if resp.status_code == 401 and not refreshed:
+                    token = self._bearer(force=True)
+                    continue
+                if resp.status_code == 401:
+                    raise AuthError("the portal refused a fresh token")
+                raise_for_status(resp)
+                return resp
+            raise AssertionError("unreachable")
+
+        return self._retrying(attempt)
+
+    # -- reads ------------------------------------------------------------------------
+    def search(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._request("GET", "/pa/dossier/search", params=params).json()
+
+    def get_dossier(self, dossier_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/pa/dossier/{dossier_id}").json()
+
+    def find_by_code(self, code: str) -> dict[str, Any] | None:
+        content = self.search({"code": code, "page": 0, "size": 5})["content"]
+        return next((d for d in content if d.get("code") == code), None)
+
+    def iter_updated(
+        self, updated_from: datetime, updated_to: datetime | None = None,
+        after: tuple[datetime, str] | None = None, extra: dict[str, Any] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every dossier updated in the window, oldest first, without gaps while dossiers change.
+
+        Keyset paging on (updatedDate, id): each page restarts from the last item seen
+        instead of an offset, so a dossier updated mid-scan moves past the cursor and is
+        met again rather than shifting others out of view. ``after`` skips what a
+        previous run stored already.
+        """
+        cursor_ts, cursor_id = after if after else (updated_from, "")
+        page = 0
+        while True:
+            params = {"sort": "updatedDate,asc", "size": self.s.page_size, "page": page,
+                      "updated-from": format_portal_datetime(cursor_ts), **(extra or {})}
+            if updated_to is not None:
+                params["updated-to"] = format_portal_datetime(updated_to)
+            content = self.search(params)["content"]
+            last: tuple[datetime, str] | None = None
+            for raw in content:
+                key = _sort_key(raw)
+                if key is not None and key <= (cursor_ts, cursor_id):
+                    continue
+                yield raw
+                if key is not None:
+                    last = key
+            if len(content) < self.s.page_size:
+                return
+            if last is not None:
+                cursor_ts, cursor_id = last
+                page = 0
+            else:  # nothing on this page moved the cursor (ties, unreadable dates): step by offset
+                page += 1
+
+    # -- files and results --------------------------------------------------------------
+    def upload_file(self, filename: str, content: bytes, content_type: str = "application/pdf") -> dict[str, Any]:
+        resp = self._request("POST", "/fi/file/--multiple", files=[("files", (filename, content, content_type))])
+        return resp.json()[0]
+
+    def download_file(self, file_id: str) -> bytes:
+        return self._request("GET", f"/fi/file/{file_id}").content
+
+    def attach_result_once(self, dossier_id: str, filename: str, content: bytes,
+                           document: dict[str, Any]) -> tuple[str, bool]:
+        """Attach a signed result unless one with the same number/notation is there already.
+
+        Returns (file id, whether this call attached it).
+        """
+        notation = document["codeNotation"]
+        existing = _attachment_with(self.get_dossier(dossier_id), notation)
+        if existing:
+            return existing, False
+        meta = self.upload_file(filename, content)
+        try:
+            self._request("POST", f"/pa/dossier/{dossier_id}/result",
+                          json={"fileId": meta["id"], "filename": filename, "document": document})
+        except RemoteRefused as exc:
+            if exc.status != 409:
+                raise
+            existing = _attachment_with(self.get_dossier(dossier_id), notation)
+            if not existing:
+                raise
+            return existing, False
+        return meta["id"], True
+
+    def add_step_once(self, dossier_id: str, step: dict[str, Any]) -> bool:
+        """Record a processing step unless the same step (content) is recorded already."""
+        steps = self.get_dossier(dossier_id).get("task", [])
+        if any(t.get("NoiDungXuLy") == step["NoiDungXuLy"] for t in steps):
+            return False
+        self._request("POST", f"/pa/dossier/{dossier_id}/step", json=step)
+        return True
+
+    def set_status_once(self, dossier_id: str, status: int, step: dict[str, Any] | None = None) -> bool:
+        """Move the dossier to ``status`` (with a step) unless it is there already."""
+        current = self.get_dossier(dossier_id)
+        if current.get("dossierStatus", {}).get("id") == status:
+            if step:
+                self.add_step_once(dossier_id, step)
+            return False
+        body: dict[str, Any] = {"statusId": status}
+        if step:
+            body["step"] = step
+        try:
+            self._request("PUT", f"/pa/dossier/{dossier_id}/status", json=body)
+        except RemoteRefused as exc:
+            if exc.status == 409 and self.get_dossier(dossier_id).get("dossierStatus", {}).get("id") == status:
+                return False
+            raise
+        return True
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _sort_key(raw: dict[str, Any]) -> tuple[datetime, str] | None:
+    try:
+        return datetime.fromisoformat(raw["updatedDate"]), str(raw["id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _attachment_with(dossier: dict[str, Any], notation: str) -> str | None:
+    for att in dossier.get("attachment") or []:
+        if (att.get("document") or {}).get("codeNotation") == notation:
+            return att.get("id")
+    return None

@@ -1,0 +1,203 @@
+"""The portal's (VNPT iGate style) dossier JSON, validated and mapped to :class:`Dossier`.
+
+Everything that knows iGate field names lives here and in ``portal.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lienthong.domain.dossier import Dossier, InvalidDossier
+
+VI, EN = 228, 46
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Name(_Loose):
+    languageId: int
+    name: str
+
+
+def _pick_name(value: Any) -> str:
+    """Names come as a string or a multilingual list; prefer Vietnamese."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        items = [_Name.model_validate(v) for v in value]
+        for lang in (VI, EN):
+            for item in items:
+                if item.languageId == lang:
+                    return item.name
+        if items:
+            return items[0].name
+    return ""
+
+
+def parse_portal_datetime(value: str) -> datetime:
+    """iGate dates are ISO-8601 with a ``+0700`` offset; anything else is a broken date."""
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        raise ValueError("date without a UTC offset")
+    return dt
+
+
+class _Status(_Loose):
+    id: int = Field(ge=1, le=10)
+
+
+class _ApplicantData(_Loose):
+    fullname: str = Field(min_length=1)
+    identityNumber: str | None = Field(None, pattern=r"^\d{9}$|^\d{12}$")
+    phoneNumber: str | None = Field(None, pattern=r"^\+?\d{9,12}$")
+
+
+class _Applicant(_Loose):
+    data: _ApplicantData
+
+
+class _Procedure(_Loose):
+    id: str
+    code: str = Field(pattern=r"^\d\.\d{6}$")
+    translate: Any = None
+    name: Any = None
+
+
+class _Agency(_Loose):
+    id: str
+    code: str = Field(min_length=3)
+    name: Any = None
+
+
+class _Task(_Loose):
+    mustAttachResultsFile: bool | None = None
+    content: str | None = None
+    NoiDungXuLy: str | None = None
+
+
+class _Document(_Loose):
+    codeNotation: str | None = None
+
+
+class _Attachment(_Loose):
+    id: str
+    document: _Document | None = None
+
+
+class PortalDossierShape(_Loose):
+    id: str = Field(pattern=r"^[0-9a-f]{24}$")
+    code: str = Field(min_length=5)
+    dossierStatus: _Status
+    applicant: _Applicant
+    applicantType: int | None = Field(None, ge=1, le=4)
+    summary: str | None = None
+    procedure: _Procedure
+    agency: _Agency
+    acceptedDate: datetime
+    appointmentDate: datetime | None = None
+    dueDate: datetime | None = None
+    completedDate: datetime | None = None
+    returnedDate: datetime | None = None
+    updatedDate: datetime
+    currentTask: list[_Task] = Field(default_factory=list)
+    task: list[_Task] = Field(default_factory=list)
+    attachment: list[_Attachment] = Field(default_factory=list)
+
+    @field_validator("acceptedDate", "appointmentDate", "dueDate", "completedDate", "returnedDate",
+                     "updatedDate", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> Any:
+        if v is None or isinstance(v, datetime):
+            return v
+        if not isinstance(v, str):
+            raise ValueError("broken_date")
+        try:
+            return parse_portal_datetime(v)
+        except ValueError as exc:
+            raise ValueError(f"broken_date: {exc}") from exc
+
+
+_DATE_FIELDS = {"acceptedDate", "appointmentDate", "dueDate", "completedDate", "returnedDate", "updatedDate"}
+_FIELD_VI = {
+    "id": "mã định danh hồ sơ", "code": "mã hồ sơ (MaHoSo)", "dossierStatus": "trạng thái hồ sơ",
+    "applicant": "chủ hồ sơ", "procedure": "thủ tục hành chính", "agency": "đơn vị xử lý",
+    "acceptedDate": "ngày tiếp nhận", "appointmentDate": "ngày hẹn trả", "dueDate": "hạn xử lý",
+    "updatedDate": "ngày cập nhật", "identityNumber": "số định danh cá nhân",
+    "phoneNumber": "số điện thoại", "fullname": "họ tên chủ hồ sơ",
+}
+
+
+def payload_hash(raw: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def _invalid_from(err: ValidationError, raw: dict[str, Any]) -> InvalidDossier:
+    first = err.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    fld = next((p for p in reversed(loc) if not p.isdigit()), loc[0] if loc else "?")
+    label = _FIELD_VI.get(fld, fld)
+    key = str(raw.get("id") or raw.get("code") or payload_hash(raw)[:24])
+    code = raw.get("code") if isinstance(raw.get("code"), str) else None
+    detail = f"{'.'.join(loc)}: {first['msg']}"
+    if first["type"] == "missing":
+        return InvalidDossier("missing_field", f"Thiếu trường bắt buộc: {label}", detail, key, code)
+    if fld in _DATE_FIELDS or "broken_date" in first["msg"]:
+        return InvalidDossier("broken_date", f"Ngày tháng không hợp lệ ở trường {label}", detail, key, code)
+    if loc[:2] == ["procedure", "code"]:
+        return InvalidDossier("unknown_procedure", "Mã thủ tục hành chính không đúng định dạng quốc gia",
+                              detail, key, code)
+    return InvalidDossier("invalid_field", f"Giá trị không hợp lệ ở trường {label}", detail, key, code)
+
+
+def to_dossier(raw: dict[str, Any], known_procedures: frozenset[str] | None = None) -> Dossier:
+    """Validate one portal dossier; raise :class:`InvalidDossier` with a specific reason."""
+    try:
+        shape = PortalDossierShape.model_validate(raw)
+    except ValidationError as err:
+        raise _invalid_from(err, raw) from None
+    if known_procedures is not None and shape.procedure.code not in known_procedures:
+        raise InvalidDossier(
+            "unknown_procedure",
+            f"Mã thủ tục {shape.procedure.code} không có trong danh mục thủ tục liên thông",
+            f"procedure.code {shape.procedure.code} not in the routing configuration",
+            shape.id, shape.code,
+        )
+    app = shape.applicant.data
+    must_attach = any(t.mustAttachResultsFile for t in shape.currentTask)
+    steps = tuple(s for t in shape.task for s in (t.NoiDungXuLy or t.content,) if s)
+    return Dossier(
+        id=shape.id,
+        code=shape.code,
+        status=shape.dossierStatus.id,
+        agency_code=shape.agency.code,
+        agency_name=_pick_name(shape.agency.name),
+        procedure_code=shape.procedure.code,
+        procedure_name=_pick_name(shape.procedure.translate) or _pick_name(shape.procedure.name),
+        applicant_name=app.fullname,
+        applicant_id_number=app.identityNumber,
+        applicant_phone=app.phoneNumber,
+        applicant_type=shape.applicantType,
+        summary=shape.summary or "",
+        received_at=shape.acceptedDate,
+        due_at=shape.appointmentDate or shape.dueDate,
+        finished_at=shape.completedDate,
+        returned_at=shape.returnedDate,
+        updated_at=shape.updatedDate,
+        must_attach_result=must_attach,
+        payload_hash=payload_hash(raw),
+        attached_notations=tuple(a.document.codeNotation for a in shape.attachment
+                                 if a.document and a.document.codeNotation),
+        step_contents=steps,
+    )
+
+
+def format_portal_datetime(dt: datetime) -> str:
+    s = dt.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+    return s + dt.strftime("%z")

@@ -1,0 +1,1 @@
+"""Pure domain logic: the national dossier vocabulary, link states, timeliness, masking."""

@@ -1,0 +1,71 @@
+"""The link record's explicit state machine (pure).
+
+seen -> transferred -> signed -> issued -> attached -> returned, with the
+branches rejected, skipped and quarantined. Every move is checked here so that
+a retried or replayed step can never push a dossier backwards by accident.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LinkState(StrEnum):
+    SEEN = "seen"
+    TRANSFERRED = "transferred"
+    SIGNED = "signed"
+    ISSUED = "issued"
+    ATTACHED = "attached"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+    SKIPPED = "skipped"
+    QUARANTINED = "quarantined"
+
+
+STATE_LABELS_VI: dict[str, str] = {
+    "seen": "Đã nhận từ Một cửa",
+    "transferred": "Đã chuyển sang iOffice",
+    "signed": "Đã ký số, chờ phát hành",
+    "issued": "Đã phát hành",
+    "attached": "Đã gắn kết quả",
+    "returned": "Đã trả kết quả",
+    "rejected": "Bị trả lại",
+    "skipped": "Không cần liên thông",
+    "quarantined": "Cách ly",
+}
+
+_S = LinkState
+ALLOWED: dict[LinkState, frozenset[LinkState]] = {
+    _S.SEEN: frozenset({_S.TRANSFERRED, _S.SKIPPED, _S.QUARANTINED}),
+    _S.TRANSFERRED: frozenset({_S.SIGNED, _S.ISSUED, _S.REJECTED, _S.QUARANTINED}),
+    _S.SIGNED: frozenset({_S.ISSUED, _S.REJECTED, _S.QUARANTINED}),
+    _S.ISSUED: frozenset({_S.ATTACHED, _S.QUARANTINED}),
+    _S.ATTACHED: frozenset({_S.RETURNED}),
+    _S.REJECTED: frozenset({_S.TRANSFERRED, _S.SIGNED, _S.ISSUED}),
+    _S.QUARANTINED: frozenset({_S.SEEN, _S.TRANSFERRED, _S.SIGNED, _S.ISSUED, _S.SKIPPED}),
+    _S.SKIPPED: frozenset({_S.RETURNED}),
+    _S.RETURNED: frozenset(),
+}
+ORDER = [_S.SEEN, _S.TRANSFERRED, _S.SIGNED, _S.ISSUED, _S.ATTACHED, _S.RETURNED]
+
+
+class IllegalTransition(ValueError):
+    pass
+
+
+def check_transition(current: LinkState | str, target: LinkState | str) -> LinkState:
+    """Return ``target`` if the move is allowed, else raise :class:`IllegalTransition`."""
+    cur, tgt = LinkState(current), LinkState(target)
+    if tgt not in ALLOWED[cur]:
+        raise IllegalTransition(f"link cannot move from {cur} to {tgt}")
+    return tgt
+
+
+def is_at_or_past(current: LinkState | str, target: LinkState | str) -> bool:
+    """True when ``current`` is ``target`` or later on the main line (a repeat is a no-op)."""
+    cur, tgt = LinkState(current), LinkState(target)
+    if cur == tgt:
+        return True
+    if cur in ORDER and tgt in ORDER:
+        return ORDER.index(cur) > ORDER.index(tgt)
+    return False

@@ -1,0 +1,63 @@
+"""The national dossier vocabulary (DVCQG) and iOffice result kinds, with Vietnamese labels."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class DossierStatus(IntEnum):
+    """`TrangThaiHoSo` codes 1-10."""
+
+    SUBMITTED = 1
+    ACCEPTED = 2
+    NOT_ACCEPTED = 3
+    PROCESSING = 4
+    MORE_DOCUMENTS = 5
+    FINANCIAL_OBLIGATION = 6
+    WITHDRAWN = 7
+    STOPPED = 8
+    FINISHED = 9
+    RETURNED = 10
+
+
+STATUS_LABELS_VI: dict[int, str] = {
+    1: "Mới đăng ký",
+    2: "Đã tiếp nhận",
+    3: "Không được tiếp nhận",
+    4: "Đang xử lý",
+    5: "Yêu cầu bổ sung giấy tờ",
+    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    7: "Công dân yêu cầu rút hồ sơ",
+    8: "Dừng xử lý",
+    9: "Đã xử lý xong",
+    10: "Đã trả kết quả",
+}
+
+
+class ResultKind(StrEnum):
+    """How a procedure's result is produced (the article's two kinds)."""
+
+    DECISION = "decision"  # decision/certificate drafted, signed and issued in iOffice
+    DIRECT = "direct"  # signed/certified directly on the filed papers; portal only
+
+
+class PackageOutcome(StrEnum):
+    """iOffice `LoaiKetQua`."""
+
+    ISSUED = "01"
+    SIGNED_NOT_ISSUED = "02"
+    REJECTED = "03"
+    SIGNED_APPROVED = "04"
+
+
+class AckStatus(StrEnum):
+    """iOffice `CapNhatTrangThaiVanBan.TrangThai`."""
+
+    PROCESSED = "03"
+    FAILED = "04"
+
+
+STEP_TRANSFERRED_VI = "Chuyển xử lý trên iOffice"
+STEP_SIGNED_VI = "Lãnh đạo đã ký số văn bản trên iOffice, chờ phát hành"
+STEP_REJECTED_VI = "Lãnh đạo trả lại dự thảo trên iOffice, chuyển lại bước xử lý trước"
+STEP_FINISHED_VI = "Đã ban hành văn bản {code}; kết quả đã ký số được gắn tự động từ iOffice"

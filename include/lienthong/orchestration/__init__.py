@@ -1,0 +1,2 @@
+"""The thin layer between Airflow and the plain-Python pipeline: resources from Connections,
+the deferrable trigger, run summaries."""

@@ -1,0 +1,34 @@
+"""The deferrable sensor that waits for signed and issued decisions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import BaseSensorOperator
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
+
+from lienthong.orchestration.triggers import PendingPackagesTrigger
+
+
+class PendingPackagesSensor(BaseSensorOperator):
+    """Defers at once to :class:`PendingPackagesTrigger`; skips the run when nothing arrived."""
+
+    def __init__(self, *, conn_id: str = "lienthong_ioffice", poll_interval: float = 15.0,
+                 wait_timeout: float = 240.0, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+        self.poll_interval = poll_interval
+        self.wait_timeout = wait_timeout
+
+    def execute(self, context: Any) -> None:
+        self.defer(trigger=PendingPackagesTrigger(self.conn_id, self.poll_interval, self.wait_timeout),
+                   method_name="execute_complete", timeout=timedelta(seconds=self.wait_timeout + 60))
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
+        status = (event or {}).get("status")
+        if status == "found":
+            return "found"
+        if status == "timeout":
+            raise AirflowSkipException("no result package arrived from iOffice in this window")
+        raise AirflowException(f"waiting for iOffice failed: {(event or {}).get('message')}")

@@ -1,0 +1,1 @@
+"""Pipeline steps: plain Python, testable without a scheduler; the DAGs only wire them."""

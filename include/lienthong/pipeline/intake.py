@@ -1,0 +1,294 @@
+"""Intake: pull new and changed dossiers from the portal, route, push to iOffice, note it on
+the portal.
+
+Exactly-once effects come from ordering and idempotent writes, not from luck:
+1. the dossier's link record (and the intake cursor) commit first, per batch;
+2. the push follows; a push repeated after a crash is answered "already exists",
+   naming the same document, which is then recorded;
+3. the portal step/status follow, each checked against the dossier before writing.
+A crash anywhere leaves links in ``seen`` or ``transferred``-not-notified, which
+:func:`complete_pending` finishes from the store, so nothing is skipped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import select
+
+from lienthong.clients.portal_shapes import to_dossier
+from lienthong.domain.dossier import Dossier, InvalidDossier
+from lienthong.domain.masking import get_logger
+from lienthong.domain.states import LinkState
+from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus, ResultKind
+from lienthong.pipeline.payloads import push_payload, step_record
+from lienthong.pipeline.resources import Resources
+from lienthong.pipeline.routing import NoRoute, Route, route_for
+from lienthong.store import links as store
+from lienthong.store.schema import DossierLink, Quarantine
+
+log = get_logger(__name__)
+CURSOR = "dossier_intake"
+EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+OPEN_STATUSES = {DossierStatus.ACCEPTED, DossierStatus.PROCESSING}
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which dossiers to pull: by update time (scheduled/backfill), optionally narrowed."""
+
+    updated_from: datetime
+    updated_to: datetime | None = None
+    agencies: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _raw_dossiers(res: Resources, window: Window) -> Iterator[dict[str, Any]]:
+    if window.codes:
+        for code in window.codes:
+            raw = res.portal.find_by_code(code)
+            if raw is not None:
+                yield raw
+        return
+    agencies = window.agencies or (None,)
+    for agency in agencies:
+        extra = {"agency-code": agency} if agency else None
+        yield from res.portal.iter_updated(window.updated_from, window.updated_to, extra=extra)
+
+
+def pull_and_link(res: Resources, ctx: store.RunContext, window: Window, *, advance_cursor: bool,
+                  dry_run: bool = False) -> dict[str, int]:
+    """Pull the window's dossiers, record them, push routed new ones, note the transfer."""
+    counts: Counter[str] = Counter()
+    for batch in _batches(_raw_dossiers(res, window), res.batch_size):
+        counts["fetched"] += len(batch)
+        if dry_run:
+            counts.update(_dry_run_batch(res, batch))
+            continue
+        to_push = _record_batch(res, ctx, batch, counts, advance_cursor)
+        counts.update(_push_all(res, ctx, to_push))
+    return dict(counts)
+
+
+def _dry_run_batch(res: Resources, batch: list[dict[str, Any]]) -> Counter[str]:
+    out: Counter[str] = Counter()
+    parsed = [_parse(res, raw) for raw in batch]
+    valid = [d for d in parsed if isinstance(d, Dossier)]
+    out["would_quarantine"] += len(parsed) - len(valid)
+    with res.session() as session:
+        known = store.links_by_dossier_id(session, [d.id for d in valid])
+    out["missing"] += sum(1 for d in valid if d.id not in known)
+    out["known"] += sum(1 for d in valid if d.id in known)
+    return out
+
+
+def _parse(res: Resources, raw: dict[str, Any]) -> Dossier | InvalidDossier:
+    try:
+        return to_dossier(raw, res.routing.known_procedures)
+    except InvalidDossier as exc:
+        return exc
+
+
+def _record_batch(res: Resources, ctx: store.RunContext, batch: list[dict[str, Any]], counts: Counter[str],
+                  advance_cursor: bool) -> list[tuple[Dossier, Route]]:
+    """One transaction: links, quarantine, routing decisions, cursor. Returns what to push."""
+    parsed = [(raw, _parse(res, raw)) for raw in batch]
+    valid = [d for _, d in parsed if isinstance(d, Dossier)]
+    to_push: list[tuple[Dossier, Route]] = []
+    with res.session() as session:
+        known = store.links_by_dossier_id(session, [d.id for d in valid])
+        open_q = _open_quarantine_keys(session, [d.id for d in valid])
+        for raw, item in parsed:
+            if isinstance(item, InvalidDossier):
+                store.quarantine(session, ctx, source="portal_dossier", key=item.key, code=item.code,
+                                 reason_code=item.reason_code, reason_vi=item.message_vi, detail=item.detail,
+                                 payload={"dossier": raw})
+                counts["quarantined"] += 1
+                log.warning("dossier %s quarantined: %s", item.code or item.key, item.reason_code)
+                continue
+            d = item
+            link = known.get(d.id)
+            if link is None:
+                link = store.new_link(session, ctx, d, res.routing.procedures[d.procedure_code].result_kind.value)
+                known[d.id] = link
+                counts["new"] += 1
+                route = _decide_route(res, session, ctx, link, d, counts)
+                if route is not None:
+                    to_push.append((d, route))
+            else:
+                counts["updated" if store.refresh_from_portal(session, ctx, link, d) else "unchanged"] += 1
+                if link.state == LinkState.SEEN.value and link.result_kind == ResultKind.DECISION.value:
+                    route = _decide_route(res, session, ctx, link, d, counts)
+                    if route is not None:
+                        to_push.append((d, route))
+            if d.id in open_q:
+                store.resolve_quarantine(session, ctx, source="portal_dossier", key=d.id,
+                                         resolution="dossier read correctly on a later pull")
+        if advance_cursor and valid:
+            last = max(valid, key=lambda d: (d.updated_at, d.id))
+            store.set_cursor(session, ctx, CURSOR, last.updated_at, last.id)
+    return to_push
+
+
+def _open_quarantine_keys(session, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    rows = session.scalars(select(Quarantine.item_key).where(
+        Quarantine.source == "portal_dossier", Quarantine.status == "open", Quarantine.item_key.in_(ids)))
+    return set(rows)
+
+
+def _decide_route(res: Resources, session, ctx: store.RunContext, link: DossierLink, d: Dossier,
+                  counts: Counter[str]) -> Route | None:
+    try:
+        route = route_for(res.routing, d.procedure_code, d.agency_code)
+    except NoRoute as exc:
+        store.move(session, ctx, link, LinkState.QUARANTINED, detail={"reason": "no_route"})
+        store.quarantine(session, ctx, source="portal_dossier", key=d.id, code=d.code, reason_code="no_route",
+                         reason_vi=f"Chưa cấu hình đơn vị iOffice cho thủ tục {d.procedure_code} "
+                                   f"tại đơn vị {d.agency_code}", detail=str(exc), payload={"dossier_id": d.id})
+        counts["quarantined"] += 1
+        return None
+    if route is None:
+        store.move(session, ctx, link, LinkState.SKIPPED, detail={"reason": "result signed on the papers"})
+        counts["skipped"] += 1
+        return None
+    if d.status not in OPEN_STATUSES:
+        # Already finished, withdrawn or stopped on the portal: nothing left to draft in iOffice.
+        store.move(session, ctx, link, LinkState.SKIPPED, detail={"reason": f"portal status {d.status}"})
+        counts["skipped_closed"] += 1
+        return None
+    return route
+
+
+def _push_all(res: Resources, ctx: store.RunContext, to_push: list[tuple[Dossier, Route]]) -> Counter[str]:
+    """Push concurrently (bounded), record transfers in one transaction, then note them on the portal."""
+    out: Counter[str] = Counter()
+    if not to_push:
+        return out
+    now = datetime.now(timezone.utc)
+
+    def push(item: tuple[Dossier, Route]) -> tuple[Dossier, Route, str | None, bool, str | None]:
+        d, route = item
+        try:
+            result = res.ioffice.push(push_payload(d, route, now))
+            return d, route, result.doc_id, result.created, None
+        except Exception as exc:  # one failing dossier must not stop the batch
+            return d, route, None, False, f"{type(exc).__name__}: {exc}"[:500]
+
+    with ThreadPoolExecutor(max_workers=res.concurrency) as pool:
+        results = list(pool.map(push, to_push))
+    pushed: list[tuple[Dossier, Route]] = []
+    with res.session() as session:
+        links = store.links_by_dossier_id(session, [d.id for d, *_ in results])
+        for d, route, doc_id, created, error in results:
+            link = links[d.id]
+            if doc_id is None:
+                link.last_error = error
+                store.add_event(session, ctx, d.code, "push_failed", detail={"error": error})
+                out["push_failed"] += 1
+                continue
+            if link.state != LinkState.SEEN.value:
+                continue
+            store.move(session, ctx, link, LinkState.TRANSFERRED, ioffice_doc_id=doc_id, transferred_at=now,
+                       last_error=None, detail={"MaVanBan": doc_id, "unit": route.unit.ioffice_unit.code,
+                                                "already_existed": not created})
+            out["transferred" if created else "transferred_existing"] += 1
+            pushed.append((d, route))
+    out.update(_notify_portal(res, ctx, [(d.id, d.code, route, d.due_at) for d, route in pushed]))
+    return out
+
+
+def _notify_portal(res: Resources, ctx: store.RunContext,
+                   items: list[tuple[str, str, Route | None, datetime | None]]) -> Counter[str]:
+    """Record "transferred to iOffice" on the portal: status 4 with the step, then the flag."""
+    out: Counter[str] = Counter()
+    if not items:
+        return out
+    now = datetime.now(timezone.utc)
+
+    def notify(item: tuple[str, str, Route | None, datetime | None]) -> tuple[str, str | None]:
+        dossier_id, code, route, due = item
+        step = step_record(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, now,
+                           person=route.unit.handler.name if route else "Hệ thống liên thông",
+                           title=route.unit.handler.title if route else "Tự động",
+                           unit=route.unit.ioffice_unit.name if route else "", due=due)
+        try:
+            res.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step)
+            return dossier_id, None
+        except Exception as exc:
+            return dossier_id, f"{type(exc).__name__}: {exc}"[:500]
+
+    with ThreadPoolExecutor(max_workers=res.concurrency) as pool:
+        results = list(pool.map(notify, items))
+    with res.session() as session:
+        links = store.links_by_dossier_id(session, [i for i, _ in results])
+        for dossier_id, error in results:
+            link = links[dossier_id]
+            if error:
+                link.last_error = error
+                out["notify_failed"] += 1
+                continue
+            link.portal_notified = True
+            store.add_event(session, ctx, link.dossier_code, "portal_step",
+                            detail={"step": STEP_TRANSFERRED_VI, "status": int(DossierStatus.PROCESSING)})
+            out["portal_notified"] += 1
+    return out
+
+
+def complete_pending(res: Resources, ctx: store.RunContext, limit: int = 5000) -> dict[str, int]:
+    """Finish links a crash or a failed call left halfway: routed-but-not-pushed, pushed-but-not-noted."""
+    counts: Counter[str] = Counter()
+    with res.session() as session:
+        seen = list(session.scalars(select(DossierLink).where(
+            DossierLink.state == LinkState.SEEN.value,
+            DossierLink.result_kind == ResultKind.DECISION.value).limit(limit)))
+        unnoted = list(session.scalars(select(DossierLink).where(
+            DossierLink.state != LinkState.SEEN.value, DossierLink.ioffice_doc_id.is_not(None),
+            DossierLink.portal_notified.is_(False)).limit(limit)))
+    for batch in _batches(seen, res.batch_size):
+        raws = _fetch_many(res, [link.dossier_id for link in batch])
+        counts["refetched"] += len(raws)
+        to_push = _record_batch(res, ctx, raws, counts, advance_cursor=False)
+        counts.update(_push_all(res, ctx, to_push))
+    items = []
+    for link in unnoted:
+        try:
+            route = route_for(res.routing, link.procedure_code, link.agency_code)
+        except (NoRoute, KeyError):
+            route = None
+        items.append((link.dossier_id, link.dossier_code, route, link.due_at))
+    counts.update(_notify_portal(res, ctx, items))
+    return dict(counts)
+
+
+def _fetch_many(res: Resources, ids: list[str]) -> list[dict[str, Any]]:
+    def fetch(dossier_id: str) -> dict[str, Any] | None:
+        try:
+            return res.portal.get_dossier(dossier_id)
+        except Exception as exc:
+            log.warning("could not re-read dossier %s: %s", dossier_id, type(exc).__name__)
+            return None
+
+    with ThreadPoolExecutor(max_workers=res.concurrency) as pool:
+        return [r for r in pool.map(fetch, ids) if r is not None]
+
+
+def scheduled_window(res: Resources, overlap: timedelta) -> Window:
+    """From the stored high-water mark minus an overlap (late commits on the portal)."""
+    with res.session() as session:
+        cursor = store.get_cursor(session, CURSOR)
+    start = (cursor.updated_at - overlap) if cursor else EPOCH
+    return Window(updated_from=start)

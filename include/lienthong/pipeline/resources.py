@@ -1,0 +1,51 @@
+"""What a pipeline step needs, built once per task: clients, store engine, configuration.
+
+Built from Airflow Connections/Variables by :mod:`lienthong.airflow_glue` in tasks,
+or directly in tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from collections.abc import Iterator
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from lienthong.clients.ioffice import IOfficeClient
+from lienthong.clients.portal import PortalClient
+from lienthong.pipeline.routing import RoutingConfig
+
+
+@dataclass(frozen=True)
+class SavingsSettings:
+    minutes_per_dossier: int = 30
+    cost_per_hour_vnd: int = 32_000
+
+
+@dataclass
+class Resources:
+    portal: PortalClient
+    ioffice: IOfficeClient
+    engine: Engine
+    routing: RoutingConfig
+    savings: SavingsSettings = SavingsSettings()
+    concurrency: int = 8
+    batch_size: int = 500
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: commits on success, rolls back on any error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def minutes_saved(self, procedure_code: str) -> int:
+        proc = self.routing.procedures.get(procedure_code)
+        if proc is not None and proc.minutes_saved is not None:
+            return proc.minutes_saved
+        return self.savings.minutes_per_dossier
+
+    def close(self) -> None:
+        self.portal.close()
+        self.ioffice.close()

@@ -1,0 +1,138 @@
+"""Seeded, per-endpoint fault injection for the stand-ins.
+
+Real government systems time out, reset connections, expire tokens, deliver twice
+and send malformed data. The pipeline must survive all of it, so the stand-ins can
+produce every one of those failures on demand and reproducibly (seeded).
+
+Transport-level kinds (``latency``, ``5xx``, ``timeout``, ``reset``,
+``expired_token``) are applied by :class:`FaultMiddleware`. Content-level kinds
+(``duplicate``, ``malformed``, ``bad_result``) are asked for by the endpoints via
+:meth:`FaultInjector.pick`, keyed by a stable id so the same item stays bad while
+the fault is on (an operator can then replay it once the fault is off).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import threading
+from collections import Counter
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+FaultKind = Literal[
+    "latency", "5xx", "timeout", "reset", "expired_token", "duplicate", "malformed", "bad_result"
+]
+TRANSPORT_KINDS = ("latency", "5xx", "timeout", "reset", "expired_token")
+MALFORMED_VARIANTS = ("missing_field", "invalid_field", "broken_date", "unknown_procedure")
+BAD_RESULT_VARIANTS = ("unsigned", "tampered", "untrusted", "not_pdf", "oversized")
+
+
+class FaultRule(BaseModel):
+    """One fault: which endpoint (path prefix, ``*`` = all), what, how often."""
+
+    endpoint: str = "*"
+    kind: FaultKind
+    rate: float = Field(1.0, ge=0.0, le=1.0)
+    latency_ms: int = Field(0, ge=0)
+    hold_seconds: float = Field(30.0, ge=0.0, description="how long a 'timeout' holds the request")
+    status: int = Field(503, ge=500, le=599, description="status code for '5xx'")
+    variant: str | None = Field(
+        None, description="malformed: missing_field|invalid_field|broken_date|unknown_procedure; "
+        "bad_result: unsigned|tampered|untrusted|not_pdf|oversized; None = any, chosen by key"
+    )
+
+    def matches(self, path: str) -> bool:
+        return self.endpoint == "*" or path.startswith(self.endpoint)
+
+
+class FaultConfig(BaseModel):
+    seed: int = 0
+    rules: list[FaultRule] = Field(default_factory=list)
+
+
+class FaultInjector:
+    """Decides, reproducibly, whether a fault fires; counts what fired."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.config = FaultConfig()
+        self._rng = random.Random(0)
+        self.fired: Counter[str] = Counter()
+
+    def configure(self, config: FaultConfig) -> None:
+        with self._lock:
+            self.config = config
+            self._rng = random.Random(config.seed)
+
+    def _roll(self, rule: FaultRule, key: str | None) -> bool:
+        if rule.rate >= 1.0:
+            return True
+        if rule.rate <= 0.0:
+            return False
+        if key is not None:
+            digest = hashlib.sha256(f"{self.config.seed}:{rule.kind}:{key}".encode()).digest()
+            return int.from_bytes(digest[:8], "big") / 2**64 < rule.rate
+        with self._lock:
+            return self._rng.random() < rule.rate
+
+    def pick(self, path: str, kind: str, key: str | None = None) -> FaultRule | None:
+        """The first matching rule of ``kind`` that fires for this request/item, if any."""
+        for rule in self.config.rules:
+            if rule.kind == kind and rule.matches(path) and self._roll(rule, key):
+                self.fired[f"{kind}:{path}"] += 1
+                self.fired[kind] += 1
+                return rule
+        return None
+
+    def variant(self, rule: FaultRule, choices: tuple[str, ...], key: str) -> str:
+        """The rule's variant, or one chosen stably from ``choices`` by ``key``."""
+        if rule.variant:
+            return rule.variant
+        digest = hashlib.sha256(f"{self.config.seed}:variant:{key}".encode()).digest()
+        return choices[digest[0] % len(choices)]
+
+
+class FaultMiddleware:
+    """ASGI middleware applying transport-level faults to non-admin paths."""
+
+    def __init__(self, app, injector: FaultInjector, token_paths: tuple[str, ...] = ()):
+        self.app = app
+        self.injector = injector
+        self.token_paths = token_paths
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"].startswith("/_admin"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        inj = self.injector
+        if rule := inj.pick(path, "latency"):
+            await asyncio.sleep(rule.latency_ms / 1000)
+        if rule := inj.pick(path, "timeout"):
+            await asyncio.sleep(rule.hold_seconds)
+        if rule := inj.pick(path, "5xx"):
+            await _send_json(send, rule.status, b'{"error":"injected server error"}')
+            return
+        if not any(path.startswith(p) for p in self.token_paths) and inj.pick(path, "expired_token"):
+            await _send_json(
+                send, 401, b'{"error":"invalid_token","error_description":"Token is not active"}',
+                extra=[(b"www-authenticate", b'Bearer error="invalid_token"')],
+            )
+            return
+        if inj.pick(path, "reset"):
+            # Announce a body, then drop the connection mid-response: the client
+            # sees the connection broken, as with a reset by a proxy.
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+            await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
+            raise ConnectionResetError("injected connection reset")
+        await self.app(scope, receive, send)
+
+
+async def _send_json(send, status: int, body: bytes, extra: list | None = None) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,72 @@
+"""Generate the pipeline's routing configuration (``lienthong/config/routing.yaml``) from the
+district catalogue, so the committed file and the stand-ins cannot drift apart.
+
+Run ``python -m lienthong.standins.routing`` to rewrite the file after changing the catalogue.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lienthong.standins.district import (
+    AGENCY_BY_CODE, DISTRICT, DOCUMENT_TYPES, PROCEDURES, handler_for, signer_for,
+)
+
+ROUTING_PATH = Path(__file__).resolve().parents[1] / "config" / "routing.yaml"
+DEFAULT_MINUTES_SAVED = 30
+
+HEADER = """\
+# Routing of portal dossiers to iOffice, per procedure (national procedure code).
+# GENERATED from lienthong/standins/district.py by `python -m lienthong.standins.routing`;
+# a test checks that both agree. For a real deployment, edit the accounts and units here.
+#   result_kind: decision = the result is a decision/certificate issued through iOffice;
+#                direct   = the result is signed directly on the filed papers (portal only).
+#   units: per portal agency code, the iOffice unit that drafts, the handler who submits
+#          for signature (NguoiTrinhKy) and the intended signer (NguoiKy).
+"""
+
+
+def routing_config() -> dict[str, Any]:
+    """The routing configuration as plain data (what routing.yaml holds)."""
+    procedures: dict[str, Any] = {}
+    for p in PROCEDURES:
+        entry: dict[str, Any] = {
+            "name": p.name,
+            "result_kind": p.result_kind,
+            "minutes_saved": DEFAULT_MINUTES_SAVED,
+        }
+        if p.result_kind == "decision":
+            assert p.document_type is not None
+            entry["document_type"] = {"code": p.document_type, "name": DOCUMENT_TYPES[p.document_type]}
+            units: dict[str, Any] = {}
+            for code in p.offered_by:
+                agency = AGENCY_BY_CODE[code]
+                units[code] = {
+                    "ioffice_unit": {"code": agency.code, "name": agency.name},
+                    "handler": handler_for(p, agency).as_dict(),
+                    "signer": signer_for(p, agency).as_dict(),
+                }
+            entry["units"] = units
+        procedures[p.code] = entry
+    return {
+        "district": {"code": DISTRICT.code, "name": DISTRICT.name},
+        "defaults": {"minutes_saved": DEFAULT_MINUTES_SAVED},
+        "procedures": procedures,
+    }
+
+
+def render() -> str:
+    return HEADER + yaml.safe_dump(routing_config(), allow_unicode=True, sort_keys=False, width=120)
+
+
+def main() -> None:
+    ROUTING_PATH.parent.mkdir(parents=True, exist_ok=True)
+    ROUTING_PATH.write_text(render(), encoding="utf-8")
+    print(f"wrote {ROUTING_PATH}")
+
+
+if __name__ == "__main__":
+    main()

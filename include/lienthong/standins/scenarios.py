@@ -1,0 +1,220 @@
+"""Scenarios: the dossiers (and iOffice-only documents) a stand-in run starts with.
+
+``demo``      - 300 dossiers arriving over one working day (1 Dec 2022, 07:30-17:00).
+``year-2022`` - the article's year: exactly 48,094 dossiers on the portal over 2022, out of
+                98,555 dossiers in the whole district (``district_totals.csv``).
+
+Generation is seeded and streamed into bulk inserts (no per-row ORM objects), and happens
+only when the portal store is empty, so a restart keeps the state.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from lienthong.standins.clock import VN_TZ
+from lienthong.standins.district import (
+    AGENCIES, AGENCY_BY_CODE, COMMUNE_WEIGHT, DOCUMENT_TYPES, PROCEDURES, Agency, Procedure,
+    ascii_fold, dossier_code, make_person,
+)
+from lienthong.standins.portal.desk import apply_due, desk_plan, receiver_for
+from lienthong.standins.portal.dossiers import new_dossier, to_ms
+from lienthong.standins.portal.files import describe, form_pdf
+from lienthong.standins.portal.store import PortalStore, dossier_row
+from lienthong.standins.worktime import PERIODS, add_working_days, is_working_day, working_days
+
+YEAR_2022_PORTAL = 48_094
+YEAR_2022_DISTRICT = 98_555
+# Monthly shape (percent of the year). The link went live in March 2022, so the portal's share
+# of the district's dossiers climbs over the year; the district's own volume dips at Tết.
+PORTAL_MONTH_PCT = (4.0, 3.4, 6.6, 7.6, 8.3, 8.6, 9.0, 9.2, 9.3, 11.0, 11.4, 11.6)
+DISTRICT_MONTH_PCT = (7.6, 6.2, 8.6, 8.2, 8.5, 8.4, 8.6, 8.5, 8.3, 8.9, 9.0, 9.2)
+BYPASS_SHARE = 0.005
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    start: datetime  # where the simulated clock starts on a fresh data dir
+    speed: float  # default clock speed for the command
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "demo": Scenario("demo", datetime(2022, 12, 1, 7, 30, tzinfo=VN_TZ), 60.0),
+    "year-2022": Scenario("year-2022", datetime(2022, 1, 1, 0, 0, tzinfo=VN_TZ), 3600.0),
+}
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+def apportion(total: int, weights: tuple[float, ...] | list[float]) -> list[int]:
+    """Split ``total`` in proportion to ``weights`` (largest remainder): the parts sum exactly."""
+    s = sum(weights)
+    raw = [total * w / s for w in weights]
+    parts = [int(r) for r in raw]
+    for i in sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def work_instant(rng: random.Random, day: date, saturday: bool = False) -> datetime:
+    """A random instant in office hours of ``day`` (mornings busier; Saturday = morning only)."""
+    (m0, m1), (a0, a1) = PERIODS
+    if saturday or rng.random() < 0.6:
+        begin, end = m0, m1
+    else:
+        begin, end = a0, a1
+    lo = begin.hour * 60 + begin.minute
+    hi = end.hour * 60 + end.minute
+    minute = rng.uniform(lo, hi)
+    return datetime.combine(day, time(0), VN_TZ) + timedelta(minutes=minute)
+
+
+def month_instants(rng: random.Random, year: int, month: int, n: int) -> list[datetime]:
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    days = working_days(start, end)
+    saturdays = [d for d in (start + timedelta(i) for i in range((end - start).days))
+                 if d.weekday() == 5]
+    out = []
+    for _ in range(n):
+        if saturdays and rng.random() < 0.03:
+            out.append(work_instant(rng, rng.choice(saturdays), saturday=True))
+        else:
+            out.append(work_instant(rng, rng.choice(days)))
+    return out
+
+
+def day_instants(rng: random.Random, day: date, n: int) -> list[datetime]:
+    return [work_instant(rng, day) for _ in range(n)]
+
+
+def pick_agency(rng: random.Random, procedure: Procedure) -> Agency:
+    agencies = [AGENCY_BY_CODE[c] for c in procedure.offered_by]
+    weights = [COMMUNE_WEIGHT.get(a.code, 4.0) for a in agencies]
+    return rng.choices(agencies, weights)[0]
+
+
+def object_id_at(rng: random.Random, at: datetime) -> str:
+    """ObjectId shape: 4-byte timestamp then 8 random bytes."""
+    return f"{int(at.timestamp()):08x}{rng.getrandbits(64):016x}"
+
+
+def document_subject(procedure: Procedure, name: str) -> str:
+    kind = DOCUMENT_TYPES.get(procedure.document_type or "", "Văn bản")
+    return f"{kind} về việc {procedure.name[0].lower()}{procedure.name[1:]} cho ông/bà {name}"
+
+
+# --------------------------------------------------------------------------- generation
+
+def _arrivals(rng: random.Random, instants: list[datetime]) -> list[tuple[datetime, Procedure, Agency]]:
+    weights = [p.weight for p in PROCEDURES]
+    picks = rng.choices(PROCEDURES, weights, k=len(instants))
+    out = [(at, p, pick_agency(rng, p)) for at, p in zip(instants, picks)]
+    out.sort(key=lambda t: (t[0], t[2].code))
+    return out
+
+
+def _dossier(rng: random.Random, at: datetime, procedure: Procedure, agency: Agency, seq: int,
+             now_ms: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    person = make_person(rng, agency, at.year)
+    channel = rng.choices((1, 2, 3), (70, 28, 2))[0]
+    applied = at - (timedelta(minutes=rng.uniform(2, 25)) if channel == 1 else timedelta(hours=rng.uniform(0.5, 40)))
+    code = dossier_code(agency.code, at, seq)
+    did = object_id_at(rng, at)
+    forms = []
+    for i, form in enumerate(procedure.forms):
+        fid = f"{did[:16]}{i + 1:08x}"
+        recipe = {"title": form, "lines": [f"Ma ho so: {code}", f"Nguoi nop: {person.fullname}", procedure.name[:90]]}
+        size, sha = describe(form_pdf(recipe["title"], recipe["lines"]))
+        forms.append({"id": fid, "filename": f"{ascii_fold(form).replace(' ', '_').replace(',', '')}.pdf",
+                      "content_type": "application/pdf", "size": size, "sha256": sha, "data": None,
+                      "recipe": json.dumps(recipe, ensure_ascii=False), "dossier_id": did, "attached_to": None,
+                      "created_ms": to_ms(applied), "form": form})
+    accepted_ms = to_ms(at)
+    doc = new_dossier(
+        id=did, code=code, procedure=procedure, agency=agency, applicant=person,
+        applicant_type=2 if procedure.sector in ("G09-KH01", "G09-CT01") and rng.random() < 0.3 else 1,
+        channel=channel, applied_ms=to_ms(applied), accepted_ms=accepted_ms,
+        due_ms=to_ms(add_working_days(at, procedure.processing_days)), receiver=receiver_for(agency),
+        form_files=forms,
+    )
+    plan = desk_plan(rng, at, procedure)
+    doc, plan, _ = apply_due(doc, plan, now_ms, lambda t: t)  # whatever fell due before the clock's now
+    for f in forms:
+        del f["form"]
+    return dossier_row(doc, accepted_ms=accepted_ms, plan=plan), forms
+
+
+def generate(rng: random.Random, instants: list[datetime], now: datetime
+             ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Rows for the portal store: dossiers accepted at ``instants``, as they stand at ``now``."""
+    now_ms = to_ms(now)
+    seq: Counter[tuple[str, date]] = Counter()
+    for at, procedure, agency in _arrivals(rng, instants):
+        seq[(agency.code, at.date())] += 1
+        yield _dossier(rng, at, procedure, agency, seq[(agency.code, at.date())], now_ms)
+
+
+def write_totals(data_dir: Path, rows: list[tuple[str, int]]) -> Path:
+    path = data_dir / "district_totals.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["period", "total"])
+        w.writerows(rows)
+    return path
+
+
+def _bypass(ioffice: Any, rng: random.Random, instants: list[datetime]) -> int:
+    """iOffice documents that never came through the portal (the article's problem 5)."""
+    if ioffice is None or not hasattr(ioffice, "add_bypass_document"):
+        return 0
+    decisions = [p for p in PROCEDURES if p.result_kind == "decision"]
+    for at in instants:
+        p = rng.choices(decisions, [d.weight for d in decisions])[0]
+        agency = pick_agency(rng, p)
+        person = make_person(rng, agency, at.year)
+        ioffice.add_bypass_document(agency_code=agency.code, agency_name=agency.name,
+                                    subject=document_subject(p, person.fullname),
+                                    document_type=p.document_type or "QĐ", created_at=at)
+    return len(instants)
+
+
+def load(name: str, portal: PortalStore, data_dir: Path, seed: int, ioffice: Any = None) -> dict[str, Any]:
+    """Fill an empty store with scenario ``name``; a store with dossiers is left as it is."""
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
+    if not portal.is_empty():
+        return {"scenario": name, "loaded": False}
+    rng = random.Random(f"{name}:{seed}")
+    now = portal.clock.now()
+    if name == "demo":
+        day = SCENARIOS["demo"].start.date()
+        instants = day_instants(rng, day, 300)
+        totals = [(day.isoformat(), round(len(instants) * YEAR_2022_DISTRICT / YEAR_2022_PORTAL))]
+        bypass_at = day_instants(rng, day, 5)
+    else:
+        instants = []
+        for month, n in enumerate(apportion(YEAR_2022_PORTAL, PORTAL_MONTH_PCT), start=1):
+            instants += month_instants(rng, 2022, month, n)
+        district = apportion(YEAR_2022_DISTRICT, DISTRICT_MONTH_PCT)
+        totals = [(f"2022-{m:02d}", n) for m, n in enumerate(district, start=1)] + [("2022", YEAR_2022_DISTRICT)]
+        n_bypass = round(YEAR_2022_PORTAL * BYPASS_SHARE)
+        bypass_at = []
+        for month, n in enumerate(apportion(n_bypass, PORTAL_MONTH_PCT), start=1):
+            bypass_at += month_instants(rng, 2022, month, n)
+    count = portal.insert_dossiers(generate(rng, instants, now))
+    write_totals(data_dir, totals)
+    bypass = _bypass(ioffice, rng, sorted(bypass_at))
+    return {"scenario": name, "loaded": True, "dossiers": count, "bypass_documents": bypass}
+
+
+__all__ = ["SCENARIOS", "Scenario", "apportion", "load", "is_working_day", "AGENCIES"]

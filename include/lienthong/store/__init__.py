@@ -1,0 +1,1 @@
+"""The reporting store: its own database behind connection ``lienthong_db``."""

@@ -1,0 +1,99 @@
+"""Engine creation and schema migration for the store.
+
+The store is its own database (SQLite file by default, PostgreSQL in production),
+reached through the Airflow connection ``lienthong_db``; the schema is owned by
+Alembic so an upgrade keeps data.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_migrated: set[str] = set()
+_lock = threading.Lock()
+
+
+def url_from_connection(conn) -> str:
+    """SQLAlchemy URL for an Airflow connection (sqlite: host = file path; postgres: usual fields)."""
+    conn_type = (conn.conn_type or "").lower()
+    if conn_type == "sqlite":
+        return f"sqlite:///{conn.host}"
+    if conn_type in {"postgres", "postgresql"}:
+        auth = conn.login or ""
+        if conn.password:
+            from urllib.parse import quote
+
+            auth += ":" + quote(conn.password, safe="")
+        host = f"{auth}@{conn.host}" if auth else conn.host
+        port = f":{conn.port}" if conn.port else ""
+        return f"postgresql+psycopg2://{host}{port}/{conn.schema}"
+    raise ValueError(f"unsupported store connection type {conn.conn_type!r}")
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+_engines: dict[str, Engine] = {}
+
+
+def get_engine(url: str) -> Engine:
+    """One pooled engine per URL per process, schema migrated to head on first use."""
+    with _lock:
+        engine = _engines.get(url)
+    if engine is not None:
+        return engine
+    engine = _create(url)
+    migrate(engine)
+    with _lock:
+        return _engines.setdefault(url, engine)
+
+
+def dispose_engine(url: str) -> None:
+    with _lock:
+        engine = _engines.pop(url, None)
+        _migrated.discard(url)
+    if engine is not None:
+        engine.dispose()
+
+
+def _create(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to head (idempotent; concurrent callers serialise on the DB's lock)."""
+    key = engine.url.render_as_string(hide_password=False)
+    with _lock:
+        if key in _migrated:
+            return
+        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # several workers may start at once
+                conn.execute(text("SELECT pg_advisory_xact_lock(7261001)"))
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        _migrated.add(key)

@@ -1,0 +1,191 @@
+"""Store operations on link records, their event log, quarantine and savings.
+
+Each function runs inside the caller's transaction (a ``Session``) so a step's
+local effects commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lienthong.domain.dossier import Dossier
+from lienthong.domain.states import LinkState, check_transition
+from lienthong.domain.timeliness import cost_saved_vnd, timeliness
+from lienthong.store.schema import (
+    BypassDocument,
+    DossierLink,
+    DossierTimeSavings,
+    IntakeCursor,
+    LinkEvent,
+    Quarantine,
+)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Who is acting: recorded on every event for provenance."""
+
+    run_id: str = "manual"
+    task_id: str = "manual"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def add_event(session: Session, ctx: RunContext, code: str | None, kind: str, *, from_state: str | None = None,
+              to_state: str | None = None, detail: dict[str, Any] | None = None,
+              payload_hash: str | None = None) -> None:
+    session.add(LinkEvent(dossier_code=code, at=utcnow(), run_id=ctx.run_id, task_id=ctx.task_id, kind=kind,
+                          from_state=from_state, to_state=to_state, detail=detail or {},
+                          payload_hash=payload_hash))
+
+
+def move(session: Session, ctx: RunContext, link: DossierLink, target: LinkState, *,
+         detail: dict[str, Any] | None = None, **fields: Any) -> None:
+    """Checked state transition + its provenance event, in the caller's transaction."""
+    previous = link.state
+    check_transition(previous, target)
+    if target == LinkState.QUARANTINED:
+        link.state_before_quarantine = previous
+    link.state = target.value
+    link.state_changed_at = utcnow()
+    for name, value in fields.items():
+        setattr(link, name, value)
+    add_event(session, ctx, link.dossier_code, "transition", from_state=previous, to_state=target.value,
+              detail=detail)
+
+
+def links_by_dossier_id(session: Session, ids: list[str]) -> dict[str, DossierLink]:
+    found: dict[str, DossierLink] = {}
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start:chunk_start + 500]
+        for link in session.scalars(select(DossierLink).where(DossierLink.dossier_id.in_(chunk))):
+            found[link.dossier_id] = link
+    return found
+
+
+def new_link(session: Session, ctx: RunContext, d: Dossier, result_kind: str | None) -> DossierLink:
+    now = utcnow()
+    link = DossierLink(
+        dossier_id=d.id, dossier_code=d.code, agency_code=d.agency_code, agency_name=d.agency_name,
+        procedure_code=d.procedure_code, procedure_name=d.procedure_name, result_kind=result_kind,
+        state=LinkState.SEEN.value, state_changed_at=now, portal_status=d.status,
+        portal_updated_at=d.updated_at, portal_notified=False, payload_hash=d.payload_hash,
+        received_at=d.received_at, due_at=d.due_at, finished_at=d.finished_at, returned_at=d.returned_at,
+        created_at=now,
+    )
+    session.add(link)
+    add_event(session, ctx, d.code, "seen", to_state=LinkState.SEEN.value,
+              detail={"portal_status": d.status, "procedure": d.procedure_code, "agency": d.agency_code},
+              payload_hash=d.payload_hash)
+    return link
+
+
+def refresh_from_portal(session: Session, ctx: RunContext, link: DossierLink, d: Dossier) -> bool:
+    """Record a newer portal version of a known dossier; False when nothing changed."""
+    if d.payload_hash == link.payload_hash:
+        return False
+    changed_status = d.status != link.portal_status
+    add_event(session, ctx, link.dossier_code, "portal_update",
+              detail={"portal_status": d.status, "previous_status": link.portal_status}
+              if changed_status else {"portal_status": d.status},
+              payload_hash=d.payload_hash)
+    link.portal_status = d.status
+    link.portal_updated_at = d.updated_at
+    link.payload_hash = d.payload_hash
+    link.due_at = d.due_at
+    link.finished_at = d.finished_at or link.finished_at
+    link.returned_at = d.returned_at or link.returned_at
+    if d.status == 10 and link.state in (LinkState.ATTACHED.value, LinkState.SKIPPED.value):
+        move(session, ctx, link, LinkState.RETURNED, detail={"portal_status": 10})
+    return True
+
+
+def quarantine(session: Session, ctx: RunContext, *, source: str, key: str, code: str | None, reason_code: str,
+               reason_vi: str, detail: str, payload: dict[str, Any]) -> Quarantine:
+    """Open (or re-see) a quarantine record; one per item, however often it is met."""
+    now = utcnow()
+    rec = session.scalar(select(Quarantine).where(Quarantine.source == source, Quarantine.item_key == key))
+    if rec is None:
+        rec = Quarantine(source=source, item_key=key, dossier_code=code, reason_code=reason_code,
+                         reason_vi=reason_vi, detail=detail, payload=payload, status="open", occurrences=1,
+                         first_seen_at=now, last_seen_at=now, run_id=ctx.run_id)
+        session.add(rec)
+        add_event(session, ctx, code, "quarantined", detail={"source": source, "reason": reason_code,
+                                                            "detail": detail[:500]})
+    else:
+        if rec.status != "open":
+            add_event(session, ctx, code, "quarantined", detail={"source": source, "reason": reason_code,
+                                                                "detail": detail[:500], "again": True})
+        rec.status = "open"
+        rec.reason_code, rec.reason_vi, rec.detail, rec.payload = reason_code, reason_vi, detail, payload
+        rec.occurrences += 1
+        rec.last_seen_at = now
+        rec.run_id = ctx.run_id
+        rec.resolved_at = None
+    return rec
+
+
+def resolve_quarantine(session: Session, ctx: RunContext, *, source: str, key: str, resolution: str) -> bool:
+    rec = session.scalar(select(Quarantine).where(Quarantine.source == source, Quarantine.item_key == key,
+                                                  Quarantine.status == "open"))
+    if rec is None:
+        return False
+    rec.status = "resolved"
+    rec.resolved_at = utcnow()
+    rec.resolution = resolution
+    add_event(session, ctx, rec.dossier_code, "quarantine_resolved", detail={"source": source,
+                                                                            "resolution": resolution})
+    return True
+
+
+def record_savings(session: Session, ctx: RunContext, link: DossierLink, minutes_saved: int,
+                   cost_per_hour_vnd: int) -> bool:
+    """Insert the dossier's savings row; a second call for the same dossier does nothing."""
+    if session.get(DossierTimeSavings, link.dossier_code) is not None:
+        return False
+    kind = timeliness(link.finished_at, link.due_at)
+    session.add(DossierTimeSavings(
+        dossier_code=link.dossier_code, dossier_id=link.dossier_id, agency_code=link.agency_code,
+        agency_name=link.agency_name, procedure_code=link.procedure_code, procedure_name=link.procedure_name,
+        received_at=link.received_at, transferred_at=link.transferred_at, signed_at=link.signed_at,
+        issued_at=link.issued_at, attached_at=link.attached_at or utcnow(), finished_at=link.finished_at,
+        due_at=link.due_at, timeliness=kind, on_time=None if kind is None else kind != "late",
+        minutes_saved=minutes_saved, cost_per_hour_vnd=cost_per_hour_vnd,
+        cost_saved_vnd=cost_saved_vnd(minutes_saved, cost_per_hour_vnd), run_id=ctx.run_id, created_at=utcnow(),
+    ))
+    add_event(session, ctx, link.dossier_code, "savings_logged",
+              detail={"minutes_saved": minutes_saved, "cost_per_hour_vnd": cost_per_hour_vnd})
+    return True
+
+
+def record_bypass(session: Session, ctx: RunContext, *, doc_id: str, found_by: str, **fields: Any) -> bool:
+    if session.get(BypassDocument, doc_id) is not None:
+        return False
+    session.add(BypassDocument(ioffice_doc_id=doc_id, found_at=utcnow(), found_by=found_by, **fields))
+    add_event(session, ctx, None, "bypass_found", detail={"MaVanBan": doc_id, "found_by": found_by,
+                                                          "SoKyHieu": fields.get("doc_code_notation")})
+    return True
+
+
+def get_cursor(session: Session, name: str) -> IntakeCursor | None:
+    return session.get(IntakeCursor, name)
+
+
+def set_cursor(session: Session, ctx: RunContext, name: str, updated_at: datetime, dossier_id: str) -> None:
+    cur = session.get(IntakeCursor, name)
+    if cur is None:
+        session.add(IntakeCursor(name=name, updated_at=updated_at, dossier_id=dossier_id, run_id=ctx.run_id))
+    elif (updated_at, dossier_id) > (cur.updated_at, cur.dossier_id):
+        cur.updated_at, cur.dossier_id, cur.run_id = updated_at, dossier_id, ctx.run_id
+
+
+def count_by_state(session: Session) -> dict[str, int]:
+    rows = session.execute(select(DossierLink.state, func.count()).group_by(DossierLink.state))
+    return {state: n for state, n in rows}

@@ -1,0 +1,180 @@
+"""The reporting store's tables (SQLAlchemy 2). Alembic migrations in ``migrations/`` build them.
+
+One link record per dossier, an append-only event log (provenance), quarantine
+records with everything needed to replay, bypass documents, and the reporting
+table ``dossier_time_savings`` (exactly one row per dossier carried through).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from datetime import timezone
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (naive UTC) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+TS = UTCDateTime()
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DossierLink(Base):
+    __tablename__ = "dossier_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[str] = mapped_column(String(64), unique=True)
+    dossier_code: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_code: Mapped[str] = mapped_column(String(64), index=True)
+    agency_name: Mapped[str] = mapped_column(String(255))
+    procedure_code: Mapped[str] = mapped_column(String(32), index=True)
+    procedure_name: Mapped[str] = mapped_column(String(500))
+    result_kind: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    state_before_quarantine: Mapped[str | None] = mapped_column(String(16))
+    state_changed_at: Mapped[datetime] = mapped_column(TS)
+    portal_status: Mapped[int] = mapped_column(Integer)
+    portal_updated_at: Mapped[datetime] = mapped_column(TS)
+    portal_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime | None] = mapped_column(TS, index=True)
+    due_at: Mapped[datetime | None] = mapped_column(TS)
+    transferred_at: Mapped[datetime | None] = mapped_column(TS)
+    signed_at: Mapped[datetime | None] = mapped_column(TS)
+    issued_at: Mapped[datetime | None] = mapped_column(TS)
+    attached_at: Mapped[datetime | None] = mapped_column(TS)
+    finished_at: Mapped[datetime | None] = mapped_column(TS)
+    returned_at: Mapped[datetime | None] = mapped_column(TS)
+    ioffice_doc_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    doc_code_notation: Mapped[str | None] = mapped_column(String(64))
+    doc_type: Mapped[str | None] = mapped_column(String(64))
+    doc_subject: Mapped[str | None] = mapped_column(String(500))
+    doc_signer: Mapped[str | None] = mapped_column(String(255))
+    doc_promulgation_date: Mapped[datetime | None] = mapped_column(TS)
+    result_sha256: Mapped[str | None] = mapped_column(String(64))
+    result_file_id: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class LinkEvent(Base):
+    __tablename__ = "link_event"
+    __table_args__ = (Index("ix_link_event_code_at", "dossier_code", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    dossier_code: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(TS)
+    run_id: Mapped[str | None] = mapped_column(String(255))
+    task_id: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class Quarantine(Base):
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("source", "item_key", name="uq_quarantine_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))  # portal_dossier | ioffice_package
+    item_key: Mapped[str] = mapped_column(String(128))
+    dossier_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason_code: Mapped[str] = mapped_column(String(64))
+    reason_vi: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open | replayed
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(TS)
+    last_seen_at: Mapped[datetime] = mapped_column(TS)
+    run_id: Mapped[str | None] = mapped_column(String(255))
+    resolved_at: Mapped[datetime | None] = mapped_column(TS)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class BypassDocument(Base):
+    """An iOffice decision with no portal dossier: a procedure that bypassed the portal."""
+
+    __tablename__ = "bypass_document"
+
+    ioffice_doc_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_code: Mapped[str | None] = mapped_column(String(64))
+    agency_name: Mapped[str | None] = mapped_column(String(255))
+    doc_code_notation: Mapped[str | None] = mapped_column(String(64))
+    doc_type: Mapped[str | None] = mapped_column(String(64))
+    doc_subject: Mapped[str | None] = mapped_column(String(500))
+    promulgation_date: Mapped[datetime | None] = mapped_column(TS)
+    found_at: Mapped[datetime] = mapped_column(TS)
+    found_by: Mapped[str] = mapped_column(String(32))
+
+
+class DossierTimeSavings(Base):
+    __tablename__ = "dossier_time_savings"
+
+    dossier_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(String(64))
+    agency_code: Mapped[str] = mapped_column(String(64), index=True)
+    agency_name: Mapped[str] = mapped_column(String(255))
+    procedure_code: Mapped[str] = mapped_column(String(32), index=True)
+    procedure_name: Mapped[str] = mapped_column(String(500))
+    received_at: Mapped[datetime | None] = mapped_column(TS)
+    transferred_at: Mapped[datetime | None] = mapped_column(TS)
+    signed_at: Mapped[datetime | None] = mapped_column(TS)
+    issued_at: Mapped[datetime | None] = mapped_column(TS)
+    attached_at: Mapped[datetime] = mapped_column(TS, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(TS)
+    due_at: Mapped[datetime | None] = mapped_column(TS)
+    timeliness: Mapped[str | None] = mapped_column(String(16))
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    minutes_saved: Mapped[int] = mapped_column(Integer)
+    cost_per_hour_vnd: Mapped[int] = mapped_column(Integer)
+    cost_saved_vnd: Mapped[int] = mapped_column(BigInteger)
+    run_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class IntakeCursor(Base):
+    """High-water mark of the scheduled intake: (updatedDate, id) of the last dossier stored."""
+
+    __tablename__ = "intake_cursor"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    updated_at: Mapped[datetime] = mapped_column(TS)
+    dossier_id: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class DistrictTotal(Base):
+    """All dossiers of the district in a period (portal or not): data an operator supplies."""
+
+    __tablename__ = "district_total"
+
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)  # YYYY or YYYY-MM
+    total: Mapped[int] = mapped_column(Integer)
