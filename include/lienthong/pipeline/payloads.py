@@ -39,8 +39,7 @@ def push_payload(d: Dossier, route: Route, now: datetime, callback_url: str = ""
         "NguoiNop": d.applicant_name,
         "NguoiKy": {"Ten": route.unit.signer.name, "TaiKhoan": route.unit.signer.account,
                     "ChucVu": route.unit.signer.title},
-        "NguoiTrinhKy": {"Ten": route.unit.handler.name, "TaiKhoan": route.unit.handler.account,
-                         "ChucVu": route.unit.handler.title},
+        "NguoiTrinhKy": route.unit.handler.name,
         "DonVi": {"Ten": route.unit.ioffice_unit.name, "MaDinhDanh": route.unit.ioffice_unit.code},
         "VanBanDuThao": {
             "TrichYeu": f"V/v giải quyết hồ sơ {d.code}: {route.procedure.name}"[:500],

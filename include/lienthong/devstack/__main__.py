@@ -1,0 +1,174 @@
+"""``make run``: the demo on one machine - stand-ins + Airflow standalone on SQLite.
+
+Starts the stand-ins (``demo`` scenario), prepares ``var/airflow`` (migrate, load
+``airflow_settings.yaml``), starts ``airflow standalone`` and prints the UI address
+and login. Ctrl-C (or SIGTERM) stops everything and waits for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from lienthong.devstack.settings import connections_json, load_settings, pools_json, variables_json
+
+ROOT = Path.cwd()
+
+
+def _wait_line(proc: subprocess.Popen, marker: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                raise SystemExit(f"stand-ins exited early (code {proc.returncode})")
+            continue
+        print(f"[stand-ins] {line.rstrip()}", flush=True)
+        if marker in line:
+            return
+    raise SystemExit("stand-ins did not become ready in time")
+
+
+def _wait_http(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except Exception:
+            time.sleep(1)
+    return False
+
+
+def _airflow_env(home: Path, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": "8",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        "LIENTHONG_INTAKE_CRON": os.environ.get("LIENTHONG_INTAKE_CRON", "*/1 * * * *"),
+        "LIENTHONG_RESULTS_CRON": os.environ.get("LIENTHONG_RESULTS_CRON", "*/2 * * * *"),
+        "PYTHONPATH": str(ROOT),
+    })
+    return env
+
+
+def _airflow(env: dict[str, str], *args: str) -> None:
+    subprocess.run([str(Path(sys.executable).with_name("airflow")), *args], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--port", type=int, default=int(os.environ.get("LIENTHONG_UI_PORT", 8080)))
+    ap.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+
+    var = ROOT / "var"
+    home = var / "airflow"
+    home.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(ROOT / "airflow_settings.yaml")
+    conns = connections_json(settings, ROOT)
+    portal, ioffice = conns["lienthong_portal"], conns["lienthong_ioffice"]
+
+    standins = subprocess.Popen(
+        [sys.executable, "-m", "lienthong.standins", "--scenario", "demo", "--seed", str(args.seed),
+         "--portal-port", str(portal["port"]), "--ioffice-port", str(ioffice["port"]),
+         "--data-dir", str(var / "standins"), "--speed", str(args.speed),
+         "--settings", str(ROOT / "airflow_settings.yaml")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    airflow_proc: subprocess.Popen | None = None
+
+    def stop(*_: object) -> None:
+        for proc in (airflow_proc, standins):
+            if proc is not None and proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGINT)
+                except ProcessLookupError:
+                    pass
+        for proc in (airflow_proc, standins):
+            if proc is None:
+                continue
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        print("lienthong demo stopped.", flush=True)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    _wait_line(standins, "READY", 120)
+
+    trust = Path(ioffice["extra"]["trust_roots_file"])
+    trust.parent.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(f"http://{ioffice['host']}:{ioffice['port']}/_admin/trust-root", timeout=10) as r:
+        trust.write_bytes(r.read())
+
+    from lienthong.store.engine import get_engine, url_from_connection
+
+    class _C:  # the store connection as Airflow would give it
+        conn_type, host = "sqlite", conns["lienthong_db"]["host"]
+
+    get_engine(url_from_connection(_C))
+
+    env = _airflow_env(home, args.port)
+    pw_file = home / "simple_auth_manager_passwords.json.generated"
+    if not pw_file.exists():
+        pw_file.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
+    password = json.loads(pw_file.read_text())["admin"]
+    _airflow(env, "db", "migrate")
+    imports = home / "imports"
+    imports.mkdir(exist_ok=True)
+    (imports / "connections.json").write_text(json.dumps(conns))
+    (imports / "variables.json").write_text(json.dumps(variables_json(settings)))
+    (imports / "pools.json").write_text(json.dumps(pools_json(settings)))
+    _airflow(env, "connections", "import", "--overwrite", str(imports / "connections.json"))
+    _airflow(env, "variables", "import", "--action-on-existing-key", "overwrite", str(imports / "variables.json"))
+    _airflow(env, "pools", "import", str(imports / "pools.json"))
+    (imports / "connections.json").unlink()  # holds the demo secrets; Airflow has them now
+
+    log = open(home / "standalone.log", "a")
+    airflow_proc = subprocess.Popen([str(Path(sys.executable).with_name("airflow")), "standalone"], env=env,
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    ok = _wait_http(f"http://localhost:{args.port}/api/v2/monitor/health", 180)
+    print("", flush=True)
+    print("=" * 64, flush=True)
+    print(f"  Airflow UI:  http://localhost:{args.port}   (login: admin / {password})", flush=True)
+    print(f"  Portal stand-in:  http://{portal['host']}:{portal['port']}/docs", flush=True)
+    print(f"  iOffice stand-in: http://{ioffice['host']}:{ioffice['port']}/docs", flush=True)
+    print(f"  Logs: {home / 'standalone.log'}   Ctrl-C stops everything.", flush=True)
+    print("=" * 64, flush=True)
+    if not ok:
+        print("warning: the Airflow API did not answer yet; see the log", flush=True)
+    while True:
+        if airflow_proc.poll() is not None:
+            print(f"airflow standalone exited ({airflow_proc.returncode}); stopping", flush=True)
+            stop()
+        if standins.poll() is not None:
+            print("stand-ins exited; stopping", flush=True)
+            stop()
+        time.sleep(2)
+
+
+if __name__ == "__main__":
+    main()

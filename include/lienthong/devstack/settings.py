@@ -1,0 +1,60 @@
+"""Read the Astro-format ``airflow_settings.yaml`` into Airflow's own import formats (pure).
+
+Airflow reads neither that format nor relative paths; relative file paths in the
+demo connections (SQLite store, trust roots) are made absolute against the project.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PATH_EXTRAS = ("trust_roots_file",)
+
+
+def load_settings(path: Path) -> dict[str, Any]:
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("airflow", {}) or {}
+
+
+def _absolute(value: str, root: Path) -> str:
+    p = Path(value)
+    return str(p if p.is_absolute() else (root / p).resolve())
+
+
+def connections_json(settings: dict[str, Any], root: Path) -> dict[str, dict[str, Any]]:
+    """``airflow connections import`` JSON: {conn_id: {conn_type, host, ...}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for c in settings.get("connections", []) or []:
+        extra = dict(c.get("conn_extra") or {})
+        for key in PATH_EXTRAS:
+            if key in extra:
+                extra[key] = _absolute(extra[key], root)
+        host = c.get("conn_host")
+        if c.get("conn_type") == "sqlite" and host:
+            host = _absolute(host, root)
+        out[c["conn_id"]] = {
+            "conn_type": c.get("conn_type"), "host": host, "schema": c.get("conn_schema"),
+            "login": c.get("conn_login"), "password": c.get("conn_password"), "port": c.get("conn_port"),
+            "extra": extra,
+        }
+    return out
+
+
+def connection_uri_env(settings: dict[str, Any], root: Path) -> dict[str, str]:
+    """The same connections as ``AIRFLOW_CONN_*`` JSON values (for processes without the DB import)."""
+    import json
+
+    return {f"AIRFLOW_CONN_{cid.upper()}": json.dumps({k: v for k, v in c.items() if v not in (None, {})})
+            for cid, c in connections_json(settings, root).items()}
+
+
+def variables_json(settings: dict[str, Any]) -> dict[str, str]:
+    return {v["variable_name"]: str(v["variable_value"]) for v in settings.get("variables", []) or []}
+
+
+def pools_json(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {p["pool_name"]: {"slots": int(p["pool_slot"]), "description": p.get("pool_description", ""),
+                             "include_deferred": False}
+            for p in settings.get("pools", []) or []}

@@ -1,0 +1,95 @@
+"""``python -m lienthong.standins``: run the portal and iOffice stand-ins on loopback.
+
+Prints both base URLs and ``READY`` once both serve; stops on SIGINT/SIGTERM, keeping all
+state (SQLite files, clock) in ``--data-dir`` for the next start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from lienthong.standins.clock import VN_TZ, SimClock
+from lienthong.standins.faults import FaultInjector
+from lienthong.standins.scenarios import SCENARIOS, load
+from lienthong.standins.serve import ServerThread
+from lienthong.standins.settings import read_credentials
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m lienthong.standins", description=__doc__)
+    p.add_argument("--scenario", choices=sorted(SCENARIOS), default="demo")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--portal-port", type=int, default=8701)
+    p.add_argument("--ioffice-port", type=int, default=8702)
+    p.add_argument("--data-dir", type=Path, default=Path("var/standins"))
+    p.add_argument("--speed", type=float, default=None,
+                   help="simulated seconds per real second (default: the scenario's; 0 freezes the clock)")
+    p.add_argument("--start", type=datetime.fromisoformat, default=None,
+                   help="simulated start on a fresh data dir (ISO-8601; default: the scenario's)")
+    p.add_argument("--settings", type=Path, default=Path("airflow_settings.yaml"),
+                   help="Astro-format settings holding the demo connections")
+    p.add_argument("--portal-client-id")
+    p.add_argument("--portal-client-secret")
+    p.add_argument("--ioffice-token")
+    p.add_argument("--ioffice-auth-scheme")
+    p.add_argument("--token-ttl", type=int, default=300, help="portal access-token lifetime, real seconds")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    scenario = SCENARIOS[args.scenario]
+    creds = read_credentials(args.settings)
+    creds = replace(
+        creds,
+        **{k: v for k, v in {
+            "portal_client_id": args.portal_client_id, "portal_client_secret": args.portal_client_secret,
+            "ioffice_token": args.ioffice_token, "ioffice_auth_scheme": args.ioffice_auth_scheme,
+        }.items() if v is not None},
+    )
+    data_dir: Path = args.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    start = args.start.replace(tzinfo=args.start.tzinfo or VN_TZ) if args.start else scenario.start
+    speed = scenario.speed if args.speed is None else args.speed
+    clock = SimClock(start, speed=speed, state_file=data_dir / "clock.json")
+
+    from lienthong.standins import ioffice, portal
+
+    portal_app, portal_store = portal.build(data_dir, clock, FaultInjector(), args.seed,
+                                            {creds.portal_client_id: creds.portal_client_secret},
+                                            token_ttl=args.token_ttl)
+    ioffice_app, ioffice_store = ioffice.build(data_dir, clock, FaultInjector(), args.seed,
+                                               creds.ioffice_token, creds.ioffice_auth_scheme)
+    summary = load(args.scenario, portal_store, data_dir, args.seed, ioffice=ioffice_store)
+    print(f"scenario: {summary}", flush=True)
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    servers = ServerThread([(portal_app, args.portal_port), (ioffice_app, args.ioffice_port)]).start()
+    print(f"clock: {clock.now().isoformat()} speed {clock.speed}", flush=True)
+    print(f"portal: http://127.0.0.1:{args.portal_port}", flush=True)
+    print(f"ioffice: http://127.0.0.1:{args.ioffice_port}/api/lienthong", flush=True)
+    print("READY", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        servers.stop()
+        clock.persist()
+        close = getattr(ioffice_store, "close", None)
+        if callable(close):
+            close()
+        portal_store.engine.dispose()
+        print("stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

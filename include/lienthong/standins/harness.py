@@ -1,0 +1,75 @@
+"""Both stand-ins in-process as real HTTP servers on loopback, and pipeline resources aimed at
+them: shared by the tests and the benchmarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from lienthong.clients.http import RetryPolicy
+from lienthong.clients.ioffice import IOfficeClient, IOfficeSettings
+from lienthong.clients.portal import PortalClient, PortalSettings
+from lienthong.pipeline.resources import Resources
+from lienthong.pipeline.routing import default_routing
+from lienthong.standins import ioffice as ioffice_standin
+from lienthong.standins import portal as portal_standin
+from lienthong.standins import scenarios
+from lienthong.standins.clock import SimClock
+from lienthong.standins.faults import FaultInjector
+from lienthong.standins.serve import ServerThread, free_port
+from lienthong.store.engine import get_engine
+
+CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN = "lienthong-test", "test-secret", "test-ioffice-token"
+FAST_RETRY = RetryPolicy(attempts=8, backoff=0.05, backoff_max=0.3)
+
+
+@dataclass
+class Standins:
+    portal_url: str
+    ioffice_url: str
+    clock: SimClock
+    portal_store: Any
+    ioffice_store: Any
+    data_dir: Path
+
+    def advance(self, seconds: float) -> None:
+        """Move the shared clock, then let both systems perform what fell due."""
+        requests.post(f"{self.portal_url}/_admin/advance", json={"seconds": seconds}, timeout=60).raise_for_status()
+        requests.post(f"{self.ioffice_root}/_admin/advance", json={"seconds": 0}, timeout=60).raise_for_status()
+
+    @property
+    def ioffice_root(self) -> str:
+        return self.ioffice_url.rsplit("/api/", 1)[0]
+
+    def faults(self, system: str, rules: list[dict[str, Any]], seed: int = 1) -> None:
+        base = self.portal_url if system == "portal" else self.ioffice_root
+        requests.post(f"{base}/_admin/faults", json={"seed": seed, "rules": rules}, timeout=10).raise_for_status()
+
+    def trust_root(self) -> str:
+        return requests.get(f"{self.ioffice_root}/_admin/trust-root", timeout=10).text
+
+
+def start_standins(data_dir: Path, scenario: str = "demo", seed: int = 7):
+    data_dir.mkdir(parents=True, exist_ok=True)
+    start = scenarios.SCENARIOS[scenario].start
+    clock = SimClock(start, speed=0.0, state_file=data_dir / "clock.json")
+    portal_app, portal_store = portal_standin.build(data_dir, clock, FaultInjector(), seed,
+                                                    {CLIENT_ID: CLIENT_SECRET})
+    ioffice_app, ioffice_store = ioffice_standin.build(data_dir, clock, FaultInjector(), seed, IOFFICE_TOKEN)
+    scenarios.load(scenario, portal_store, data_dir, seed, ioffice_store)
+    pp, ip = free_port(), free_port()
+    server = ServerThread([(portal_app, pp), (ioffice_app, ip)]).start()
+    return server, Standins(f"http://127.0.0.1:{pp}", f"http://127.0.0.1:{ip}/api/lienthong", clock,
+                            portal_store, ioffice_store, data_dir)
+
+
+def make_resources(s: Standins, store_url: str, **overrides: Any) -> Resources:
+    portal = PortalClient(PortalSettings(base_url=s.portal_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                                         timeout=overrides.pop("timeout", 5.0), retry=FAST_RETRY))
+    ioffice = IOfficeClient(IOfficeSettings(base_url=s.ioffice_url, token=IOFFICE_TOKEN, parent_unit="",
+                                            timeout=5.0, trust_roots_pem=s.trust_root(), retry=FAST_RETRY))
+    return Resources(portal=portal, ioffice=ioffice, engine=get_engine(store_url), routing=default_routing(),
+                     **overrides)

@@ -1,0 +1,26 @@
+"""Fixtures for pipeline tests: both stand-ins as real HTTP servers on loopback (frozen clock),
+and pipeline resources pointed at them and at a real store (SQLite file or PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lienthong.standins.harness import make_resources, start_standins
+
+
+@pytest.fixture
+def standins(tmp_path):
+    server, s = start_standins(tmp_path / "standins")
+    try:
+        yield s
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def res(standins, store_url):
+    r = make_resources(standins, store_url)
+    try:
+        yield r
+    finally:
+        r.close()
