@@ -22,14 +22,14 @@ from typing import Any
 
 from lienthong.standins.clock import VN_TZ
 from lienthong.standins.district import (
-    AGENCIES, AGENCY_BY_CODE, COMMUNE_WEIGHT, DOCUMENT_TYPES, PROCEDURES, Agency, Procedure,
+    AGENCY_BY_CODE, COMMUNE_WEIGHT, DOCUMENT_TYPES, PROCEDURES, Agency, Procedure,
     ascii_fold, dossier_code, make_person,
 )
 from lienthong.standins.portal.desk import apply_due, desk_plan, receiver_for
 from lienthong.standins.portal.dossiers import new_dossier, to_ms
 from lienthong.standins.portal.files import describe, form_pdf
 from lienthong.standins.portal.store import PortalStore, dossier_row
-from lienthong.standins.worktime import PERIODS, add_working_days, is_working_day, working_days
+from lienthong.standins.worktime import PERIODS, add_working_days, working_days
 
 YEAR_2022_PORTAL = 48_094
 YEAR_2022_DISTRICT = 98_555
@@ -216,5 +216,3 @@ def load(name: str, portal: PortalStore, data_dir: Path, seed: int, ioffice: Any
     bypass = _bypass(ioffice, rng, sorted(bypass_at))
     return {"scenario": name, "loaded": True, "dossiers": count, "bypass_documents": bypass}
 
-
-__all__ = ["SCENARIOS", "Scenario", "apportion", "load", "is_working_day", "AGENCIES"]

@@ -6,6 +6,7 @@ the demo needs one place to change them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,6 @@ def read_credentials(path: Path | None) -> Credentials:
     ioffice = _connection(settings, "lienthong_ioffice")
     extra = ioffice.get("conn_extra") or {}
     if isinstance(extra, str):
-        import json
         extra = json.loads(extra or "{}")
     return Credentials(
         portal_client_id=str(portal.get("conn_login") or base.portal_client_id),

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from lienthong.standins.district import (
     AGENCY_BY_CODE, OFFICES, PROCEDURE_BY_CODE, STAFF, Agency, Official, Procedure, handler_for,
 )
-from lienthong.standins.portal.dossiers import from_ms, step_record, to_ms, with_status
+from lienthong.standins.portal.dossiers import step_record, to_ms, with_status
 from lienthong.standins.portal.lifecycle import allowed
 from lienthong.standins.worktime import add_work_minutes
 
@@ -66,5 +66,3 @@ def apply_due(doc: dict[str, Any], plan: Plan, now_ms: int, stamp: Callable[[int
         changed = True
     return doc, plan, changed
 
-
-__all__ = ["Plan", "apply_due", "desk_plan", "from_ms", "receiver_for"]

@@ -112,7 +112,7 @@ def with_status(doc: dict[str, Any], status: int, at_ms: int, stamp_ms: int, mus
 
 
 def with_step(doc: dict[str, Any], step: dict[str, Any], stamp_ms: int) -> dict[str, Any]:
-    out = copy.deepcopy(doc) if step is not None else doc
+    out = copy.deepcopy(doc)
     n = len(out["task"]) + 1
     out["task"].append({"id": f"{out['id'][:20]}{n:04d}", "createdDate": fmt_date(stamp_ms), **step})
     out["updatedDate"] = fmt_date(stamp_ms)

@@ -11,6 +11,7 @@ import json
 import secrets
 import threading
 import time
+from datetime import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,7 +354,6 @@ class PortalStore:
 
 
 def to_ms_from_doc(doc: dict[str, Any]) -> int:
-    from datetime import datetime
     return to_ms(datetime.fromisoformat(doc["updatedDate"].replace("+0700", "+07:00")))
 
 
