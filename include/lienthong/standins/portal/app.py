@@ -135,6 +135,7 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
         procedure_id: Annotated[str | None, Query(alias="procedure-id")] = None,
         procedure_code: Annotated[str | None, Query(alias="procedure-code")] = None,
         agency_id: Annotated[str | None, Query(alias="agency-id")] = None,
+        agency_code: Annotated[str | None, Query(alias="agency-code", description="[own] agency code")] = None,
         ancestor_agency_id: Annotated[str | None, Query(alias="ancestor-agency-id")] = None,
         accepted_from: Annotated[str | None, Query(alias="accepted-from")] = None,
         accepted_to: Annotated[str | None, Query(alias="accepted-to")] = None,
@@ -151,7 +152,7 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
         size = min(size, MAX_PAGE_SIZE)
         filters = SearchFilters(
             code=code, statuses=statuses, procedure_id=procedure_id, procedure_code=procedure_code,
-            agency_id=agency_id, ancestor_agency_id=ancestor_agency_id,
+            agency_id=agency_id, agency_code=agency_code, ancestor_agency_id=ancestor_agency_id,
             accepted_from=parse_when(accepted_from, "accepted-from"), accepted_to=parse_when(accepted_to, "accepted-to"),
             updated_from=parse_when(updated_from, "updated-from"), updated_to=parse_when(updated_to, "updated-to"),
         )

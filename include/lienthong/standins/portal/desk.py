@@ -16,6 +16,7 @@ from lienthong.standins.district import (
 )
 from lienthong.standins.portal.dossiers import step_record, to_ms, with_status
 from lienthong.standins.portal.lifecycle import allowed
+from lienthong.standins.clock import VN_TZ
 from lienthong.standins.worktime import add_work_minutes
 
 WORKDAY_MINUTES = 450  # 07:30-11:30 + 13:30-17:00
@@ -40,6 +41,13 @@ def desk_plan(rng: random.Random, accepted: datetime, procedure: Procedure) -> P
     t9 = add_work_minutes(t4, procedure.processing_days * WORKDAY_MINUTES * share)
     t10 = add_work_minutes(t9, rng.uniform(5, 240))
     return [(to_ms(t4), 4), (to_ms(t9), 9), (to_ms(t10), 10)]
+
+
+def return_plan(dossier_id: str, finished_ms: int) -> Plan:
+    """After the link finishes a decision dossier (9), the desk hands the result back (10), seeded."""
+    rng = random.Random(f"return:{dossier_id}")
+    finished = datetime.fromtimestamp(finished_ms / 1000, tz=VN_TZ)
+    return [(to_ms(add_work_minutes(finished, rng.uniform(5, 240))), 10)]
 
 
 def apply_due(doc: dict[str, Any], plan: Plan, now_ms: int, stamp: Callable[[int], int],

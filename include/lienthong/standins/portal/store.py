@@ -25,7 +25,7 @@ from sqlalchemy import (
 from lienthong.standins.clock import SimClock
 from lienthong.standins.district import DISTRICT, PROCEDURE_BY_CODE
 from lienthong.standins.portal import files as pdf
-from lienthong.standins.portal.desk import apply_due
+from lienthong.standins.portal.desk import return_plan, apply_due
 from lienthong.standins.portal.dossiers import to_ms, with_attachment, with_status, with_step
 from lienthong.standins.portal.lifecycle import allowed
 
@@ -96,6 +96,7 @@ class SearchFilters:
     procedure_id: str | None = None
     procedure_code: str | None = None
     agency_id: str | None = None
+    agency_code: str | None = None
     ancestor_agency_id: str | None = None
     accepted_from: int | None = None
     accepted_to: int | None = None
@@ -214,6 +215,8 @@ class PortalStore:
             conds.append(d.procedure_code == f.procedure_code)
         if f.agency_id:
             conds.append(d.agency_id == f.agency_id)
+        if f.agency_code:
+            conds.append(d.agency_code == f.agency_code)
         if f.ancestor_agency_id:
             conds.append(or_(d.ancestor_id == f.ancestor_agency_id, d.agency_id == f.ancestor_agency_id))
         if f.accepted_from is not None:
@@ -273,8 +276,13 @@ class PortalStore:
             now = self.now_ms()
             stamp = self._stamp(now)
             doc = with_status(json.loads(row.doc), status, now, stamp, bool(row.must_attach), step)
-            # The link (or an operator) took the dossier over: the desk's own plan no longer applies.
-            self._save(c, dossier_id, doc, stamp, desk_due_ms=None, desk_plan=None)
+            # The link (or an operator) took the dossier over: the desk's own plan no longer applies,
+            # except that a finished dossier is handed back to the citizen by the desk.
+            plan = return_plan(dossier_id, now) if status == 9 else []
+            self._save(c, dossier_id, doc, stamp, desk_due_ms=plan[0][0] if plan else None,
+                       desk_plan=json.dumps(plan) if plan else None)
+            if plan and (self._next_due is None or plan[0][0] < self._next_due):
+                self._next_due = plan[0][0]
         return doc
 
     def attach_result(self, dossier_id: str, file_id: str, filename: str | None,
