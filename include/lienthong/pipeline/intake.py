@@ -261,8 +261,7 @@ def complete_pending(res: Resources, ctx: store.RunContext, limit: int = 5000) -
     for batch in _batches(seen, res.batch_size):
         raws = _fetch_many(res, [link.dossier_id for link in batch])
         counts["refetched"] += len(raws)
-        to_push = _record_batch(res, ctx, raws, counts, advance_cursor=False)
-        counts.update(_push_all(res, ctx, to_push))
+        counts.update(link_raw(res, ctx, raws))
     items = []
     for link in unnoted:
         try:
@@ -271,6 +270,14 @@ def complete_pending(res: Resources, ctx: store.RunContext, limit: int = 5000) -
             route = None
         items.append((link.dossier_id, link.dossier_code, route, link.due_at))
     counts.update(_notify_portal(res, ctx, items))
+    return dict(counts)
+
+
+def link_raw(res: Resources, ctx: store.RunContext, raws: list[dict[str, Any]]) -> dict[str, int]:
+    """Record and push dossiers read one by one (pending work, replays); the cursor stays."""
+    counts: Counter[str] = Counter()
+    to_push = _record_batch(res, ctx, raws, counts, advance_cursor=False)
+    counts.update(_push_all(res, ctx, to_push))
     return dict(counts)
 
 

@@ -73,7 +73,8 @@ class FaultInjector:
         if rule.rate <= 0.0:
             return False
         if key is not None:
-            digest = hashlib.sha256(f"{self.config.seed}:{rule.kind}:{key}".encode()).digest()
+            salt = f"{self.config.seed}:{rule.kind}:{rule.endpoint}:{rule.variant}"
+            digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
             return int.from_bytes(digest[:8], "big") / 2**64 < rule.rate
         with self._lock:
             return self._rng.random() < rule.rate

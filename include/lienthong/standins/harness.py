@@ -48,6 +48,16 @@ class Standins:
         base = self.portal_url if system == "portal" else self.ioffice_root
         requests.post(f"{base}/_admin/faults", json={"seed": seed, "rules": rules}, timeout=10).raise_for_status()
 
+    def stats(self) -> dict[str, int]:
+        """Faults fired so far, by kind, on both systems."""
+        fired: dict[str, int] = {}
+        for base in (self.portal_url, self.ioffice_root):
+            body = requests.get(f"{base}/_admin/stats", timeout=10).json()
+            for key, n in body.get("faults_fired", {}).items():
+                if ":" not in key:
+                    fired[key] = fired.get(key, 0) + n
+        return fired
+
     def trust_root(self) -> str:
         return requests.get(f"{self.ioffice_root}/_admin/trust-root", timeout=10).text
 

@@ -1,0 +1,64 @@
+"""Replay a quarantined item: read it again from its source and run it through the same step.
+
+The quarantine record keeps what is needed to find the item again (dossier id or
+code, iOffice document id). A replay that still fails leaves the record open with
+its new reason; one that succeeds resolves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from lienthong.domain.states import LinkState
+from lienthong.pipeline import intake, results
+from lienthong.pipeline.resources import Resources
+from lienthong.store import links as store
+from lienthong.store.schema import DossierLink, Quarantine
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    quarantine_id: int
+    status: str  # resolved | open
+    detail: str
+
+
+def replay(res: Resources, ctx: store.RunContext, quarantine_id: int) -> ReplayOutcome:
+    with res.session() as session:
+        rec = session.get(Quarantine, quarantine_id)
+        if rec is None:
+            raise LookupError(f"no quarantine record {quarantine_id}")
+        source, key, code, payload = rec.source, rec.item_key, rec.dossier_code, dict(rec.payload or {})
+        store.add_event(session, ctx, code, "replay_requested", detail={"quarantine_id": quarantine_id})
+    if source == "ioffice_package":
+        detail = results.handle_package(res, ctx, key)
+    elif source == "portal_dossier":
+        detail = _replay_dossier(res, ctx, key, code, payload)
+    else:
+        raise ValueError(f"unknown quarantine source {source!r}")
+    with res.session() as session:
+        rec = session.get(Quarantine, quarantine_id)
+        status = rec.status
+        if status == "open" and detail in ("attached", "already_done", "linked"):
+            store.resolve_quarantine(session, ctx, source=source, key=key, resolution=f"replayed: {detail}")
+            status = "resolved"
+    return ReplayOutcome(quarantine_id, status, detail)
+
+
+def _replay_dossier(res: Resources, ctx: store.RunContext, key: str, code: str | None, payload: dict) -> str:
+    with res.session() as session:
+        link = session.scalar(select(DossierLink).where(DossierLink.dossier_id == key))
+        if link is not None and link.state == "quarantined":
+            # Quarantined after it was linked (no route): its configuration may have been fixed.
+            store.move(session, ctx, link, LinkState(link.state_before_quarantine or "seen"),
+                       detail={"replay": True})
+    try:
+        raw = res.portal.get_dossier(key)
+    except Exception:
+        raw = res.portal.find_by_code(code) if code else None
+    if raw is None:
+        return "not_found"
+    counts = intake.link_raw(res, ctx, [raw])
+    return "still_invalid" if counts.get("quarantined", 0) else "linked"
