@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
@@ -27,7 +28,7 @@ marked *skipped*; malformed ones are quarantined with a specific reason.
 
 @dag(
     dag_id="dossier_intake",
-    schedule=CronDataIntervalTimetable("*/5 * * * *", timezone="Asia/Ho_Chi_Minh"),
+    schedule=CronDataIntervalTimetable(os.environ.get("LIENTHONG_INTAKE_CRON", "*/5 * * * *"), timezone="Asia/Ho_Chi_Minh"),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,

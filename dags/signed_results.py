@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, dag, get_current_context, task
@@ -29,21 +30,22 @@ Every step is safe to repeat: a package delivered again finds its work done.
 
 @dag(
     dag_id="signed_results",
-    schedule=CronTriggerTimetable("*/5 * * * *", timezone="Asia/Ho_Chi_Minh"),
+    schedule=CronTriggerTimetable(os.environ.get("LIENTHONG_RESULTS_CRON", "*/5 * * * *"), timezone="Asia/Ho_Chi_Minh"),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
     is_paused_upon_creation=False,
     default_args={"retries": 3, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True},
     dagrun_timeout=timedelta(minutes=30),
+    params={"poll_seconds": 10, "wait_seconds": 270},
     doc_md=DOC,
     tags=["lienthong", "portal", "ioffice"],
 )
 def signed_results():
     wait = PendingPackagesSensor(
         task_id="wait_for_result_packages",
-        poll_interval=10,
-        wait_timeout=270,
+        poll_interval="{{ params.poll_seconds }}",
+        wait_timeout="{{ params.wait_seconds }}",
     )
 
     @task(pool="lienthong_ioffice", outlets=[RESULTS_ATTACHED])

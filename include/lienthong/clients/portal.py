@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -196,10 +196,16 @@ class PortalClient:
         self._request("POST", f"/pa/dossier/{dossier_id}/step", json=step)
         return True
 
-    def set_status_once(self, dossier_id: str, status: int, step: dict[str, Any] | None = None) -> bool:
-        """Move the dossier to ``status`` (with a step) unless it is there already."""
-        current = self.get_dossier(dossier_id)
-        if current.get("dossierStatus", {}).get("id") == status:
+    def set_status_once(self, dossier_id: str, status: int, step: dict[str, Any] | None = None,
+                        beyond: Collection[int] = ()) -> bool:
+        """Move the dossier to ``status`` (with a step) unless it is there, or in ``beyond``, already.
+
+        ``beyond`` names the statuses the dossier may legitimately have reached since (e.g. the
+        desk returned a finished dossier, 9 -> 10, while lienthong was between two calls).
+        """
+        done = {status, *beyond}
+        current = self.get_dossier(dossier_id).get("dossierStatus", {}).get("id")
+        if current in done:
             if step:
                 self.add_step_once(dossier_id, step)
             return False
@@ -209,7 +215,7 @@ class PortalClient:
         try:
             self._request("PUT", f"/pa/dossier/{dossier_id}/status", json=body)
         except RemoteRefused as exc:
-            if exc.status == 409 and self.get_dossier(dossier_id).get("dossierStatus", {}).get("id") == status:
+            if exc.status == 409 and self.get_dossier(dossier_id).get("dossierStatus", {}).get("id") in done:
                 return False
             raise
         return True

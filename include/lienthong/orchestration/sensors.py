@@ -14,16 +14,19 @@ from lienthong.orchestration.triggers import PendingPackagesTrigger
 class PendingPackagesSensor(BaseSensorOperator):
     """Defers at once to :class:`PendingPackagesTrigger`; skips the run when nothing arrived."""
 
-    def __init__(self, *, conn_id: str = "lienthong_ioffice", poll_interval: float = 15.0,
-                 wait_timeout: float = 240.0, **kwargs: Any):
+    template_fields = ("poll_interval", "wait_timeout")
+
+    def __init__(self, *, conn_id: str = "lienthong_ioffice", poll_interval: float | str = 15.0,
+                 wait_timeout: float | str = 240.0, **kwargs: Any):
         super().__init__(**kwargs)
         self.conn_id = conn_id
         self.poll_interval = poll_interval
         self.wait_timeout = wait_timeout
 
     def execute(self, context: Any) -> None:
-        self.defer(trigger=PendingPackagesTrigger(self.conn_id, self.poll_interval, self.wait_timeout),
-                   method_name="execute_complete", timeout=timedelta(seconds=self.wait_timeout + 60))
+        poll, wait = float(self.poll_interval), float(self.wait_timeout)
+        self.defer(trigger=PendingPackagesTrigger(self.conn_id, poll, wait),
+                   method_name="execute_complete", timeout=timedelta(seconds=wait + 60))
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
         status = (event or {}).get("status")

@@ -37,6 +37,8 @@ log = get_logger(__name__)
 CURSOR = "dossier_intake"
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 OPEN_STATUSES = {DossierStatus.ACCEPTED, DossierStatus.PROCESSING}
+# Statuses a dossier may reach after "processing" began: noting the transfer is then moot.
+MOVED_ON = (5, 6, 7, 8, 9, 10)
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,7 @@ def _notify_portal(res: Resources, ctx: store.RunContext,
                            title=route.unit.handler.title if route else "Tự động",
                            unit=route.unit.ioffice_unit.name if route else "", due=due)
         try:
-            res.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step)
+            res.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON)
             return dossier_id, None
         except Exception as exc:
             return dossier_id, f"{type(exc).__name__}: {exc}"[:500]

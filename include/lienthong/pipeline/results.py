@@ -158,7 +158,7 @@ def _issued(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Packa
     step = step_record(link.dossier_code, STEP_FINISHED_VI.format(code=pkg.code_notation), DossierStatus.FINISHED,
                        now, person=pkg.signer or "Hệ thống liên thông", title=pkg.signer_title or "Lãnh đạo",
                        unit=pkg.unit_name, due=link.due_at)
-    res.portal.set_status_once(link.dossier_id, DossierStatus.FINISHED, step)
+    res.portal.set_status_once(link.dossier_id, DossierStatus.FINISHED, step, beyond=(DossierStatus.RETURNED,))
     raw = res.portal.get_dossier(link.dossier_id)
     finished = raw.get("completedDate")
     with res.session() as session:

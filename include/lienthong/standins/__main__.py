@@ -16,14 +16,14 @@ from pathlib import Path
 
 from lienthong.standins.clock import VN_TZ, SimClock
 from lienthong.standins.faults import FaultInjector
-from lienthong.standins.scenarios import SCENARIOS, load
+from lienthong.standins.scenarios import SCENARIOS, load, scenario_for
 from lienthong.standins.serve import ServerThread
 from lienthong.standins.settings import read_credentials
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m lienthong.standins", description=__doc__)
-    p.add_argument("--scenario", choices=sorted(SCENARIOS), default="demo")
+    p.add_argument("--scenario", default="demo", help="demo, year-2022 or burst-N")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--portal-port", type=int, default=8701)
     p.add_argument("--ioffice-port", type=int, default=8702)
@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    scenario = SCENARIOS[args.scenario]
+    scenario = scenario_for(args.scenario)
     creds = read_credentials(args.settings)
     creds = replace(
         creds,

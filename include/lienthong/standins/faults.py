@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import random
 import threading
 from collections import Counter
@@ -96,6 +97,16 @@ class FaultInjector:
         return choices[digest[0] % len(choices)]
 
 
+def _not_injected(record: logging.LogRecord) -> bool:
+    """Keep the server log readable: an injected reset is expected, not an error."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return not (isinstance(exc, ConnectionResetError) and str(exc) == INJECTED_RESET)
+
+
+INJECTED_RESET = "injected connection reset"
+logging.getLogger("uvicorn.error").addFilter(_not_injected)
+
+
 class FaultMiddleware:
     """ASGI middleware applying transport-level faults to non-admin paths."""
 
@@ -129,7 +140,7 @@ class FaultMiddleware:
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
             await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
-            raise ConnectionResetError("injected connection reset")
+            raise ConnectionResetError(INJECTED_RESET)
         await self.app(scope, receive, send)
 
 

@@ -64,7 +64,7 @@ class Standins:
 
 def start_standins(data_dir: Path, scenario: str = "demo", seed: int = 7):
     data_dir.mkdir(parents=True, exist_ok=True)
-    start = scenarios.SCENARIOS[scenario].start
+    start = scenarios.scenario_for(scenario).start
     clock = SimClock(start, speed=0.0, state_file=data_dir / "clock.json")
     portal_app, portal_store = portal_standin.build(data_dir, clock, FaultInjector(), seed,
                                                     {CLIENT_ID: CLIENT_SECRET})

@@ -188,17 +188,32 @@ def _bypass(ioffice: Any, rng: random.Random, instants: list[datetime]) -> int:
     return len(instants)
 
 
+def burst_size(name: str) -> int | None:
+    """``burst-N``: N dossiers arriving over the demo's working day (benchmarks, load tests)."""
+    if name.startswith("burst-") and name[6:].isdigit():
+        return int(name[6:])
+    return None
+
+
+def scenario_for(name: str) -> Scenario:
+    if burst_size(name) is not None:
+        return Scenario(name, SCENARIOS["demo"].start, 0.0)
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)}, burst-N)")
+    return SCENARIOS[name]
+
+
 def load(name: str, portal: PortalStore, data_dir: Path, seed: int, ioffice: Any = None) -> dict[str, Any]:
     """Fill an empty store with scenario ``name``; a store with dossiers is left as it is."""
-    if name not in SCENARIOS:
+    if burst_size(name) is None and name not in SCENARIOS:
         raise ValueError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
     if not portal.is_empty():
         return {"scenario": name, "loaded": False}
     rng = random.Random(f"{name}:{seed}")
     now = portal.clock.now()
-    if name == "demo":
+    if name == "demo" or burst_size(name) is not None:
         day = SCENARIOS["demo"].start.date()
-        instants = day_instants(rng, day, 300)
+        instants = day_instants(rng, day, burst_size(name) or 300)
         totals = [(day.isoformat(), round(len(instants) * YEAR_2022_DISTRICT / YEAR_2022_PORTAL))]
         bypass_at = day_instants(rng, day, 5)
     else:

@@ -1,0 +1,140 @@
+"""Intake throughput: one batched intake run vs. two baselines measured in the same process run.
+
+* lienthong  - 5,000 new dossiers through one `dossier_intake` run (`dag.test()`), batched inside
+               tasks with bounded concurrency;
+* mapped     - one mapped task instance per dossier (`dag.test()`), on a 500-dossier sample;
+* plain loop - the same HTTP calls, sequential, with no Airflow and no store (the upper bound).
+
+Each run gets fresh stand-ins (same scenario, own data dir) and a fresh SQLite store.
+Prints dossiers per second and the ratios; writes benchmarks/results/intake.json.
+
+    make bench            # or: .venv/bin/python benchmarks/intake.py [--n 5000] [--sample 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HOME = Path(tempfile.mkdtemp(prefix="lienthong-bench-"))
+os.environ.update({
+    "AIRFLOW_HOME": str(HOME / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME}/airflow.db",
+    "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+})
+sys.path.insert(0, str(ROOT))
+
+from lienthong.clients.portal_shapes import to_dossier  # noqa: E402
+from lienthong.pipeline.payloads import push_payload, step_record  # noqa: E402
+from lienthong.pipeline.routing import default_routing, route_for  # noqa: E402
+from lienthong.standins.harness import make_resources, start_standins  # noqa: E402
+
+HOUR = 3600
+
+
+def fresh(name: str, n: int):
+    server, standins = start_standins(HOME / name, scenario=f"burst-{n}")
+    standins.advance(10 * HOUR)
+    return server, standins
+
+
+def use_connections(standins, store: str) -> None:
+    from tests.dags.conftest import connections_env
+
+    os.environ.update(connections_env(standins, store, HOME / f"trust-{id(standins)}.pem"))
+
+
+def bench_lienthong(n: int) -> float:
+    from airflow.dag_processing.dagbag import DagBag
+
+    server, standins = fresh("ours", n)
+    try:
+        use_connections(standins, f"sqlite:///{HOME}/ours.sqlite")
+        dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("dossier_intake")
+        t0 = time.perf_counter()
+        dr = dag.test()
+        elapsed = time.perf_counter() - t0
+        assert str(dr.state) == "success", dr.state
+        assert standins.portal_store.stats()["dossiers"]["visible"] == n
+    finally:
+        server.stop()
+    return n / elapsed
+
+
+def bench_mapped(sample: int) -> float:
+    server, standins = fresh("mapped", sample)
+    try:
+        use_connections(standins, f"sqlite:///{HOME}/mapped.sqlite")
+        from airflow.dag_processing.dagbag import DagBag
+
+        dag = DagBag(dag_folder=str(ROOT / "benchmarks" / "dags")).get_dag("bench_mapped_intake")
+        t0 = time.perf_counter()
+        dr = dag.test(run_conf={"limit": sample})
+        elapsed = time.perf_counter() - t0
+        assert str(dr.state) == "success", dr.state
+    finally:
+        server.stop()
+    return sample / elapsed
+
+
+def bench_plain_loop(n: int) -> float:
+    """Search pages, then per routed dossier: push, read, set status with the step. No store."""
+    from datetime import datetime, timezone
+
+    server, standins = fresh("plain", n)
+    routing = default_routing()
+    try:
+        res = make_resources(standins, f"sqlite:///{HOME}/unused.sqlite")
+        t0 = time.perf_counter()
+        seen = 0
+        now = datetime.now(timezone.utc)
+        for raw in res.portal.iter_updated(datetime(2000, 1, 1, tzinfo=timezone.utc)):
+            seen += 1
+            d = to_dossier(raw, routing.known_procedures)
+            route = route_for(routing, d.procedure_code, d.agency_code)
+            if route is None:
+                continue
+            res.ioffice.push(push_payload(d, route, now))
+            res.portal.set_status_once(d.id, 4, step_record(d.code, "Chuyển xử lý trên iOffice", 4, now))
+        elapsed = time.perf_counter() - t0
+        assert seen == n
+        res.close()
+    finally:
+        server.stop()
+    return n / elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=5000)
+    ap.add_argument("--sample", type=int, default=500)
+    args = ap.parse_args()
+    from airflow.utils.db import initdb
+
+    initdb()
+    rates = {
+        "lienthong_per_s": bench_lienthong(args.n),
+        "mapped_per_s": bench_mapped(args.sample),
+        "plain_loop_per_s": bench_plain_loop(args.n),
+    }
+    rates["ratio_vs_mapped"] = rates["lienthong_per_s"] / rates["mapped_per_s"]
+    rates["ratio_vs_plain_loop"] = rates["lienthong_per_s"] / rates["plain_loop_per_s"]
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "intake.json").write_text(json.dumps({"n": args.n, "sample": args.sample, **rates}, indent=2))
+    print(f"lienthong intake : {rates['lienthong_per_s']:8.1f} dossiers/s  ({args.n} dossiers, one run)")
+    print(f"mapped baseline  : {rates['mapped_per_s']:8.1f} dossiers/s  ({args.sample}-dossier sample)")
+    print(f"plain HTTP loop  : {rates['plain_loop_per_s']:8.1f} dossiers/s  ({args.n} dossiers)")
+    print(f"ratio vs mapped  : {rates['ratio_vs_mapped']:8.1f}x   (target >= 20x)")
+    print(f"ratio vs loop    : {rates['ratio_vs_plain_loop']:8.2f}    (target >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()
