@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from lienthong.clients.http import RemoteRefused, RetryPolicy, make_session, raise_for_status, retrying
+from lienthong.clients.http import RemoteRefused, RetryPolicy, TransientHTTPError, make_session, raise_for_status, retrying
 from lienthong.clients.portal_shapes import format_portal_datetime
 from lienthong.domain.masking import get_logger
 
@@ -104,7 +104,8 @@ class PortalClient:
                     token = self._bearer(force=True)
                     continue
                 if resp.status_code == 401:
-                    raise AuthError("the portal refused a fresh token")
+                    # Credentials were just accepted by the token endpoint: a glitch, try again later.
+                    raise TransientHTTPError(401, resp.url)
                 raise_for_status(resp)
                 return resp
             raise AssertionError("unreachable")

@@ -62,12 +62,12 @@ class Standins:
         return requests.get(f"{self.ioffice_root}/_admin/trust-root", timeout=10).text
 
 
-def start_standins(data_dir: Path, scenario: str = "demo", seed: int = 7):
+def start_standins(data_dir: Path, scenario: str = "demo", seed: int = 7, token_ttl: int = 300):
     data_dir.mkdir(parents=True, exist_ok=True)
     start = scenarios.scenario_for(scenario).start
     clock = SimClock(start, speed=0.0, state_file=data_dir / "clock.json")
     portal_app, portal_store = portal_standin.build(data_dir, clock, FaultInjector(), seed,
-                                                    {CLIENT_ID: CLIENT_SECRET})
+                                                    {CLIENT_ID: CLIENT_SECRET}, token_ttl)
     ioffice_app, ioffice_store = ioffice_standin.build(data_dir, clock, FaultInjector(), seed, IOFFICE_TOKEN)
     scenarios.load(scenario, portal_store, data_dir, seed, ioffice_store)
     pp, ip = free_port(), free_port()
