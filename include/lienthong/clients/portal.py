@@ -9,6 +9,7 @@ its local record can simply run again.
 from __future__ import annotations
 
 import threading
+from email.utils import parsedate_to_datetime
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class PortalClient:
         self._token_expiry = 0.0
         self._lock = threading.Lock()
         self._retrying = retrying(settings.retry)
+        self.server_time: datetime | None = None
 
     # -- auth -------------------------------------------------------------------------
     def _fetch_token(self) -> None:
@@ -107,10 +109,20 @@ class PortalClient:
                     # Credentials were just accepted by the token endpoint: a glitch, try again later.
                     raise TransientHTTPError(401, resp.url)
                 raise_for_status(resp)
+                self._note_server_time(resp)
                 return resp
             raise AssertionError("unreachable")
 
         return self._retrying(attempt)
+
+    def _note_server_time(self, resp: requests.Response) -> None:
+        """The portal's own clock (HTTP Date): "now" for due-date checks, whatever ours says."""
+        value = resp.headers.get("Date")
+        if value:
+            try:
+                self.server_time = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                pass
 
     # -- reads ------------------------------------------------------------------------
     def search(self, params: dict[str, Any]) -> dict[str, Any]:

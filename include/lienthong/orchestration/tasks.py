@@ -64,3 +64,66 @@ def process_results(context: dict[str, Any]) -> dict[str, int]:
         res.close()
     log.info("result packages: %s", counts)
     return counts
+
+
+def _param_date(value: str | None):
+    from datetime import date
+
+    return date.fromisoformat(value) if value else None
+
+
+def backfill_missed(context: dict[str, Any]) -> dict[str, int]:
+    from lienthong.orchestration.resources import resources_from_airflow
+    from lienthong.pipeline.backfill import backfill, backfill_window, summary_vi
+
+    p = context["params"]
+    window = backfill_window(_param_date(p["date_from"]), _param_date(p["date_to"]),
+                             agencies=tuple(a.strip() for a in p.get("agencies") or [] if a.strip()),
+                             codes=tuple(c.strip() for c in p.get("dossier_codes") or [] if c.strip()))
+    res = resources_from_airflow()
+    try:
+        counts = backfill(res, run_context(context), window, dry_run=bool(p.get("dry_run")))
+    finally:
+        res.close()
+    log.info("backfill: %s", summary_vi(counts, bool(p.get("dry_run"))))
+    return counts
+
+
+def reconcile_links(context: dict[str, Any]) -> dict[str, int]:
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from lienthong.orchestration.resources import resources_from_airflow
+    from lienthong.reconcile.findings import default_window, reconcile, summarize, summary_vi
+    from lienthong.reconcile.watchlists import portal_now
+
+    p = context["params"]
+    res = resources_from_airflow()
+    try:
+        with res.session() as session:
+            anchor = portal_now(session) or datetime.now(timezone.utc)
+        today = anchor.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+        start, end = default_window(today, int(p.get("days") or 7))
+        start = _param_date(p.get("date_from")) or start
+        end = _param_date(p.get("date_to")) or end
+        found = reconcile(res, run_context(context), start, end, repair=bool(p.get("repair", True)))
+    finally:
+        res.close()
+    counts = summarize(found)
+    log.info("reconciliation %s..%s:\n%s", start, end, summary_vi(counts))
+    return counts
+
+
+ALERT_KINDS = ("overdue", "near_due", "stuck", "bypass", "resolved_not_closed", "issued_not_attached")
+
+
+def alert_on_findings(context: dict[str, Any], counts: dict[str, int]) -> bool:
+    """Alert operators when reconciliation found something a person must look at."""
+    from lienthong.orchestration.notifiers import LienthongAlertNotifier
+    from lienthong.reconcile.findings import summary_vi
+
+    unrepaired = {k: n - counts.get(f"{k}_repaired", 0) for k, n in counts.items() if k in ALERT_KINDS}
+    if not any(unrepaired.values()):
+        return False
+    LienthongAlertNotifier(title="Liên thông: cần xử lý", message=summary_vi(counts)).notify(context)
+    return True

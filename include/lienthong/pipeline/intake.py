@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lienthong.clients.portal_shapes import to_dossier
+from lienthong.clients.portal_shapes import format_portal_datetime, to_dossier
 from lienthong.domain.dossier import Dossier, InvalidDossier
 from lienthong.domain.masking import get_logger
 from lienthong.domain.states import LinkState
@@ -35,6 +35,7 @@ from lienthong.store.schema import DossierLink, Quarantine
 
 log = get_logger(__name__)
 CURSOR = "dossier_intake"
+PORTAL_CLOCK = "portal_clock"  # the portal's own time at the last pull (its HTTP Date header)
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 OPEN_STATUSES = {DossierStatus.ACCEPTED, DossierStatus.PROCESSING}
 # Statuses a dossier may reach after "processing" began: noting the transfer is then moot.
@@ -49,6 +50,8 @@ class Window:
     updated_to: datetime | None = None
     agencies: tuple[str, ...] = ()
     codes: tuple[str, ...] = ()
+    accepted_from: datetime | None = None  # backfill: dossiers received in [from, to)
+    accepted_to: datetime | None = None
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -64,10 +67,14 @@ def _raw_dossiers(res: Resources, window: Window) -> Iterator[dict[str, Any]]:
             if raw is not None:
                 yield raw
         return
-    agencies = window.agencies or (None,)
-    for agency in agencies:
-        extra = {"agency-code": agency} if agency else None
-        yield from res.portal.iter_updated(window.updated_from, window.updated_to, extra=extra)
+    received: dict[str, str] = {}
+    if window.accepted_from is not None:
+        received["accepted-from"] = format_portal_datetime(window.accepted_from)
+    if window.accepted_to is not None:
+        received["accepted-to"] = format_portal_datetime(window.accepted_to)
+    for agency in window.agencies or (None,):
+        extra = {**received, **({"agency-code": agency} if agency else {})}
+        yield from res.portal.iter_updated(window.updated_from, window.updated_to, extra=extra or None)
 
 
 def pull_and_link(res: Resources, ctx: store.RunContext, window: Window, *, advance_cursor: bool,
@@ -81,6 +88,9 @@ def pull_and_link(res: Resources, ctx: store.RunContext, window: Window, *, adva
             continue
         to_push = _record_batch(res, ctx, batch, counts, advance_cursor)
         counts.update(_push_all(res, ctx, to_push))
+    if not dry_run and res.portal.server_time is not None:
+        with res.session() as session:
+            store.set_cursor(session, ctx, PORTAL_CLOCK, res.portal.server_time, "")
     return dict(counts)
 
 

@@ -81,3 +81,30 @@ class SimClock:
         tmp = self._state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps({"sim": self.now().isoformat(), "speed": self._anchor.speed}))
         tmp.replace(self._state_file)
+
+
+class SimDateMiddleware:
+    """Answer with the simulated time in the HTTP ``Date`` header, as a real server tells its clock.
+
+    Clients that need "the system's now" (reconciliation's due-date checks) read it from there,
+    which in production is simply the present.
+    """
+
+    def __init__(self, app, clock: SimClock):
+        self.app, self.clock = app, clock
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_date(message):
+            if message["type"] == "http.response.start":
+                from email.utils import format_datetime
+
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                headers.append((b"date", format_datetime(self.clock.now(), usegmt=False).encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_date)

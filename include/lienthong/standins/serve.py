@@ -26,7 +26,7 @@ class ServerThread:
 
     def __init__(self, apps: Iterable[tuple[object, int]], log_level: str = "warning"):
         self._configs = [
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, access_log=False,
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, access_log=False, date_header=False,
                            timeout_graceful_shutdown=2)
             for app, port in apps
         ]

@@ -178,3 +178,20 @@ class DistrictTotal(Base):
 
     period: Mapped[str] = mapped_column(String(16), primary_key=True)  # YYYY or YYYY-MM
     total: Mapped[int] = mapped_column(Integer)
+
+
+class ReconcileFinding(Base):
+    """One thing reconciliation found (and whether it was repaired): the operators' worklist."""
+
+    __tablename__ = "reconcile_finding"
+    __table_args__ = (Index("ix_reconcile_finding_run", "run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(255))
+    found_at: Mapped[datetime] = mapped_column(TS, index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    dossier_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    ioffice_doc_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    repaired: Mapped[bool] = mapped_column(Boolean, default=False)
+    repair_result: Mapped[str | None] = mapped_column(String(64))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lienthong.standins.admin import make_admin_router
 from lienthong.standins.clock import SimClock
+from lienthong.standins.clock import SimDateMiddleware
 from lienthong.standins.faults import BAD_RESULT_VARIANTS, FaultInjector, FaultMiddleware
 from lienthong.standins.ioffice import results
 from lienthong.standins.ioffice.ca import load_or_create_cas
@@ -297,6 +298,7 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
     def trust_root() -> Response:
         return Response(cas.trusted.ca_cert_pem, media_type="application/x-pem-file")
 
+    app.add_middleware(SimDateMiddleware, clock=clock)
     app.add_middleware(FaultMiddleware, injector=injector)
     return app, store
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lienthong.standins.admin import make_admin_router
 from lienthong.standins.clock import VN_TZ, SimClock
+from lienthong.standins.clock import SimDateMiddleware
 from lienthong.standins.faults import MALFORMED_VARIANTS, FaultInjector, FaultMiddleware
 from lienthong.standins.portal.dossiers import to_ms
 from lienthong.standins.portal.malform import malform
@@ -244,5 +245,6 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
             rows = [{"period": r["period"], "total": int(r["total"])} for r in csv.DictReader(fh)]
         return {"totals": rows}
 
+    app.add_middleware(SimDateMiddleware, clock=clock)
     app.add_middleware(FaultMiddleware, injector=injector, token_paths=(TOKEN_PATH,))
     return app

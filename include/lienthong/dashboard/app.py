@@ -1,0 +1,148 @@
+"""The dashboard's FastAPI app, mounted by the Airflow plugin under ``/lienthong``.
+
+Server-rendered HTML (Jinja2, inline SVG): it must work offline and inside the UI's iframe.
+Every route depends on Airflow's ``get_user`` (see :mod:`lienthong.dashboard.auth`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lienthong.dashboard import charts, data, sources
+from lienthong.dashboard.auth import auth_error_handler, check_form_token, form_token, get_user, username
+from lienthong.pipeline.replay import replay
+from lienthong.store.links import RunContext
+
+log = logging.getLogger(__name__)
+
+URL_PREFIX = "/lienthong"
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'self'; base-uri 'none'")
+KIND_LABELS_VI = {"stuck": "Nằm quá lâu ở một trạng thái", "near_due": "Sắp đến hạn trả", "overdue": "Đã quá hạn"}
+REPLAY_LABELS_VI = {"resolved": "Đã xử lý lại thành công", "open": "Xử lý lại chưa thành công, mục vẫn bị cách ly"}
+SOURCE_LABELS_VI = {"portal_dossier": "Hồ sơ Một cửa", "ioffice_package": "Gói tin kết quả iOffice"}
+
+
+def _vn_number(value: float, decimals: int = 0) -> str:
+    """Vietnamese style: ``.`` groups thousands, ``,`` marks decimals."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def _dt(value: datetime | None) -> str:
+    return value.astimezone(data.VN_TZ).strftime("%d/%m/%Y %H:%M") if value else "—"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else _vn_number(value, 1) + " %"
+
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("lienthong.dashboard", "templates"),
+                      autoescape=select_autoescape(["html"]))
+    env.filters.update(num=_vn_number, dt=_dt, pct=_pct, vnd=lambda v: _vn_number(v) + " ₫",
+                       ddmmyyyy=lambda d: d.strftime("%d/%m/%Y"))
+    env.globals.update(state_label=data.state_label, kind_label=KIND_LABELS_VI.get,
+                       source_label=lambda s: SOURCE_LABELS_VI.get(s, s))
+    return env
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="lienthong dashboard", dependencies=[Depends(get_user)],
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_exception_handler(StarletteHTTPException, auth_error_handler)
+    env = _env()
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def render(request: Request, name: str, user, **ctx: Any) -> HTMLResponse:
+        base = request.scope.get("root_path", "").rstrip("/")
+        html = env.get_template(name).render(base=base, user=username(user), csrf=form_token(user),
+                                             page=name.removesuffix(".html"), **ctx)
+        return HTMLResponse(html)
+
+    def period_of(engine, date_from: date | None, date_to: date | None) -> data.Period:
+        default = data.data_period(engine)
+        period = data.Period(date_from or default.date_from, date_to or default.date_to)
+        if period.date_to < period.date_from:
+            raise HTTPException(400, "Ngày kết thúc phải sau ngày bắt đầu")
+        return period
+
+    User = Annotated[Any, Depends(get_user)]
+
+    @app.get("/", response_class=HTMLResponse, name="overview")
+    def overview(request: Request, user: User, date_from: Annotated[date | None, Query(alias="from")] = None,
+                 date_to: Annotated[date | None, Query(alias="to")] = None) -> HTMLResponse:
+        engine = sources.store_engine()
+        period = period_of(engine, date_from, date_to)
+        h = data.headline(engine, period)
+        month, agency = data.by_month(engine, period), data.by_agency(engine, period)
+        svgs = [
+            charts.hbar_chart("Hồ sơ tiếp nhận theo tháng", month.keys, month.dossiers, _vn_number),
+            charts.hbar_chart("Số tiền tiết kiệm theo tháng (₫)", month.keys, month.money_vnd, _vn_number,
+                              colour="#2da44e"),
+            charts.hbar_chart("Hồ sơ tiếp nhận theo cơ quan", agency.keys, agency.dossiers, _vn_number),
+            charts.hbar_chart("Số tiền tiết kiệm theo cơ quan (₫)", agency.keys, agency.money_vnd, _vn_number,
+                              colour="#2da44e"),
+        ]
+        return render(request, "overview.html", user, period=period, h=h, charts=svgs)
+
+    @app.get("/api/summary", name="summary")
+    def summary(user: User, date_from: Annotated[date | None, Query(alias="from")] = None,
+                date_to: Annotated[date | None, Query(alias="to")] = None) -> dict[str, Any]:
+        engine = sources.store_engine()
+        period = period_of(engine, date_from, date_to)
+        h = data.headline(engine, period)
+        return {"from": period.date_from.isoformat(), "to": period.date_to.isoformat(), **h.__dict__}
+
+    @app.get("/dossier", response_class=HTMLResponse, name="dossier")
+    def dossier(request: Request, user: User, code: str = "") -> HTMLResponse:
+        view = data.dossier_view(sources.store_engine(), code) if code.strip() else None
+        return render(request, "dossier.html", user, code=code.strip(), view=view)
+
+    @app.get("/quarantine", response_class=HTMLResponse, name="quarantine")
+    def quarantine(request: Request, user: User, status: str = "open", replayed: int | None = None,
+                   result: str | None = None) -> HTMLResponse:
+        engine = sources.store_engine()
+        rows = data.quarantine_list(engine, None if status == "all" else status)
+        message = REPLAY_LABELS_VI.get(result or "") if replayed is not None else None
+        return render(request, "quarantine.html", user, rows=rows, status=status, replayed=replayed,
+                      result=result, message=message)
+
+    @app.post("/quarantine/{quarantine_id}/replay", name="replay")
+    def replay_item(request: Request, user: User, quarantine_id: int,
+                    csrf_token: Annotated[str | None, Form()] = None) -> RedirectResponse:
+        check_form_token(request, user, csrf_token)
+        res = sources.build_resources()
+        ctx = RunContext(run_id=f"dashboard:{username(user)}", task_id="replay")
+        try:
+            outcome = replay(res, ctx, quarantine_id)
+        except LookupError:
+            raise HTTPException(404, "Không tìm thấy mục cách ly") from None
+        finally:
+            res.close()
+        log.info("replay of quarantine %s by %s: %s (%s)", quarantine_id, ctx.run_id, outcome.status, outcome.detail)
+        base = request.scope.get("root_path", "").rstrip("/")
+        return RedirectResponse(f"{base}/quarantine?status=all&replayed={quarantine_id}&result={outcome.status}",
+                                status_code=303)
+
+    @app.get("/watch", response_class=HTMLResponse, name="watch")
+    def watch(request: Request, user: User) -> HTMLResponse:
+        lists = data.watchlists(sources.store_engine())
+        return render(request, "watch.html", user, w=lists)
+
+    return app
+

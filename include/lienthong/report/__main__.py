@@ -1,0 +1,92 @@
+"""``python -m lienthong.report``: print (and export) the article's report for any period.
+
+    python -m lienthong.report --from 2022-01-01 --to 2022-12-31 [--db URL] [--csv DIR] [--xlsx FILE]
+        [--hours-per-dossier 0.5] [--cost-per-hour 32000] [--by month|agency|procedure|all]
+    python -m lienthong.report load-totals FILE        # operator's district totals (period,total)
+    python -m lienthong.report set-total PERIOD TOTAL  # one period's district total
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from sqlalchemy import Engine
+
+DEFAULT_DB = "sqlite:///var/lienthong.sqlite"
+
+
+def resolve_engine(url: str | None) -> Engine:
+    """--db, else the Airflow connection ``lienthong_db`` when reachable, else the demo SQLite file."""
+    from lienthong.store.engine import get_engine
+
+    if url:
+        return get_engine(url)
+    try:
+        from lienthong.orchestration.resources import store_engine
+
+        return store_engine()
+    except Exception:  # no Airflow connection here (plain shell without Airflow settings)
+        return get_engine(DEFAULT_DB)
+
+
+def _report_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lienthong.report",
+                                description="Báo cáo hiệu quả liên thông (the article's savings report)")
+    p.add_argument("--from", dest="date_from", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", required=True, type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
+    p.add_argument("--db", help="store URL (default: Airflow connection lienthong_db, else %s)" % DEFAULT_DB)
+    p.add_argument("--csv", help="write one CSV per grouping into this folder")
+    p.add_argument("--xlsx", help="write the workbook to this file")
+    p.add_argument("--hours-per-dossier", type=float, default=0.5)
+    p.add_argument("--cost-per-hour", type=int, default=32_000)
+    p.add_argument("--by", choices=("month", "agency", "procedure", "all"), default="all")
+    return p
+
+
+def _totals_parser(command: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"python -m lienthong.report {command}")
+    if command == "load-totals":
+        p.add_argument("file", help="CSV with columns period,total (period YYYY, YYYY-MM or YYYY-MM-DD)")
+    else:
+        p.add_argument("period")
+        p.add_argument("total", type=int)
+    p.add_argument("--db")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("load-totals", "set-total"):
+        return _totals(argv[0], _totals_parser(argv[0]).parse_args(argv[1:]))
+    args = _report_parser().parse_args(argv)
+    from lienthong.report.export import render, write_csv, write_xlsx
+    from lienthong.report.figures import build_report
+
+    report = build_report(resolve_engine(args.db), args.date_from, args.date_to,
+                          args.hours_per_dossier, args.cost_per_hour)
+    sys.stdout.write(render(report, args.by))
+    if args.csv:
+        for path in write_csv(report, args.csv):
+            print(f"CSV: {path}", file=sys.stderr)
+    if args.xlsx:
+        print(f"XLSX: {write_xlsx(report, args.xlsx)}", file=sys.stderr)
+    return 0
+
+
+def _totals(command: str, args: argparse.Namespace) -> int:
+    from lienthong.store.district_totals import load_district_totals, set_district_total
+
+    engine = resolve_engine(args.db)
+    if command == "load-totals":
+        n = load_district_totals(engine, args.file)
+        print(f"Đã nạp {n} dòng tổng số hồ sơ toàn huyện từ {args.file}")
+    else:
+        set_district_total(engine, args.period, args.total)
+        print(f"Đã ghi tổng số hồ sơ toàn huyện kỳ {args.period}: {args.total}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,398 @@
+"""The article's report, computed from the store: overall and by month, agency and procedure.
+
+Two ways of counting savings sit side by side on purpose: *measured* (one
+``dossier_time_savings`` row per dossier the link actually carried through) and the
+*article's estimate* (every dossier processed on the portal x hours per dossier x cost per
+hour), which is how the district reported 769,504,000 VND for 2022.
+
+Every figure is bounded by the dossier's reception date (``received_at``) in
+Asia/Ho_Chi_Minh; bypass documents by their promulgation date (else when found).
+The queries only select rows; the arithmetic is in pure functions below them.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from lienthong.domain.timeliness import timeliness
+from lienthong.store.schema import BypassDocument, DistrictTotal, DossierLink, DossierTimeSavings, LinkEvent, Quarantine
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOT_RECEIVED = (1, 3)  # submitted online but not yet accepted / refused: not processed dossiers
+FINISHED = (9, 10)
+GROUPINGS = ("month", "agency", "procedure")
+
+# Column order of every grouped table (the key columns come first).
+FIGURES = (
+    "dossiers_processed", "district_total", "portal_share_pct",
+    "dossiers_linked", "hours_saved_measured", "vnd_saved_measured",
+    "hours_saved_article", "vnd_saved_article",
+    "decisions_issued", "decisions_attached", "results_attached_pct",
+    "early", "on_time", "late", "on_time_pct",
+    "bypass_documents", "quarantined", "rejected",
+)
+KEYS = {"month": ("month",), "agency": ("agency_code", "agency_name"),
+        "procedure": ("procedure_code", "procedure_name")}
+
+
+@dataclass(frozen=True)
+class Period:
+    """Inclusive dates in Asia/Ho_Chi_Minh."""
+
+    date_from: date
+    date_to: date
+
+    def __post_init__(self) -> None:
+        if self.date_to < self.date_from:
+            raise ValueError(f"period ends ({self.date_to}) before it starts ({self.date_from})")
+
+    def bounds_utc(self) -> tuple[datetime, datetime]:
+        """[start, end) instants in UTC: local midnight of the first day to midnight after the last."""
+        start = datetime.combine(self.date_from, time(0), VN_TZ)
+        end = datetime.combine(self.date_to + timedelta(days=1), time(0), VN_TZ)
+        return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+    def label(self) -> str:
+        return f"{self.date_from.isoformat()}..{self.date_to.isoformat()}"
+
+
+# --------------------------------------------------------------------------- pure arithmetic
+
+def article_estimate(dossiers: int, hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000
+                     ) -> tuple[float, int]:
+    """The article's method: (hours, VND) = dossiers x hours per dossier (x cost per hour), VND half-up."""
+    hours = Decimal(int(dossiers)) * Decimal(str(hours_per_dossier))
+    vnd = (hours * Decimal(int(cost_per_hour))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return float(hours), int(vnd)
+
+
+def percent(part: int | float, whole: int | float | None, digits: int = 1) -> float | None:
+    """part/whole in percent, rounded half-up to ``digits``; None when the whole is unknown or zero."""
+    if whole is None or whole == 0 or pd.isna(whole):
+        return None
+    value = Decimal(str(part)) * 100 / Decimal(str(whole))
+    return float(value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def on_time_rate(early: int, on_time: int, late: int) -> float | None:
+    """Share finished by the due date (early counts as on time, as in the national reports)."""
+    return percent(early + on_time, early + on_time + late)
+
+
+def local_date(at: datetime | None) -> datetime | None:
+    return None if at is None else at.astimezone(VN_TZ)
+
+
+def month_key(at: datetime) -> str:
+    return at.astimezone(VN_TZ).strftime("%Y-%m")
+
+
+def previous_month(day: date) -> Period:
+    """The calendar month before ``day``'s month (the monthly run's default period)."""
+    last = day.replace(day=1) - timedelta(days=1)
+    return Period(last.replace(day=1), last)
+
+
+def _month_end(d: date) -> date:
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+def _month_total(totals: Mapping[str, int], year: int, month: int) -> int | None:
+    key = f"{year:04d}-{month:02d}"
+    if key in totals:
+        return int(totals[key])
+    first = date(year, month, 1)
+    days = [(first + timedelta(i)).isoformat() for i in range((_month_end(first) - first).days + 1)]
+    return sum(int(totals[d]) for d in days) if all(d in totals for d in days) else None
+
+
+def _year_total(totals: Mapping[str, int], year: int) -> int | None:
+    if f"{year:04d}" in totals:
+        return int(totals[f"{year:04d}"])
+    months = [_month_total(totals, year, m) for m in range(1, 13)]
+    return None if any(m is None for m in months) else sum(months)  # type: ignore[misc]
+
+
+def district_total_for(totals: Mapping[str, int], date_from: date, date_to: date) -> int | None:
+    """The district's dossiers in [date_from, date_to] from year, month or day rows; None if unknown.
+
+    Whole years use the year row (else its months), whole months the month row (else its
+    days), any partial month its day rows: a figure is never guessed from a coarser one.
+    """
+    total, d = 0, date_from
+    while d <= date_to:
+        if (d.month, d.day) == (1, 1) and date(d.year, 12, 31) <= date_to:
+            part, nxt = _year_total(totals, d.year), date(d.year + 1, 1, 1)
+        elif d.day == 1 and _month_end(d) <= date_to:
+            part, nxt = _month_total(totals, d.year, d.month), _month_end(d) + timedelta(days=1)
+        else:
+            value = totals.get(d.isoformat())
+            part, nxt = (None if value is None else int(value)), d + timedelta(days=1)
+        if part is None:
+            return None
+        total, d = total + part, nxt
+    return total
+
+
+# --------------------------------------------------------------------------- queries
+
+@contextmanager
+def _connection(bind: Engine | Session | Connection) -> Iterator[Connection | Session]:
+    if isinstance(bind, (Session, Connection)):
+        yield bind
+    else:
+        with bind.connect() as conn:
+            yield conn
+
+
+def _in(col, start: datetime, end: datetime):
+    return and_(col >= start, col < end)
+
+
+def query_links(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The period's links (by reception), with whether iOffice ever sent the draft back."""
+    ever_rejected = select(LinkEvent.id).where(
+        LinkEvent.dossier_code == DossierLink.dossier_code, LinkEvent.to_state == "rejected").exists()
+    stmt = select(
+        DossierLink.dossier_code, DossierLink.agency_code, DossierLink.agency_name, DossierLink.procedure_code,
+        DossierLink.procedure_name, DossierLink.result_kind, DossierLink.state, DossierLink.portal_status,
+        DossierLink.received_at, DossierLink.due_at, DossierLink.issued_at, DossierLink.attached_at,
+        DossierLink.finished_at, ever_rejected.label("ever_rejected"),
+    ).where(_in(DossierLink.received_at, start, end))
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def query_savings(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    stmt = select(
+        DossierTimeSavings.agency_code, DossierTimeSavings.agency_name, DossierTimeSavings.procedure_code,
+        DossierTimeSavings.procedure_name, DossierTimeSavings.received_at, DossierTimeSavings.minutes_saved,
+        DossierTimeSavings.cost_saved_vnd,
+    ).where(_in(DossierTimeSavings.received_at, start, end))
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def query_bypasses(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Bypass documents dated in the period: promulgation date when known, else when found."""
+    stmt = select(BypassDocument.agency_code, BypassDocument.agency_name, BypassDocument.promulgation_date,
+                  BypassDocument.found_at).where(or_(
+                      _in(BypassDocument.promulgation_date, start, end),
+                      and_(BypassDocument.promulgation_date.is_(None), _in(BypassDocument.found_at, start, end))))
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def query_totals(conn) -> dict[str, int]:
+    return {p: int(t) for p, t in conn.execute(select(DistrictTotal.period, DistrictTotal.total))}
+
+
+def query_open_quarantine(conn) -> int:
+    return int(conn.execute(select(func.count()).select_from(Quarantine).where(Quarantine.status == "open"))
+               .scalar_one())
+
+
+# --------------------------------------------------------------------------- frames (pure)
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the report needs, as read from the store (so the arithmetic stays pure)."""
+
+    period: Period
+    links: list[dict[str, Any]]
+    savings: list[dict[str, Any]]
+    bypasses: list[dict[str, Any]]
+    totals: Mapping[str, int]
+    quarantine_open_total: int = 0
+
+
+def read_inputs(bind: Engine | Session | Connection, date_from: date, date_to: date) -> Inputs:
+    period = Period(_as_date(date_from), _as_date(date_to))
+    start, end = period.bounds_utc()
+    with _connection(bind) as conn:
+        return Inputs(period, query_links(conn, start, end), query_savings(conn, start, end),
+                      query_bypasses(conn, start, end), query_totals(conn), query_open_quarantine(conn))
+
+
+def _as_date(value: date | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def link_facts(link: Mapping[str, Any]) -> dict[str, Any]:
+    """One link's contribution to every count (0/1 flags), keyed like the tables."""
+    finished = link["portal_status"] in FINISHED and link["finished_at"] is not None
+    kind = timeliness(local_date(link["finished_at"]), local_date(link["due_at"])) if finished else None
+    decision = link["result_kind"] == "decision"
+    issued = decision and link["issued_at"] is not None
+    return {
+        "month": month_key(link["received_at"]),
+        "agency_code": link["agency_code"], "agency_name": link["agency_name"],
+        "procedure_code": link["procedure_code"], "procedure_name": link["procedure_name"],
+        "dossiers_processed": int(link["portal_status"] not in NOT_RECEIVED),
+        "decisions_issued": int(issued),
+        "decisions_attached": int(issued and link["attached_at"] is not None),
+        "early": int(kind == "early"), "on_time": int(kind == "on_time"), "late": int(kind == "late"),
+        "quarantined": int(link["state"] == "quarantined"),
+        "rejected": int(bool(link["ever_rejected"])),
+    }
+
+
+def saving_facts(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "month": month_key(row["received_at"]),
+        "agency_code": row["agency_code"], "agency_name": row["agency_name"],
+        "procedure_code": row["procedure_code"], "procedure_name": row["procedure_name"],
+        "dossiers_linked": 1, "minutes_saved": int(row["minutes_saved"]),
+        "vnd_saved_measured": int(row["cost_saved_vnd"]),
+    }
+
+
+def bypass_facts(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"month": month_key(row["promulgation_date"] or row["found_at"]),
+            "agency_code": row["agency_code"] or "", "agency_name": row["agency_name"] or "",
+            "bypass_documents": 1}
+
+
+LINK_SUMS = ("dossiers_processed", "decisions_issued", "decisions_attached", "early", "on_time", "late",
+             "quarantined", "rejected")
+SAVING_SUMS = ("dossiers_linked", "minutes_saved", "vnd_saved_measured")
+ALL_SUMS = (*LINK_SUMS, *SAVING_SUMS, "bypass_documents")
+
+
+def _facts(inputs: Inputs, with_bypasses: bool = True) -> Iterator[dict[str, Any]]:
+    yield from map(link_facts, inputs.links)
+    yield from map(saving_facts, inputs.savings)
+    if with_bypasses:
+        yield from map(bypass_facts, inputs.bypasses)
+
+
+def tally(facts: Iterator[dict[str, Any]], keys: tuple[str, ...]) -> tuple[dict[Any, dict[str, int]], dict[Any, str]]:
+    """Sum every count per ``keys[0]``; the name column (``keys[1]``) is its first non-empty value."""
+    counts: dict[Any, dict[str, int]] = {}
+    names: dict[Any, str] = {}
+    for rec in facts:
+        key = rec.get(keys[0]) if keys else None
+        c = counts.setdefault(key, dict.fromkeys(ALL_SUMS, 0))
+        for s in ALL_SUMS:
+            c[s] += int(rec.get(s, 0))
+        if len(keys) > 1 and not names.get(key) and rec.get(keys[1]):
+            names[key] = rec[keys[1]]
+    return counts, names
+
+
+def grouped(inputs: Inputs, by: str, hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000
+            ) -> pd.DataFrame:
+    """One table row per month / agency / procedure, columns ``KEYS[by] + FIGURES``, sorted by key."""
+    if by not in KEYS:
+        raise ValueError(f"unknown grouping {by!r} (use {', '.join(GROUPINGS)})")
+    keys = KEYS[by]
+    counts, names = tally(_facts(inputs, with_bypasses=by != "procedure"), keys)  # bypasses have no procedure
+    rows = []
+    for key in sorted(counts, key=lambda k: (k is None, str(k))):
+        row: dict[str, Any] = {keys[0]: key}
+        if len(keys) > 1:
+            row[keys[1]] = names.get(key, "")
+        row.update(_figures(counts[key], hours_per_dossier, cost_per_hour))
+        if by == "month":
+            row["district_total"] = _month_district_total(inputs, key)
+            row["portal_share_pct"] = percent(row["dossiers_processed"], row["district_total"])
+        rows.append(row)
+    columns = [*keys, *(f for f in FIGURES if not (by == "procedure" and f == "bypass_documents"))]
+    return pd.DataFrame(rows, columns=columns)  # unknown shares / totals are NaN
+
+
+def _figures(counts: Mapping[str, int], hours_per_dossier: float, cost_per_hour: int) -> dict[str, Any]:
+    hours, vnd = article_estimate(counts["dossiers_processed"], hours_per_dossier, cost_per_hour)
+    return {
+        "dossiers_processed": counts["dossiers_processed"], "district_total": None, "portal_share_pct": None,
+        "dossiers_linked": counts["dossiers_linked"],
+        "hours_saved_measured": counts["minutes_saved"] / 60, "vnd_saved_measured": counts["vnd_saved_measured"],
+        "hours_saved_article": hours, "vnd_saved_article": vnd,
+        "decisions_issued": counts["decisions_issued"], "decisions_attached": counts["decisions_attached"],
+        "results_attached_pct": percent(counts["decisions_attached"], counts["decisions_issued"]),
+        "early": counts["early"], "on_time": counts["on_time"], "late": counts["late"],
+        "on_time_pct": on_time_rate(counts["early"], counts["on_time"], counts["late"]),
+        "bypass_documents": counts["bypass_documents"], "quarantined": counts["quarantined"],
+        "rejected": counts["rejected"],
+    }
+
+
+def _month_district_total(inputs: Inputs, month: str) -> int | None:
+    """The district total of the part of ``month`` inside the period."""
+    first = date.fromisoformat(f"{month}-01")
+    lo, hi = max(first, inputs.period.date_from), min(_month_end(first), inputs.period.date_to)
+    return district_total_for(inputs.totals, lo, hi)
+
+
+def summary(inputs: Inputs, hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> dict[str, Any]:
+    """The period's headline figures: a flat JSON-safe dict (no personal data)."""
+    counts = tally(_facts(inputs), ())[0].get(None, dict.fromkeys(ALL_SUMS, 0))
+    out: dict[str, Any] = {"date_from": inputs.period.date_from.isoformat(),
+                           "date_to": inputs.period.date_to.isoformat(),
+                           "hours_per_dossier": float(hours_per_dossier), "cost_per_hour": int(cost_per_hour)}
+    out.update(_figures(counts, hours_per_dossier, cost_per_hour))
+    out["district_total"] = district_total_for(inputs.totals, inputs.period.date_from, inputs.period.date_to)
+    out["portal_share_pct"] = percent(counts["dossiers_processed"], out["district_total"])
+    out["quarantine_open_total"] = int(inputs.quarantine_open_total)
+    return out
+
+
+# --------------------------------------------------------------------------- the API
+
+@dataclass(frozen=True)
+class Report:
+    """The whole report of one period: headline dict and one DataFrame per grouping."""
+
+    headline: dict[str, Any]
+    by_month: pd.DataFrame
+    by_agency: pd.DataFrame
+    by_procedure: pd.DataFrame
+
+    def table(self, by: str) -> pd.DataFrame:
+        return {"month": self.by_month, "agency": self.by_agency, "procedure": self.by_procedure}[by]
+
+
+def build_report(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
+                 hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> Report:
+    """Read the store once and compute every table."""
+    inputs = read_inputs(bind, date_from, date_to)
+    return Report(summary(inputs, hours_per_dossier, cost_per_hour),
+                  *(grouped(inputs, by, hours_per_dossier, cost_per_hour) for by in GROUPINGS))
+
+
+def headline(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
+             hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> dict[str, Any]:
+    """Headline figures of the period (keys: dossiers_processed, hours_saved_measured, ... see FIGURES)."""
+    return summary(read_inputs(bind, date_from, date_to), hours_per_dossier, cost_per_hour)
+
+
+def by_month(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
+             hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> pd.DataFrame:
+    return grouped(read_inputs(bind, date_from, date_to), "month", hours_per_dossier, cost_per_hour)
+
+
+def by_agency(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
+              hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> pd.DataFrame:
+    return grouped(read_inputs(bind, date_from, date_to), "agency", hours_per_dossier, cost_per_hour)
+
+
+def by_procedure(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
+                 hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> pd.DataFrame:
+    return grouped(read_inputs(bind, date_from, date_to), "procedure", hours_per_dossier, cost_per_hour)
+
+
+def resolve_period(date_from: str | date | None, date_to: str | date | None, today: date) -> Period:
+    """The on-demand period, or the month before ``today`` when either end is left empty."""
+    if not date_from or not date_to:
+        return previous_month(today)
+    return Period(_as_date(date_from), _as_date(date_to))
