@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
+from lienthong.orchestration.notifiers import LienthongAlertNotifier
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
 
 TRANSFERRED = Asset("lienthong://ioffice/transferred-dossiers")
@@ -35,6 +36,8 @@ marked *skipped*; malformed ones are quarantined with a specific reason.
     is_paused_upon_creation=False,
     default_args={"retries": 3, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True},
     dagrun_timeout=timedelta(minutes=30),
+    on_failure_callback=LienthongAlertNotifier(title="Liên thông: lượt chạy thất bại",
+                                               message="{{ dag.dag_id }} / {{ run_id }}"),
     params={"overlap_minutes": 10},
     doc_md=DOC,
     tags=["lienthong", "portal", "ioffice"],

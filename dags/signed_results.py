@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
+from lienthong.orchestration.notifiers import LienthongAlertNotifier
 from airflow.sdk import Asset, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
@@ -37,6 +38,8 @@ Every step is safe to repeat: a package delivered again finds its work done.
     is_paused_upon_creation=False,
     default_args={"retries": 3, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True},
     dagrun_timeout=timedelta(minutes=30),
+    on_failure_callback=LienthongAlertNotifier(title="Liên thông: lượt chạy thất bại",
+                                               message="{{ dag.dag_id }} / {{ run_id }}"),
     params={"poll_seconds": 10, "wait_seconds": 270},
     doc_md=DOC,
     tags=["lienthong", "portal", "ioffice"],

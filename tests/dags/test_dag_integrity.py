@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 VERBS = {"pull", "complete", "wait", "attach", "find", "repair", "build", "export", "link", "plan", "check",
-         "report", "alert", "load", "write", "compute", "summarize", "replay", "list", "notify", "send"}
+         "report", "alert", "load", "write", "compute", "summarize", "replay", "list", "notify", "send",
+         "reconcile", "export"}
 
 
 def test_dags_import_cleanly(dagbag):

@@ -10,6 +10,7 @@ import logging
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -21,6 +22,7 @@ from lienthong.pipeline.replay import replay
 from lienthong.store.links import RunContext
 
 log = logging.getLogger(__name__)
+User = Annotated[BaseUser, Depends(get_user)]  # resolved once per request (FastAPI caches it)
 
 URL_PREFIX = "/lienthong"
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
@@ -80,8 +82,6 @@ def create_app() -> FastAPI:
         if period.date_to < period.date_from:
             raise HTTPException(400, "Ngày kết thúc phải sau ngày bắt đầu")
         return period
-
-    User = Annotated[Any, Depends(get_user)]
 
     @app.get("/", response_class=HTMLResponse, name="overview")
     def overview(request: Request, user: User, date_from: Annotated[date | None, Query(alias="from")] = None,

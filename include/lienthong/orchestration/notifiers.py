@@ -1,6 +1,6 @@
-"""Alerts to operators: a notifier (usable as any Airflow callback) and a Deadline Alert callback.
+"""Alerts to operators: a notifier, used by reconciliation and as the DAGs' failure callback.
 
-Both log a warning and, when the connection ``lienthong_alerts`` exists (an HTTP webhook:
+It logs a warning and, when the connection ``lienthong_alerts`` exists (an HTTP webhook:
 chat, e-mail gateway, ticketing), POST the Vietnamese message to it.
 """
 
@@ -45,20 +45,3 @@ class LienthongAlertNotifier(BaseNotifier):
 
         requests.post(_webhook_url(conn), data=json.dumps(body, ensure_ascii=False).encode(),
                       headers={"Content-Type": "application/json; charset=utf-8"}, timeout=10).raise_for_status()
-
-
-async def deadline_missed(dag_id: str = "", **_: Any) -> None:
-    """Deadline Alert callback (runs in the triggerer: async only)."""
-    from airflow.sdk import BaseHook
-
-    message = f"Lượt chạy {dag_id} chưa hoàn thành đúng thời hạn"
-    log.warning("ALERT deadline missed: %s", dag_id)
-    try:
-        conn = await BaseHook.aget_connection(ALERTS_CONN)
-    except Exception:
-        return
-    import httpx
-
-    async with httpx.AsyncClient(timeout=10) as client:
-        await client.post(_webhook_url(conn), json={"title": "Quá thời hạn chạy", "message": message,
-                                                    "dag_id": dag_id})

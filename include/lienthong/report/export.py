@@ -6,7 +6,6 @@ the Vietnamese way (48.094; 769.504.000; 48,8%).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -59,7 +58,7 @@ TEXT = {"month", "agency_code", "agency_name", "procedure_code", "procedure_name
 # --------------------------------------------------------------------------- Vietnamese number format
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def vn_number(value: float | int | None, decimals: int = 0) -> str:

@@ -308,7 +308,12 @@ def grouped(inputs: Inputs, by: str, hours_per_dossier: float = 0.5, cost_per_ho
             row["portal_share_pct"] = percent(row["dossiers_processed"], row["district_total"])
         rows.append(row)
     columns = [*keys, *(f for f in FIGURES if not (by == "procedure" and f == "bypass_documents"))]
-    return pd.DataFrame(rows, columns=columns)  # unknown shares / totals are NaN
+    frame = pd.DataFrame(rows, columns=columns)
+    for name in ("portal_share_pct", "results_attached_pct", "on_time_pct", "hours_saved_measured",
+                 "hours_saved_article"):  # unknown -> NaN, whatever the mix of rows
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    frame["district_total"] = pd.to_numeric(frame["district_total"], errors="coerce").astype("Int64")
+    return frame
 
 
 def _figures(counts: Mapping[str, int], hours_per_dossier: float, cost_per_hour: int) -> dict[str, Any]:
