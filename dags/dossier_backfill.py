@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from airflow.sdk import Param, dag, get_current_context, task
 
@@ -24,7 +25,7 @@ intake's own missed intervals, use the native `airflow backfill create --dag-id 
 @dag(
     dag_id="dossier_backfill",
     schedule=None,
-    start_date=datetime(2026, 1, 1),
+    start_date=datetime(2022, 3, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),  # the link went live in March 2022
     catchup=False,
     max_active_runs=1,
     is_paused_upon_creation=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from lienthong.orchestration.notifiers import LienthongAlertNotifier
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
@@ -30,7 +31,7 @@ marked *skipped*; malformed ones are quarantined with a specific reason.
 @dag(
     dag_id="dossier_intake",
     schedule=CronDataIntervalTimetable(os.environ.get("LIENTHONG_INTAKE_CRON", "*/5 * * * *"), timezone="Asia/Ho_Chi_Minh"),
-    start_date=datetime(2026, 1, 1),
+    start_date=datetime(2022, 3, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),  # the link went live in March 2022
     catchup=False,
     max_active_runs=1,
     is_paused_upon_creation=False,

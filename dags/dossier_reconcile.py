@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
@@ -26,7 +27,7 @@ reported, not repaired (an operator replays them).
 @dag(
     dag_id="dossier_reconcile",
     schedule=CronTriggerTimetable("30 6 * * *", timezone="Asia/Ho_Chi_Minh"),
-    start_date=datetime(2026, 1, 1),
+    start_date=datetime(2022, 3, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),  # the link went live in March 2022
     catchup=False,
     max_active_runs=1,
     is_paused_upon_creation=False,

@@ -9,7 +9,7 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lienthong.store.schema import DossierLink, LinkEvent, Quarantine
+from lienthong.store.schema import DossierLink, DossierTimeSavings, LinkEvent, Quarantine
 
 PAGES = ["/lienthong/", "/lienthong/?from=2020-01-01&to=2030-12-31", "/lienthong/dossier",
          "/lienthong/dossier?code=X", "/lienthong/quarantine", "/lienthong/quarantine?status=all",
@@ -77,17 +77,20 @@ def test_overview_figures_match_the_store(stack, auth):
         assert label in r.text, label
     assert r.text.count("<svg") == 4
     summary = requests.get(f"{stack.base}/lienthong/api/summary", headers=auth, timeout=60).json()
-    with Session(stack.res.engine) as s:
-        links = s.scalar(select(func.count()).select_from(DossierLink))
+    with Session(stack.res.engine) as s:  # the default period covers all the data
+        processed = s.scalar(select(func.count()).select_from(DossierLink)
+                             .where(DossierLink.portal_status.not_in((1, 3))))
         opened = s.scalar(select(func.count()).select_from(Quarantine).where(Quarantine.status == "open"))
-    assert summary["dossiers_received"] == links > 0  # the default period covers all the data
-    assert summary["quarantine_open"] == opened > 0
-    assert summary["results_attached"] > 0 and summary["money_saved_vnd"] > 0
-    assert summary["money_saved_vnd"] == round(summary["hours_saved"] * 32_000)
+        linked, vnd = s.execute(select(func.count(), func.sum(DossierTimeSavings.cost_saved_vnd))).one()
+    assert summary["dossiers_processed"] == processed > 0
+    assert summary["quarantine_open_total"] == opened > 0
+    assert summary["dossiers_linked"] == linked > 0 and summary["vnd_saved_measured"] == vnd
+    assert summary["vnd_saved_article"] == processed * 16_000  # 0.5 h x 32,000 VND per dossier
+    assert f"{vnd:,}".replace(",", ".") + " ₫" in r.text  # Vietnamese number format
     # A period before the data holds nothing.
     empty = requests.get(f"{stack.base}/lienthong/api/summary?from=2001-01-01&to=2001-12-31", headers=auth,
                          timeout=60).json()
-    assert empty["dossiers_received"] == 0 and empty["money_saved_vnd"] == 0
+    assert empty["dossiers_processed"] == 0 and empty["vnd_saved_measured"] == 0
     assert requests.get(f"{stack.base}/lienthong/?from=2026-02-01&to=2026-01-01", headers=auth,
                         timeout=60).status_code == 400
 
@@ -130,5 +133,28 @@ def test_replay_with_bearer_resolves_the_item(stack, auth):
 def test_masking_of_event_details():
     from lienthong.dashboard.data import _masked_detail
 
-    rows = dict(_masked_detail({"note": "CCCD 012345678901, ĐT 0912345678", "n": 30}))
+    rows = dict(_masked_detail({"note": "CCCD 012345678901, ĐT 0912345678", "n": 30, "phone": 84912345678,
+                                "MaVanBan": "VB-2022120100010"}))
     assert rows["note"] == "CCCD *********901, ĐT *******678" and rows["n"] == "30"
+    assert rows["phone"] == "********678" and rows["MaVanBan"] == "VB-2022120100010"
+
+
+def test_watch_lists_overdue_and_stuck_links(stack, auth):
+    """A link waiting for its signature past its due date, untouched for a week: on both lists."""
+    from datetime import datetime
+
+    from lienthong.reconcile.watchlists import portal_now
+
+    with Session(stack.res.engine) as s, s.begin():
+        now_portal, now = portal_now(s), datetime.now(timezone.utc)
+        s.add(DossierLink(dossier_id="watch-1", dossier_code="000.00.00.H36-221130-9999", agency_code="A",
+                          agency_name="UBND xã Thử Nghiệm", procedure_code="1.000001", procedure_name="Thủ tục thử",
+                          result_kind="decision", state="transferred", state_changed_at=now - timedelta(days=7),
+                          portal_status=4, portal_updated_at=now_portal, payload_hash="x",
+                          received_at=now_portal - timedelta(days=20), due_at=now_portal - timedelta(days=1),
+                          created_at=now))
+    r = requests.get(f"{stack.base}/lienthong/watch", headers=auth, timeout=60)
+    assert r.status_code == 200
+    late, stuck = r.text.split('id="late"')[1].split('id="stuck"')
+    assert "000.00.00.H36-221130-9999" in late and "Đã quá hạn" in late
+    assert "000.00.00.H36-221130-9999" in stuck and "Nằm quá lâu ở một trạng thái" in stuck

@@ -24,7 +24,6 @@ from lienthong.store.links import RunContext
 log = logging.getLogger(__name__)
 User = Annotated[BaseUser, Depends(get_user)]  # resolved once per request (FastAPI caches it)
 
-URL_PREFIX = "/lienthong"
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'self'; base-uri 'none'")
 KIND_LABELS_VI = {"stuck": "Nằm quá lâu ở một trạng thái", "near_due": "Sắp đến hạn trả", "overdue": "Đã quá hạn"}
@@ -56,6 +55,12 @@ def _env() -> Environment:
     return env
 
 
+def savings_rates() -> tuple[float, int]:
+    """The article's estimate uses the same Variables as the pipeline's measured savings."""
+    minutes = float(sources.variable("lienthong_minutes_saved_per_dossier", "30"))
+    return minutes / 60, int(sources.variable("lienthong_cost_per_hour_vnd", "32000"))
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="lienthong dashboard", dependencies=[Depends(get_user)],
                   docs_url=None, redoc_url=None, openapi_url=None)
@@ -70,7 +75,7 @@ def create_app() -> FastAPI:
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
-    def render(request: Request, name: str, user, **ctx: Any) -> HTMLResponse:
+    def render(request: Request, name: str, user: BaseUser, **ctx: Any) -> HTMLResponse:
         base = request.scope.get("root_path", "").rstrip("/")
         html = env.get_template(name).render(base=base, user=username(user), csrf=form_token(user),
                                              page=name.removesuffix(".html"), **ctx)
@@ -88,8 +93,8 @@ def create_app() -> FastAPI:
                  date_to: Annotated[date | None, Query(alias="to")] = None) -> HTMLResponse:
         engine = sources.store_engine()
         period = period_of(engine, date_from, date_to)
-        h = data.headline(engine, period)
-        month, agency = data.by_month(engine, period), data.by_agency(engine, period)
+        ov = data.overview(engine, period, *savings_rates())
+        month, agency = ov.by_month, ov.by_agency
         svgs = [
             charts.hbar_chart("Hồ sơ tiếp nhận theo tháng", month.keys, month.dossiers, _vn_number),
             charts.hbar_chart("Số tiền tiết kiệm theo tháng (₫)", month.keys, month.money_vnd, _vn_number,
@@ -98,15 +103,14 @@ def create_app() -> FastAPI:
             charts.hbar_chart("Số tiền tiết kiệm theo cơ quan (₫)", agency.keys, agency.money_vnd, _vn_number,
                               colour="#2da44e"),
         ]
-        return render(request, "overview.html", user, period=period, h=h, charts=svgs)
+        return render(request, "overview.html", user, period=period, h=ov.headline, charts=svgs)
 
     @app.get("/api/summary", name="summary")
     def summary(user: User, date_from: Annotated[date | None, Query(alias="from")] = None,
                 date_to: Annotated[date | None, Query(alias="to")] = None) -> dict[str, Any]:
         engine = sources.store_engine()
         period = period_of(engine, date_from, date_to)
-        h = data.headline(engine, period)
-        return {"from": period.date_from.isoformat(), "to": period.date_to.isoformat(), **h.__dict__}
+        return data.overview(engine, period, *savings_rates()).headline
 
     @app.get("/dossier", response_class=HTMLResponse, name="dossier")
     def dossier(request: Request, user: User, code: str = "") -> HTMLResponse:

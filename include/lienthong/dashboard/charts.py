@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 ROW_H = 22
-LABEL_W = 230
+LABEL_W = 300
 BAR_W = 360
 VALUE_W = 120
 
@@ -29,7 +29,7 @@ def hbar_chart(title: str, labels: Sequence[str], values: Sequence[float],
     for i, (label, value) in enumerate(zip(labels, values)):
         y = 28 + i * ROW_H
         w = max(BAR_W * (value / top), 1 if value else 0)
-        short = label if len(label) <= 34 else label[:33] + "…"
+        short = label if len(label) <= 42 else label[:41] + "…"
         parts.append(f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end" class="chart-label">'
                      f'<title>{escape(label)}</title>{escape(short)}</text>')
         parts.append(f'<rect x="{LABEL_W}" y="{y + 3}" width="{w:.1f}" height="{ROW_H - 6}" fill="{colour}"/>')

@@ -1,4 +1,4 @@
-"""Read-side queries for the dashboard: figures, series, one dossier's timeline, quarantine, watchlists.
+"""Read side of the dashboard: the report's figures, one dossier's timeline, quarantine, watchlists.
 
 Periods are calendar days in Vietnam time (UTC+7), the officials' own calendar; the store keeps UTC.
 Everything returned is plain data, already masked, so templates never see raw personal data.
@@ -7,21 +7,25 @@ Everything returned is plain data, already masked, so templates never see raw pe
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lienthong.domain.masking import mask_text
 from lienthong.domain.states import STATE_LABELS_VI
 from lienthong.reconcile.watchlists import WatchItem, late_links, portal_now, stuck_links
-from lienthong.store.schema import BypassDocument, DossierLink, DossierTimeSavings, LinkEvent, Quarantine
+from lienthong.report import figures
+from lienthong.store.schema import DossierLink, LinkEvent, Quarantine
 
 VN_TZ = timezone(timedelta(hours=7))
-ATTACHED_STATES = ("attached", "returned")
+# Event detail keys that hold system identifiers, never personal data: shown as they are so operators
+# can find the document in iOffice (everything else is masked where it looks like an ID or phone).
+TECHNICAL_KEYS = frozenset({"MaVanBan", "SoKyHieu", "sha256", "file_id", "quarantine_id", "unit", "agency",
+                            "procedure", "status", "portal_status", "previous_status"})
 
 
 @dataclass(frozen=True)
@@ -44,106 +48,43 @@ def local_date(value: datetime | None) -> date | None:
 
 
 def data_period(engine: Engine) -> Period:
-    """The range of dossiers received in the store (today when it is empty): the default period."""
+    """The range of reception dates in the store (today when it is empty): the default period."""
     with Session(engine) as s:
         lo, hi = s.execute(select(func.min(DossierLink.received_at), func.max(DossierLink.received_at))).one()
-        lo2, hi2 = s.execute(select(func.min(DossierTimeSavings.attached_at),
-                                    func.max(DossierTimeSavings.attached_at))).one()
-    stamps = [v for v in (lo, hi, lo2, hi2) if v is not None]
-    if not stamps:
+    if lo is None:
         today = datetime.now(VN_TZ).date()
         return Period(today, today)
-    return Period(local_date(min(stamps)), local_date(max(stamps)))
-
-
-@dataclass
-class Headline:
-    dossiers_received: int = 0
-    decision_dossiers: int = 0
-    results_attached: int = 0
-    hours_saved: float = 0.0
-    money_saved_vnd: int = 0
-    attached_pct: float | None = None
-    on_time_pct: float | None = None
-    bypass_documents: int = 0
-    quarantine_open: int = 0
-    timeliness: dict[str, int] = field(default_factory=dict)
-
-
-def headline(engine: Engine, period: Period) -> Headline:
-    """Measured figures: dossiers received in the period, savings of results attached in it."""
-    h = Headline()
-    with Session(engine) as s:
-        in_period = (DossierLink.received_at >= period.start) & (DossierLink.received_at < period.end)
-        h.dossiers_received = s.scalar(select(func.count()).select_from(DossierLink).where(in_period)) or 0
-        decision = in_period & (DossierLink.result_kind == "decision")
-        h.decision_dossiers = s.scalar(select(func.count()).select_from(DossierLink).where(decision)) or 0
-        h.results_attached = s.scalar(select(func.count()).select_from(DossierLink).where(
-            decision, DossierLink.attached_at.is_not(None))) or 0
-        saved = (DossierTimeSavings.attached_at >= period.start) & (DossierTimeSavings.attached_at < period.end)
-        minutes, money = s.execute(select(func.coalesce(func.sum(DossierTimeSavings.minutes_saved), 0),
-                                          func.coalesce(func.sum(DossierTimeSavings.cost_saved_vnd), 0))
-                                   .where(saved)).one()
-        h.hours_saved, h.money_saved_vnd = int(minutes) / 60, int(money)
-        h.timeliness = {k: n for k, n in s.execute(
-            select(DossierTimeSavings.timeliness, func.count()).where(saved, DossierTimeSavings.timeliness
-                                                                       .is_not(None))
-            .group_by(DossierTimeSavings.timeliness))}
-        h.bypass_documents = s.scalar(select(func.count()).select_from(BypassDocument).where(
-            func.coalesce(BypassDocument.promulgation_date, BypassDocument.found_at) >= period.start,
-            func.coalesce(BypassDocument.promulgation_date, BypassDocument.found_at) < period.end)) or 0
-        h.quarantine_open = s.scalar(select(func.count()).select_from(Quarantine)
-                                     .where(Quarantine.status == "open")) or 0
-    if h.decision_dossiers:
-        h.attached_pct = 100 * h.results_attached / h.decision_dossiers
-    judged = sum(h.timeliness.values())
-    if judged:
-        h.on_time_pct = 100 * (judged - h.timeliness.get("late", 0)) / judged
-    return h
+    return Period(local_date(lo), local_date(hi))
 
 
 @dataclass(frozen=True)
 class Series:
-    """Dossiers received and money saved per key (month ``YYYY-MM`` or agency name)."""
+    """Dossiers processed and money saved (measured) per key: a month ``YYYY-MM`` or an agency."""
 
     keys: list[str]
     dossiers: list[int]
     money_vnd: list[int]
-    hours: list[float]
 
 
-def _series(received: Counter[str], minutes: Counter[str], money: Counter[str], keys: list[str]) -> Series:
-    return Series(keys, [received[k] for k in keys], [money[k] for k in keys], [minutes[k] / 60 for k in keys])
+@dataclass(frozen=True)
+class Overview:
+    headline: dict[str, Any]  # lienthong.report.figures.summary: the same figures as the report
+    by_month: Series
+    by_agency: Series
 
 
-def by_month(engine: Engine, period: Period) -> Series:
-    received, minutes, money = _grouped(engine, period, lambda at, _agency: at.astimezone(VN_TZ).strftime("%Y-%m"))
-    return _series(received, minutes, money, sorted(set(received) | set(money)))
+def _series(frame: pd.DataFrame, key: str) -> Series:
+    return Series([str(k) for k in frame[key]], [int(v) for v in frame["dossiers_processed"]],
+                  [int(v) for v in frame["vnd_saved_measured"]])
 
 
-def by_agency(engine: Engine, period: Period, top: int = 12) -> Series:
-    received, minutes, money = _grouped(engine, period, lambda _at, agency: agency)
-    keys = sorted(set(received) | set(money), key=lambda k: (-received[k], k))[:top]
-    return _series(received, minutes, money, keys)
-
-
-def _grouped(engine: Engine, period: Period, key) -> tuple[Counter[str], Counter[str], Counter[str]]:
-    """Grouping in Python keeps months in Vietnam time and works the same on SQLite and PostgreSQL."""
-    received: Counter[str] = Counter()
-    minutes: Counter[str] = Counter()
-    money: Counter[str] = Counter()
-    with Session(engine) as s:
-        for at, agency in s.execute(select(DossierLink.received_at, DossierLink.agency_name).where(
-                DossierLink.received_at >= period.start, DossierLink.received_at < period.end)):
-            received[key(at, agency)] += 1
-        for at, agency, mins, vnd in s.execute(select(
-                DossierTimeSavings.attached_at, DossierTimeSavings.agency_name, DossierTimeSavings.minutes_saved,
-                DossierTimeSavings.cost_saved_vnd).where(DossierTimeSavings.attached_at >= period.start,
-                                                         DossierTimeSavings.attached_at < period.end)):
-            k = key(at, agency)
-            minutes[k] += mins
-            money[k] += vnd
-    return received, minutes, money
+def overview(engine: Engine, period: Period, hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000,
+             top_agencies: int = 12) -> Overview:
+    """Headline and charts from the report module, so the dashboard and the report never disagree."""
+    report = figures.build_report(engine, period.date_from, period.date_to, hours_per_dossier, cost_per_hour)
+    agencies = report.by_agency.sort_values(["dossiers_processed", "agency_name"], ascending=[False, True])
+    return Overview(report.headline, _series(report.by_month, "month"),
+                    _series(agencies.head(top_agencies), "agency_name"))
 
 
 @dataclass(frozen=True)
@@ -171,8 +112,11 @@ def _masked_detail(detail: Any) -> list[tuple[str, str]]:
         return []
     if not isinstance(detail, dict):
         detail = {"": detail}
-    return [(mask_text(str(k)), mask_text(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)))
-            for k, v in detail.items()]
+    out = []
+    for k, v in detail.items():
+        text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+        out.append((str(k), text if k in TECHNICAL_KEYS else mask_text(text)))
+    return out
 
 
 def state_label(state: str | None) -> str:
@@ -251,10 +195,3 @@ def watchlists(engine: Engine, limit: int = 300) -> Watchlists:
     with Session(engine) as s:
         portal = portal_now(s) or now
         return Watchlists(now, portal, stuck_links(s, now, limit=limit), late_links(s, portal, limit=limit))
-
-
-def group_count(items: list[WatchItem]) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for item in items:
-        out[item.kind] += 1
-    return dict(out)

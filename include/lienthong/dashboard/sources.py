@@ -25,7 +25,7 @@ def _connection(conn_id: str):
     return Connection.get_connection_from_secrets(conn_id)
 
 
-def _variable(name: str, default: str) -> str:
+def variable(name: str, default: str) -> str:
     try:
         from airflow.models.variable import Variable
 
@@ -40,14 +40,14 @@ def store_engine() -> Engine:
 
 def build_resources() -> Resources:
     """Fresh clients per replay (a replay is rare; no token or pool outlives the request)."""
-    routing_text = _variable("lienthong_routing", "")
+    routing_text = variable("lienthong_routing", "")
     return Resources(
         portal=PortalClient(PortalSettings.from_connection(_connection(PORTAL_CONN))),
         ioffice=IOfficeClient(IOfficeSettings.from_connection(_connection(IOFFICE_CONN))),
         engine=store_engine(),
         routing=parse_routing(routing_text) if routing_text.strip() else default_routing(),
         savings=SavingsSettings(
-            minutes_per_dossier=int(_variable("lienthong_minutes_saved_per_dossier", "30")),
-            cost_per_hour_vnd=int(_variable("lienthong_cost_per_hour_vnd", "32000")),
+            minutes_per_dossier=int(variable("lienthong_minutes_saved_per_dossier", "30")),
+            cost_per_hour_vnd=int(variable("lienthong_cost_per_hour_vnd", "32000")),
         ),
     )

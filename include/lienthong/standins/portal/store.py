@@ -124,12 +124,20 @@ class PortalStore:
         metadata.create_all(self.engine)
         self._lock = threading.RLock()
         with self.engine.connect() as c:
-            self._last_stamp = c.execute(select(func.max(dossiers.c.updated_ms))).scalar() or 0
+            self._last_stamp = self._latest_visible_stamp(c)
             self._next_due = c.execute(select(func.min(dossiers.c.desk_due_ms))).scalar()
 
     # ------------------------------------------------------------------ time
     def now_ms(self) -> int:
         return to_ms(self.clock.now())
+
+    def _latest_visible_stamp(self, c) -> int:  # noqa: ANN001
+        """The newest change stamp already visible. Dossiers not yet accepted must not count: their
+        future acceptance times would push every change stamp ahead of the clock, and a client
+        paging on ``updatedDate`` would then jump past dossiers still to come."""
+        now_ms = self.now_ms()
+        return c.execute(select(func.max(dossiers.c.updated_ms)).where(dossiers.c.accepted_ms <= now_ms,
+                                                                       dossiers.c.updated_ms <= now_ms)).scalar() or 0
 
     def _stamp(self, at_ms: int) -> int:
         """A change stamp >= ``at_ms`` and strictly above every earlier one."""
@@ -155,7 +163,7 @@ class PortalStore:
                     n += self._flush(c, batch, fbatch)
                     batch, fbatch = [], []
             n += self._flush(c, batch, fbatch)
-            self._last_stamp = max(self._last_stamp, c.execute(select(func.max(dossiers.c.updated_ms))).scalar() or 0)
+            self._last_stamp = max(self._last_stamp, self._latest_visible_stamp(c))
             self._next_due = c.execute(select(func.min(dossiers.c.desk_due_ms))).scalar()
         return n
 
