@@ -14,13 +14,21 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from lienthong.devstack.settings import connections_json, load_settings, pools_json, variables_json
+from lienthong.devstack.settings import (
+    connections_import_json,
+    connections_json,
+    load_settings,
+    pools_json,
+    variables_json,
+)
 
 ROOT = Path.cwd()
+CHILDREN: list[subprocess.Popen] = []  # started processes, stopped in reverse order
 
 
 def _wait_line(proc: subprocess.Popen, marker: str, timeout: float) -> None:
@@ -36,6 +44,15 @@ def _wait_line(proc: subprocess.Popen, marker: str, timeout: float) -> None:
         if marker in line:
             return
     raise SystemExit("stand-ins did not become ready in time")
+
+
+def _drain(proc: subprocess.Popen, path: Path) -> None:
+    """Keep reading the stand-ins' output into a file, so a full pipe never blocks them."""
+    assert proc.stdout is not None
+    with path.open("a") as fh:
+        for line in proc.stdout:
+            fh.write(line)
+            fh.flush()
 
 
 def _wait_http(url: str, timeout: float) -> bool:
@@ -66,6 +83,7 @@ def _airflow_env(home: Path, port: int) -> dict[str, str]:
         "LIENTHONG_INTAKE_CRON": os.environ.get("LIENTHONG_INTAKE_CRON", "*/1 * * * *"),
         "LIENTHONG_RESULTS_CRON": os.environ.get("LIENTHONG_RESULTS_CRON", "*/2 * * * *"),
         "PYTHONPATH": str(ROOT),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     })
     return env
 
@@ -96,28 +114,44 @@ def main() -> None:
          "--settings", str(ROOT / "airflow_settings.yaml")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
-    airflow_proc: subprocess.Popen | None = None
+    CHILDREN.append(standins)
 
-    def stop(*_: object) -> None:
-        for proc in (airflow_proc, standins):
-            if proc is not None and proc.poll() is None:
+    def stop(*_: object, code: int = 0) -> None:
+        for proc in reversed(CHILDREN):
+            if proc.poll() is None:
                 try:
                     os.killpg(proc.pid, signal.SIGINT)
                 except ProcessLookupError:
                     pass
-        for proc in (airflow_proc, standins):
-            if proc is None:
-                continue
+        for proc in reversed(CHILDREN):
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         print("lienthong demo stopped.", flush=True)
-        raise SystemExit(0)
+        raise SystemExit(code)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    try:
+        airflow_proc = _start(args, standins, settings, conns, home, portal, ioffice)
+    except Exception as exc:
+        print(f"start-up failed: {exc}", flush=True)
+        stop(code=1)
+    while True:
+        if airflow_proc.poll() is not None:
+            print(f"airflow standalone exited ({airflow_proc.returncode}); stopping", flush=True)
+            stop()
+        if standins.poll() is not None:
+            print("stand-ins exited; stopping", flush=True)
+            stop()
+        time.sleep(2)
+
+
+def _start(args, standins, settings, conns, home: Path, portal: dict, ioffice: dict) -> subprocess.Popen:
+    """Everything after the stand-ins: trust root, store, Airflow. Returns the Airflow process."""
     _wait_line(standins, "READY", 120)
+    threading.Thread(target=_drain, args=(standins, home.parent / "standins.log"), daemon=True).start()
 
     trust = Path(ioffice["extra"]["trust_roots_file"])
     trust.parent.mkdir(parents=True, exist_ok=True)
@@ -139,7 +173,7 @@ def main() -> None:
     _airflow(env, "db", "migrate")
     imports = home / "imports"
     imports.mkdir(exist_ok=True)
-    (imports / "connections.json").write_text(json.dumps(conns))
+    (imports / "connections.json").write_text(json.dumps(connections_import_json(settings, ROOT)))
     (imports / "variables.json").write_text(json.dumps(variables_json(settings)))
     (imports / "pools.json").write_text(json.dumps(pools_json(settings)))
     _airflow(env, "connections", "import", "--overwrite", str(imports / "connections.json"))
@@ -148,8 +182,9 @@ def main() -> None:
     (imports / "connections.json").unlink()  # holds the demo secrets; Airflow has them now
 
     log = open(home / "standalone.log", "a")
-    airflow_proc = subprocess.Popen([str(Path(sys.executable).with_name("airflow")), "standalone"], env=env,
-                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("airflow")), "standalone"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    CHILDREN.append(proc)
     ok = _wait_http(f"http://localhost:{args.port}/api/v2/monitor/health", 180)
     print("", flush=True)
     print("=" * 64, flush=True)
@@ -160,15 +195,7 @@ def main() -> None:
     print("=" * 64, flush=True)
     if not ok:
         print("warning: the Airflow API did not answer yet; see the log", flush=True)
-    while True:
-        if airflow_proc.poll() is not None:
-            print(f"airflow standalone exited ({airflow_proc.returncode}); stopping", flush=True)
-            stop()
-        if standins.poll() is not None:
-            print("stand-ins exited; stopping", flush=True)
-            stop()
-        time.sleep(2)
-
+    return proc
 
 if __name__ == "__main__":
     main()

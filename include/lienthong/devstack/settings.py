@@ -42,6 +42,19 @@ def connections_json(settings: dict[str, Any], root: Path) -> dict[str, dict[str
     return out
 
 
+def connections_import_json(settings: dict[str, Any], root: Path) -> dict[str, dict[str, Any]]:
+    """What ``airflow connections import`` accepts: ``extra`` as a JSON string, empty fields left out."""
+    import json
+
+    out = {}
+    for cid, c in connections_json(settings, root).items():
+        row = {k: v for k, v in c.items() if v not in (None, {}) and k != "extra"}
+        if c.get("extra"):
+            row["extra"] = json.dumps(c["extra"])
+        out[cid] = row
+    return out
+
+
 def connection_uri_env(settings: dict[str, Any], root: Path) -> dict[str, str]:
     """The same connections as ``AIRFLOW_CONN_*`` JSON values (for processes without the DB import)."""
     import json

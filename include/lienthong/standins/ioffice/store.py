@@ -152,15 +152,18 @@ class PackageView:
 def unit_matches(parent: str | None, unit_code: str) -> bool:
     """Whether ``unit_code`` lies under ``parent``.
 
-    Codes look like ``000.30.20.H36``; a zero segment in the parent is a wildcard, so
-    ``000.00.20.H36`` (the district) covers ``000.30.20.H36`` (one of its offices).
+    Codes look like ``000.00.30.H36`` for a district and ``000.30.07.H36`` for one of its offices
+    or communes (the child's second segment is the district's third), so the district's code covers
+    its units. Otherwise a zero segment in the parent is a wildcard.
     """
-    if not parent:
-        return True
-    if parent == unit_code:
+    if not parent or parent == unit_code:
         return True
     p, u = parent.split("."), unit_code.split(".")
-    return len(p) == len(u) > 1 and all(a == b or set(a) == {"0"} for a, b in zip(p, u))
+    if len(p) != len(u) or len(p) < 2:
+        return False
+    if len(p) == 4 and p[1] == "00" and set(p[2]) != {"0"} and p[3] == u[3] and u[1] == p[2]:
+        return True
+    return all(a == b or set(a) == {"0"} for a, b in zip(p, u))
 
 
 def place_of(unit_name: str) -> str:
