@@ -24,13 +24,15 @@ def run_intake(res):
 
 
 def drive(standins, res, days: int = 4) -> None:
-    """A working day of arrivals, then enough days for the office to finish."""
+    """A working day of arrivals, then enough days for the office to finish (as the DAGs run)."""
     standins.advance(10 * HOUR)
     run_intake(res)
+    intake.complete_pending(res, CTX)
     for _ in range(days * 3):
         standins.advance(8 * HOUR)
         results.process_packages(res, CTX)
         run_intake(res)
+        intake.complete_pending(res, CTX)
 
 
 def test_demo_day_links_exactly_once(standins, res):
