@@ -124,3 +124,30 @@ def test_late_and_stuck_are_found(standins, res):
     assert counts.get("overdue", 0) > 0
     assert counts.get("stuck", 0) > 0
     assert all(f.detail.get("due_at") for f in found if f.kind == "overdue")
+
+
+def test_a_decision_for_a_skipped_dossier_is_quarantined_not_attached(standins, res):
+    from lienthong.pipeline.routing import Route
+    from lienthong.store.schema import Quarantine
+
+    standins.advance(10 * HOUR)
+    run_intake(res)
+    with res.session() as session:
+        skipped = session.scalar(select(DossierLink).where(DossierLink.state == "skipped",
+                                                           DossierLink.portal_status == 4))
+    assert skipped is not None
+    raw = standins.portal_store.get(skipped.dossier_id)
+    d = to_dossier(raw)
+    a_route = next(r for r in (route_for(res.routing, code, agency) for code, p in res.routing.procedures.items()
+                               if p.result_kind.value == "decision" for agency in p.units) if r is not None)
+    res.ioffice.push(push_payload(d, Route(a_route.procedure, a_route.unit), datetime.now(timezone.utc)))
+    standins.advance(3 * 24 * HOUR)
+    results.process_packages(res, CTX)
+    results.process_packages(res, CTX)
+    with res.session() as session:
+        q = session.scalar(select(Quarantine).where(Quarantine.dossier_code == skipped.dossier_code))
+        state = session.scalar(select(DossierLink.state).where(DossierLink.id == skipped.id))
+    portal = standins.portal_store.get(skipped.dossier_id)
+    assert q is not None  # seeded: this document is issued
+    assert q.reason_code == "not_routed" and state == "skipped"
+    assert not portal.get("attachment")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -131,6 +132,12 @@ def _issued(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Packa
         return "already_done"
     content = pkg.files[0].content if pkg.files else b""
     verdict = verify_signed_pdf(content, res.ioffice.s.trust_roots_pem, res.ioffice.s.max_result_bytes)
+    if verdict.ok and link.state == LinkState.SKIPPED.value:
+        # A decision for a dossier whose procedure is not routed to iOffice (pushed by hand, or the
+        # routing changed): an operator decides; it is never attached on a guess.
+        verdict = replace(verdict, ok=False, reason_code="not_routed",
+                          message_vi="Có văn bản iOffice cho hồ sơ không thuộc diện liên thông theo cấu hình",
+                          detail=f"link state {link.state}; procedure {link.procedure_code}")
     if not verdict.ok:
         with res.session() as session:
             link = session.get(DossierLink, link.id)
@@ -138,7 +145,7 @@ def _issued(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Packa
                              reason_code=verdict.reason_code or "invalid", reason_vi=verdict.message_vi or "",
                              detail=verdict.detail, payload={**pkg.meta(), "dossier_id": link.dossier_id,
                                                              "sha256": verdict.sha256})
-            if link.state != LinkState.QUARANTINED.value:
+            if link.state not in (LinkState.QUARANTINED.value, LinkState.SKIPPED.value):
                 store.move(session, ctx, link, LinkState.QUARANTINED,
                            detail={"reason": verdict.reason_code, "MaVanBan": pkg.doc_id})
         log.warning("result of %s refused: %s", link.dossier_code, verdict.reason_code)
