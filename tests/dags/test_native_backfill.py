@@ -61,11 +61,16 @@ def airflow_stack(tmp_path):
         "AIRFLOW__API__PORT": str(port), "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "lienthong.orchestration.sqlite_busy.CONNECT_ARGS",
         "PYTHONPATH": str(ROOT),
         **connections_env(standins, store_url, tmp_path / "trust.pem"),
     })
     def run(*args: str) -> str:
-        done = subprocess.run([AIRFLOW, *args], env=env, capture_output=True, text=True)
+        for _ in range(5):  # the scheduler and API server write to the same SQLite metadata DB
+            done = subprocess.run([AIRFLOW, *args], env=env, capture_output=True, text=True)
+            if done.returncode == 0 or "database is locked" not in done.stderr:
+                break
+            time.sleep(3)
         assert done.returncode == 0, f"airflow {args[0]} failed: {done.stderr[-2000:]}"
         return done.stdout
     run("db", "migrate")

@@ -37,8 +37,8 @@ class Standins:
 
     def advance(self, seconds: float) -> None:
         """Move the shared clock, then let both systems perform what fell due."""
-        requests.post(f"{self.portal_url}/_admin/advance", json={"seconds": seconds}, timeout=60).raise_for_status()
-        requests.post(f"{self.ioffice_root}/_admin/advance", json={"seconds": 0}, timeout=60).raise_for_status()
+        requests.post(f"{self.portal_url}/_admin/advance", json={"seconds": seconds}, timeout=900).raise_for_status()
+        requests.post(f"{self.ioffice_root}/_admin/advance", json={"seconds": 0}, timeout=900).raise_for_status()
 
     @property
     def ioffice_root(self) -> str:
