@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 3
 
-.PHONY: run test venv clean bench
+.PHONY: run cluster test venv clean bench bench-cluster
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,6 +19,9 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m lienthong.devstack
+
+cluster: $(STAMP)
+	$(BIN)/python -m lienthong.devstack.cluster
 
 test: $(STAMP)
 	scripts/ensure-system-deps.sh

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-from lienthong.orchestration.notifiers import LienthongAlertNotifier
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
+
+from lienthong.orchestration.dag_settings import (LIVE_SINCE, TIMEZONE, env_setting, failure_alert,
+                                                  link_default_args)
 
 TRANSFERRED = Asset("lienthong://ioffice/transferred-dossiers")
 
@@ -30,15 +30,14 @@ marked *skipped*; malformed ones are quarantined with a specific reason.
 
 @dag(
     dag_id="dossier_intake",
-    schedule=CronDataIntervalTimetable(os.environ.get("LIENTHONG_INTAKE_CRON", "*/5 * * * *"), timezone="Asia/Ho_Chi_Minh"),
-    start_date=datetime(2022, 3, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),  # the link went live in March 2022
+    schedule=CronDataIntervalTimetable(env_setting("LIENTHONG_INTAKE_CRON", "*/5 * * * *"), timezone=TIMEZONE),
+    start_date=LIVE_SINCE,
     catchup=False,
     max_active_runs=1,
     is_paused_upon_creation=False,
-    default_args={"retries": 3, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True},
+    default_args=link_default_args(),
     dagrun_timeout=timedelta(minutes=30),
-    on_failure_callback=LienthongAlertNotifier(title="Liên thông: lượt chạy thất bại",
-                                               message="{{ dag.dag_id }} / {{ run_id }}"),
+    on_failure_callback=failure_alert(),
     params={"overlap_minutes": 10},
     doc_md=DOC,
     tags=["lienthong", "portal", "ioffice"],

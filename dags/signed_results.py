@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-from lienthong.orchestration.notifiers import LienthongAlertNotifier
 from airflow.sdk import Asset, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from lienthong.orchestration.dag_settings import (LIVE_SINCE, TIMEZONE, env_setting, failure_alert,
+                                                  link_default_args)
 from lienthong.orchestration.sensors import PendingPackagesSensor
 
 RESULTS_ATTACHED = Asset("lienthong://portal/results-attached")
@@ -32,16 +31,16 @@ Every step is safe to repeat: a package delivered again finds its work done.
 
 @dag(
     dag_id="signed_results",
-    schedule=CronTriggerTimetable(os.environ.get("LIENTHONG_RESULTS_CRON", "*/5 * * * *"), timezone="Asia/Ho_Chi_Minh"),
-    start_date=datetime(2022, 3, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),  # the link went live in March 2022
+    schedule=CronTriggerTimetable(env_setting("LIENTHONG_RESULTS_CRON", "*/5 * * * *"), timezone=TIMEZONE),
+    start_date=LIVE_SINCE,
     catchup=False,
     max_active_runs=1,
     is_paused_upon_creation=False,
-    default_args={"retries": 3, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True},
+    default_args=link_default_args(),
     dagrun_timeout=timedelta(minutes=30),
-    on_failure_callback=LienthongAlertNotifier(title="Liên thông: lượt chạy thất bại",
-                                               message="{{ dag.dag_id }} / {{ run_id }}"),
-    params={"poll_seconds": 10, "wait_seconds": 270},
+    on_failure_callback=failure_alert(),
+    params={"poll_seconds": float(env_setting("LIENTHONG_RESULTS_POLL_SECONDS", "10")),
+            "wait_seconds": float(env_setting("LIENTHONG_RESULTS_WAIT_SECONDS", "270"))},
     doc_md=DOC,
     tags=["lienthong", "portal", "ioffice"],
 )

@@ -62,6 +62,9 @@ class FaultInjector:
         self.config = FaultConfig()
         self._rng = random.Random(0)
         self.fired: Counter[str] = Counter()
+        # Content faults actually served, by kind: item key -> variant. Checks outside the
+        # process (the cluster test) need to know which items were damaged, not just how many.
+        self.served: dict[str, dict[str, str]] = {}
 
     def configure(self, config: FaultConfig) -> None:
         with self._lock:
@@ -90,11 +93,15 @@ class FaultInjector:
         return None
 
     def variant(self, rule: FaultRule, choices: tuple[str, ...], key: str) -> str:
-        """The rule's variant, or one chosen stably from ``choices`` by ``key``."""
+        """The rule's variant, or one chosen stably from ``choices`` by ``key``; remembered as served."""
         if rule.variant:
-            return rule.variant
-        digest = hashlib.sha256(f"{self.config.seed}:variant:{key}".encode()).digest()
-        return choices[digest[0] % len(choices)]
+            chosen = rule.variant
+        else:
+            digest = hashlib.sha256(f"{self.config.seed}:variant:{key}".encode()).digest()
+            chosen = choices[digest[0] % len(choices)]
+        with self._lock:
+            self.served.setdefault(rule.kind, {})[key] = chosen
+        return chosen
 
 
 def _not_injected(record: logging.LogRecord) -> bool:

@@ -204,6 +204,7 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
                       if injector.pick(path, "duplicate", key=f"relist:{v.document.ma_van_ban}")]
             store.mark_relisted([v.package.id for v in relist])
             listed = sorted(listed + relist, key=lambda v: (v.package.created_at, v.package.id))
+        store.note_listed([v.package.id for v in views])
         return envelope([{"MaVanBan": v.document.ma_van_ban, "LoaiKetQua": v.package.loai_ket_qua,
                           "MaHoSo": v.document.ma_ho_so or ""} for v in listed])
 
@@ -293,6 +294,14 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
         return store.stats()
 
     app.include_router(make_admin_router(clock, injector, stats, lambda: store.materialize(clock.now())))
+
+    @app.get("/_admin/documents", tags=["stand-in control (not part of the real system)"])
+    def documents() -> dict[str, Any]:
+        """Documents pushed from the portal, their packages (with real-time stamps) and the bad
+        result files served for them: for checks that only reach the stand-in over HTTP."""
+        store.materialize(clock.now())
+        bad = dict(injector.served.get("bad_result", {}))
+        return {"documents": [d | {"bad_result_served": bad.get(d["MaVanBan"])} for d in store.documents_view()]}
 
     @app.get("/_admin/trust-root", tags=["stand-in control (not part of the real system)"])
     def trust_root() -> Response:

@@ -8,15 +8,17 @@ order, so numbers are given in the order documents were actually issued.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator,
+from sqlalchemy import (Boolean, Date, Float, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator,
                         create_engine, event, func, select, update)
 from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, deferred, mapped_column, sessionmaker,
                             undefer)
@@ -131,6 +133,17 @@ class Package(Base):
     acked_at: Mapped[datetime | None] = mapped_column(VNDateTime)
     ack_status: Mapped[str | None] = mapped_column(String(2))
     relisted: Mapped[bool] = mapped_column(Boolean, default=False)  # 'duplicate' fault re-listed it once
+
+
+class PackageTiming(Base):
+    """Real (wall-clock) moments of a package: offered, first listed. The latency benchmark
+    measures the link against these; a real iOffice keeps no such thing."""
+
+    __tablename__ = "package_timing"
+
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), primary_key=True)
+    offered_real: Mapped[float] = mapped_column(Float)
+    first_listed_real: Mapped[float | None] = mapped_column(Float)
 
 
 class NumberBook(Base):
@@ -284,7 +297,10 @@ class IOfficeStore:
     def _offer(self, s: Session, doc: Document, loai: str, t: datetime) -> None:
         s.execute(update(Package).where(Package.ma_van_ban == doc.ma_van_ban, Package.state == "pending")
                   .values(state="superseded"))
-        s.add(Package(ma_van_ban=doc.ma_van_ban, loai_ket_qua=loai, state="pending", created_at=t))
+        package = Package(ma_van_ban=doc.ma_van_ban, loai_ket_qua=loai, state="pending", created_at=t)
+        s.add(package)
+        s.flush()
+        s.add(PackageTiming(package_id=package.id, offered_real=time.time()))
 
     def _issue(self, s: Session, doc: Document, t: datetime) -> None:
         book = s.get(NumberBook, (doc.unit_code, t.year))
@@ -332,6 +348,34 @@ class IOfficeStore:
             return
         with self._lock, self._session() as s, s.begin():
             s.execute(update(Package).where(Package.id.in_(package_ids)).values(relisted=True))
+
+    def note_listed(self, package_ids: list[int]) -> None:
+        """Stamp the real time a package was first listed to the link."""
+        if not package_ids:
+            return
+        with self._lock, self._session() as s, s.begin():
+            s.execute(update(PackageTiming).where(PackageTiming.package_id.in_(package_ids),
+                                                  PackageTiming.first_listed_real.is_(None))
+                      .values(first_listed_real=time.time()))
+
+    def documents_view(self) -> list[dict[str, Any]]:
+        """[own, admin] every document linked to a dossier, with its packages and the digest of
+        its genuine signed PDF: what checks outside the process compare the portal against."""
+        with self._session() as s:
+            docs = s.scalars(select(Document).options(undefer(Document.pdf_signed))
+                             .where(Document.ma_ho_so.is_not(None)).order_by(Document.seq)).all()
+            rows = s.execute(select(Package, PackageTiming).outerjoin(
+                PackageTiming, PackageTiming.package_id == Package.id).order_by(Package.id)).all()
+        packages: dict[str, list[dict[str, Any]]] = {}
+        for p, t in rows:
+            packages.setdefault(p.ma_van_ban, []).append({
+                "LoaiKetQua": p.loai_ket_qua, "state": p.state, "ack_status": p.ack_status,
+                "offered_real": t.offered_real if t else None,
+                "first_listed_real": t.first_listed_real if t else None})
+        return [{"MaVanBan": d.ma_van_ban, "MaHoSo": d.ma_ho_so, "state": d.state,
+                 "SoKyHieu": d.code_notation,
+                 "sha256": hashlib.sha256(d.pdf_signed).hexdigest() if d.pdf_signed else None,
+                 "packages": packages.get(d.ma_van_ban, [])} for d in docs]
 
     def current_package(self, ma_van_ban: str) -> PackageView | None:
         """The document's latest package (the pending one if any), with its PDFs loaded."""

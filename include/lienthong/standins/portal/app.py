@@ -234,6 +234,14 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
     app.include_router(make_admin_router(clock, injector, stats=store.stats,
                                          on_advance=lambda: {"desk_moves": store.run_desk()}))
 
+    @app.get("/_admin/results", tags=["stand-in control (not part of the real system)"])
+    def results_view() -> dict[str, Any]:
+        """Decision dossiers, their status and attached results, and the dossiers served malformed:
+        for checks that only reach the stand-in over HTTP."""
+        store.run_desk()
+        return {"dossiers": store.results_view(),
+                "malformed_served": dict(injector.served.get("malformed", {}))}
+
     @app.get("/_admin/district-totals", tags=["stand-in control (not part of the real system)"])
     def district_totals() -> dict[str, Any]:
         """All dossiers of the district (portal or not), per month and per year: the denominator

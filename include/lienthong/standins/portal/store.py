@@ -71,6 +71,13 @@ files = Table(
     Column("created_ms", Integer, nullable=False),
 )
 
+attach_log = Table(  # real (wall-clock) time of each attachment, for the latency benchmark
+    "attach_log", metadata,
+    Column("file_id", String(24), primary_key=True),
+    Column("dossier_id", String(24), nullable=False),
+    Column("attached_real", Float, nullable=False),
+)
+
 tokens = Table(
     "tokens", metadata,
     Column("token", String(64), primary_key=True),
@@ -310,7 +317,25 @@ class PortalStore:
                                         "document": document}, stamp)
             self._save(c, dossier_id, doc, stamp, result_count=row.result_count + 1)
             c.execute(update(files).where(files.c.id == file_id).values(attached_to=dossier_id))
+            c.execute(insert(attach_log).values(file_id=file_id, dossier_id=dossier_id, attached_real=time.time()))
         return doc
+
+    def results_view(self) -> list[dict[str, Any]]:
+        """[own, admin] every decision/certificate dossier with its status and its attached results
+        (file digest, number/notation, real attach time)."""
+        d = dossiers.c
+        with self.engine.connect() as c:
+            rows = c.execute(select(d.id, d.code, d.status, d.doc).where(d.must_attach == 1)
+                             .where(d.accepted_ms <= self.now_ms()).order_by(d.accepted_ms, d.id)).all()
+            digests = dict(c.execute(select(files.c.id, files.c.sha256).where(files.c.attached_to.is_not(None))).all())
+            stamps = dict(c.execute(select(attach_log.c.file_id, attach_log.c.attached_real)).all())
+        out = []
+        for r in rows:
+            attachments = [{"fileId": a["id"], "sha256": digests.get(a["id"]),
+                            "codeNotation": (a.get("document") or {}).get("codeNotation"),
+                            "attached_real": stamps.get(a["id"])} for a in json.loads(r.doc).get("attachment") or []]
+            out.append({"id": r.id, "code": r.code, "status": r.status, "attachments": attachments})
+        return out
 
     # ------------------------------------------------------------------ files
     def add_file(self, filename: str, content_type: str, data: bytes) -> dict[str, Any]:

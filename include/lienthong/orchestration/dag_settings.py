@@ -1,0 +1,30 @@
+"""Settings the link's scheduled DAGs share: one home for the timezone, start date, retry
+policy and failure alert, with the few knobs a deployment or a test sets by environment."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+LIVE_SINCE = datetime(2022, 3, 1, tzinfo=ZoneInfo(TIMEZONE))  # the link went live in March 2022
+
+
+def env_setting(name: str, default: str) -> str:
+    """A DAG setting overridable by environment (same value needed on every Airflow host)."""
+    return os.environ.get(name, default)
+
+
+def link_default_args(retries: int = 3) -> dict[str, Any]:
+    """Retries for tasks that call the portal and iOffice: a lost worker or an outage is retried."""
+    delay = float(env_setting("LIENTHONG_RETRY_DELAY_SECONDS", "30"))
+    return {"retries": retries, "retry_delay": timedelta(seconds=delay), "retry_exponential_backoff": True}
+
+
+def failure_alert():
+    """The notifier the link's DAGs call when a run fails."""
+    from lienthong.orchestration.notifiers import LienthongAlertNotifier
+
+    return LienthongAlertNotifier(title="Liên thông: lượt chạy thất bại", message="{{ dag.dag_id }} / {{ run_id }}")
