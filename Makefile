@@ -25,10 +25,14 @@ cluster: $(STAMP)
 
 test: $(STAMP)
 	scripts/ensure-system-deps.sh
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile -m "not cluster" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m cluster -s $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/intake.py
+
+bench-cluster: $(STAMP)
+	$(BIN)/python benchmarks/cluster_latency.py
 
 clean:
 	rm -rf var airflow_home

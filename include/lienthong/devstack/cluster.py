@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,8 @@ class ClusterConfig:
     scenario: str = "demo"
     seed: int = 7
     speed: float = 60.0
+    token_ttl: int = 300  # portal access tokens, real seconds
+    paused_dags: tuple[str, ...] = ()  # registered paused before the scheduler starts
     workers: int = 2
     worker_concurrency: int = 2
     fresh: bool = False  # drop the cluster's databases first
@@ -89,6 +92,7 @@ class Cluster:
     def __init__(self, cfg: ClusterConfig):
         self.cfg = cfg
         self.children: dict[str, Child] = {}
+        self.starts: Counter[str] = Counter()  # how often each component was started
         self._worker_seq = 0
         self.metadata_url = ""
         self.store_url = ""
@@ -110,6 +114,9 @@ class Cluster:
         dispose_engine(self.store_url)
         self.airflow("db", "migrate")
         self._import_settings()
+        if cfg.paused_dags:
+            self.airflow("dags", "reserialize")
+            self.airflow("dags", "pause", "--treat-dag-id-as-regex", "-y", f"^({'|'.join(cfg.paused_dags)})$")
 
     def _load_secrets(self) -> dict[str, str]:
         """Keys every component must share (Fernet, API secret, JWT secret): generated once per
@@ -212,7 +219,7 @@ class Cluster:
         cfg = self.cfg
         argv = [sys.executable, "-m", "lienthong.standins", "--scenario", cfg.scenario, "--seed", str(cfg.seed),
                 "--portal-port", str(cfg.portal_port), "--ioffice-port", str(cfg.ioffice_port),
-                "--data-dir", str(cfg.var / "standins"), "--speed", str(cfg.speed),
+                "--data-dir", str(cfg.var / "standins"), "--speed", str(cfg.speed), "--token-ttl", str(cfg.token_ttl),
                 "--settings", str(cfg.root / cfg.settings_file)]
         child = Child("standins", argv, dict(os.environ), cfg.var / "proc-logs" / "standins.log").start()
         self.children["standins"] = child
@@ -240,6 +247,7 @@ class Cluster:
             argv, env = [AIRFLOW_BIN, name], self.env_for(name)
         child = Child(name, argv, env, self.cfg.var / "proc-logs" / f"{name}.log").start()
         self.children[name] = child
+        self.starts[name] += 1
         return child
 
     def add_worker(self) -> Child:

@@ -64,7 +64,6 @@ class Child:
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen | None = None
-    starts: int = 0
     _log: object | None = field(default=None, repr=False)
 
     def start(self) -> "Child":
@@ -72,7 +71,6 @@ class Child:
         self._log = open(self.log_path, "a")
         self.proc = subprocess.Popen(self.argv, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        self.starts += 1
         return self
 
     @property

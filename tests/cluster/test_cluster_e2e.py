@@ -1,0 +1,238 @@
+"""The link on Airflow's distributed engine, under faults and lost processes.
+
+CeleryExecutor with two workers over PostgreSQL and Redis; both stand-ins inject 5xx, resets,
+latency, expired portal tokens, duplicate package deliveries, bad result PDFs and malformed
+dossiers. While work is in flight the test SIGKILLs a Celery worker (and everything under it)
+mid-task, SIGKILLs the triggerer while the results sensor is deferred, and kills and restarts
+the scheduler. Lost task instances are detected by ``[scheduler]
+task_instance_heartbeat_timeout`` (set to 20 s below, checked every
+``task_instance_heartbeat_timeout_detection_interval`` = 5 s). Then faults stop, the link
+converges, and the effects are checked from the stand-ins over HTTP and from the store.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from lienthong.standins.remote import RemoteStandins
+from tests.cluster.conftest import Metadata, cluster_config, remote_standins, run_cluster
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
+
+TUNING = {
+    "LIENTHONG_INTAKE_CRON": "*/1 * * * *",
+    "LIENTHONG_RESULTS_CRON": "*/1 * * * *",
+    "LIENTHONG_RESULTS_POLL_SECONDS": "2",
+    "LIENTHONG_RESULTS_WAIT_SECONDS": "45",
+    "LIENTHONG_RETRY_DELAY_SECONDS": "3",
+    # A task whose worker died is failed, then retried, 20 s after its last heartbeat.
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+    # A killed scheduler's queued/running work is adopted by the next one within seconds.
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "15",
+    "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "15",
+}
+PORTAL_FAULTS = [
+    {"endpoint": "*", "kind": "5xx", "rate": 0.2},
+    {"endpoint": "*", "kind": "reset", "rate": 0.05},
+    {"endpoint": "*", "kind": "latency", "rate": 0.3, "latency_ms": 150},
+    {"endpoint": "/pa", "kind": "expired_token", "rate": 0.05},
+    {"endpoint": "/pa/dossier", "kind": "malformed", "rate": 0.04},
+]
+IOFFICE_FAULTS = [
+    {"endpoint": "*", "kind": "5xx", "rate": 0.2},
+    {"endpoint": "*", "kind": "reset", "rate": 0.05},
+    {"endpoint": "*", "kind": "latency", "rate": 0.3, "latency_ms": 150},
+    {"endpoint": "/api/lienthong/LayDanhSachGoiTinVanBan", "kind": "duplicate", "rate": 0.3},
+    {"endpoint": "/api/lienthong/LayGoiTinVanBan", "kind": "bad_result", "rate": 0.08},
+]
+LINK_TASKS = ("pull_and_link_dossiers", "attach_signed_results")
+END_OF_DAY = "2022-12-01T17:30"
+CONVERGED_BY = "2022-12-06T17:00"  # two working days after the last arrival
+
+
+@pytest.fixture
+def cluster(tmp_path, pg_required):
+    yield from run_cluster(cluster_config(tmp_path, "burst-200", TUNING, token_ttl=20))
+
+
+class ClockDriver(threading.Thread):
+    """Moves the stand-ins' shared clock forward in steps while the cluster works."""
+
+    def __init__(self, standins: RemoteStandins, step: float, every: float, until: str):
+        super().__init__(daemon=True)
+        self.standins, self.step, self.every, self.until = standins, step, every, until
+        self.halt = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            while not self.halt.wait(self.every):
+                if self.standins.clock()[:16] >= self.until:
+                    return
+                self.standins.advance(self.step)
+        except BaseException as exc:  # surfaced by the test
+            self.error = exc
+
+
+def wait_for(predicate, timeout: float, what: str, every: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def ti_row(md: Metadata, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+    return md.rows("SELECT state, try_number, hostname, pid FROM task_instance "
+                   "WHERE dag_id=%s AND run_id=%s AND task_id=%s AND map_index=-1", dag_id, run_id, task_id)[0]
+
+
+def kill_worker_mid_task(cluster, md: Metadata) -> dict[str, Any]:
+    """SIGKILL the worker running a link task; repeat (with a fresh worker) if the task won the race."""
+    for _ in range(4):
+        ti = wait_for(lambda: next(iter(md.rows(
+            "SELECT dag_id, run_id, task_id, try_number, hostname, pid FROM task_instance "
+            "WHERE state='running' AND task_id IN %s AND hostname ~ '^worker-' AND pid IS NOT NULL",
+            LINK_TASKS)), None), 240, "a link task running on a Celery worker", every=0.1)
+        killed = cluster.kill(ti["hostname"])
+        after = ti_row(md, ti["dag_id"], ti["run_id"], ti["task_id"])
+        cluster.add_worker()  # the replacement host
+        if ti["pid"] in killed and after["state"] == "running" and after["try_number"] == ti["try_number"]:
+            return {**ti, "killed_pids": len(killed), "killed_at": time.time()}
+    raise AssertionError("no kill landed on a running link task")
+
+
+def kill_triggerer_while_deferred(cluster, md: Metadata) -> dict[str, Any]:
+    row = wait_for(lambda: next(iter(md.rows(
+        "SELECT ti.dag_id, ti.run_id, ti.try_number, t.id AS trigger_id, t.triggerer_id "
+        "FROM task_instance ti JOIN trigger t ON t.id = ti.trigger_id "
+        "WHERE ti.state='deferred' AND ti.task_id='wait_for_result_packages' AND t.triggerer_id IS NOT NULL")),
+        None), 240, "the results sensor deferred in the triggerer")
+    killed = cluster.kill("triggerer")
+    after = ti_row(md, row["dag_id"], row["run_id"], "wait_for_result_packages")
+    assert after["state"] == "deferred", f"the sensor left deferral before the kill: {after}"
+    cluster.start("triggerer")
+    return {**row, "killed_pids": len(killed), "killed_at": time.time()}
+
+
+def converged(s: RemoteStandins, md: Metadata, killed: dict[str, Any]) -> bool:
+    docs = s.documents()
+    if any(p["state"] == "pending" for d in docs for p in d["packages"]):
+        return False
+    attached = {r["code"] for r in s.results()["dossiers"] if r["attachments"]}
+    good = {d["MaHoSo"] for d in docs if d["state"] == "issued" and not d["bad_result_served"]}
+    final = ti_row(md, killed["dag_id"], killed["run_id"], killed["task_id"])["state"] in ("success", "failed")
+    return good <= attached and final
+
+
+def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
+    started = time.monotonic()
+    cfg = cluster.cfg
+    s, md = remote_standins(cfg), Metadata(cluster.metadata_url)
+    store = create_engine(cluster.store_url)
+    s.faults("portal", PORTAL_FAULTS, seed=3)
+    s.faults("ioffice", IOFFICE_FAULTS, seed=3)
+    driver = ClockDriver(s, step=900, every=2.0, until=END_OF_DAY)  # the day in about 80 s
+    driver.start()
+
+    worker_kill = kill_worker_mid_task(cluster, md)
+    trigger_kill = kill_triggerer_while_deferred(cluster, md)
+    cluster.restart("scheduler")
+    scheduler_restart = time.time()
+
+    driver.join(timeout=300)
+    assert driver.error is None, driver.error
+    s.faults("portal", [])
+    s.faults("ioffice", [])
+    fired = {system: {k: n for k, n in s.stats(system)["faults_fired"].items() if ":" not in k}
+             for system in ("portal", "ioffice")}
+    phase_two = ClockDriver(s, step=6 * 3600, every=2.0, until=CONVERGED_BY)
+    phase_two.start()
+    phase_two.join(timeout=300)
+    assert phase_two.error is None, phase_two.error
+    wait_for(lambda: converged(s, md, worker_kill), 240, "the link to converge", every=3)
+
+    # ---- effects, seen from the stand-ins (HTTP) and the store
+    docs = s.documents()
+    portal = s.results()
+    by_code = {d["MaHoSo"]: d for d in docs}
+    assert all(n == 1 for n in Counter(d["MaHoSo"] for d in docs).values()), "a dossier has two iOffice documents"
+    attached = {r["code"]: r for r in portal["dossiers"] if r["attachments"]}
+    for code, r in attached.items():
+        assert len(r["attachments"]) == 1, f"{code}: {len(r['attachments'])} results attached"
+        assert r["attachments"][0]["sha256"] == by_code[code]["sha256"], f"{code}: attached file is not the signed one"
+        assert r["status"] in (9, 10), f"{code}: attached but status {r['status']}"
+    issued = [d for d in docs if d["state"] == "issued"]
+    bad = {d["MaHoSo"]: d["bad_result_served"] for d in issued if d["bad_result_served"]}
+    assert {d["MaHoSo"] for d in issued if d["MaHoSo"] not in bad} <= set(attached)
+
+    with store.connect() as c:
+        savings = Counter(c.execute(text("SELECT dossier_code FROM dossier_time_savings")).scalars())
+        linked_attached = set(c.execute(text("SELECT dossier_code FROM dossier_link WHERE attached_at IS NOT NULL")).scalars())
+        quarantine = c.execute(text("SELECT source, item_key, dossier_code, reason_code FROM quarantine")).all()
+        link_states = dict(c.execute(text("SELECT state, count(*) FROM dossier_link GROUP BY state")).all())
+    assert all(n == 1 for n in savings.values()), "a dossier has two savings rows"
+    assert set(savings) == linked_attached == set(attached)
+    q_results = {q.dossier_code: q.reason_code for q in quarantine if q.source == "ioffice_package"}
+    for code, variant in bad.items():
+        if code not in attached:
+            assert q_results.get(code) == variant, f"{code}: bad result ({variant}) not quarantined"
+    q_dossiers = {q.item_key: q.reason_code for q in quarantine if q.source == "portal_dossier"}
+    malformed = portal["malformed_served"]
+    assert malformed, "no malformed dossier was served"
+    for dossier_id, variant in malformed.items():
+        assert q_dossiers.get(dossier_id) == variant, f"dossier {dossier_id}: served {variant}, quarantined as {q_dossiers.get(dossier_id)}"
+
+    # ---- the kills happened and the work they hit was retried elsewhere
+    final = ti_row(md, worker_kill["dag_id"], worker_kill["run_id"], worker_kill["task_id"])
+    assert final["state"] == "success" and final["try_number"] > worker_kill["try_number"], final
+    assert final["hostname"] != worker_kill["hostname"]
+    sensor = ti_row(md, trigger_kill["dag_id"], trigger_kill["run_id"], "wait_for_result_packages")
+    assert sensor["state"] == "success", f"the deferred sensor did not survive the triggerer: {sensor}"
+    triggerers = md.rows("SELECT id FROM job WHERE job_type='TriggererJob'")
+    assert len(triggerers) >= 2
+    after_restart = md.rows("SELECT count(*) AS n FROM dag_run WHERE dag_id IN ('dossier_intake','signed_results') "
+                            "AND state='success' AND start_date > to_timestamp(%s)", scheduler_restart)[0]["n"]
+    assert after_restart >= 2, "no run finished after the scheduler restart"
+    assert cluster.starts["scheduler"] == 2 and cluster.starts["triggerer"] == 2
+    retried = md.rows("SELECT dag_id, task_id, try_number, state, hostname FROM task_instance WHERE try_number > 1 "
+                      "ORDER BY dag_id, task_id")
+    for kind in ("5xx", "reset", "latency", "expired_token", "malformed"):
+        assert fired["portal"].get(kind), f"portal fault {kind} never fired"
+    for kind in ("5xx", "reset", "duplicate", "bad_result"):
+        assert fired["ioffice"].get(kind), f"iOffice fault {kind} never fired"
+
+    figures = {
+        "wall_seconds": round(time.monotonic() - started),
+        "dossiers_linked": sum(link_states.values()), "link_states": link_states,
+        "ioffice_documents": len(docs), "issued": len(issued), "attached": len(attached),
+        "bad_results_served": dict(Counter(bad.values())),
+        "quarantined": dict(Counter(f"{q.source}:{q.reason_code}" for q in quarantine)),
+        "faults_fired": fired,
+        "worker_kill": {k: worker_kill[k] for k in ("dag_id", "task_id", "try_number", "hostname", "killed_pids")}
+        | {"final_try": final["try_number"], "final_host": final["hostname"], "final_state": final["state"]},
+        "triggerer_kill": {"trigger_id": trigger_kill["trigger_id"], "killed_pids": trigger_kill["killed_pids"],
+                           "sensor_final": sensor["state"]},
+        "starts": dict(cluster.starts),
+        "retried_task_instances": retried,
+        "finished_at": datetime.now().isoformat(timespec="seconds"),
+    }
+    out = ROOT / "tests" / "artifacts"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cluster-e2e.json").write_text(json.dumps(figures, indent=2, default=str))
+    print(json.dumps(figures, indent=2, default=str))
+    assert len(attached) >= 20
+    md.close()
+    store.dispose()
