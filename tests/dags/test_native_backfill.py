@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,11 +80,22 @@ def airflow_stack(tmp_path):
         run("pools", "set", pool, "4", "lienthong")
     for dag_id in ("signed_results", "dossier_reconcile", "dossier_backfill", "savings_report"):
         run("dags", "pause", dag_id)  # only intake runs may touch the stand-ins
-    logs = [open(home / f"{name}.log", "w") for name in ("api", "scheduler")]
+    logs = [open(home / f"{name}.log", "a") for name in ("api", "scheduler")]
     procs = [subprocess.Popen([AIRFLOW, "api-server", "--port", str(port)], env=env, stdout=logs[0],
                               stderr=subprocess.STDOUT, start_new_session=True),
              subprocess.Popen([AIRFLOW, "scheduler"], env=env, stdout=logs[1], stderr=subprocess.STDOUT,
                               start_new_session=True)]
+    stop = threading.Event()
+
+    def supervise() -> None:
+        """Restart the scheduler if it exits, as systemd or Kubernetes would: on a loaded machine
+        Airflow 3.3's scheduler can die on SQLite lock timeouts (ObjectDeletedError on a DagRun)."""
+        while not stop.wait(2):
+            if procs[1].poll() is not None:
+                procs[1] = subprocess.Popen([AIRFLOW, "scheduler"], env=env, stdout=logs[1],
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    threading.Thread(target=supervise, daemon=True).start()
 
     def api_up() -> bool:
         try:
@@ -95,6 +107,7 @@ def airflow_stack(tmp_path):
         _wait(api_up, 120, "the API server")
         yield standins, run, home, store_url
     finally:
+        stop.set()
         for p in procs:
             p.terminate()
         for p in procs:

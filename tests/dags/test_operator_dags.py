@@ -73,3 +73,36 @@ def test_reconcile_dag_records_findings_and_alerts(dagbag, linked_airflow, store
     assert {"overdue", "bypass"} <= kinds
     assert webhook and webhook[0]["title"].startswith("Liên thông")
     assert "Quá hạn" in webhook[0]["message"]
+
+
+def test_quarantine_recheck_dag_heals_and_tells_people_once(dagbag, linked_airflow, store_url, webhook):
+    """Malformed dossiers during a glitch; once it passes, the re-check DAG links them; what stays
+    broken (the glitch still on for some) is alerted once, not on every run."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from lienthong.store.schema import Quarantine
+
+    standins = linked_airflow
+    standins.faults("portal", [{"endpoint": "/pa/dossier", "kind": "malformed", "rate": 0.1}], seed=5)
+    standins.advance(10 * HOUR)
+    assert str(dagbag.get_dag("dossier_intake").test().state) == "success"
+    engine = get_engine(store_url)
+    with engine.begin() as c:
+        quarantined = c.scalar(select(func.count()).select_from(Quarantine).where(Quarantine.status == "open"))
+        c.execute(update(Quarantine).values(  # time passes: every record is due and the last attempt
+            heal_attempts=5, last_seen_at=datetime.now(timezone.utc) - timedelta(days=2)))
+    assert quarantined > 0
+    recheck = dagbag.get_dag("quarantine_recheck")
+    assert str(recheck.test().state) == "success"  # the glitch is still on: nothing heals, people are told
+    assert len(webhook) == 1 and "cần người xử lý" in webhook[0]["title"]
+    assert str(recheck.test().state) == "success"
+    assert len(webhook) == 1  # told once per cause
+    standins.faults("portal", [])
+    with engine.begin() as c:
+        c.execute(update(Quarantine).values(heal_attempts=4, next_heal_at=datetime.now(timezone.utc)))
+    assert str(recheck.test().state) == "success"
+    with engine.connect() as c:
+        assert c.scalar(select(func.count()).select_from(Quarantine).where(Quarantine.status == "open")) == 0
+        assert c.scalar(select(func.count()).select_from(DossierLink)) == standins.portal_store.stats()["dossiers"]["visible"]

@@ -158,3 +158,30 @@ def test_watch_lists_overdue_and_stuck_links(stack, auth):
     late, stuck = r.text.split('id="late"')[1].split('id="stuck"')
     assert "000.00.00.H36-221130-9999" in late and "Đã quá hạn" in late
     assert "000.00.00.H36-221130-9999" in stuck and "Nằm quá lâu ở một trạng thái" in stuck
+
+
+def test_watch_lists_quarantine_that_needs_a_person(stack, auth):
+    """A quarantined decision dossier past its due date, and a record no automatic re-check will fix."""
+    from datetime import datetime
+
+    from lienthong.reconcile.watchlists import portal_now
+    from lienthong.store.schema import Quarantine
+
+    with Session(stack.res.engine) as s, s.begin():
+        now_portal, now = portal_now(s), datetime.now(timezone.utc)
+        s.add(DossierLink(dossier_id="watch-q1", dossier_code="000.00.00.H36-221130-9998", agency_code="A",
+                          agency_name="UBND xã Thử Nghiệm", procedure_code="1.000001", procedure_name="Thủ tục thử",
+                          result_kind="decision", state="quarantined", state_changed_at=now,
+                          portal_status=2, portal_updated_at=now_portal, payload_hash="x",
+                          received_at=now_portal - timedelta(days=20), due_at=now_portal - timedelta(hours=3),
+                          created_at=now))
+        for key, code, reason in (("watch-q1", "000.00.00.H36-221130-9998", "no_route"),
+                                  ("watch-q2", "000.00.00.H36-221130-9997", "untrusted")):
+            s.add(Quarantine(source="portal_dossier", item_key=key, dossier_code=code, reason_code=reason,
+                             reason_vi=f"Lý do thử {reason}", detail="", payload={}, status="open", occurrences=1,
+                             first_seen_at=now, last_seen_at=now, heal_attempts=0))
+    r = requests.get(f"{stack.base}/lienthong/watch", headers=auth, timeout=60)
+    assert r.status_code == 200
+    section = r.text.split('id="needs-person"')[1].split('id="stuck"')[0]
+    assert "000.00.00.H36-221130-9998" in section and "Sắp đến hạn / quá hạn" in section
+    assert "000.00.00.H36-221130-9997" in section and "Không tự khắc phục được" in section

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from lienthong.domain.masking import mask_text
 from lienthong.domain.states import STATE_LABELS_VI
+from lienthong.pipeline.heal import NeedsPerson, needs_person
 from lienthong.reconcile.watchlists import WatchItem, late_links, portal_now, stuck_links
 from lienthong.report import figures
 from lienthong.store.schema import DossierLink, LinkEvent, Quarantine
@@ -187,11 +188,14 @@ class Watchlists:
     as_of_late: datetime
     stuck: list[WatchItem]
     late: list[WatchItem]
+    needs_person: list[NeedsPerson]
 
 
 def watchlists(engine: Engine, limit: int = 300) -> Watchlists:
-    """Stuck uses lienthong's own clock (state_changed_at); late uses the portal's now (due dates)."""
+    """Stuck uses lienthong's own clock (state_changed_at); late and quarantined-near-due use the
+    portal's now (due dates)."""
     now = datetime.now(timezone.utc)
     with Session(engine) as s:
         portal = portal_now(s) or now
-        return Watchlists(now, portal, stuck_links(s, now, limit=limit), late_links(s, portal, limit=limit))
+        return Watchlists(now, portal, stuck_links(s, now, limit=limit), late_links(s, portal, limit=limit),
+                          needs_person(s, portal)[:limit])

@@ -127,3 +127,40 @@ def alert_on_findings(context: dict[str, Any], counts: dict[str, int]) -> bool:
         return False
     LienthongAlertNotifier(title="Liên thông: cần xử lý", message=summary_vi(counts)).notify(context)
     return True
+
+
+def recheck_quarantine(context: dict[str, Any], limit: int) -> dict[str, int]:
+    """Re-read the due quarantine records from their sources; heal what is valid now."""
+    from lienthong.orchestration.resources import resources_from_airflow
+    from lienthong.pipeline.heal import heal
+
+    res = resources_from_airflow()
+    try:
+        return heal(res, run_context(context), limit=limit).as_dict()
+    finally:
+        res.close()
+
+
+def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:
+    """Tell operators, once per cause, about records no automatic attempt will fix and about
+    quarantined decision dossiers close to their due date."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy.orm import Session
+
+    from lienthong.orchestration.notifiers import LienthongAlertNotifier
+    from lienthong.orchestration.resources import store_engine
+    from lienthong.pipeline.heal import alert_text_vi, mark_alerted, needs_person, not_yet_alerted
+    from lienthong.reconcile.watchlists import portal_now
+
+    engine = store_engine()
+    with Session(engine) as session:
+        as_of = portal_now(session) or datetime.now(timezone.utc)
+        items = not_yet_alerted(session, needs_person(session, as_of, near_due_days))
+    if not items:
+        return 0
+    LienthongAlertNotifier(title="Liên thông: hồ sơ cách ly cần người xử lý",
+                           message=alert_text_vi(items)).notify(context)
+    with Session(engine) as session, session.begin():
+        mark_alerted(session, items, datetime.now(timezone.utc))
+    return len(items)

@@ -28,6 +28,7 @@ from lienthong.domain.masking import get_logger
 from lienthong.domain.states import LinkState
 from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus, ResultKind
 from lienthong.pipeline.payloads import push_payload, step_record
+from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, Route, route_for
 from lienthong.store import links as store
@@ -126,7 +127,7 @@ def _record_batch(res: Resources, ctx: store.RunContext, batch: list[dict[str, A
             if isinstance(item, InvalidDossier):
                 store.quarantine(session, ctx, source="portal_dossier", key=item.key, code=item.code,
                                  reason_code=item.reason_code, reason_vi=item.message_vi, detail=item.detail,
-                                 payload={"dossier": raw})
+                                 payload={"dossier": raw}, fingerprint=fingerprint_for(res, item.reason_code))
                 counts["quarantined"] += 1
                 log.warning("dossier %s quarantined: %s", item.code or item.key, item.reason_code)
                 continue
@@ -170,7 +171,8 @@ def _decide_route(res: Resources, session, ctx: store.RunContext, link: DossierL
         store.move(session, ctx, link, LinkState.QUARANTINED, detail={"reason": "no_route"})
         store.quarantine(session, ctx, source="portal_dossier", key=d.id, code=d.code, reason_code="no_route",
                          reason_vi=f"Chưa cấu hình đơn vị iOffice cho thủ tục {d.procedure_code} "
-                                   f"tại đơn vị {d.agency_code}", detail=str(exc), payload={"dossier_id": d.id})
+                                   f"tại đơn vị {d.agency_code}", detail=str(exc), payload={"dossier_id": d.id},
+                         fingerprint=fingerprint_for(res, "no_route"))
         counts["quarantined"] += 1
         return None
     if route is None:

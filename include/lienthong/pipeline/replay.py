@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from lienthong.clients.http import RemoteRefused
 from lienthong.domain.states import LinkState
 from lienthong.pipeline import intake, results
 from lienthong.pipeline.resources import Resources
@@ -56,7 +57,9 @@ def _replay_dossier(res: Resources, ctx: store.RunContext, key: str, code: str |
                        detail={"replay": True})
     try:
         raw = res.portal.get_dossier(key)
-    except Exception:
+    except RemoteRefused as exc:  # gone under that id (404): look it up by its code; outages propagate
+        if exc.status != 404:
+            raise
         raw = res.portal.find_by_code(code) if code else None
     if raw is None:
         return "not_found"

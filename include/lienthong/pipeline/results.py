@@ -32,6 +32,7 @@ from lienthong.domain.vocabulary import (
     PackageOutcome,
 )
 from lienthong.pipeline.payloads import dossier_id_from_correlation, step_record
+from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.verify_result import verify_signed_pdf
 from lienthong.store import links as store
@@ -144,7 +145,8 @@ def _issued(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Packa
             store.quarantine(session, ctx, source="ioffice_package", key=pkg.doc_id, code=link.dossier_code,
                              reason_code=verdict.reason_code or "invalid", reason_vi=verdict.message_vi or "",
                              detail=verdict.detail, payload={**pkg.meta(), "dossier_id": link.dossier_id,
-                                                             "sha256": verdict.sha256})
+                                                             "sha256": verdict.sha256},
+                             fingerprint=fingerprint_for(res, verdict.reason_code or "invalid"))
             if link.state not in (LinkState.QUARANTINED.value, LinkState.SKIPPED.value):
                 store.move(session, ctx, link, LinkState.QUARANTINED,
                            detail={"reason": verdict.reason_code, "MaVanBan": pkg.doc_id})

@@ -108,14 +108,18 @@ def refresh_from_portal(session: Session, ctx: RunContext, link: DossierLink, d:
 
 
 def quarantine(session: Session, ctx: RunContext, *, source: str, key: str, code: str | None, reason_code: str,
-               reason_vi: str, detail: str, payload: dict[str, Any]) -> Quarantine:
-    """Open (or re-see) a quarantine record; one per item, however often it is met."""
+               reason_vi: str, detail: str, payload: dict[str, Any], fingerprint: str | None = None) -> Quarantine:
+    """Open (or re-see) a quarantine record; one per item, however often it is met.
+
+    ``fingerprint``: the digest of the configuration a permanent cause depends on (routing, trust
+    roots), so the record is re-checked when that configuration changes and not before."""
     now = utcnow()
     rec = session.scalar(select(Quarantine).where(Quarantine.source == source, Quarantine.item_key == key))
     if rec is None:
         rec = Quarantine(source=source, item_key=key, dossier_code=code, reason_code=reason_code,
                          reason_vi=reason_vi, detail=detail, payload=payload, status="open", occurrences=1,
-                         first_seen_at=now, last_seen_at=now, run_id=ctx.run_id)
+                         first_seen_at=now, last_seen_at=now, run_id=ctx.run_id, heal_attempts=0,
+                         config_fingerprint=fingerprint)
         session.add(rec)
         add_event(session, ctx, code, "quarantined", detail={"source": source, "reason": reason_code,
                                                             "detail": detail[:500]})
@@ -123,6 +127,9 @@ def quarantine(session: Session, ctx: RunContext, *, source: str, key: str, code
         if rec.status != "open":
             add_event(session, ctx, code, "quarantined", detail={"source": source, "reason": reason_code,
                                                                 "detail": detail[:500], "again": True})
+            rec.heal_attempts, rec.next_heal_at, rec.alerted_for = 0, None, None  # a new episode
+        if fingerprint is not None:
+            rec.config_fingerprint = fingerprint
         rec.status = "open"
         rec.reason_code, rec.reason_vi, rec.detail, rec.payload = reason_code, reason_vi, detail, payload
         rec.occurrences += 1

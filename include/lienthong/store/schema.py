@@ -117,6 +117,13 @@ class Quarantine(Base):
     run_id: Mapped[str | None] = mapped_column(String(255))
     resolved_at: Mapped[datetime | None] = mapped_column(TS)
     resolution: Mapped[str | None] = mapped_column(Text)
+    # Self-healing (pipeline.heal): automatic re-checks made, when the next is due, the digest of
+    # the configuration a permanent cause depends on, and which cause operators were told about.
+    heal_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_heal_at: Mapped[datetime | None] = mapped_column(TS)
+    config_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    alerted_for: Mapped[str | None] = mapped_column(String(16))
+    alerted_at: Mapped[datetime | None] = mapped_column(TS)
 
 
 class BypassDocument(Base):

@@ -1,0 +1,66 @@
+"""Why an item was quarantined, and what may make it valid again: the one table of transient
+and permanent causes, and digests of the configuration permanent causes depend on."""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lienthong.pipeline.resources import Resources
+
+
+class Recheck(StrEnum):
+    """What may make a quarantined item valid again."""
+
+    TIMER = "timer"  # time: the source may serve it correctly later
+    ROUTING = "routing"  # the routing configuration (Variable ``lienthong_routing``)
+    TRUST_ROOTS = "trust_roots"  # the trust roots in connection ``lienthong_ioffice``
+
+
+# reason_code -> what re-checks it. The one table of transient and permanent causes (README).
+RECHECK_BY_REASON: dict[str, frozenset[Recheck]] = {
+    # Portal dossiers read malformed: an upstream glitch that usually passes.
+    "missing_field": frozenset({Recheck.TIMER}),
+    "invalid_field": frozenset({Recheck.TIMER}),
+    "broken_date": frozenset({Recheck.TIMER}),
+    # A procedure code the routing does not know: a glitch, or a procedure to add to the routing.
+    "unknown_procedure": frozenset({Recheck.TIMER, Recheck.ROUTING}),
+    # Result files that a re-download or a re-issue by the sender can fix.
+    "unsigned": frozenset({Recheck.TIMER}),
+    "tampered": frozenset({Recheck.TIMER}),
+    "invalid_signature": frozenset({Recheck.TIMER}),
+    "not_entire_file": frozenset({Recheck.TIMER}),
+    "not_pdf": frozenset({Recheck.TIMER}),
+    "oversized": frozenset({Recheck.TIMER}),
+    "invalid": frozenset({Recheck.TIMER}),
+    # Only a person can fix these: the routing, or the trust roots.
+    "no_route": frozenset({Recheck.ROUTING}),
+    "not_routed": frozenset({Recheck.ROUTING}),
+    "untrusted": frozenset({Recheck.TRUST_ROOTS}),
+    "no_trust_roots": frozenset({Recheck.TRUST_ROOTS}),
+}
+UNKNOWN_REASON = frozenset({Recheck.TIMER})  # a reason added later is retried rather than forgotten
+
+def rechecks(reason_code: str) -> frozenset[Recheck]:
+    return RECHECK_BY_REASON.get(reason_code, UNKNOWN_REASON)
+
+
+def config_kind(reason_code: str) -> Recheck | None:
+    """The configuration whose change re-checks this reason, if any."""
+    kinds = rechecks(reason_code) - {Recheck.TIMER}
+    return next(iter(sorted(kinds)), None)
+
+
+def fingerprints(res: "Resources") -> dict[Recheck, str]:
+    """Digests of the configuration that permanent causes depend on."""
+    routing = res.routing.model_dump_json().encode()
+    roots = (res.ioffice.s.trust_roots_pem or "").strip().encode()
+    return {Recheck.ROUTING: hashlib.sha256(routing).hexdigest(),
+            Recheck.TRUST_ROOTS: hashlib.sha256(roots).hexdigest()}
+
+
+def fingerprint_for(res: "Resources", reason_code: str) -> str | None:
+    kind = config_kind(reason_code)
+    return fingerprints(res)[kind] if kind else None
