@@ -8,20 +8,20 @@ TEST_WORKERS ?= 3
 
 .PHONY: run cluster test venv clean bench bench-cluster
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml rig/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt
-	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip install -q --no-deps -e . -e rig
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m lienthong.devstack
+	$(BIN)/python -m lienthong_devstack
 
 cluster: $(STAMP)
-	$(BIN)/python -m lienthong.devstack.cluster
+	$(BIN)/python -m lienthong_devstack.cluster
 
 test: $(STAMP)
 	scripts/ensure-system-deps.sh

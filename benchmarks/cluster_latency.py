@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg2  # noqa: E402
 
-from lienthong.devstack.cluster import Cluster, ClusterConfig, free_port  # noqa: E402
-from lienthong.devstack.services import drop_database  # noqa: E402
-from lienthong.standins.remote import RemoteStandins  # noqa: E402
+from lienthong_devstack.cluster import Cluster, ClusterConfig, free_port  # noqa: E402
+from lienthong_devstack.services import drop_database  # noqa: E402
+from lienthong_standins.remote import RemoteStandins  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:

@@ -36,9 +36,11 @@ os.environ.update({
 sys.path.insert(0, str(ROOT))
 
 from lienthong.clients.portal_shapes import to_dossier  # noqa: E402
-from lienthong.pipeline.payloads import push_payload, step_record  # noqa: E402
-from lienthong.pipeline.routing import default_routing, route_for  # noqa: E402
-from lienthong.standins.harness import make_resources, start_standins  # noqa: E402
+from lienthong.domain.dossier import Step  # noqa: E402
+from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus  # noqa: E402
+from lienthong.pipeline.routing import route_for  # noqa: E402
+from lienthong_standins.routing import demo_routing  # noqa: E402
+from lienthong_standins.harness import make_resources, start_standins  # noqa: E402
 
 HOUR = 3600
 
@@ -93,7 +95,7 @@ def bench_plain_loop(n: int) -> float:
     from datetime import datetime, timezone
 
     server, standins = fresh("plain", n)
-    routing = default_routing()
+    routing = demo_routing()
     try:
         res = make_resources(standins, f"sqlite:///{HOME}/unused.sqlite")
         t0 = time.perf_counter()
@@ -107,8 +109,9 @@ def bench_plain_loop(n: int) -> float:
             route = route_for(routing, d.procedure_code, d.agency_code)
             if route is None:
                 continue
-            res.ioffice.push(push_payload(d, route, now))
-            res.portal.set_status_once(d.id, 4, step_record(d.code, "Chuyển xử lý trên iOffice", 4, now))
+            res.ioffice.push(d, route, now)
+            res.portal.set_status_once(d.id, DossierStatus.PROCESSING,
+                                       Step(d.code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, now))
         elapsed = time.perf_counter() - t0
         assert len(seen) == n
         res.close()

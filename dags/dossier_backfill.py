@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 from airflow.sdk import Param, dag, get_current_context, task
+
+from lienthong.orchestration.dag_settings import link_dag
 
 DOC = """
 ### Bổ sung hồ sơ bị sót (manual backfill)
@@ -25,11 +24,6 @@ intake's own missed intervals, use the native `airflow backfill create --dag-id 
 @dag(
     dag_id="dossier_backfill",
     schedule=None,
-    start_date=datetime(2022, 3, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),  # the link went live in March 2022
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
     params={
         "date_from": Param(type="string", format="date", title="Từ ngày tiếp nhận",
                            description="Ngày đầu của khoảng cần bổ sung (theo ngày tiếp nhận hồ sơ)."),
@@ -44,7 +38,7 @@ intake's own missed intervals, use the native `airflow backfill create --dag-id 
                          description="Chỉ liệt kê hồ sơ còn thiếu, không thay đổi dữ liệu."),
     },
     doc_md=DOC,
-    tags=["lienthong", "operators"],
+    **link_dag(retries=2, tags=("operators",)),
 )
 def dossier_backfill():
     @task(pool="lienthong_portal")

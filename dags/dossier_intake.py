@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
 
-from lienthong.orchestration.dag_settings import (LIVE_SINCE, TIMEZONE, env_setting, failure_alert,
-                                                  link_default_args)
+from lienthong.orchestration.dag_settings import TIMEZONE, env_setting, link_dag
 
 TRANSFERRED = Asset("lienthong://ioffice/transferred-dossiers")
 
@@ -16,8 +15,8 @@ DOC = """
 
 Every few minutes, pulls the dossiers that are new or changed on the one-stop portal
 (keyset paging on `updatedDate` from a stored cursor, with an overlap), records one link per
-dossier, routes decision/certificate procedures to their iOffice unit (configuration
-`config/routing.yaml` or Variable `lienthong_routing`), pushes them (`GuiHoSo`), and records the
+dossier, routes decision/certificate procedures to their iOffice unit (Variable
+`lienthong_routing`, required), pushes them (`GuiHoSo`), and records the
 step "Chuyển xử lý trên iOffice" on the portal. Dossiers whose result is signed on the papers are
 marked *skipped*; malformed ones are quarantined with a specific reason.
 
@@ -31,16 +30,10 @@ marked *skipped*; malformed ones are quarantined with a specific reason.
 @dag(
     dag_id="dossier_intake",
     schedule=CronDataIntervalTimetable(env_setting("LIENTHONG_INTAKE_CRON", "*/5 * * * *"), timezone=TIMEZONE),
-    start_date=LIVE_SINCE,
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    default_args=link_default_args(),
     dagrun_timeout=timedelta(minutes=30),
-    on_failure_callback=failure_alert(),
     params={"overlap_minutes": 10},
     doc_md=DOC,
-    tags=["lienthong", "portal", "ioffice"],
+    **link_dag(tags=("portal", "ioffice")),
 )
 def dossier_intake():
     @task(pool="lienthong_portal")

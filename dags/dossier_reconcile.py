@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
+
+from lienthong.orchestration.dag_settings import TIMEZONE, env_setting, link_dag
 
 DOC = """
 ### Đối soát liên thông (reconciliation)
@@ -26,12 +25,7 @@ reported, not repaired (an operator replays them).
 
 @dag(
     dag_id="dossier_reconcile",
-    schedule=CronTriggerTimetable("30 6 * * *", timezone="Asia/Ho_Chi_Minh"),
-    start_date=datetime(2022, 3, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),  # the link went live in March 2022
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    schedule=CronTriggerTimetable(env_setting("LIENTHONG_RECONCILE_CRON", "30 6 * * *"), timezone=TIMEZONE),
     params={
         "days": Param(7, type="integer", minimum=1, maximum=366, title="Số ngày đối soát",
                       description="Đối soát văn bản ban hành trong bấy nhiêu ngày gần nhất."),
@@ -42,7 +36,7 @@ reported, not repaired (an operator replays them).
                         description="Gắn kết quả còn thiếu khi an toàn; tắt để chỉ báo cáo."),
     },
     doc_md=DOC,
-    tags=["lienthong", "operators"],
+    **link_dag(retries=2, tags=("operators",)),
 )
 def dossier_reconcile():
     @task(pool="lienthong_ioffice")

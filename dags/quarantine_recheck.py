@@ -7,8 +7,7 @@ from datetime import timedelta
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from lienthong.orchestration.dag_settings import (LIVE_SINCE, TIMEZONE, env_setting, failure_alert,
-                                                  link_default_args)
+from lienthong.orchestration.dag_settings import TIMEZONE, env_setting, link_dag
 
 DOC = """
 ### Tự kiểm tra lại hồ sơ cách ly (quarantine re-check)
@@ -33,16 +32,10 @@ The table of causes is `lienthong.pipeline.heal.RECHECK_BY_REASON` (and the READ
 @dag(
     dag_id="quarantine_recheck",
     schedule=CronTriggerTimetable(env_setting("LIENTHONG_RECHECK_CRON", "*/5 * * * *"), timezone=TIMEZONE),
-    start_date=LIVE_SINCE,
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    default_args=link_default_args(retries=2),
     dagrun_timeout=timedelta(minutes=30),
-    on_failure_callback=failure_alert(),
     params={"limit": 200, "near_due_working_days": 2},
     doc_md=DOC,
-    tags=["lienthong", "operators"],
+    **link_dag(retries=2, tags=("operators",)),
 )
 def quarantine_recheck():
     @task(pool="lienthong_portal")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import Param, Variable, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
+
+from lienthong.orchestration.dag_settings import TIMEZONE, env_setting, link_dag
 
 DOC = """
 ### Báo cáo hiệu quả liên thông (savings report)
@@ -35,12 +37,13 @@ The same table prints with `python -m lienthong.report --from YYYY-MM-DD --to YY
 
 def _settings(params: dict[str, Any]) -> tuple[float, int]:
     """Hours per dossier and cost per hour: the run's params, else the savings Variables."""
-    hours = params.get("hours_per_dossier")
-    cost = params.get("cost_per_hour")
-    if hours in (None, ""):
-        hours = int(Variable.get("lienthong_minutes_saved_per_dossier", default="30")) / 60
-    if cost in (None, ""):
-        cost = int(Variable.get("lienthong_cost_per_hour_vnd", default="32000"))
+    from lienthong.orchestration.resources import savings_settings
+
+    hours, cost = params.get("hours_per_dossier"), params.get("cost_per_hour")
+    if hours in (None, "") or cost in (None, ""):
+        savings = savings_settings()
+        hours = savings.hours_per_dossier if hours in (None, "") else hours
+        cost = savings.cost_per_hour_vnd if cost in (None, "") else cost
     return float(hours), int(cost)
 
 
@@ -54,12 +57,7 @@ def _period(context: dict[str, Any]):
 
 @dag(
     dag_id="savings_report",
-    schedule=CronTriggerTimetable(os.environ.get("LIENTHONG_REPORT_CRON", "0 6 1 * *"), timezone="Asia/Ho_Chi_Minh"),
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=2,
-    is_paused_upon_creation=False,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    schedule=CronTriggerTimetable(env_setting("LIENTHONG_REPORT_CRON", "0 6 1 * *"), timezone=TIMEZONE),
     dagrun_timeout=timedelta(hours=1),
     params={
         "date_from": Param(None, type=["null", "string"], format="date", title="Từ ngày",
@@ -74,7 +72,7 @@ def _period(context: dict[str, Any]):
                                            "lienthong_cost_per_hour_vnd."),
     },
     doc_md=DOC,
-    tags=["lienthong", "report"],
+    **link_dag(retries=2, max_active_runs=2, tags=("report",)),
 )
 def savings_report():
     @task

@@ -7,8 +7,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from lienthong.orchestration.dag_settings import (LIVE_SINCE, TIMEZONE, env_setting, failure_alert,
-                                                  link_default_args)
+from lienthong.orchestration.dag_settings import TIMEZONE, env_setting, link_dag
 from lienthong.orchestration.sensors import PendingPackagesSensor
 
 RESULTS_ATTACHED = Asset("lienthong://portal/results-attached")
@@ -25,6 +24,9 @@ Waits, **deferred** (no worker slot held), for result packages from iOffice. For
 * **02 signed, not issued** / **03 rejected** - recorded and reflected on the portal as steps;
 * anything that fails verification is **quarantined** with its reason and never attached.
 
+A window with no package skips the run. iOffice refusing the credential, or failing
+`max_poll_failures` polls in a row, fails the sensor: retries, then the failure alert.
+
 Every step is safe to repeat: a package delivered again finds its work done.
 """
 
@@ -32,23 +34,19 @@ Every step is safe to repeat: a package delivered again finds its work done.
 @dag(
     dag_id="signed_results",
     schedule=CronTriggerTimetable(env_setting("LIENTHONG_RESULTS_CRON", "*/5 * * * *"), timezone=TIMEZONE),
-    start_date=LIVE_SINCE,
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    default_args=link_default_args(),
     dagrun_timeout=timedelta(minutes=30),
-    on_failure_callback=failure_alert(),
     params={"poll_seconds": float(env_setting("LIENTHONG_RESULTS_POLL_SECONDS", "10")),
-            "wait_seconds": float(env_setting("LIENTHONG_RESULTS_WAIT_SECONDS", "270"))},
+            "wait_seconds": float(env_setting("LIENTHONG_RESULTS_WAIT_SECONDS", "270")),
+            "max_poll_failures": int(env_setting("LIENTHONG_RESULTS_MAX_POLL_FAILURES", "5"))},
     doc_md=DOC,
-    tags=["lienthong", "portal", "ioffice"],
+    **link_dag(tags=("portal", "ioffice")),
 )
 def signed_results():
     wait = PendingPackagesSensor(
         task_id="wait_for_result_packages",
         poll_interval="{{ params.poll_seconds }}",
         wait_timeout="{{ params.wait_seconds }}",
+        max_failures="{{ params.max_poll_failures }}",
     )
 
     @task(pool="lienthong_ioffice", outlets=[RESULTS_ATTACHED])

@@ -23,8 +23,8 @@ from pathlib import Path
 from lienthong.pipeline import intake, results
 from lienthong.report.export import render
 from lienthong.report.figures import build_report
-from lienthong.standins.clock import VN_TZ
-from lienthong.standins.harness import make_resources, start_standins
+from lienthong_standins.clock import VN_TZ
+from lienthong_standins.harness import make_resources, start_standins
 from lienthong.store.district_totals import load_district_totals
 from lienthong.store.links import RunContext
 

@@ -17,12 +17,9 @@ def bench_mapped_intake():
     def list_dossier_ids() -> list[str]:
         from lienthong.orchestration.resources import resources_from_airflow
 
-        res = resources_from_airflow()
         limit = int(get_current_context()["params"]["limit"])
-        try:
+        with resources_from_airflow() as res:
             return [raw["id"] for raw in res.portal.iter_updated(datetime(2000, 1, 1).astimezone())][:limit]
-        finally:
-            res.close()
 
     @task
     def link_one_dossier(dossier_id: str) -> dict:
@@ -30,11 +27,8 @@ def bench_mapped_intake():
         from lienthong.orchestration.tasks import run_context
         from lienthong.pipeline.intake import link_raw
 
-        res = resources_from_airflow()
-        try:
+        with resources_from_airflow() as res:
             return link_raw(res, run_context(get_current_context()), [res.portal.get_dossier(dossier_id)])
-        finally:
-            res.close()
 
     link_one_dossier.expand(dossier_id=list_dossier_ids())
 

@@ -10,9 +10,9 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 import pytest
-from lienthong.devstack.cluster import Cluster, ClusterConfig, free_port
-from lienthong.devstack.services import drop_database
-from lienthong.standins.remote import RemoteStandins
+from lienthong_devstack.cluster import Cluster, ClusterConfig, free_port
+from lienthong_devstack.services import drop_database
+from lienthong_standins.remote import RemoteStandins
 from tests.conftest import PG_ADMIN_URL, ROOT
 
 # Only the two link DAGs may touch the stand-ins while the test counts effects.

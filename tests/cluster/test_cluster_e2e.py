@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from lienthong.standins.remote import RemoteStandins
+from lienthong_standins.remote import RemoteStandins
 from tests.cluster.conftest import Metadata, cluster_config, remote_standins, run_cluster
 from tests.conftest import ROOT
 

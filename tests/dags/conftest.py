@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from lienthong.standins.harness import CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN, start_standins
+from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN, start_standins
+from lienthong_standins.routing import ROUTING_PATH
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +45,7 @@ def connections_env(standins, store_url: str, trust_file) -> dict[str, str]:
             "conn_type": "http", "host": "127.0.0.1", "port": ioffice_port, "schema": "http", "login": "lienthong",
             "password": IOFFICE_TOKEN, "extra": {"base_path": "/api/lienthong", "trust_roots_file": str(trust_file)}}),
         "AIRFLOW_CONN_LIENTHONG_DB": json.dumps(db),
+        "AIRFLOW_VAR_LIENTHONG_ROUTING": ROUTING_PATH.read_text(encoding="utf-8"),
     }
 
 

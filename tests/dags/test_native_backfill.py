@@ -17,9 +17,9 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lienthong.standins.harness import start_standins
-from lienthong.standins.portal.store import SearchFilters
-from lienthong.standins.serve import free_port
+from lienthong_standins.harness import start_standins
+from lienthong_standins.portal.store import SearchFilters
+from lienthong_standins.serve import free_port
 from lienthong.store.engine import get_engine
 from lienthong.store.links import RunContext, set_cursor
 from lienthong.store.schema import DossierLink

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlalchemy import func, select
 
-from lienthong.standins.serve import free_port
+from lienthong_standins.serve import free_port
 from lienthong.store.engine import get_engine
 from lienthong.store.schema import DossierLink, ReconcileFinding
 

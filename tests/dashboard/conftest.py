@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from lienthong.pipeline import results
 from lienthong.pipeline.resources import Resources
-from lienthong.standins.harness import Standins, make_resources, start_standins
-from lienthong.standins.serve import free_port
+from lienthong_standins.harness import Standins, make_resources, start_standins
+from lienthong_standins.serve import free_port
 from lienthong.store.schema import DossierLink, Quarantine
 from tests.conftest import ROOT
 from tests.dags.conftest import connections_env

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lienthong.standins.harness import make_resources, start_standins
+from lienthong_standins.harness import make_resources, start_standins
 
 
 @pytest.fixture

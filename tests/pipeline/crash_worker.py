@@ -9,8 +9,8 @@ from lienthong.clients.ioffice import IOfficeClient, IOfficeSettings
 from lienthong.clients.portal import PortalClient, PortalSettings
 from lienthong.pipeline import intake, results
 from lienthong.pipeline.resources import Resources
-from lienthong.pipeline.routing import default_routing
-from lienthong.standins.harness import CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN
+from lienthong_standins.routing import demo_routing
+from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN
 from lienthong.store.engine import get_engine
 from lienthong.store.links import RunContext
 
@@ -20,7 +20,7 @@ res = Resources(
                                        client_secret=CLIENT_SECRET, retry=retry, page_size=50)),
     ioffice=IOfficeClient(IOfficeSettings(base_url=os.environ["LT_IOFFICE"], token=IOFFICE_TOKEN, retry=retry,
                                           trust_roots_pem=Path(os.environ["LT_TRUST"]).read_text())),
-    engine=get_engine(os.environ["LT_STORE"]), routing=default_routing(), batch_size=25, concurrency=4,
+    engine=get_engine(os.environ["LT_STORE"]), routing=demo_routing(), batch_size=25, concurrency=4,
 )
 ctx = RunContext(f"worker-{os.getpid()}", "loop")
 for _ in range(3):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import create_engine, select, text
 
 from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI
-from lienthong.standins.harness import Standins
+from lienthong_standins.harness import Standins
 from lienthong.store.schema import DossierLink, DossierTimeSavings
 
 

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from lienthong.clients.portal_shapes import to_dossier
 from lienthong.pipeline import backfill, results
-from lienthong.pipeline.payloads import push_payload
 from lienthong.pipeline.routing import route_for
 from lienthong.reconcile.findings import reconcile, summarize
 from lienthong.store import links as store
@@ -59,7 +58,7 @@ def test_backfill_makes_a_missed_window_whole_and_is_idempotent(standins, res):
 
 def test_backfill_by_agency_and_codes(standins, res):
     standins.advance(10 * HOUR)
-    from lienthong.standins.portal.store import SearchFilters
+    from lienthong_standins.portal.store import SearchFilters
 
     every = standins.portal_store.search(SearchFilters(), 0, 1000, False)[0]
     agency = every[0]["agency"]["code"]
@@ -75,19 +74,19 @@ def test_backfill_by_agency_and_codes(standins, res):
 def test_reconciliation_finds_and_repairs(standins, res):
     standins.advance(10 * HOUR)
     # not_linked: staff pushed a dossier to iOffice by hand before lienthong met it.
-    from lienthong.standins.portal.store import SearchFilters
+    from lienthong_standins.portal.store import SearchFilters
 
     every = standins.portal_store.search(SearchFilters(), 0, 1000, False)[0]
     manual = next(to_dossier(d) for d in every
                   if res.routing.procedures[d["procedure"]["code"]].result_kind.value == "decision")
-    res.ioffice.push(push_payload(manual, route_for(res.routing, manual.procedure_code, manual.agency_code),
-                                  datetime.now(timezone.utc)))
+    res.ioffice.push(manual, route_for(res.routing, manual.procedure_code, manual.agency_code),
+                     datetime.now(timezone.utc))
     run_intake(res)  # links everything, including the manual one (adopted via "already exists")
     with res.session() as session:
         session.execute(DossierLink.__table__.delete().where(DossierLink.dossier_code == manual.code))
     standins.advance(30 * HOUR)
     # resolved_not_closed / issued_not_attached: packages acknowledged by someone else, never processed.
-    ids = results.pending_doc_ids(res)
+    ids = res.ioffice.pending_doc_ids()
     issued = [i for i in ids if res.ioffice.get_package(i).outcome == "01"][:4]
     assert len(issued) == 4
     for doc_id in issued:
@@ -140,7 +139,7 @@ def test_a_decision_for_a_skipped_dossier_is_quarantined_not_attached(standins, 
     d = to_dossier(raw)
     a_route = next(r for r in (route_for(res.routing, code, agency) for code, p in res.routing.procedures.items()
                                if p.result_kind.value == "decision" for agency in p.units) if r is not None)
-    res.ioffice.push(push_payload(d, Route(a_route.procedure, a_route.unit), datetime.now(timezone.utc)))
+    res.ioffice.push(d, Route(a_route.procedure, a_route.unit), datetime.now(timezone.utc))
     standins.advance(3 * 24 * HOUR)
     results.process_packages(res, CTX)
     results.process_packages(res, CTX)

@@ -86,12 +86,12 @@ def test_results_die_after_remote_effect(standins, res, point):
     results.process_packages(res, CTX)
     snap = check(standins, res.engine)
     assert snap.attached_codes
-    assert results.pending_doc_ids(res) == []
+    assert res.ioffice.pending_doc_ids() == []
 
 
 def test_sigkill_at_random_moments_then_recover(standins, store_url, tmp_path):
     """A real worker process is killed -9 repeatedly mid-run; a clean run afterwards converges."""
-    from lienthong.standins.harness import make_resources
+    from lienthong_standins.harness import make_resources
 
     env = dict(os.environ, LT_PORTAL=standins.portal_url, LT_IOFFICE=standins.ioffice_url,
                LT_STORE=store_url, LT_TRUST=str(tmp_path / "trust.pem"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lienthong.pipeline import intake, replay, results
-from lienthong.standins.harness import make_resources, start_standins
+from lienthong_standins.harness import make_resources, start_standins
 from lienthong.store.schema import Quarantine
 
 from .invariants import check

@@ -58,7 +58,7 @@ def test_each_step_twice_changes_nothing(standins, res):
     assert again.get("transferred", 0) == 0 and again.get("new", 0) == 0
     assert intake.complete_pending(res, CTX) == {}
     standins.advance(24 * HOUR)
-    ids = results.pending_doc_ids(res)
+    ids = res.ioffice.pending_doc_ids()
     assert ids
     done = results.process_packages(res, CTX, ids)
     assert done.get("attached", 0) > 0

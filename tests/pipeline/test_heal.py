@@ -16,7 +16,7 @@ from lienthong.domain.vocabulary import DossierStatus
 from lienthong.pipeline import intake, results
 from lienthong.pipeline import heal as healing
 from lienthong.pipeline.quarantine_causes import RECHECK_BY_REASON, Recheck, config_kind
-from lienthong.pipeline.routing import default_routing
+from lienthong_standins.routing import demo_routing
 from lienthong.store.schema import DossierLink, DossierTimeSavings, Quarantine
 
 from .invariants import check, ioffice_docs_by_dossier
@@ -32,7 +32,7 @@ def now() -> datetime:
 
 
 def decision_dossiers(standins) -> list[dict]:
-    from lienthong.standins.portal.store import SearchFilters
+    from lienthong_standins.portal.store import SearchFilters
 
     found, _ = standins.portal_store.search(SearchFilters(), 0, 10_000, False)
     return [d for d in found if any(t.get("mustAttachResultsFile") for t in d.get("currentTask") or [])]
@@ -126,7 +126,7 @@ def _without_unit(routing, procedure: str, agency: str):
 def test_no_route_waits_for_the_routing_to_change(standins, res):
     standins.advance(10 * HOUR)
     first = next(d for d in decision_dossiers(standins))
-    full = default_routing()
+    full = demo_routing()
     res.routing = _without_unit(full, first["procedure"]["code"], first["agency"]["code"])
     run_intake(res)
     recs = [q for q in open_records(res) if q.reason_code == "no_route"]
@@ -171,7 +171,7 @@ def test_outage_fails_the_run_without_counting_an_attempt(standins, res):
     run_intake(res)
     standins.faults("portal", [{"endpoint": "/pa", "kind": "5xx", "rate": 1.0}])
     res.portal.close()
-    res.portal = PortalClient(replace(res.portal.s, retry=RetryPolicy(attempts=1)))
+    res.portal = PortalClient(replace(res.portal.settings, retry=RetryPolicy(attempts=1)))
     with pytest.raises(healing.RecheckFailed):
         healing.heal(res, CTX, now=now() + LATER)
     assert {q.heal_attempts for q in open_records(res)} == {0}

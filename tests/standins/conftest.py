@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import requests
 
-from lienthong.standins import portal
-from lienthong.standins.clock import SimClock
-from lienthong.standins.faults import FaultInjector
-from lienthong.standins.portal.store import PortalStore
-from lienthong.standins.scenarios import SCENARIOS, load
-from lienthong.standins.serve import ServerThread, free_port
+from lienthong_standins import portal
+from lienthong_standins.clock import SimClock
+from lienthong_standins.faults import FaultInjector
+from lienthong_standins.portal.store import PortalStore
+from lienthong_standins.scenarios import SCENARIOS, load
+from lienthong_standins.serve import ServerThread, free_port
 
 CLIENT_ID, CLIENT_SECRET = "test-client", "test-secret"
 TOKEN_PATH = "/auth/realms/digo/protocol/openid-connect/token"

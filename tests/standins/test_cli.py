@@ -1,4 +1,4 @@
-"""The command ``python -m lienthong.standins`` as a real subprocess: start, serve, stop, restart."""
+"""The command ``python -m lienthong_standins`` as a real subprocess: start, serve, stop, restart."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from lienthong.standins.serve import free_port
+from lienthong_standins.serve import free_port
 
 TOKEN_PATH = "/auth/realms/digo/protocol/openid-connect/token"
 
@@ -29,7 +29,7 @@ class Standins:
     def __init__(self, data_dir: Path, settings: Path):
         self.portal_port, self.ioffice_port = free_port(), free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lienthong.standins", "--scenario", "demo", "--seed", "7",
+            [sys.executable, "-m", "lienthong_standins", "--scenario", "demo", "--seed", "7",
              "--portal-port", str(self.portal_port), "--ioffice-port", str(self.ioffice_port),
              "--data-dir", str(data_dir), "--speed", "0", "--settings", str(settings)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -18,11 +18,11 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from lienthong.standins.clock import VN_TZ, SimClock
-from lienthong.standins.faults import BAD_RESULT_VARIANTS, FaultInjector
-from lienthong.standins.ioffice import build
-from lienthong.standins.ioffice.pdf import load_cert
-from lienthong.standins.serve import ServerThread, free_port
+from lienthong_standins.clock import VN_TZ, SimClock
+from lienthong_standins.faults import BAD_RESULT_VARIANTS, FaultInjector
+from lienthong_standins.ioffice import build
+from lienthong_standins.ioffice.pdf import load_cert
+from lienthong_standins.serve import ServerThread, free_port
 
 TOKEN = "test-token"
 START = datetime(2022, 12, 1, 8, 0, tzinfo=VN_TZ)  # a Thursday morning

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from lienthong.standins.portal.malform import BROKEN_DATE, UNKNOWN_PROCEDURE
+from lienthong_standins.portal.malform import BROKEN_DATE, UNKNOWN_PROCEDURE
 
 from .conftest import CLIENT_ID, TOKEN_PATH, PortalEnv
 
@@ -84,7 +84,7 @@ def test_hidden_dossier_is_not_found_until_accepted(env: PortalEnv) -> None:
     s = env.session()
     with env.store.engine.connect() as c:
         from sqlalchemy import select
-        from lienthong.standins.portal.store import dossiers
+        from lienthong_standins.portal.store import dossiers
         row = c.execute(select(dossiers.c.id, dossiers.c.accepted_ms).order_by(dossiers.c.accepted_ms.desc())).first()
     assert s.get(f"{env.url}/pa/dossier/{row.id}", timeout=10).status_code == 404
     env.advance(10 * 3600)
@@ -118,7 +118,7 @@ def test_filters(day_env: PortalEnv) -> None:
     assert search(s, day_env, procedure_id=sample["procedure"]["id"])["totalElements"] == by_proc["totalElements"]
     by_agency = search(s, day_env, agency_id=sample["agency"]["id"])["totalElements"]
     assert by_agency == sum(d["agency"]["id"] == sample["agency"]["id"] for d in everything)
-    from lienthong.standins.district import DISTRICT
+    from lienthong_standins.district import DISTRICT
     assert search(s, day_env, ancestor_agency_id=DISTRICT.id)["totalElements"] == 300
     for status_list in ("2", "4,9", "10"):
         wanted = {int(x) for x in status_list.split(",")}
@@ -218,7 +218,7 @@ def test_updated_date_changes_on_every_change_even_with_a_frozen_clock(day_env: 
 # ------------------------------------------------------------------------------ lifecycle
 
 def _decision_dossier(s: requests.Session, env: PortalEnv) -> dict[str, Any]:
-    from lienthong.standins.district import PROCEDURE_BY_CODE
+    from lienthong_standins.district import PROCEDURE_BY_CODE
     for d in search(s, env, dossier_status="2", size=500)["content"]:
         if PROCEDURE_BY_CODE[d["procedure"]["code"]].result_kind == "decision":
             return d
@@ -301,7 +301,7 @@ def test_filed_forms_are_downloadable_pdfs(day_env: PortalEnv) -> None:
 # ------------------------------------------------------------------------------ the desk
 
 def test_desk_processes_direct_dossiers_and_leaves_decisions_for_the_link(env: PortalEnv) -> None:
-    from lienthong.standins.district import PROCEDURE_BY_CODE
+    from lienthong_standins.district import PROCEDURE_BY_CODE
     s = env.session()
     performed = env.advance(10 * 3600)["performed"]
     assert performed["desk_moves"] > 0

@@ -12,7 +12,7 @@ from lienthong.clients.http import RemoteRefused, RetryPolicy
 from lienthong.clients.ioffice import IOfficeSettings
 from lienthong.clients.portal import PortalClient, PortalSettings
 from lienthong.pipeline import intake
-from lienthong.standins.harness import CLIENT_ID, CLIENT_SECRET, make_resources, start_standins
+from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET, make_resources, start_standins
 from lienthong.store.links import RunContext
 
 
@@ -97,7 +97,7 @@ def test_personal_data_never_logged(standins, tmp_path, caplog):
         intake.pull_and_link(res, RunContext("t", "t"), intake.Window(updated_from=intake.EPOCH - timedelta(0)),
                              advance_cursor=True)
     res.close()
-    from lienthong.standins.portal.store import SearchFilters
+    from lienthong_standins.portal.store import SearchFilters
 
     people = []
     for raw in standins.portal_store.search(SearchFilters(), 0, 500, False)[0]:

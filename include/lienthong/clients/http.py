@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import requests
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -41,6 +43,17 @@ class RetryPolicy:
     attempts: int = 6
     backoff: float = 0.5
     backoff_max: float = 10.0
+
+
+def is_auth_refusal(exc: BaseException) -> bool:
+    """401/403: a wrong or revoked credential; polling again cannot fix it."""
+    return isinstance(exc, RemoteRefused) and exc.status in (401, 403)
+
+
+def base_url(conn: Any, path: str = "") -> str:
+    """``scheme://host[:port]path`` of an HTTP Connection; https unless the Connection says otherwise."""
+    port = f":{conn.port}" if conn.port else ""
+    return f"{conn.schema or 'https'}://{conn.host}{port}{path}"
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -75,11 +88,11 @@ def make_session(pool_size: int = 16, verify: bool | str = True) -> requests.Ses
     return session
 
 
-def raise_for_status(resp: requests.Response) -> None:
+def raise_for_status(resp: requests.Response | httpx.Response) -> None:
     if resp.status_code >= 500:
-        raise TransientHTTPError(resp.status_code, resp.url)
+        raise TransientHTTPError(resp.status_code, str(resp.url))
     if resp.status_code >= 400:
-        raise RemoteRefused(resp.status_code, resp.url, resp.text)
+        raise RemoteRefused(resp.status_code, str(resp.url), resp.text)
 
 
 logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)

@@ -18,8 +18,11 @@ from typing import Any
 
 import requests
 
-from lienthong.clients.http import RemoteRefused, RetryPolicy, TransientHTTPError, make_session, raise_for_status, retrying
+from lienthong.clients.http import (RemoteRefused, RetryPolicy, TransientHTTPError, base_url, make_session,
+                                   raise_for_status, retrying)
+from lienthong.clients import portal_shapes as shapes
 from lienthong.clients.portal_shapes import format_portal_datetime
+from lienthong.domain.dossier import Progress, ResultDocument, Step
 from lienthong.domain.masking import get_logger
 
 log = get_logger(__name__)
@@ -39,10 +42,8 @@ class PortalSettings:
     @classmethod
     def from_connection(cls, conn: Any, **overrides: Any) -> "PortalSettings":
         extra = conn.extra_dejson or {}
-        scheme = conn.schema or "https"
-        port = f":{conn.port}" if conn.port else ""
         values = dict(
-            base_url=f"{scheme}://{conn.host}{port}",
+            base_url=base_url(conn),
             client_id=conn.login,
             client_secret=conn.password,
             token_path=extra.get("token_path", cls.token_path),
@@ -62,7 +63,7 @@ class PortalClient:
     """Thread-safe: one pooled session and one cached token shared by a batch's workers."""
 
     def __init__(self, settings: PortalSettings):
-        self.s = settings
+        self.settings = settings
         self.session = make_session(verify=settings.verify)
         self._token: str | None = None
         self._token_expiry = 0.0
@@ -73,10 +74,10 @@ class PortalClient:
     # -- auth -------------------------------------------------------------------------
     def _fetch_token(self) -> None:
         resp = self.session.post(
-            self.s.base_url + self.s.token_path,
+            self.settings.base_url + self.settings.token_path,
             data={"grant_type": "client_credentials"},
-            auth=(self.s.client_id, self.s.client_secret),
-            timeout=self.s.timeout,
+            auth=(self.settings.client_id, self.settings.client_secret),
+            timeout=self.settings.timeout,
         )
         if resp.status_code in (400, 401):
             raise AuthError("the portal refused the client credentials")
@@ -99,7 +100,7 @@ class PortalClient:
             token = self._bearer()
             for refreshed in (False, True):
                 resp = self.session.request(
-                    method, self.s.base_url + path, timeout=self.s.timeout,
+                    method, self.settings.base_url + path, timeout=self.settings.timeout,
                     headers={"Authorization": f"Bearer {token}"}, **kwargs,
                 )
                 if resp.status_code == 401 and not refreshed:
@@ -133,7 +134,11 @@ class PortalClient:
 
     def find_by_code(self, code: str) -> dict[str, Any] | None:
         content = self.search({"code": code, "page": 0, "size": 5})["content"]
-        return next((d for d in content if d.get("code") == code), None)
+        return next((d for d in content if shapes.code_of(d) == code), None)
+
+    def progress(self, dossier_id: str) -> Progress:
+        """The dossier's status now and when it was finished, read fresh from the portal."""
+        return shapes.to_progress(self.get_dossier(dossier_id))
 
     def iter_updated(
         self, updated_from: datetime, updated_to: datetime | None = None,
@@ -149,20 +154,20 @@ class PortalClient:
         cursor_ts, cursor_id = after if after else (updated_from, "")
         page = 0
         while True:
-            params = {"sort": "updatedDate,asc", "size": self.s.page_size, "page": page,
+            params = {"sort": "updatedDate,asc", "size": self.settings.page_size, "page": page,
                       "updated-from": format_portal_datetime(cursor_ts), **(extra or {})}
             if updated_to is not None:
                 params["updated-to"] = format_portal_datetime(updated_to)
             content = self.search(params)["content"]
             last: tuple[datetime, str] | None = None
             for raw in content:
-                key = _sort_key(raw)
+                key = shapes.sort_key(raw)
                 if key is not None and key <= (cursor_ts, cursor_id):
                     continue
                 yield raw
                 if key is not None:
                     last = key
-            if len(content) < self.s.page_size:
+            if len(content) < self.settings.page_size:
                 return
             if last is not None:
                 cursor_ts, cursor_id = last
@@ -179,37 +184,37 @@ class PortalClient:
         return self._request("GET", f"/fi/file/{file_id}").content
 
     def attach_result_once(self, dossier_id: str, filename: str, content: bytes,
-                           document: dict[str, Any]) -> tuple[str, bool]:
+                           document: ResultDocument) -> tuple[str, bool]:
         """Attach a signed result unless one with the same number/notation is there already.
 
         Returns (file id, whether this call attached it).
         """
-        notation = document["codeNotation"]
-        existing = _attachment_with(self.get_dossier(dossier_id), notation)
+        notation = document.code_notation
+        existing = shapes.attachment_with(self.get_dossier(dossier_id), notation)
         if existing:
             return existing, False
         meta = self.upload_file(filename, content)
         try:
             self._request("POST", f"/pa/dossier/{dossier_id}/result",
-                          json={"fileId": meta["id"], "filename": filename, "document": document})
+                          json={"fileId": meta["id"], "filename": filename,
+                                "document": shapes.result_document_body(document)})
         except RemoteRefused as exc:
             if exc.status != 409:
                 raise
-            existing = _attachment_with(self.get_dossier(dossier_id), notation)
+            existing = shapes.attachment_with(self.get_dossier(dossier_id), notation)
             if not existing:
                 raise
             return existing, False
         return meta["id"], True
 
-    def add_step_once(self, dossier_id: str, step: dict[str, Any]) -> bool:
+    def add_step_once(self, dossier_id: str, step: Step) -> bool:
         """Record a processing step unless the same step (content) is recorded already."""
-        steps = self.get_dossier(dossier_id).get("task", [])
-        if any(t.get("NoiDungXuLy") == step["NoiDungXuLy"] for t in steps):
+        if step.content in shapes.step_contents(self.get_dossier(dossier_id)):
             return False
-        self._request("POST", f"/pa/dossier/{dossier_id}/step", json=step)
+        self._request("POST", f"/pa/dossier/{dossier_id}/step", json=shapes.step_body(step))
         return True
 
-    def set_status_once(self, dossier_id: str, status: int, step: dict[str, Any] | None = None,
+    def set_status_once(self, dossier_id: str, status: int, step: Step | None = None,
                         beyond: Collection[int] = ()) -> bool:
         """Move the dossier to ``status`` (with a step) unless it is there, or in ``beyond``, already.
 
@@ -217,18 +222,17 @@ class PortalClient:
         desk returned a finished dossier, 9 -> 10, while lienthong was between two calls).
         """
         done = {status, *beyond}
-        current = self.get_dossier(dossier_id).get("dossierStatus", {}).get("id")
-        if current in done:
+        if shapes.status_of(self.get_dossier(dossier_id)) in done:
             if step:
                 self.add_step_once(dossier_id, step)
             return False
-        body: dict[str, Any] = {"statusId": status}
+        body: dict[str, Any] = {"statusId": int(status)}
         if step:
-            body["step"] = step
+            body["step"] = shapes.step_body(step)
         try:
             self._request("PUT", f"/pa/dossier/{dossier_id}/status", json=body)
         except RemoteRefused as exc:
-            if exc.status == 409 and self.get_dossier(dossier_id).get("dossierStatus", {}).get("id") in done:
+            if exc.status == 409 and shapes.status_of(self.get_dossier(dossier_id)) in done:
                 return False
             raise
         return True
@@ -236,16 +240,3 @@ class PortalClient:
     def close(self) -> None:
         self.session.close()
 
-
-def _sort_key(raw: dict[str, Any]) -> tuple[datetime, str] | None:
-    try:
-        return datetime.fromisoformat(raw["updatedDate"]), str(raw["id"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _attachment_with(dossier: dict[str, Any], notation: str) -> str | None:
-    for att in dossier.get("attachment") or []:
-        if (att.get("document") or {}).get("codeNotation") == notation:
-            return att.get("id")
-    return None

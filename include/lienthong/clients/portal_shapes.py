@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lienthong.domain.dossier import Dossier, InvalidDossier
+from lienthong.domain.dossier import Dossier, InvalidDossier, Progress, ResultDocument, Step
+from lienthong.domain.timeliness import VN_TZ
 
 VI, EN = 228, 46
 
@@ -201,3 +202,63 @@ def to_dossier(raw: dict[str, Any], known_procedures: frozenset[str] | None = No
 def format_portal_datetime(dt: datetime) -> str:
     s = dt.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
     return s + dt.strftime("%z")
+
+
+def dvcqg_time(dt: datetime) -> str:
+    """National format ``yyyyMMddHHmmss`` in Asia/Ho_Chi_Minh."""
+    return dt.astimezone(VN_TZ).strftime("%Y%m%d%H%M%S")
+
+
+def step_body(step: Step) -> dict[str, Any]:
+    """A processing step with the national step fields (``CapNhatTienDoHoSoMC``)."""
+    return {
+        "MaHoSo": step.dossier_code,
+        "NguoiXuLy": step.person[:50],
+        "ChucDanh": step.title,
+        "ThoiDiemXuLy": dvcqg_time(step.at),
+        "PhongBanXuLy": step.unit,
+        "NoiDungXuLy": step.content,
+        "TrangThai": str(int(step.status)),
+        "NgayBatDau": dvcqg_time(step.at),
+        "NgayKetThucTheoQuyDinh": dvcqg_time(step.due) if step.due else "",
+    }
+
+
+def step_contents(raw: dict[str, Any]) -> list[str]:
+    return [str(t.get("NoiDungXuLy")) for t in raw.get("task") or []]
+
+
+def result_document_body(doc: ResultDocument) -> dict[str, Any]:
+    return {"codeNotation": doc.code_notation, "documentType": doc.doc_type, "subject": doc.subject,
+            "signer": doc.signer, "promulgationDate": doc.promulgated_on.isoformat() if doc.promulgated_on else None,
+            "sha256": doc.sha256}
+
+
+def attachment_with(raw: dict[str, Any], notation: str) -> str | None:
+    """The id of the attached result with this number/notation, if the dossier has one."""
+    for att in raw.get("attachment") or []:
+        if (att.get("document") or {}).get("codeNotation") == notation:
+            return att.get("id")
+    return None
+
+
+def status_of(raw: dict[str, Any]) -> int | None:
+    value = (raw.get("dossierStatus") or {}).get("id")
+    return None if value is None else int(value)
+
+
+def to_progress(raw: dict[str, Any]) -> Progress:
+    finished = raw.get("completedDate")
+    return Progress(status=status_of(raw) or 0, finished_at=parse_portal_datetime(finished) if finished else None)
+
+
+def sort_key(raw: dict[str, Any]) -> tuple[datetime, str] | None:
+    """Keyset paging position (updatedDate, id); None when the dossier's date cannot be read."""
+    try:
+        return datetime.fromisoformat(raw["updatedDate"]), str(raw["id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def code_of(raw: dict[str, Any]) -> str | None:
+    return raw.get("code")

@@ -16,13 +16,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lienthong.dashboard import charts, data, sources
+from lienthong.dashboard import charts, data
 from lienthong.dashboard.auth import auth_error_handler, check_form_token, form_token, get_user, username
+from lienthong.orchestration.resources import ServerLookup, resources_from_airflow, savings_settings, store_engine
 from lienthong.pipeline.replay import replay
 from lienthong.store.links import RunContext
 
 log = logging.getLogger(__name__)
 User = Annotated[BaseUser, Depends(get_user)]  # resolved once per request (FastAPI caches it)
+AIRFLOW = ServerLookup()  # the api-server has no task supervisor: read Connections/Variables directly
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'self'; base-uri 'none'")
@@ -57,8 +59,8 @@ def _env() -> Environment:
 
 def savings_rates() -> tuple[float, int]:
     """The article's estimate uses the same Variables as the pipeline's measured savings."""
-    minutes = float(sources.variable("lienthong_minutes_saved_per_dossier", "30"))
-    return minutes / 60, int(sources.variable("lienthong_cost_per_hour_vnd", "32000"))
+    savings = savings_settings(AIRFLOW)
+    return savings.hours_per_dossier, savings.cost_per_hour_vnd
 
 
 def create_app() -> FastAPI:
@@ -91,7 +93,7 @@ def create_app() -> FastAPI:
     @app.get("/", response_class=HTMLResponse, name="overview")
     def overview(request: Request, user: User, date_from: Annotated[date | None, Query(alias="from")] = None,
                  date_to: Annotated[date | None, Query(alias="to")] = None) -> HTMLResponse:
-        engine = sources.store_engine()
+        engine = store_engine(AIRFLOW)
         period = period_of(engine, date_from, date_to)
         ov = data.overview(engine, period, *savings_rates())
         month, agency = ov.by_month, ov.by_agency
@@ -108,19 +110,19 @@ def create_app() -> FastAPI:
     @app.get("/api/summary", name="summary")
     def summary(user: User, date_from: Annotated[date | None, Query(alias="from")] = None,
                 date_to: Annotated[date | None, Query(alias="to")] = None) -> dict[str, Any]:
-        engine = sources.store_engine()
+        engine = store_engine(AIRFLOW)
         period = period_of(engine, date_from, date_to)
         return data.overview(engine, period, *savings_rates()).headline
 
     @app.get("/dossier", response_class=HTMLResponse, name="dossier")
     def dossier(request: Request, user: User, code: str = "") -> HTMLResponse:
-        view = data.dossier_view(sources.store_engine(), code) if code.strip() else None
+        view = data.dossier_view(store_engine(AIRFLOW), code) if code.strip() else None
         return render(request, "dossier.html", user, code=code.strip(), view=view)
 
     @app.get("/quarantine", response_class=HTMLResponse, name="quarantine")
     def quarantine(request: Request, user: User, status: str = "open", replayed: int | None = None,
                    result: str | None = None) -> HTMLResponse:
-        engine = sources.store_engine()
+        engine = store_engine(AIRFLOW)
         rows = data.quarantine_list(engine, None if status == "all" else status)
         message = REPLAY_LABELS_VI.get(result or "") if replayed is not None else None
         return render(request, "quarantine.html", user, rows=rows, status=status, replayed=replayed,
@@ -130,14 +132,12 @@ def create_app() -> FastAPI:
     def replay_item(request: Request, user: User, quarantine_id: int,
                     csrf_token: Annotated[str | None, Form()] = None) -> RedirectResponse:
         check_form_token(request, user, csrf_token)
-        res = sources.build_resources()
         ctx = RunContext(run_id=f"dashboard:{username(user)}", task_id="replay")
-        try:
-            outcome = replay(res, ctx, quarantine_id)
-        except LookupError:
-            raise HTTPException(404, "Không tìm thấy mục cách ly") from None
-        finally:
-            res.close()
+        with resources_from_airflow(AIRFLOW) as res:
+            try:
+                outcome = replay(res, ctx, quarantine_id)
+            except LookupError:
+                raise HTTPException(404, "Không tìm thấy mục cách ly") from None
         log.info("replay of quarantine %s by %s: %s (%s)", quarantine_id, ctx.run_id, outcome.status, outcome.detail)
         base = request.scope.get("root_path", "").rstrip("/")
         return RedirectResponse(f"{base}/quarantine?status=all&replayed={quarantine_id}&result={outcome.status}",
@@ -145,7 +145,7 @@ def create_app() -> FastAPI:
 
     @app.get("/watch", response_class=HTMLResponse, name="watch")
     def watch(request: Request, user: User) -> HTMLResponse:
-        lists = data.watchlists(sources.store_engine())
+        lists = data.watchlists(store_engine(AIRFLOW))
         return render(request, "watch.html", user, w=lists)
 
     return app

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lienthong.domain.masking import mask_text
+from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.domain.states import STATE_LABELS_VI
 from lienthong.pipeline.heal import NeedsPerson, needs_person
 from lienthong.reconcile.watchlists import WatchItem, late_links, portal_now, stuck_links
@@ -25,7 +26,7 @@ from lienthong.store.schema import DossierLink, LinkEvent, Quarantine
 VN_TZ = timezone(timedelta(hours=7))
 # Event detail keys that hold system identifiers, never personal data: shown as they are so operators
 # can find the document in iOffice (everything else is masked where it looks like an ID or phone).
-TECHNICAL_KEYS = frozenset({"MaVanBan", "SoKyHieu", "sha256", "file_id", "quarantine_id", "unit", "agency",
+TECHNICAL_KEYS = frozenset({"doc_id", "code_notation", "outcome", "sha256", "file_id", "quarantine_id", "unit", "agency",
                             "procedure", "status", "portal_status", "previous_status"})
 
 
@@ -79,7 +80,8 @@ def _series(frame: pd.DataFrame, key: str) -> Series:
                   [int(v) for v in frame["vnd_saved_measured"]])
 
 
-def overview(engine: Engine, period: Period, hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000,
+def overview(engine: Engine, period: Period, hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
              top_agencies: int = 12) -> Overview:
     """Headline and charts from the report module, so the dashboard and the report never disagree."""
     report = figures.build_report(engine, period.date_from, period.date_to, hours_per_dossier, cost_per_hour)

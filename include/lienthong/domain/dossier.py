@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from lienthong.domain.vocabulary import DossierStatus
+
+SYSTEM_PERSON_VI = "Hệ thống liên thông"
+
 
 @dataclass(frozen=True)
 class Dossier:
@@ -41,3 +45,37 @@ class InvalidDossier(ValueError):
         self.detail = detail
         self.key = key
         self.code = code
+
+
+@dataclass(frozen=True)
+class Step:
+    """A processing step as the national vocabulary records it: who did what, when, in which status."""
+
+    dossier_code: str
+    content: str
+    status: DossierStatus
+    at: datetime
+    person: str = SYSTEM_PERSON_VI
+    title: str = "Tự động"
+    unit: str = ""
+    due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ResultDocument:
+    """What the portal records about an attached result: the decision's identity and its hash."""
+
+    code_notation: str
+    doc_type: str
+    subject: str
+    signer: str
+    promulgated_on: datetime | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A dossier's status on the portal now, and when it was finished there (if it was)."""
+
+    status: int
+    finished_at: datetime | None

@@ -69,3 +69,40 @@ def is_at_or_past(current: LinkState | str, target: LinkState | str) -> bool:
     if cur in ORDER and tgt in ORDER:
         return ORDER.index(cur) > ORDER.index(tgt)
     return False
+
+
+class QuarantineSource(StrEnum):
+    """Where a quarantined item came from, hence how it is read again."""
+
+    PORTAL_DOSSIER = "portal_dossier"
+    IOFFICE_PACKAGE = "ioffice_package"
+
+
+class QuarantineStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class PackageHandling(StrEnum):
+    """What handling one iOffice result package did."""
+
+    ATTACHED = "attached"
+    ALREADY_DONE = "already_done"
+    QUARANTINED = "quarantined"
+    SIGNED = "signed"
+    REJECTED = "rejected"
+    TRACED = "traced"
+    BYPASS = "bypass"
+    ADOPTED = "adopted"
+    ERROR = "error"
+
+
+DONE_HANDLINGS = frozenset({PackageHandling.ATTACHED, PackageHandling.ALREADY_DONE})
+
+
+class ReplayResult(StrEnum):
+    """What reading a quarantined dossier again did."""
+
+    LINKED = "linked"
+    STILL_INVALID = "still_invalid"
+    NOT_FOUND = "not_found"

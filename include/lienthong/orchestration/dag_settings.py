@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-TIMEZONE = "Asia/Ho_Chi_Minh"
-LIVE_SINCE = datetime(2022, 3, 1, tzinfo=ZoneInfo(TIMEZONE))  # the link went live in March 2022
+from lienthong.domain.timeliness import VN_TZ
+
+TIMEZONE = VN_TZ.key
+LIVE_SINCE = datetime(2022, 3, 1, tzinfo=VN_TZ)  # the link went live in March 2022
 
 
 def env_setting(name: str, default: str) -> str:
@@ -28,3 +29,18 @@ def failure_alert():
     from lienthong.orchestration.notifiers import LienthongAlertNotifier
 
     return LienthongAlertNotifier(title="Liên thông: lượt chạy thất bại", message="{{ dag.dag_id }} / {{ run_id }}")
+
+
+def link_dag(*, retries: int = 3, tags: tuple[str, ...] = (), **settings: Any) -> dict[str, Any]:
+    """The ``@dag`` arguments every link DAG shares, with the DAG's own settings on top.
+
+    Not paused on creation (an unpaused link is the point of deploying it), no catch-up of the
+    years before deployment (native backfill does that on purpose), one run at a time, retries
+    and the failure alert.
+    """
+    shared: dict[str, Any] = {
+        "start_date": LIVE_SINCE, "catchup": False, "max_active_runs": 1, "is_paused_upon_creation": False,
+        "default_args": link_default_args(retries), "on_failure_callback": failure_alert(),
+        "tags": ["lienthong", *tags],
+    }
+    return {**shared, **settings}

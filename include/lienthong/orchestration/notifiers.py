@@ -1,7 +1,8 @@
 """Alerts to operators: a notifier, used by reconciliation and as the DAGs' failure callback.
 
 It logs a warning and, when the connection ``lienthong_alerts`` exists (an HTTP webhook:
-chat, e-mail gateway, ticketing), POST the Vietnamese message to it.
+chat, e-mail gateway, ticketing), POSTs the Vietnamese message to it. Whatever stops the
+message reaching the channel is logged as an error and raised: an alert must not vanish.
 """
 
 from __future__ import annotations
@@ -9,17 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import requests
 from airflow.sdk import BaseNotifier
 
+from lienthong.clients.http import base_url
 from lienthong.domain.masking import get_logger, mask_text
 
 log = get_logger(__name__)
 ALERTS_CONN = "lienthong_alerts"
-
-
-def _webhook_url(conn) -> str:
-    port = f":{conn.port}" if conn.port else ""
-    return f"{conn.schema or 'https'}://{conn.host}{port}{(conn.extra_dejson or {}).get('path', '')}"
 
 
 class LienthongAlertNotifier(BaseNotifier):
@@ -35,13 +33,28 @@ class LienthongAlertNotifier(BaseNotifier):
         body = {"title": self.title, "message": mask_text(self.message),
                 "dag_id": getattr(context.get("dag"), "dag_id", None), "run_id": context.get("run_id")}
         log.warning("ALERT %s: %s", self.title, body["message"])
+        conn = self._channel()
+        if conn is None:
+            return
+        url = base_url(conn, (conn.extra_dejson or {}).get("path", ""))
+        try:
+            requests.post(url, data=json.dumps(body, ensure_ascii=False).encode(), timeout=10,
+                          headers={"Content-Type": "application/json; charset=utf-8"}).raise_for_status()
+        except requests.RequestException as exc:
+            log.error("alert %r NOT delivered to %s (%s): %s", self.title, self.conn_id, conn.host, exc)
+            raise
+
+    def _channel(self) -> Any | None:
+        """The webhook Connection; None (said in the log) when none is configured."""
         from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
 
         try:
-            conn = BaseHook.get_connection(self.conn_id)
-        except Exception:
-            return  # no channel configured: the log and the dashboard carry the alert
-        import requests
-
-        requests.post(_webhook_url(conn), data=json.dumps(body, ensure_ascii=False).encode(),
-                      headers={"Content-Type": "application/json; charset=utf-8"}, timeout=10).raise_for_status()
+            return BaseHook.get_connection(self.conn_id)
+        except AirflowNotFoundException:
+            log.warning("alert %r only logged: no connection %s configured for the operators' channel",
+                        self.title, self.conn_id)
+            return None
+        except Exception as exc:
+            log.error("alert %r NOT delivered: connection %s could not be read: %s", self.title, self.conn_id, exc)
+            raise

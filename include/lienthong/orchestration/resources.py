@@ -1,47 +1,107 @@
-"""Build pipeline :class:`Resources` from Airflow Connections and Variables (in tasks only)."""
+"""Pipeline :class:`Resources` from Airflow Connections and Variables: the one place that reads them.
+
+Tasks read through the Task SDK (it needs a task supervisor); the api-server (dashboard) and
+the report CLI have none, so they read through ``airflow.models`` (secrets backends,
+``AIRFLOW_CONN_*``/``AIRFLOW_VAR_*``, then the metadata DB) - the same objects either way.
+Nothing here falls back to a default on error: an unreachable backend or a missing routing
+is raised, because a link running on guessed settings is worse than one that stops.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
 
 from lienthong.clients.ioffice import IOfficeClient, IOfficeSettings
 from lienthong.clients.portal import PortalClient, PortalSettings
-from lienthong.pipeline.resources import Resources, SavingsSettings
-from lienthong.pipeline.routing import default_routing, parse_routing
+from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
+from lienthong.pipeline.resources import Resources
+from lienthong.pipeline.routing import ROUTING_VARIABLE, routing_from_variable
 from lienthong.store.engine import get_engine, url_from_connection
 
 PORTAL_CONN = "lienthong_portal"
 IOFFICE_CONN = "lienthong_ioffice"
 DB_CONN = "lienthong_db"
+MINUTES_VARIABLE = "lienthong_minutes_saved_per_dossier"
+COST_VARIABLE = "lienthong_cost_per_hour_vnd"
+CONCURRENCY_VARIABLE = "lienthong_concurrency"
+DEFAULT_CONCURRENCY = 8
 
 
-def _variable(name: str, default: str) -> str:
-    from airflow.sdk import Variable
+class Lookup(Protocol):
+    """Where Connections and Variables come from; ``variable`` is None when it is not set."""
 
-    try:
-        return Variable.get(name, default=default)
-    except Exception:  # no Variable backend reachable (plain scripts)
-        return os.environ.get(f"AIRFLOW_VAR_{name.upper()}", default)
+    def connection(self, conn_id: str) -> Any: ...
 
-
-def store_engine():
-    from airflow.sdk import BaseHook
-
-    return get_engine(url_from_connection(BaseHook.get_connection(DB_CONN)))
+    def variable(self, name: str) -> str | None: ...
 
 
-def resources_from_airflow() -> Resources:
-    from airflow.sdk import BaseHook
+class TaskLookup:
+    """Inside a task: the Task SDK."""
 
-    routing_text = _variable("lienthong_routing", "")
-    return Resources(
-        portal=PortalClient(PortalSettings.from_connection(BaseHook.get_connection(PORTAL_CONN))),
-        ioffice=IOfficeClient(IOfficeSettings.from_connection(BaseHook.get_connection(IOFFICE_CONN))),
-        engine=store_engine(),
-        routing=parse_routing(routing_text) if routing_text.strip() else default_routing(),
-        savings=SavingsSettings(
-            minutes_per_dossier=int(_variable("lienthong_minutes_saved_per_dossier", "30")),
-            cost_per_hour_vnd=int(_variable("lienthong_cost_per_hour_vnd", "32000")),
-        ),
-        concurrency=int(_variable("lienthong_concurrency", "8")),
+    def connection(self, conn_id: str) -> Any:
+        from airflow.sdk import BaseHook
+
+        return BaseHook.get_connection(conn_id)
+
+    def variable(self, name: str) -> str | None:
+        from airflow.sdk import Variable
+
+        return Variable.get(name, default=None)
+
+
+class ServerLookup:
+    """Outside a task (api-server, CLI): Airflow's models and secrets backends."""
+
+    def connection(self, conn_id: str) -> Any:
+        from airflow.models.connection import Connection
+
+        return Connection.get_connection_from_secrets(conn_id)
+
+    def variable(self, name: str) -> str | None:
+        from airflow.models.variable import Variable
+
+        value = Variable.get(name, default_var=None)
+        return None if value is None else str(value)
+
+
+def store_engine(lookup: Lookup | None = None) -> Engine:
+    return get_engine(url_from_connection((lookup or TaskLookup()).connection(DB_CONN)))
+
+
+def savings_settings(lookup: Lookup | None = None) -> SavingsSettings:
+    """The savings Variables, each defaulting to the article's figure when not set."""
+    look = lookup or TaskLookup()
+    minutes, cost = look.variable(MINUTES_VARIABLE), look.variable(COST_VARIABLE)
+    return SavingsSettings(
+        minutes_per_dossier=int(minutes) if minutes not in (None, "") else DEFAULT_SAVINGS.minutes_per_dossier,
+        cost_per_hour_vnd=int(cost) if cost not in (None, "") else DEFAULT_SAVINGS.cost_per_hour_vnd,
     )
+
+
+def build_resources(lookup: Lookup | None = None) -> Resources:
+    """Fresh clients and engine; the caller closes them (prefer :func:`resources_from_airflow`)."""
+    look = lookup or TaskLookup()
+    routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
+    concurrency = look.variable(CONCURRENCY_VARIABLE)
+    return Resources(
+        portal=PortalClient(PortalSettings.from_connection(look.connection(PORTAL_CONN))),
+        ioffice=IOfficeClient(IOfficeSettings.from_connection(look.connection(IOFFICE_CONN))),
+        engine=store_engine(look),
+        routing=routing,
+        savings=savings_settings(look),
+        concurrency=int(concurrency) if concurrency not in (None, "") else DEFAULT_CONCURRENCY,
+    )
+
+
+@contextmanager
+def resources_from_airflow(lookup: Lookup | None = None) -> Iterator[Resources]:
+    """Resources for one task, request or command; clients closed however it ends."""
+    res = build_resources(lookup)
+    try:
+        yield res
+    finally:
+        res.close()

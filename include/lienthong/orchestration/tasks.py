@@ -6,7 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 from lienthong.domain.masking import get_logger
+from lienthong.orchestration.dag_settings import TIMEZONE
+from lienthong.orchestration.resources import resources_from_airflow, store_engine
 from lienthong.pipeline import intake, results
+from lienthong.pipeline.resources import Resources
 from lienthong.store.links import RunContext
 
 log = get_logger(__name__)
@@ -17,7 +20,7 @@ def run_context(context: dict[str, Any]) -> RunContext:
     return RunContext(run_id=str(context["run_id"]), task_id=str(getattr(ti, "task_id", "")))
 
 
-def intake_window(context: dict[str, Any], res, overlap: timedelta) -> tuple[intake.Window, bool]:
+def intake_window(context: dict[str, Any], res: Resources, overlap: timedelta) -> tuple[intake.Window, bool]:
     """Scheduled/manual runs follow the stored cursor; backfill runs re-pull their data interval."""
     dag_run = context["dag_run"]
     run_type = str(getattr(dag_run, "run_type", "")).lower()
@@ -28,40 +31,25 @@ def intake_window(context: dict[str, Any], res, overlap: timedelta) -> tuple[int
 
 
 def pull_and_link(context: dict[str, Any], overlap_minutes: int) -> dict[str, int]:
-    from lienthong.orchestration.resources import resources_from_airflow
-
-    res = resources_from_airflow()
-    try:
+    with resources_from_airflow() as res:
         window, advance = intake_window(context, res, timedelta(minutes=overlap_minutes))
         log.info("intake window from %s to %s (cursor %s)", window.updated_from, window.updated_to,
                  "advances" if advance else "kept")
         counts = intake.pull_and_link(res, run_context(context), window, advance_cursor=advance)
-    finally:
-        res.close()
     log.info("intake summary: %s", counts)
     return counts
 
 
 def complete_pending(context: dict[str, Any]) -> dict[str, int]:
-    from lienthong.orchestration.resources import resources_from_airflow
-
-    res = resources_from_airflow()
-    try:
+    with resources_from_airflow() as res:
         counts = intake.complete_pending(res, run_context(context))
-    finally:
-        res.close()
     log.info("pending links completed: %s", counts)
     return counts
 
 
 def process_results(context: dict[str, Any]) -> dict[str, int]:
-    from lienthong.orchestration.resources import resources_from_airflow
-
-    res = resources_from_airflow()
-    try:
+    with resources_from_airflow() as res:
         counts = results.process_packages(res, run_context(context))
-    finally:
-        res.close()
     log.info("result packages: %s", counts)
     return counts
 
@@ -72,20 +60,20 @@ def _param_date(value: str | None):
     return date.fromisoformat(value) if value else None
 
 
+def _stripped(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in values or [] if v.strip())
+
+
 def backfill_missed(context: dict[str, Any]) -> dict[str, int]:
-    from lienthong.orchestration.resources import resources_from_airflow
     from lienthong.pipeline.backfill import backfill, backfill_window, summary_vi
 
-    p = context["params"]
-    window = backfill_window(_param_date(p["date_from"]), _param_date(p["date_to"]),
-                             agencies=tuple(a.strip() for a in p.get("agencies") or [] if a.strip()),
-                             codes=tuple(c.strip() for c in p.get("dossier_codes") or [] if c.strip()))
-    res = resources_from_airflow()
-    try:
-        counts = backfill(res, run_context(context), window, dry_run=bool(p.get("dry_run")))
-    finally:
-        res.close()
-    log.info("backfill: %s", summary_vi(counts, bool(p.get("dry_run"))))
+    params = context["params"]
+    dry_run = bool(params.get("dry_run"))
+    window = backfill_window(_param_date(params["date_from"]), _param_date(params["date_to"]),
+                             agencies=_stripped(params.get("agencies")), codes=_stripped(params.get("dossier_codes")))
+    with resources_from_airflow() as res:
+        counts = backfill(res, run_context(context), window, dry_run=dry_run)
+    log.info("backfill: %s", summary_vi(counts, dry_run))
     return counts
 
 
@@ -93,22 +81,18 @@ def reconcile_links(context: dict[str, Any]) -> dict[str, int]:
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 
-    from lienthong.orchestration.resources import resources_from_airflow
     from lienthong.reconcile.findings import default_window, reconcile, summarize, summary_vi
     from lienthong.reconcile.watchlists import portal_now
 
-    p = context["params"]
-    res = resources_from_airflow()
-    try:
+    params = context["params"]
+    with resources_from_airflow() as res:
         with res.session() as session:
             anchor = portal_now(session) or datetime.now(timezone.utc)
-        today = anchor.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
-        start, end = default_window(today, int(p.get("days") or 7))
-        start = _param_date(p.get("date_from")) or start
-        end = _param_date(p.get("date_to")) or end
-        found = reconcile(res, run_context(context), start, end, repair=bool(p.get("repair", True)))
-    finally:
-        res.close()
+        today = anchor.astimezone(ZoneInfo(TIMEZONE)).date()
+        start, end = default_window(today, int(params.get("days") or 7))
+        start = _param_date(params.get("date_from")) or start
+        end = _param_date(params.get("date_to")) or end
+        found = reconcile(res, run_context(context), start, end, repair=bool(params.get("repair", True)))
     counts = summarize(found)
     log.info("reconciliation %s..%s:\n%s", start, end, summary_vi(counts))
     return counts
@@ -131,14 +115,10 @@ def alert_on_findings(context: dict[str, Any], counts: dict[str, int]) -> bool:
 
 def recheck_quarantine(context: dict[str, Any], limit: int) -> dict[str, int]:
     """Re-read the due quarantine records from their sources; heal what is valid now."""
-    from lienthong.orchestration.resources import resources_from_airflow
     from lienthong.pipeline.heal import heal
 
-    res = resources_from_airflow()
-    try:
+    with resources_from_airflow() as res:
         return heal(res, run_context(context), limit=limit).as_dict()
-    finally:
-        res.close()
 
 
 def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:
@@ -149,7 +129,6 @@ def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:
     from sqlalchemy.orm import Session
 
     from lienthong.orchestration.notifiers import LienthongAlertNotifier
-    from lienthong.orchestration.resources import store_engine
     from lienthong.pipeline.heal import alert_text_vi, mark_alerted, needs_person, not_yet_alerted
     from lienthong.reconcile.watchlists import portal_now
 

@@ -1,7 +1,10 @@
 """Deferrable waiting for iOffice result packages, without holding a worker slot.
 
-The trigger runs in the triggerer's event loop: async I/O only (httpx), the
-connection read with the async lookup, JSON-safe kwargs.
+The trigger runs in the triggerer's event loop: async I/O only (the iOffice adapter's async
+client), the connection read with the async lookup, JSON-safe kwargs. It is loud: every failed
+poll is logged, a refused credential ends the wait at once, and so do ``max_failures`` failed
+polls in a row - the sensor then fails and the DAG's alert fires, instead of an outage passing
+for a quiet day.
 """
 
 from __future__ import annotations
@@ -14,42 +17,55 @@ from typing import Any
 import httpx
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from lienthong.clients.http import RemoteRefused, TransientHTTPError, is_auth_refusal
+from lienthong.clients.ioffice import IOfficeAsyncClient, IOfficeError, IOfficeSettings
+
+POLL_ERRORS = (httpx.HTTPError, TransientHTTPError, RemoteRefused, IOfficeError, ValueError)
+
 
 class PendingPackagesTrigger(BaseTrigger):
-    """Fires when iOffice lists at least one unacknowledged package, or when ``timeout`` passes."""
+    """Fires ``found`` when iOffice lists a pending package, ``timeout`` when the window passes
+    quietly, ``error`` when iOffice refuses the credential or cannot be polled."""
 
-    def __init__(self, conn_id: str, poll_interval: float = 15.0, timeout: float = 600.0):
+    def __init__(self, conn_id: str, poll_interval: float = 15.0, timeout: float = 600.0, max_failures: int = 5):
         super().__init__()
         self.conn_id = conn_id
         self.poll_interval = poll_interval
         self.timeout = timeout
+        self.max_failures = max_failures
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (f"{type(self).__module__}.{type(self).__qualname__}",
-                {"conn_id": self.conn_id, "poll_interval": self.poll_interval, "timeout": self.timeout})
+                {"conn_id": self.conn_id, "poll_interval": self.poll_interval, "timeout": self.timeout,
+                 "max_failures": self.max_failures})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow.sdk import BaseHook
 
         conn = await BaseHook.aget_connection(self.conn_id)
-        extra = conn.extra_dejson or {}
-        port = f":{conn.port}" if conn.port else ""
-        url = f"{conn.schema or 'https'}://{conn.host}{port}{extra.get('base_path', '')}/LayDanhSachGoiTinVanBan"
-        headers = {"Authorization": f"{extra.get('auth_scheme', 'Bearer')} {conn.password}"}
-        params = {"maDonViCha": extra.get("parent_unit", ""), "top": 1}
+        settings = IOfficeSettings.from_connection(conn, with_trust_roots=False)
         deadline = time.monotonic() + self.timeout
-        async with httpx.AsyncClient(timeout=float(extra.get("timeout", 10)), verify=extra.get("verify", True)) as client:
+        failures = 0
+        async with IOfficeAsyncClient(settings) as ioffice:
             while True:
                 try:
-                    resp = await client.get(url, params=params, headers=headers)
-                    if resp.status_code == 200 and (resp.json().get("data") or []):
+                    if await ioffice.has_pending():
                         yield TriggerEvent({"status": "found"})
                         return
-                    if resp.status_code in (401, 403):
-                        yield TriggerEvent({"status": "error", "message": f"iOffice refused auth ({resp.status_code})"})
+                    failures = 0
+                except POLL_ERRORS as exc:
+                    failures += 1
+                    self.log.warning("iOffice poll failed (%d in a row): %s: %s", failures, type(exc).__name__,
+                                     str(exc)[:200])
+                    if is_auth_refusal(exc):
+                        yield TriggerEvent({"status": "error", "reason": "auth",
+                                            "message": f"iOffice refused the credential of {self.conn_id}: {exc}"})
                         return
-                except (httpx.HTTPError, ValueError):
-                    pass  # transient: poll again
+                    if failures >= self.max_failures:
+                        yield TriggerEvent({"status": "error", "reason": "unreachable",
+                                            "message": f"iOffice could not be polled {failures} times in a row; "
+                                                       f"last error {type(exc).__name__}: {str(exc)[:200]}"})
+                        return
                 if time.monotonic() >= deadline:
                     yield TriggerEvent({"status": "timeout"})
                     return

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from lienthong.pipeline import intake
-from lienthong.pipeline.payloads import VN_TZ
+from lienthong.domain.timeliness import VN_TZ
 from lienthong.pipeline.resources import Resources
 from lienthong.store.links import RunContext
 

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lienthong.domain.masking import get_logger
+from lienthong.domain.states import QuarantineStatus
 from lienthong.pipeline.quarantine_causes import Recheck, config_kind, fingerprints, rechecks
 from lienthong.pipeline.replay import replay
 from lienthong.pipeline.resources import Resources
@@ -53,7 +54,7 @@ def is_due(rec: Quarantine, now: datetime, fps: dict[Recheck, str]) -> bool:
 
 def exhausted(rec: Quarantine) -> bool:
     """Open, and no automatic attempt is left: a person must look at it."""
-    if rec.status != "open":
+    if rec.status != QuarantineStatus.OPEN:
         return False
     if Recheck.TIMER in rechecks(rec.reason_code):
         return rec.heal_attempts >= MAX_ATTEMPTS
@@ -78,7 +79,7 @@ class RecheckFailed(RuntimeError):
 
 
 def due_records(session: Session, now: datetime, fps: dict[Recheck, str], limit: int) -> list[int]:
-    rows = session.scalars(select(Quarantine).where(Quarantine.status == "open").where(or_(
+    rows = session.scalars(select(Quarantine).where(Quarantine.status == QuarantineStatus.OPEN).where(or_(
         Quarantine.next_heal_at.is_(None), Quarantine.next_heal_at <= now,
         Quarantine.config_fingerprint.is_(None),
         Quarantine.config_fingerprint.not_in(list(fps.values())))).order_by(Quarantine.id))
@@ -120,7 +121,7 @@ def _account(session: Session, ctx: store.RunContext, rec: Quarantine, now: date
     """Count the attempt on the record; say whether it healed."""
     attempts = rec.heal_attempts + 1
     kind = config_kind(rec.reason_code)
-    if rec.status != "open":
+    if rec.status != QuarantineStatus.OPEN:
         rec.heal_attempts = attempts
         rec.next_heal_at = None
         rec.resolution = f"{HEALED_VI} sau {attempts} lần kiểm tra lại tự động ({detail})"
@@ -167,7 +168,7 @@ def needs_person(session: Session, now: datetime, near_due_days: int = 2) -> lis
     horizon = add_working_days(now, near_due_days)
     rows = session.execute(select(Quarantine, DossierLink).outerjoin(
         DossierLink, DossierLink.dossier_code == Quarantine.dossier_code).where(
-        Quarantine.status == "open").order_by(Quarantine.id)).all()
+        Quarantine.status == QuarantineStatus.OPEN).order_by(Quarantine.id)).all()
     out = []
     for rec, link in rows:
         due = _aware(link.due_at) if link is not None and link.due_at is not None else None

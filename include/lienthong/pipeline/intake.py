@@ -21,13 +21,13 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lienthong.clients.portal_shapes import format_portal_datetime, to_dossier
-from lienthong.domain.dossier import Dossier, InvalidDossier
+from lienthong.domain.dossier import Dossier, InvalidDossier, Step
 from lienthong.domain.masking import get_logger
-from lienthong.domain.states import LinkState
+from lienthong.domain.states import LinkState, QuarantineSource, QuarantineStatus
 from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus, ResultKind
-from lienthong.pipeline.payloads import push_payload, step_record
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, Route, route_for
@@ -40,7 +40,7 @@ PORTAL_CLOCK = "portal_clock"  # the portal's own time at the last pull (its HTT
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 OPEN_STATUSES = {DossierStatus.ACCEPTED, DossierStatus.PROCESSING}
 # Statuses a dossier may reach after "processing" began: noting the transfer is then moot.
-MOVED_ON = (5, 6, 7, 8, 9, 10)
+MOVED_ON = tuple(s for s in DossierStatus if s > DossierStatus.PROCESSING)
 
 
 @dataclass(frozen=True)
@@ -125,29 +125,15 @@ def _record_batch(res: Resources, ctx: store.RunContext, batch: list[dict[str, A
         open_q = _open_quarantine_keys(session, [d.id for d in valid])
         for raw, item in parsed:
             if isinstance(item, InvalidDossier):
-                store.quarantine(session, ctx, source="portal_dossier", key=item.key, code=item.code,
-                                 reason_code=item.reason_code, reason_vi=item.message_vi, detail=item.detail,
-                                 payload={"dossier": raw}, fingerprint=fingerprint_for(res, item.reason_code))
+                _quarantine_invalid(res, session, ctx, raw, item)
                 counts["quarantined"] += 1
-                log.warning("dossier %s quarantined: %s", item.code or item.key, item.reason_code)
                 continue
             d = item
-            link = known.get(d.id)
-            if link is None:
-                link = store.new_link(session, ctx, d, res.routing.procedures[d.procedure_code].result_kind.value)
-                known[d.id] = link
-                counts["new"] += 1
-                route = _decide_route(res, session, ctx, link, d, counts)
-                if route is not None:
-                    to_push.append((d, route))
-            else:
-                counts["updated" if store.refresh_from_portal(session, ctx, link, d) else "unchanged"] += 1
-                if link.state == LinkState.SEEN.value and link.result_kind == ResultKind.DECISION.value:
-                    route = _decide_route(res, session, ctx, link, d, counts)
-                    if route is not None:
-                        to_push.append((d, route))
+            route = _record_valid(res, session, ctx, d, known, counts)
+            if route is not None:
+                to_push.append((d, route))
             if d.id in open_q:
-                store.resolve_quarantine(session, ctx, source="portal_dossier", key=d.id,
+                store.resolve_quarantine(session, ctx, source=QuarantineSource.PORTAL_DOSSIER, key=d.id,
                                          resolution="dossier read correctly on a later pull")
         if advance_cursor and valid:
             last = max(valid, key=lambda d: (d.updated_at, d.id))
@@ -155,11 +141,33 @@ def _record_batch(res: Resources, ctx: store.RunContext, batch: list[dict[str, A
     return to_push
 
 
+def _quarantine_invalid(res: Resources, session: Session, ctx: store.RunContext, raw: dict[str, Any],
+                        item: InvalidDossier) -> None:
+    store.quarantine(session, ctx, source=QuarantineSource.PORTAL_DOSSIER, key=item.key, code=item.code,
+                     reason_code=item.reason_code, reason_vi=item.message_vi, detail=item.detail,
+                     payload={"dossier": raw}, fingerprint=fingerprint_for(res, item.reason_code))
+    log.warning("dossier %s quarantined: %s", item.code or item.key, item.reason_code)
+
+
+def _record_valid(res: Resources, session: Session, ctx: store.RunContext, d: Dossier,
+                  known: dict[str, DossierLink], counts: Counter[str]) -> Route | None:
+    """Create or refresh the dossier's link; the route when it is new work for iOffice."""
+    link = known.get(d.id)
+    if link is None:
+        link = known[d.id] = store.new_link(session, ctx, d, res.routing.procedures[d.procedure_code].result_kind)
+        counts["new"] += 1
+    else:
+        counts["updated" if store.refresh_from_portal(session, ctx, link, d) else "unchanged"] += 1
+        if link.state != LinkState.SEEN or link.result_kind != ResultKind.DECISION:
+            return None
+    return _decide_route(res, session, ctx, link, d, counts)
+
+
 def _open_quarantine_keys(session, ids: list[str]) -> set[str]:
     if not ids:
         return set()
     rows = session.scalars(select(Quarantine.item_key).where(
-        Quarantine.source == "portal_dossier", Quarantine.status == "open", Quarantine.item_key.in_(ids)))
+        Quarantine.source == QuarantineSource.PORTAL_DOSSIER, Quarantine.status == QuarantineStatus.OPEN, Quarantine.item_key.in_(ids)))
     return set(rows)
 
 
@@ -169,7 +177,7 @@ def _decide_route(res: Resources, session, ctx: store.RunContext, link: DossierL
         route = route_for(res.routing, d.procedure_code, d.agency_code)
     except NoRoute as exc:
         store.move(session, ctx, link, LinkState.QUARANTINED, detail={"reason": "no_route"})
-        store.quarantine(session, ctx, source="portal_dossier", key=d.id, code=d.code, reason_code="no_route",
+        store.quarantine(session, ctx, source=QuarantineSource.PORTAL_DOSSIER, key=d.id, code=d.code, reason_code="no_route",
                          reason_vi=f"Chưa cấu hình đơn vị iOffice cho thủ tục {d.procedure_code} "
                                    f"tại đơn vị {d.agency_code}", detail=str(exc), payload={"dossier_id": d.id},
                          fingerprint=fingerprint_for(res, "no_route"))
@@ -197,7 +205,7 @@ def _push_all(res: Resources, ctx: store.RunContext, to_push: list[tuple[Dossier
     def push(item: tuple[Dossier, Route]) -> tuple[Dossier, Route, str | None, bool, str | None]:
         d, route = item
         try:
-            result = res.ioffice.push(push_payload(d, route, now))
+            result = res.ioffice.push(d, route, now)
             return d, route, result.doc_id, result.created, None
         except Exception as exc:  # one failing dossier must not stop the batch
             return d, route, None, False, f"{type(exc).__name__}: {exc}"[:500]
@@ -214,10 +222,10 @@ def _push_all(res: Resources, ctx: store.RunContext, to_push: list[tuple[Dossier
                 store.add_event(session, ctx, d.code, "push_failed", detail={"error": error})
                 out["push_failed"] += 1
                 continue
-            if link.state != LinkState.SEEN.value:
+            if link.state != LinkState.SEEN:
                 continue
             store.move(session, ctx, link, LinkState.TRANSFERRED, ioffice_doc_id=doc_id, transferred_at=now,
-                       last_error=None, detail={"MaVanBan": doc_id, "unit": route.unit.ioffice_unit.code,
+                       last_error=None, detail={"doc_id": doc_id, "unit": route.unit.ioffice_unit.code,
                                                 "already_existed": not created})
             out["transferred" if created else "transferred_existing"] += 1
             pushed.append((d, route))
@@ -235,10 +243,9 @@ def _notify_portal(res: Resources, ctx: store.RunContext,
 
     def notify(item: tuple[str, str, Route | None, datetime | None]) -> tuple[str, str | None]:
         dossier_id, code, route, due = item
-        step = step_record(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, now,
-                           person=route.unit.handler.name if route else "Hệ thống liên thông",
-                           title=route.unit.handler.title if route else "Tự động",
-                           unit=route.unit.ioffice_unit.name if route else "", due=due)
+        step = Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, now, due=due) if route is None else \
+            Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, now, person=route.unit.handler.name,
+                 title=route.unit.handler.title, unit=route.unit.ioffice_unit.name, due=due)
         try:
             res.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON)
             return dossier_id, None
@@ -267,10 +274,10 @@ def complete_pending(res: Resources, ctx: store.RunContext, limit: int = 5000) -
     counts: Counter[str] = Counter()
     with res.session() as session:
         seen = list(session.scalars(select(DossierLink).where(
-            DossierLink.state == LinkState.SEEN.value,
-            DossierLink.result_kind == ResultKind.DECISION.value).limit(limit)))
+            DossierLink.state == LinkState.SEEN,
+            DossierLink.result_kind == ResultKind.DECISION).limit(limit)))
         unnoted = list(session.scalars(select(DossierLink).where(
-            DossierLink.state != LinkState.SEEN.value, DossierLink.ioffice_doc_id.is_not(None),
+            DossierLink.state != LinkState.SEEN, DossierLink.ioffice_doc_id.is_not(None),
             DossierLink.portal_notified.is_(False)).limit(limit)))
     for batch in _batches(seen, res.batch_size):
         raws = _fetch_many(res, [link.dossier_id for link in batch])

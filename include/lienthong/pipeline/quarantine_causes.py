@@ -56,7 +56,7 @@ def config_kind(reason_code: str) -> Recheck | None:
 def fingerprints(res: "Resources") -> dict[Recheck, str]:
     """Digests of the configuration that permanent causes depend on."""
     routing = res.routing.model_dump_json().encode()
-    roots = (res.ioffice.s.trust_roots_pem or "").strip().encode()
+    roots = (res.ioffice.settings.trust_roots_pem or "").strip().encode()
     return {Recheck.ROUTING: hashlib.sha256(routing).hexdigest(),
             Recheck.TRUST_ROOTS: hashlib.sha256(roots).hexdigest()}
 

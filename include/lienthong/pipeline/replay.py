@@ -12,17 +12,20 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from lienthong.clients.http import RemoteRefused
-from lienthong.domain.states import LinkState
+from lienthong.domain.states import (DONE_HANDLINGS, LinkState, QuarantineSource, QuarantineStatus,
+                                     ReplayResult)
 from lienthong.pipeline import intake, results
 from lienthong.pipeline.resources import Resources
 from lienthong.store import links as store
 from lienthong.store.schema import DossierLink, Quarantine
 
+RESOLVING = DONE_HANDLINGS | {ReplayResult.LINKED}
+
 
 @dataclass(frozen=True)
 class ReplayOutcome:
     quarantine_id: int
-    status: str  # resolved | open
+    status: QuarantineStatus
     detail: str
 
 
@@ -33,27 +36,28 @@ def replay(res: Resources, ctx: store.RunContext, quarantine_id: int) -> ReplayO
             raise LookupError(f"no quarantine record {quarantine_id}")
         source, key, code, payload = rec.source, rec.item_key, rec.dossier_code, dict(rec.payload or {})
         store.add_event(session, ctx, code, "replay_requested", detail={"quarantine_id": quarantine_id})
-    if source == "ioffice_package":
+    detail: str
+    if source == QuarantineSource.IOFFICE_PACKAGE:
         detail = results.handle_package(res, ctx, key)
-    elif source == "portal_dossier":
+    elif source == QuarantineSource.PORTAL_DOSSIER:
         detail = _replay_dossier(res, ctx, key, code, payload)
     else:
         raise ValueError(f"unknown quarantine source {source!r}")
     with res.session() as session:
         rec = session.get(Quarantine, quarantine_id)
-        status = rec.status
-        if status == "open" and detail in ("attached", "already_done", "linked"):
+        status = QuarantineStatus(rec.status)
+        if status == QuarantineStatus.OPEN and detail in RESOLVING:
             store.resolve_quarantine(session, ctx, source=source, key=key, resolution=f"replayed: {detail}")
-            status = "resolved"
-    return ReplayOutcome(quarantine_id, status, detail)
+            status = QuarantineStatus.RESOLVED
+    return ReplayOutcome(quarantine_id, status, str(detail))
 
 
-def _replay_dossier(res: Resources, ctx: store.RunContext, key: str, code: str | None, payload: dict) -> str:
+def _replay_dossier(res: Resources, ctx: store.RunContext, key: str, code: str | None, payload: dict) -> ReplayResult:
     with res.session() as session:
         link = session.scalar(select(DossierLink).where(DossierLink.dossier_id == key))
-        if link is not None and link.state == "quarantined":
+        if link is not None and link.state == LinkState.QUARANTINED:
             # Quarantined after it was linked (no route): its configuration may have been fixed.
-            store.move(session, ctx, link, LinkState(link.state_before_quarantine or "seen"),
+            store.move(session, ctx, link, LinkState(link.state_before_quarantine or LinkState.SEEN),
                        detail={"replay": True})
     try:
         raw = res.portal.get_dossier(key)
@@ -62,6 +66,6 @@ def _replay_dossier(res: Resources, ctx: store.RunContext, key: str, code: str |
             raise
         raw = res.portal.find_by_code(code) if code else None
     if raw is None:
-        return "not_found"
+        return ReplayResult.NOT_FOUND
     counts = intake.link_raw(res, ctx, [raw])
-    return "still_invalid" if counts.get("quarantined", 0) else "linked"
+    return ReplayResult.STILL_INVALID if counts.get("quarantined", 0) else ReplayResult.LINKED

@@ -1,6 +1,6 @@
 """What a pipeline step needs, built once per task: clients, store engine, configuration.
 
-Built from Airflow Connections/Variables by :mod:`lienthong.airflow_glue` in tasks,
+Built from Airflow Connections/Variables by :mod:`lienthong.orchestration.resources`,
 or directly in tests and benchmarks.
 """
 
@@ -15,13 +15,8 @@ from sqlalchemy.orm import Session
 
 from lienthong.clients.ioffice import IOfficeClient
 from lienthong.clients.portal import PortalClient
+from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
 from lienthong.pipeline.routing import RoutingConfig
-
-
-@dataclass(frozen=True)
-class SavingsSettings:
-    minutes_per_dossier: int = 30
-    cost_per_hour_vnd: int = 32_000
 
 
 @dataclass
@@ -30,7 +25,7 @@ class Resources:
     ioffice: IOfficeClient
     engine: Engine
     routing: RoutingConfig
-    savings: SavingsSettings = SavingsSettings()
+    savings: SavingsSettings = DEFAULT_SAVINGS
     concurrency: int = 8
     batch_size: int = 500
 

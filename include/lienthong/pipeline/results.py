@@ -17,12 +17,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lienthong.clients.http import is_transient
 from lienthong.clients.ioffice import Package
-from lienthong.clients.portal_shapes import parse_portal_datetime, to_dossier
+from lienthong.clients.portal_shapes import to_dossier
+from lienthong.domain.dossier import ResultDocument, Step
 from lienthong.domain.masking import get_logger
-from lienthong.domain.states import LinkState, is_at_or_past
+from lienthong.domain.states import LinkState, PackageHandling, QuarantineSource, is_at_or_past
 from lienthong.domain.vocabulary import (
     STEP_FINISHED_VI,
     STEP_REJECTED_VI,
@@ -31,82 +33,73 @@ from lienthong.domain.vocabulary import (
     DossierStatus,
     PackageOutcome,
 )
-from lienthong.pipeline.payloads import dossier_id_from_correlation, step_record
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
-from lienthong.pipeline.verify_result import verify_signed_pdf
+from lienthong.pipeline.verify_result import Verdict, verify_signed_pdf
 from lienthong.store import links as store
 from lienthong.store.schema import DossierLink
 
 log = get_logger(__name__)
-
-
-def pending_doc_ids(res: Resources, top: int = 500) -> list[str]:
-    """Pending packages, each document once even when delivered twice."""
-    seen: dict[str, None] = {}
-    for item in res.ioffice.list_pending(top=top):
-        doc_id = str(item.get("MaVanBan") or "")
-        if doc_id:
-            seen.setdefault(doc_id, None)
-    return list(seen)
+NOT_ROUTED_VI = "Có văn bản iOffice cho hồ sơ không thuộc diện liên thông theo cấu hình"
 
 
 def process_packages(res: Resources, ctx: store.RunContext, doc_ids: list[str] | None = None) -> dict[str, int]:
     """Handle every pending package (or the given ones); one bad package never stops the rest."""
-    ids = pending_doc_ids(res) if doc_ids is None else list(dict.fromkeys(doc_ids))
+    ids = res.ioffice.pending_doc_ids() if doc_ids is None else list(dict.fromkeys(doc_ids))
     counts: Counter[str] = Counter(packages=len(ids))
 
-    def one(doc_id: str) -> str:
+    def one(doc_id: str) -> PackageHandling:
         try:
             return handle_package(res, ctx, doc_id)
         except Exception as exc:
             log.warning("package %s not processed (%s); it stays pending", doc_id, type(exc).__name__)
             with res.session() as session:
                 store.add_event(session, ctx, None, "package_error",
-                                detail={"MaVanBan": doc_id, "error": f"{type(exc).__name__}: {exc}"[:500],
+                                detail={"doc_id": doc_id, "error": f"{type(exc).__name__}: {exc}"[:500],
                                         "transient": is_transient(exc)})
-            return "error"
+            return PackageHandling.ERROR
 
     with ThreadPoolExecutor(max_workers=res.concurrency) as pool:
-        counts.update(pool.map(one, ids))
+        counts.update(str(handled) for handled in pool.map(one, ids))
     return dict(counts)
 
 
-def _find_link(session, pkg: Package) -> DossierLink | None:
+def _find_link(session: Session, pkg: Package) -> DossierLink | None:
     link = session.scalar(select(DossierLink).where(DossierLink.ioffice_doc_id == pkg.doc_id))
     if link is None and pkg.dossier_code:
         link = session.scalar(select(DossierLink).where(DossierLink.dossier_code == pkg.dossier_code))
-    if link is None and (dossier_id := dossier_id_from_correlation(pkg.correlation)):
-        link = session.scalar(select(DossierLink).where(DossierLink.dossier_id == dossier_id))
+    if link is None and pkg.dossier_id:
+        link = session.scalar(select(DossierLink).where(DossierLink.dossier_id == pkg.dossier_id))
     return link
 
 
-def handle_package(res: Resources, ctx: store.RunContext, doc_id: str) -> str:
+def handle_package(res: Resources, ctx: store.RunContext, doc_id: str) -> PackageHandling:
     pkg = res.ioffice.get_package(doc_id)
     with res.session() as session:
         link = _find_link(session, pkg)
         if link is None:
-            outcome = _unlinked(res, session, ctx, pkg)
-            if outcome != "adopted":
+            handled = _unlinked(res, session, ctx, pkg)
+            if handled != PackageHandling.ADOPTED:
                 res.ioffice.acknowledge(doc_id, AckStatus.PROCESSED)
-                return outcome
+                return handled
             link = _find_link(session, pkg)
     assert link is not None
     if pkg.outcome == PackageOutcome.ISSUED:
-        result = _issued(res, ctx, link, pkg)
+        handled = _issued(res, ctx, link, pkg)
     elif pkg.outcome == PackageOutcome.SIGNED_NOT_ISSUED:
-        result = _signed(res, ctx, link, pkg)
+        handled = _signed(res, ctx, link, pkg)
     elif pkg.outcome == PackageOutcome.REJECTED:
-        result = _rejected(res, ctx, link, pkg)
+        handled = _rejected(res, ctx, link, pkg)
     else:
         with res.session() as session:
             store.add_event(session, ctx, link.dossier_code, "package_trace", detail=pkg.meta())
-        result = "traced"
-    res.ioffice.acknowledge(doc_id, AckStatus.FAILED if result == "quarantined" else AckStatus.PROCESSED)
-    return result
+        handled = PackageHandling.TRACED
+    res.ioffice.acknowledge(doc_id, AckStatus.FAILED if handled == PackageHandling.QUARANTINED
+                            else AckStatus.PROCESSED)
+    return handled
 
 
-def _unlinked(res: Resources, session, ctx: store.RunContext, pkg: Package) -> str:
+def _unlinked(res: Resources, session: Session, ctx: store.RunContext, pkg: Package) -> PackageHandling:
     """A package for no known link: a bypass (no portal dossier), or a dossier intake has not met yet."""
     raw = res.portal.find_by_code(pkg.dossier_code) if pkg.dossier_code else None
     if raw is None:
@@ -114,13 +107,13 @@ def _unlinked(res: Resources, session, ctx: store.RunContext, pkg: Package) -> s
                             agency_name=pkg.unit_name, doc_code_notation=pkg.code_notation or None,
                             doc_type=pkg.doc_type or None, doc_subject=pkg.subject[:500] or None,
                             promulgation_date=pkg.promulgated_on)
-        return "bypass"
+        return PackageHandling.BYPASS
     d = to_dossier(raw, res.routing.known_procedures)
-    link = store.new_link(session, ctx, d, res.routing.procedures[d.procedure_code].result_kind.value)
+    link = store.new_link(session, ctx, d, res.routing.procedures[d.procedure_code].result_kind)
     store.move(session, ctx, link, LinkState.TRANSFERRED, ioffice_doc_id=pkg.doc_id,
-               transferred_at=datetime.now(timezone.utc), detail={"MaVanBan": pkg.doc_id, "adopted": True})
+               transferred_at=datetime.now(timezone.utc), detail={"doc_id": pkg.doc_id, "adopted": True})
     session.flush()
-    return "adopted"
+    return PackageHandling.ADOPTED
 
 
 def _doc_fields(pkg: Package) -> dict[str, Any]:
@@ -128,81 +121,100 @@ def _doc_fields(pkg: Package) -> dict[str, Any]:
             "doc_signer": pkg.signer, "doc_promulgation_date": pkg.promulgated_on}
 
 
-def _issued(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package) -> str:
+def _issued(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
+    """Verify, record, attach, finish, count the savings: each step finds its work done on a repeat."""
     if is_at_or_past(link.state, LinkState.ATTACHED):
-        return "already_done"
-    content = pkg.files[0].content if pkg.files else b""
-    verdict = verify_signed_pdf(content, res.ioffice.s.trust_roots_pem, res.ioffice.s.max_result_bytes)
-    if verdict.ok and link.state == LinkState.SKIPPED.value:
-        # A decision for a dossier whose procedure is not routed to iOffice (pushed by hand, or the
-        # routing changed): an operator decides; it is never attached on a guess.
-        verdict = replace(verdict, ok=False, reason_code="not_routed",
-                          message_vi="Có văn bản iOffice cho hồ sơ không thuộc diện liên thông theo cấu hình",
-                          detail=f"link state {link.state}; procedure {link.procedure_code}")
+        return PackageHandling.ALREADY_DONE
+    verdict = _verdict(res, link, pkg)
     if not verdict.ok:
-        with res.session() as session:
-            link = session.get(DossierLink, link.id)
-            store.quarantine(session, ctx, source="ioffice_package", key=pkg.doc_id, code=link.dossier_code,
-                             reason_code=verdict.reason_code or "invalid", reason_vi=verdict.message_vi or "",
-                             detail=verdict.detail, payload={**pkg.meta(), "dossier_id": link.dossier_id,
-                                                             "sha256": verdict.sha256},
-                             fingerprint=fingerprint_for(res, verdict.reason_code or "invalid"))
-            if link.state not in (LinkState.QUARANTINED.value, LinkState.SKIPPED.value):
-                store.move(session, ctx, link, LinkState.QUARANTINED,
-                           detail={"reason": verdict.reason_code, "MaVanBan": pkg.doc_id})
-        log.warning("result of %s refused: %s", link.dossier_code, verdict.reason_code)
-        return "quarantined"
+        _refuse(res, ctx, link, pkg, verdict)
+        return PackageHandling.QUARANTINED
+    _record_issued(res, ctx, link, pkg, verdict)
+    file_id, attached_now = res.portal.attach_result_once(
+        link.dossier_id, pkg.files[0].name, pkg.files[0].content,
+        ResultDocument(code_notation=pkg.code_notation, doc_type=pkg.doc_type, subject=pkg.subject,
+                       signer=pkg.signer, promulgated_on=pkg.promulgated_on, sha256=verdict.sha256 or ""))
+    now = datetime.now(timezone.utc)
+    step = Step(link.dossier_code, STEP_FINISHED_VI.format(code=pkg.code_notation), DossierStatus.FINISHED, now,
+                person=pkg.signer or "Hệ thống liên thông", title=pkg.signer_title or "Lãnh đạo",
+                unit=pkg.unit_name, due=link.due_at)
+    res.portal.set_status_once(link.dossier_id, DossierStatus.FINISHED, step, beyond=(DossierStatus.RETURNED,))
+    _record_attached(res, ctx, link, pkg, file_id, attached_now, now)
+    return PackageHandling.ATTACHED
+
+
+def _verdict(res: Resources, link: DossierLink, pkg: Package) -> Verdict:
+    """The signed PDF's verification; a decision for a dossier the routing does not link is refused too:
+    an operator decides, it is never attached on a guess."""
+    content = pkg.files[0].content if pkg.files else b""
+    settings = res.ioffice.settings
+    verdict = verify_signed_pdf(content, settings.trust_roots_pem, settings.max_result_bytes)
+    if verdict.ok and link.state == LinkState.SKIPPED:
+        return replace(verdict, ok=False, reason_code="not_routed", message_vi=NOT_ROUTED_VI,
+                       detail=f"link state {link.state}; procedure {link.procedure_code}")
+    return verdict
+
+
+def _refuse(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package, verdict: Verdict) -> None:
+    reason = verdict.reason_code or "invalid"
     with res.session() as session:
         link = session.get(DossierLink, link.id)
-        if link.state != LinkState.ISSUED.value:
+        store.quarantine(session, ctx, source=QuarantineSource.IOFFICE_PACKAGE, key=pkg.doc_id,
+                         code=link.dossier_code, reason_code=reason, reason_vi=verdict.message_vi or "",
+                         detail=verdict.detail, payload={**pkg.meta(), "dossier_id": link.dossier_id,
+                                                         "sha256": verdict.sha256},
+                         fingerprint=fingerprint_for(res, reason))
+        if link.state not in (LinkState.QUARANTINED, LinkState.SKIPPED):
+            store.move(session, ctx, link, LinkState.QUARANTINED, detail={"reason": reason, "doc_id": pkg.doc_id})
+    log.warning("result of %s refused: %s", link.dossier_code, reason)
+
+
+def _record_issued(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package, verdict: Verdict) -> None:
+    with res.session() as session:
+        link = session.get(DossierLink, link.id)
+        if link.state != LinkState.ISSUED:
             store.move(session, ctx, link, LinkState.ISSUED, issued_at=pkg.promulgated_on,
                        signed_at=link.signed_at or pkg.signed_on, result_sha256=verdict.sha256,
-                       detail={"MaVanBan": pkg.doc_id, "SoKyHieu": pkg.code_notation, "sha256": verdict.sha256},
+                       detail={"doc_id": pkg.doc_id, "code_notation": pkg.code_notation, "sha256": verdict.sha256},
                        **_doc_fields(pkg))
-    document = {"codeNotation": pkg.code_notation, "documentType": pkg.doc_type, "subject": pkg.subject,
-                "signer": pkg.signer, "promulgationDate": pkg.promulgated_on.isoformat() if pkg.promulgated_on
-                else None, "sha256": verdict.sha256}
-    file_id, attached_now = res.portal.attach_result_once(link.dossier_id, pkg.files[0].name, content, document)
-    now = datetime.now(timezone.utc)
-    step = step_record(link.dossier_code, STEP_FINISHED_VI.format(code=pkg.code_notation), DossierStatus.FINISHED,
-                       now, person=pkg.signer or "Hệ thống liên thông", title=pkg.signer_title or "Lãnh đạo",
-                       unit=pkg.unit_name, due=link.due_at)
-    res.portal.set_status_once(link.dossier_id, DossierStatus.FINISHED, step, beyond=(DossierStatus.RETURNED,))
-    raw = res.portal.get_dossier(link.dossier_id)
-    finished = raw.get("completedDate")
+
+
+def _record_attached(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package, file_id: str,
+                     attached_now: bool, now: datetime) -> None:
+    """The attachment, the savings row and the quarantine's resolution, in one transaction."""
+    progress = res.portal.progress(link.dossier_id)
     with res.session() as session:
         link = session.get(DossierLink, link.id)
         store.move(session, ctx, link, LinkState.ATTACHED, attached_at=now, result_file_id=file_id,
-                   portal_status=int(raw.get("dossierStatus", {}).get("id", DossierStatus.FINISHED)),
-                   finished_at=parse_portal_datetime(finished) if finished else now,
+                   portal_status=progress.status or int(DossierStatus.FINISHED),
+                   finished_at=progress.finished_at or now,
                    detail={"file_id": file_id, "attached_now": attached_now, "status": int(DossierStatus.FINISHED)})
         store.record_savings(session, ctx, link, res.minutes_saved(link.procedure_code),
                              res.savings.cost_per_hour_vnd)
-        store.resolve_quarantine(session, ctx, source="ioffice_package", key=pkg.doc_id,
+        store.resolve_quarantine(session, ctx, source=QuarantineSource.IOFFICE_PACKAGE, key=pkg.doc_id,
                                  resolution="verified and attached")
-    return "attached"
 
 
-def _signed(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package) -> str:
-    if link.state not in (LinkState.TRANSFERRED.value, LinkState.REJECTED.value):
-        return "already_done"
-    step = step_record(link.dossier_code, STEP_SIGNED_VI, DossierStatus.PROCESSING, datetime.now(timezone.utc),
-                       person=pkg.signer or "Lãnh đạo", title=pkg.signer_title, unit=pkg.unit_name, due=link.due_at)
+def _signed(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
+    if link.state not in (LinkState.TRANSFERRED, LinkState.REJECTED):
+        return PackageHandling.ALREADY_DONE
+    step = Step(link.dossier_code, STEP_SIGNED_VI, DossierStatus.PROCESSING, datetime.now(timezone.utc),
+                person=pkg.signer or "Lãnh đạo", title=pkg.signer_title, unit=pkg.unit_name, due=link.due_at)
     res.portal.add_step_once(link.dossier_id, step)
     with res.session() as session:
         link = session.get(DossierLink, link.id)
         store.move(session, ctx, link, LinkState.SIGNED, signed_at=pkg.signed_on,
-                   detail={"MaVanBan": pkg.doc_id, "LoaiKetQua": pkg.outcome}, **_doc_fields(pkg))
-    return "signed"
+                   detail={"doc_id": pkg.doc_id, "outcome": pkg.outcome}, **_doc_fields(pkg))
+    return PackageHandling.SIGNED
 
 
-def _rejected(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package) -> str:
-    if link.state not in (LinkState.TRANSFERRED.value, LinkState.SIGNED.value):
-        return "already_done"
-    step = step_record(link.dossier_code, STEP_REJECTED_VI, DossierStatus.PROCESSING, datetime.now(timezone.utc),
-                       person=pkg.signer or "Lãnh đạo", title=pkg.signer_title, unit=pkg.unit_name, due=link.due_at)
+def _rejected(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
+    if link.state not in (LinkState.TRANSFERRED, LinkState.SIGNED):
+        return PackageHandling.ALREADY_DONE
+    step = Step(link.dossier_code, STEP_REJECTED_VI, DossierStatus.PROCESSING, datetime.now(timezone.utc),
+                person=pkg.signer or "Lãnh đạo", title=pkg.signer_title, unit=pkg.unit_name, due=link.due_at)
     res.portal.add_step_once(link.dossier_id, step)
     with res.session() as session:
         link = session.get(DossierLink, link.id)
-        store.move(session, ctx, link, LinkState.REJECTED, detail={"MaVanBan": pkg.doc_id, "LoaiKetQua": "03"})
-    return "rejected"
+        store.move(session, ctx, link, LinkState.REJECTED, detail={"doc_id": pkg.doc_id, "outcome": pkg.outcome})
+    return PackageHandling.REJECTED

@@ -1,21 +1,20 @@
 """Routing configuration: which procedures go to iOffice, to which unit, handler and signer.
 
-Kept as configuration (``config/routing.yaml``, or the Airflow Variable
-``lienthong_routing`` holding the same YAML), never as code.
+Kept as configuration, never as code: the Airflow Variable ``lienthong_routing`` holds the YAML.
+The product ships none (the demo's sample is generated from the stand-in district), so a
+deployment that forgot it stops with an error naming the Variable instead of routing a
+fictional district's procedures.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from lienthong.domain.vocabulary import ResultKind
 
-DEFAULT_ROUTING = Path(__file__).resolve().parent.parent / "config" / "routing.yaml"
+ROUTING_VARIABLE = "lienthong_routing"
 
 
 class Person(BaseModel):
@@ -52,14 +51,7 @@ class ProcedureRoute(BaseModel):
 class RoutingConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
     district: Unit
-    defaults: dict[str, int] = Field(default_factory=lambda: {"minutes_saved": 30})
     procedures: dict[str, ProcedureRoute]
-
-    def minutes_saved(self, procedure_code: str) -> int:
-        proc = self.procedures.get(procedure_code)
-        if proc is not None and proc.minutes_saved is not None:
-            return proc.minutes_saved
-        return int(self.defaults.get("minutes_saved", 30))
 
     @property
     def known_procedures(self) -> frozenset[str]:
@@ -76,13 +68,24 @@ class NoRoute(LookupError):
     """A decision procedure offered by an agency the configuration has no iOffice unit for."""
 
 
+class RoutingNotConfigured(LookupError):
+    """The Variable is missing, empty or not a valid routing: nothing can be routed safely."""
+
+
 def parse_routing(text: str) -> RoutingConfig:
     return RoutingConfig.model_validate(yaml.safe_load(text))
 
 
-@cache
-def default_routing() -> RoutingConfig:
-    return parse_routing(DEFAULT_ROUTING.read_text(encoding="utf-8"))
+def routing_from_variable(text: str | None) -> RoutingConfig:
+    """The routing a task uses; an absent or unreadable Variable is an error that names it."""
+    if not (text or "").strip():
+        raise RoutingNotConfigured(
+            f"Airflow Variable {ROUTING_VARIABLE!r} is not set: it must hold the routing YAML "
+            "(procedures, iOffice units, handlers, signers); see README, Runbook")
+    try:
+        return parse_routing(text or "")
+    except (yaml.YAMLError, ValueError) as exc:
+        raise RoutingNotConfigured(f"Airflow Variable {ROUTING_VARIABLE!r} is not a valid routing: {exc}") from exc
 
 
 def route_for(cfg: RoutingConfig, procedure_code: str, agency_code: str) -> Route | None:

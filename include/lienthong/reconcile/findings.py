@@ -19,9 +19,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lienthong.clients.ioffice import parse_vn_date
+from lienthong.clients.ioffice import IssuedDocument
 from lienthong.domain.masking import get_logger
-from lienthong.domain.states import LinkState
+from lienthong.domain.states import DONE_HANDLINGS, LinkState, PackageHandling
+from lienthong.domain.vocabulary import DossierStatus
 from lienthong.pipeline import results
 from lienthong.pipeline.resources import Resources
 from lienthong.reconcile.watchlists import late_links, portal_now, stuck_links
@@ -69,55 +70,59 @@ def reconcile(res: Resources, ctx: store.RunContext, date_from: date, date_to: d
 
 
 def _documents(res: Resources, ctx: store.RunContext, date_from: date, date_to: date, repair: bool) -> list[Finding]:
-    start = datetime.combine(date_from, datetime.min.time())
-    end = datetime.combine(date_to, datetime.min.time())
-    docs = res.ioffice.list_documents(start, end)
-    codes = [d.get("MaHoSo") for d in docs if d.get("MaHoSo")]
+    docs = res.ioffice.issued_documents(date_from, date_to)
+    codes = [doc.dossier_code for doc in docs if doc.dossier_code]
     with res.session() as session:
-        links = {link.dossier_code: (link.state, link.attached_at is not None, link.dossier_id)
-                 for link in session.scalars(select(DossierLink).where(DossierLink.dossier_code.in_(codes)))} \
-            if codes else {}
+        links = {link.dossier_code: link for link in
+                 session.scalars(select(DossierLink).where(DossierLink.dossier_code.in_(codes)))} if codes else {}
     out: list[Finding] = []
     for doc in docs:
-        doc_id, code = str(doc["MaVanBan"]), doc.get("MaHoSo") or ""
-        meta = {"SoKyHieu": doc.get("SoKyHieu"), "NgayBanHanh": doc.get("NgayBanHanh"),
-                "DonVi": (doc.get("DonVi") or {}).get("MaDinhDanh")}
-        if code in links:
-            state, attached, dossier_id = links[code]
-            if attached:
-                continue
-            portal_status = int(res.portal.get_dossier(dossier_id).get("dossierStatus", {}).get("id", 0))
-            kind = "resolved_not_closed" if portal_status < 9 else "issued_not_attached"
-            finding = Finding(kind, code, doc_id, {**meta, "state": state, "portal_status": portal_status})
-            if state == LinkState.QUARANTINED.value:
-                finding.repair_result = "quarantined: replay needed"
-            elif repair:
-                finding.repair_result = _repair(res, ctx, doc_id)
-                finding.repaired = finding.repair_result in ("attached", "already_done")
-            out.append(finding)
+        link = links.get(doc.dossier_code)
+        if link is not None:
+            if link.attached_at is None:
+                out.append(_unattached(res, ctx, doc, link, repair))
             continue
-        raw = res.portal.find_by_code(code) if code else None
-        if raw is None:
-            with res.session() as session:
-                store.record_bypass(session, ctx, doc_id=doc_id, found_by="reconcile",
-                                    agency_code=meta["DonVi"], agency_name=(doc.get("DonVi") or {}).get("Ten"),
-                                    doc_code_notation=doc.get("SoKyHieu") or None,
-                                    doc_type=doc.get("LoaiVanBan") or None,
-                                    doc_subject=(doc.get("TrichYeu") or "")[:500] or None,
-                                    promulgation_date=parse_vn_date(doc.get("NgayBanHanh")))
-            out.append(Finding("bypass", code or None, doc_id, {**meta, "TrichYeu": doc.get("TrichYeu")}))
-            continue
-        finding = Finding("not_linked", code, doc_id, meta)
-        if repair:
-            finding.repair_result = _repair(res, ctx, doc_id)
-            finding.repaired = finding.repair_result in ("attached", "already_done", "adopted")
-        out.append(finding)
+        raw = res.portal.find_by_code(doc.dossier_code) if doc.dossier_code else None
+        out.append(_bypass(res, ctx, doc) if raw is None else _not_linked(res, ctx, doc, repair))
     return out
+
+
+def _unattached(res: Resources, ctx: store.RunContext, doc: IssuedDocument, link: DossierLink,
+                repair: bool) -> Finding:
+    """Issued in iOffice, linked, but no result on the portal: repaired by handling the package again."""
+    portal_status = res.portal.progress(link.dossier_id).status
+    kind = "resolved_not_closed" if portal_status < DossierStatus.FINISHED else "issued_not_attached"
+    finding = Finding(kind, doc.dossier_code, doc.doc_id,
+                      {**doc.meta(), "state": link.state, "portal_status": portal_status})
+    if link.state == LinkState.QUARANTINED:
+        finding.repair_result = "quarantined: replay needed"
+    elif repair:
+        finding.repair_result = _repair(res, ctx, doc.doc_id)
+        finding.repaired = finding.repair_result in DONE_HANDLINGS
+    return finding
+
+
+def _bypass(res: Resources, ctx: store.RunContext, doc: IssuedDocument) -> Finding:
+    """A decision with no portal dossier at all: recorded and reported, never invented."""
+    with res.session() as session:
+        store.record_bypass(session, ctx, doc_id=doc.doc_id, found_by="reconcile", agency_code=doc.unit_code,
+                            agency_name=doc.unit_name or None, doc_code_notation=doc.code_notation or None,
+                            doc_type=doc.doc_type or None, doc_subject=doc.subject[:500] or None,
+                            promulgation_date=doc.promulgated_on)
+    return Finding("bypass", doc.dossier_code or None, doc.doc_id, {**doc.meta(), "subject": doc.subject})
+
+
+def _not_linked(res: Resources, ctx: store.RunContext, doc: IssuedDocument, repair: bool) -> Finding:
+    finding = Finding("not_linked", doc.dossier_code, doc.doc_id, doc.meta())
+    if repair:
+        finding.repair_result = _repair(res, ctx, doc.doc_id)
+        finding.repaired = finding.repair_result in DONE_HANDLINGS | {PackageHandling.ADOPTED}
+    return finding
 
 
 def _repair(res: Resources, ctx: store.RunContext, doc_id: str) -> str:
     try:
-        return results.handle_package(res, ctx, doc_id)
+        return str(results.handle_package(res, ctx, doc_id))
     except Exception as exc:  # reported in the finding; the next run tries again
         log.warning("repair of %s failed: %s", doc_id, type(exc).__name__)
         return f"failed: {type(exc).__name__}"

@@ -1,7 +1,7 @@
 """``python -m lienthong.report``: print (and export) the article's report for any period.
 
     python -m lienthong.report --from 2022-01-01 --to 2022-12-31 [--db URL] [--csv DIR] [--xlsx FILE]
-        [--hours-per-dossier 0.5] [--cost-per-hour 32000] [--by month|agency|procedure|all]
+        [--hours-per-dossier H] [--cost-per-hour VND] [--by month|agency|procedure|all]
     python -m lienthong.report load-totals FILE        # operator's district totals (period,total)
     python -m lienthong.report set-total PERIOD TOTAL  # one period's district total
 """
@@ -14,21 +14,32 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-DEFAULT_DB = "sqlite:///var/lienthong.sqlite"
+from lienthong.domain.savings import DEFAULT_SAVINGS
+
+
+class StoreUnreachable(RuntimeError):
+    """Neither --db nor the Airflow connection gives a store that answers."""
 
 
 def resolve_engine(url: str | None) -> Engine:
-    """--db, else the Airflow connection ``lienthong_db`` when reachable, else the demo SQLite file."""
+    """--db, else the Airflow connection ``lienthong_db``; a store that does not answer stops the command
+    (a report computed from some other database would be wrong without saying so)."""
+    from sqlalchemy import text
+
+    from lienthong.orchestration.resources import DB_CONN, ServerLookup, store_engine
     from lienthong.store.engine import get_engine
 
-    if url:
-        return get_engine(url)
+    where = url or f"Airflow connection {DB_CONN}"
     try:
-        from lienthong.orchestration.resources import store_engine
-
-        return store_engine()
-    except Exception:  # no Airflow connection here (plain shell without Airflow settings)
-        return get_engine(DEFAULT_DB)
+        engine = get_engine(url) if url else store_engine(ServerLookup())
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any cause: said once, clearly, with what was tried
+        raise StoreUnreachable(f"Không kết nối được cơ sở dữ liệu báo cáo ({where}): {type(exc).__name__}: "
+                               f"{str(exc).splitlines()[0][:300] if str(exc) else ''}\n"
+                               "Cannot reach the reporting store; pass --db URL or set the connection "
+                               f"{DB_CONN}.") from exc
+    return engine
 
 
 def _report_parser() -> argparse.ArgumentParser:
@@ -36,11 +47,11 @@ def _report_parser() -> argparse.ArgumentParser:
                                 description="Báo cáo hiệu quả liên thông (the article's savings report)")
     p.add_argument("--from", dest="date_from", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", required=True, type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
-    p.add_argument("--db", help="store URL (default: Airflow connection lienthong_db, else %s)" % DEFAULT_DB)
+    p.add_argument("--db", help="store URL (default: the Airflow connection lienthong_db)")
     p.add_argument("--csv", help="write one CSV per grouping into this folder")
     p.add_argument("--xlsx", help="write the workbook to this file")
-    p.add_argument("--hours-per-dossier", type=float, default=0.5)
-    p.add_argument("--cost-per-hour", type=int, default=32_000)
+    p.add_argument("--hours-per-dossier", type=float, default=DEFAULT_SAVINGS.hours_per_dossier)
+    p.add_argument("--cost-per-hour", type=int, default=DEFAULT_SAVINGS.cost_per_hour_vnd)
     p.add_argument("--by", choices=("month", "agency", "procedure", "all"), default="all")
     return p
 
@@ -58,9 +69,16 @@ def _totals_parser(command: str) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("load-totals", "set-total"):
-        return _totals(argv[0], _totals_parser(argv[0]).parse_args(argv[1:]))
-    args = _report_parser().parse_args(argv)
+    try:
+        if argv and argv[0] in ("load-totals", "set-total"):
+            return _totals(argv[0], _totals_parser(argv[0]).parse_args(argv[1:]))
+        return _report(_report_parser().parse_args(argv))
+    except StoreUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+def _report(args: argparse.Namespace) -> int:
     from lienthong.report.export import render, write_csv, write_xlsx
     from lienthong.report.figures import build_report
 

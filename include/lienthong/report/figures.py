@@ -19,16 +19,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from lienthong.domain.timeliness import timeliness
+from lienthong.domain.savings import DEFAULT_SAVINGS
+from lienthong.domain.states import QuarantineStatus
+from lienthong.domain.timeliness import VN_TZ, timeliness
 from lienthong.store.schema import BypassDocument, DistrictTotal, DossierLink, DossierTimeSavings, LinkEvent, Quarantine
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOT_RECEIVED = (1, 3)  # submitted online but not yet accepted / refused: not processed dossiers
 FINISHED = (9, 10)
 GROUPINGS = ("month", "agency", "procedure")
@@ -69,7 +69,8 @@ class Period:
 
 # --------------------------------------------------------------------------- pure arithmetic
 
-def article_estimate(dossiers: int, hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000
+def article_estimate(dossiers: int, hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd
                      ) -> tuple[float, int]:
     """The article's method: (hours, VND) = dossiers x hours per dossier (x cost per hour), VND half-up."""
     hours = Decimal(int(dossiers)) * Decimal(str(hours_per_dossier))
@@ -196,7 +197,7 @@ def query_totals(conn) -> dict[str, int]:
 
 
 def query_open_quarantine(conn) -> int:
-    return int(conn.execute(select(func.count()).select_from(Quarantine).where(Quarantine.status == "open"))
+    return int(conn.execute(select(func.count()).select_from(Quarantine).where(Quarantine.status == QuarantineStatus.OPEN))
                .scalar_one())
 
 
@@ -290,7 +291,8 @@ def tally(facts: Iterator[dict[str, Any]], keys: tuple[str, ...]) -> tuple[dict[
     return counts, names
 
 
-def grouped(inputs: Inputs, by: str, hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000
+def grouped(inputs: Inputs, by: str, hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd
             ) -> pd.DataFrame:
     """One table row per month / agency / procedure, columns ``KEYS[by] + FIGURES``, sorted by key."""
     if by not in KEYS:
@@ -339,7 +341,8 @@ def _month_district_total(inputs: Inputs, month: str) -> int | None:
     return district_total_for(inputs.totals, lo, hi)
 
 
-def summary(inputs: Inputs, hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> dict[str, Any]:
+def summary(inputs: Inputs, hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> dict[str, Any]:
     """The period's headline figures: a flat JSON-safe dict (no personal data)."""
     counts = tally(_facts(inputs), ())[0].get(None, dict.fromkeys(ALL_SUMS, 0))
     out: dict[str, Any] = {"date_from": inputs.period.date_from.isoformat(),
@@ -368,7 +371,8 @@ class Report:
 
 
 def build_report(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
-                 hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> Report:
+                 hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> Report:
     """Read the store once and compute every table."""
     inputs = read_inputs(bind, date_from, date_to)
     return Report(summary(inputs, hours_per_dossier, cost_per_hour),
@@ -376,23 +380,27 @@ def build_report(bind: Engine | Session | Connection, date_from: date | str, dat
 
 
 def headline(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
-             hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> dict[str, Any]:
+             hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> dict[str, Any]:
     """Headline figures of the period (keys: dossiers_processed, hours_saved_measured, ... see FIGURES)."""
     return summary(read_inputs(bind, date_from, date_to), hours_per_dossier, cost_per_hour)
 
 
 def by_month(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
-             hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> pd.DataFrame:
+             hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> pd.DataFrame:
     return grouped(read_inputs(bind, date_from, date_to), "month", hours_per_dossier, cost_per_hour)
 
 
 def by_agency(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
-              hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> pd.DataFrame:
+              hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> pd.DataFrame:
     return grouped(read_inputs(bind, date_from, date_to), "agency", hours_per_dossier, cost_per_hour)
 
 
 def by_procedure(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
-                 hours_per_dossier: float = 0.5, cost_per_hour: int = 32_000) -> pd.DataFrame:
+                 hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> pd.DataFrame:
     return grouped(read_inputs(bind, date_from, date_to), "procedure", hours_per_dossier, cost_per_hour)
 
 

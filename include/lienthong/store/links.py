@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lienthong.domain.dossier import Dossier
-from lienthong.domain.states import LinkState, check_transition
+from lienthong.domain.states import LinkState, QuarantineStatus, check_transition
+from lienthong.domain.vocabulary import DossierStatus
 from lienthong.domain.timeliness import cost_saved_vnd, timeliness
 from lienthong.store.schema import (
     BypassDocument,
@@ -102,8 +103,8 @@ def refresh_from_portal(session: Session, ctx: RunContext, link: DossierLink, d:
     link.due_at = d.due_at
     link.finished_at = d.finished_at or link.finished_at
     link.returned_at = d.returned_at or link.returned_at
-    if d.status == 10 and link.state in (LinkState.ATTACHED.value, LinkState.SKIPPED.value):
-        move(session, ctx, link, LinkState.RETURNED, detail={"portal_status": 10})
+    if d.status == DossierStatus.RETURNED and link.state in (LinkState.ATTACHED, LinkState.SKIPPED):
+        move(session, ctx, link, LinkState.RETURNED, detail={"portal_status": int(DossierStatus.RETURNED)})
     return True
 
 
@@ -117,20 +118,20 @@ def quarantine(session: Session, ctx: RunContext, *, source: str, key: str, code
     rec = session.scalar(select(Quarantine).where(Quarantine.source == source, Quarantine.item_key == key))
     if rec is None:
         rec = Quarantine(source=source, item_key=key, dossier_code=code, reason_code=reason_code,
-                         reason_vi=reason_vi, detail=detail, payload=payload, status="open", occurrences=1,
+                         reason_vi=reason_vi, detail=detail, payload=payload, status=QuarantineStatus.OPEN, occurrences=1,
                          first_seen_at=now, last_seen_at=now, run_id=ctx.run_id, heal_attempts=0,
                          config_fingerprint=fingerprint)
         session.add(rec)
         add_event(session, ctx, code, "quarantined", detail={"source": source, "reason": reason_code,
                                                             "detail": detail[:500]})
     else:
-        if rec.status != "open":
+        if rec.status != QuarantineStatus.OPEN:
             add_event(session, ctx, code, "quarantined", detail={"source": source, "reason": reason_code,
                                                                 "detail": detail[:500], "again": True})
             rec.heal_attempts, rec.next_heal_at, rec.alerted_for = 0, None, None  # a new episode
         if fingerprint is not None:
             rec.config_fingerprint = fingerprint
-        rec.status = "open"
+        rec.status = QuarantineStatus.OPEN
         rec.reason_code, rec.reason_vi, rec.detail, rec.payload = reason_code, reason_vi, detail, payload
         rec.occurrences += 1
         rec.last_seen_at = now
@@ -141,10 +142,10 @@ def quarantine(session: Session, ctx: RunContext, *, source: str, key: str, code
 
 def resolve_quarantine(session: Session, ctx: RunContext, *, source: str, key: str, resolution: str) -> bool:
     rec = session.scalar(select(Quarantine).where(Quarantine.source == source, Quarantine.item_key == key,
-                                                  Quarantine.status == "open"))
+                                                  Quarantine.status == QuarantineStatus.OPEN))
     if rec is None:
         return False
-    rec.status = "resolved"
+    rec.status = QuarantineStatus.RESOLVED
     rec.resolved_at = utcnow()
     rec.resolution = resolution
     add_event(session, ctx, rec.dossier_code, "quarantine_resolved", detail={"source": source,
@@ -176,8 +177,8 @@ def record_bypass(session: Session, ctx: RunContext, *, doc_id: str, found_by: s
     if session.get(BypassDocument, doc_id) is not None:
         return False
     session.add(BypassDocument(ioffice_doc_id=doc_id, found_at=utcnow(), found_by=found_by, **fields))
-    add_event(session, ctx, None, "bypass_found", detail={"MaVanBan": doc_id, "found_by": found_by,
-                                                          "SoKyHieu": fields.get("doc_code_notation")})
+    add_event(session, ctx, None, "bypass_found", detail={"doc_id": doc_id, "found_by": found_by,
+                                                          "code_notation": fields.get("doc_code_notation")})
     return True
 
 

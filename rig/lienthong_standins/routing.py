@@ -1,27 +1,32 @@
-"""Generate the pipeline's routing configuration (``lienthong/config/routing.yaml``) from the
-district catalogue, so the committed file and the stand-ins cannot drift apart.
+"""Generate the demo's routing configuration (``demo_routing.yaml``) from the stand-in district's
+catalogue, so the committed sample and the stand-ins cannot drift apart. The product ships no
+routing: a deployment writes its own into the Variable ``lienthong_routing``.
 
-Run ``python -m lienthong.standins.routing`` to rewrite the file after changing the catalogue.
+Run ``python -m lienthong_standins.routing`` to rewrite the file after changing the catalogue.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from lienthong.standins.district import (
+from lienthong.pipeline.routing import RoutingConfig, parse_routing
+
+from lienthong_standins.district import (
     AGENCY_BY_CODE, DISTRICT, DOCUMENT_TYPES, PROCEDURES, handler_for, signer_for,
 )
 
-ROUTING_PATH = Path(__file__).resolve().parents[1] / "config" / "routing.yaml"
-DEFAULT_MINUTES_SAVED = 30
+ROUTING_PATH = Path(__file__).with_name("demo_routing.yaml")
 
 HEADER = """\
 # Routing of portal dossiers to iOffice, per procedure (national procedure code).
-# GENERATED from lienthong/standins/district.py by `python -m lienthong.standins.routing`;
-# a test checks that both agree. For a real deployment, edit the accounts and units here.
+# GENERATED from lienthong_standins/district.py by `python -m lienthong_standins.routing`;
+# a test checks that both agree. The demo loads it into the Variable `lienthong_routing`; a real
+# deployment writes its own there (same shape, its own units and accounts).
+#   minutes_saved (optional, per procedure) overrides the Variable lienthong_minutes_saved_per_dossier.
 #   result_kind: decision = the result is a decision/certificate issued through iOffice;
 #                direct   = the result is signed directly on the filed papers (portal only).
 #   units: per portal agency code, the iOffice unit that drafts, the handler who submits
@@ -36,7 +41,6 @@ def routing_config() -> dict[str, Any]:
         entry: dict[str, Any] = {
             "name": p.name,
             "result_kind": p.result_kind,
-            "minutes_saved": DEFAULT_MINUTES_SAVED,
         }
         if p.result_kind == "decision":
             assert p.document_type is not None
@@ -53,9 +57,14 @@ def routing_config() -> dict[str, Any]:
         procedures[p.code] = entry
     return {
         "district": {"code": DISTRICT.code, "name": DISTRICT.name},
-        "defaults": {"minutes_saved": DEFAULT_MINUTES_SAVED},
         "procedures": procedures,
     }
+
+
+@cache
+def demo_routing() -> RoutingConfig:
+    """The demo district's routing, as the pipeline reads it (tests, harness, devstack)."""
+    return parse_routing(ROUTING_PATH.read_text(encoding="utf-8"))
 
 
 def render() -> str:

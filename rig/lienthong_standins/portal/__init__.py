@@ -6,10 +6,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from lienthong.standins.clock import SimClock
-from lienthong.standins.faults import FaultInjector
-from lienthong.standins.portal.app import create_app
-from lienthong.standins.portal.store import PortalStore
+from lienthong_standins.clock import SimClock
+from lienthong_standins.faults import FaultInjector
+from lienthong_standins.portal.app import create_app
+from lienthong_standins.portal.store import PortalStore
 
 __all__ = ["PortalStore", "build"]
 

@@ -23,9 +23,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lienthong.devstack.processes import Child, wait_http
-from lienthong.devstack.services import ensure_database, ensure_postgres, ensure_redis
-from lienthong.devstack.settings import (connections_import_json, load_settings, pools_json,
+from lienthong_devstack.processes import Child, wait_http
+from lienthong_devstack.services import ensure_database, ensure_postgres, ensure_redis
+from lienthong_devstack.settings import (connections_import_json, load_settings, pools_json,
                                          variables_json)
 
 AIRFLOW_BIN = str(Path(sys.executable).with_name("airflow"))
@@ -217,7 +217,7 @@ class Cluster:
     # ------------------------------------------------------------------ components
     def start_standins(self) -> Child:
         cfg = self.cfg
-        argv = [sys.executable, "-m", "lienthong.standins", "--scenario", cfg.scenario, "--seed", str(cfg.seed),
+        argv = [sys.executable, "-m", "lienthong_standins", "--scenario", cfg.scenario, "--seed", str(cfg.seed),
                 "--portal-port", str(cfg.portal_port), "--ioffice-port", str(cfg.ioffice_port),
                 "--data-dir", str(cfg.var / "standins"), "--speed", str(cfg.speed), "--token-ttl", str(cfg.token_ttl),
                 "--settings", str(cfg.root / cfg.settings_file)]
@@ -234,7 +234,7 @@ class Cluster:
                     "--concurrency", str(self.cfg.worker_concurrency), "--queues", self.cfg.queue,
                     "--without-gossip", "--without-mingle"]
             env = self.env_for(name, LIENTHONG_SIMULATED_HOST=name,
-                               AIRFLOW__CORE__HOSTNAME_CALLABLE="lienthong.devstack.hostnames.simulated_host",
+                               AIRFLOW__CORE__HOSTNAME_CALLABLE="lienthong_devstack.hostnames.simulated_host",
                                AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()))
         elif name == "api-server":
             argv, env = [AIRFLOW_BIN, "api-server", "--port", str(self.cfg.ui_port)], self.env_for(name)

@@ -22,12 +22,12 @@ from sqlalchemy import (
     func, select, update, delete, insert, or_,
 )
 
-from lienthong.standins.clock import SimClock
-from lienthong.standins.district import DISTRICT, PROCEDURE_BY_CODE
-from lienthong.standins.portal import files as pdf
-from lienthong.standins.portal.desk import return_plan, apply_due
-from lienthong.standins.portal.dossiers import to_ms, with_attachment, with_status, with_step
-from lienthong.standins.portal.lifecycle import allowed
+from lienthong_standins.clock import SimClock
+from lienthong_standins.district import DISTRICT, PROCEDURE_BY_CODE
+from lienthong_standins.portal import files as pdf
+from lienthong_standins.portal.desk import return_plan, apply_due
+from lienthong_standins.portal.dossiers import to_ms, with_attachment, with_status, with_step
+from lienthong_standins.portal.lifecycle import allowed
 
 metadata = MetaData()
 

@@ -1,4 +1,4 @@
-"""``python -m lienthong.standins``: run the portal and iOffice stand-ins on loopback.
+"""``python -m lienthong_standins``: run the portal and iOffice stand-ins on loopback.
 
 Prints both base URLs and ``READY`` once both serve; stops on SIGINT/SIGTERM, keeping all
 state (SQLite files, clock) in ``--data-dir`` for the next start.
@@ -14,15 +14,15 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from lienthong.standins.clock import VN_TZ, SimClock
-from lienthong.standins.faults import FaultInjector
-from lienthong.standins.scenarios import SCENARIOS, load, scenario_for
-from lienthong.standins.serve import ServerThread
-from lienthong.standins.settings import read_credentials
+from lienthong_standins.clock import VN_TZ, SimClock
+from lienthong_standins.faults import FaultInjector
+from lienthong_standins.scenarios import SCENARIOS, load, scenario_for
+from lienthong_standins.serve import ServerThread
+from lienthong_standins.settings import read_credentials
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m lienthong.standins", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m lienthong_standins", description=__doc__)
     p.add_argument("--scenario", default="demo", help="demo, year-2022 or burst-N")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--portal-port", type=int, default=8701)
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     speed = scenario.speed if args.speed is None else args.speed
     clock = SimClock(start, speed=speed, state_file=data_dir / "clock.json")
 
-    from lienthong.standins import ioffice, portal
+    from lienthong_standins import ioffice, portal
 
     portal_app, portal_store = portal.build(data_dir, clock, FaultInjector(), args.seed,
                                             {creds.portal_client_id: creds.portal_client_secret},

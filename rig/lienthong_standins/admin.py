@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from lienthong.standins.clock import SimClock
-from lienthong.standins.faults import FaultConfig, FaultInjector
+from lienthong_standins.clock import SimClock
+from lienthong_standins.faults import FaultConfig, FaultInjector
 
 
 class AdvanceRequest(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from lienthong.standins.district import ascii_fold
+from lienthong_standins.district import ascii_fold
 
 
 def _escape(text: str) -> str:

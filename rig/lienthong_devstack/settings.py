@@ -64,7 +64,13 @@ def connection_uri_env(settings: dict[str, Any], root: Path) -> dict[str, str]:
 
 
 def variables_json(settings: dict[str, Any]) -> dict[str, str]:
-    return {v["variable_name"]: str(v["variable_value"]) for v in settings.get("variables", []) or []}
+    """The file's Variables, plus the demo district's routing unless the file sets one."""
+    from lienthong.pipeline.routing import ROUTING_VARIABLE
+    from lienthong_standins.routing import ROUTING_PATH
+
+    out = {v["variable_name"]: str(v["variable_value"]) for v in settings.get("variables", []) or []}
+    out.setdefault(ROUTING_VARIABLE, ROUTING_PATH.read_text(encoding="utf-8"))
+    return out
 
 
 def pools_json(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:

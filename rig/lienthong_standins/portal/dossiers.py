@@ -10,11 +10,11 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from lienthong.standins.clock import VN_TZ
-from lienthong.standins.district import (
+from lienthong_standins.clock import VN_TZ
+from lienthong_standins.district import (
     EN, SECTOR_BY_CODE, VI, Agency, Official, Person, Procedure,
 )
-from lienthong.standins.portal.lifecycle import CURRENT_TASK, FINAL, status_json
+from lienthong_standins.portal.lifecycle import CURRENT_TASK, FINAL, status_json
 
 
 def to_ms(dt: datetime) -> int:

@@ -11,13 +11,13 @@ import random
 from datetime import datetime
 from typing import Any, Callable
 
-from lienthong.standins.district import (
+from lienthong_standins.district import (
     AGENCY_BY_CODE, OFFICES, PROCEDURE_BY_CODE, STAFF, Agency, Official, Procedure, handler_for,
 )
-from lienthong.standins.portal.dossiers import step_record, to_ms, with_status
-from lienthong.standins.portal.lifecycle import allowed
-from lienthong.standins.clock import VN_TZ
-from lienthong.standins.worktime import add_work_minutes
+from lienthong_standins.portal.dossiers import step_record, to_ms, with_status
+from lienthong_standins.portal.lifecycle import allowed
+from lienthong_standins.clock import VN_TZ
+from lienthong_standins.worktime import add_work_minutes
 
 WORKDAY_MINUTES = 450  # 07:30-11:30 + 13:30-17:00
 Plan = list[tuple[int, int]]  # [(due ms, target status)], in order

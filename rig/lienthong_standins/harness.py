@@ -13,13 +13,13 @@ from lienthong.clients.http import RetryPolicy
 from lienthong.clients.ioffice import IOfficeClient, IOfficeSettings
 from lienthong.clients.portal import PortalClient, PortalSettings
 from lienthong.pipeline.resources import Resources
-from lienthong.pipeline.routing import default_routing
-from lienthong.standins import ioffice as ioffice_standin
-from lienthong.standins import portal as portal_standin
-from lienthong.standins import scenarios
-from lienthong.standins.clock import SimClock
-from lienthong.standins.faults import FaultInjector
-from lienthong.standins.serve import ServerThread, free_port
+from lienthong_standins.routing import demo_routing
+from lienthong_standins import ioffice as ioffice_standin
+from lienthong_standins import portal as portal_standin
+from lienthong_standins import scenarios
+from lienthong_standins.clock import SimClock
+from lienthong_standins.faults import FaultInjector
+from lienthong_standins.serve import ServerThread, free_port
 from lienthong.store.engine import get_engine
 
 CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN = "lienthong-test", "test-secret", "test-ioffice-token"
@@ -81,5 +81,5 @@ def make_resources(s: Standins, store_url: str, **overrides: Any) -> Resources:
                                          timeout=overrides.pop("timeout", 5.0), retry=FAST_RETRY))
     ioffice = IOfficeClient(IOfficeSettings(base_url=s.ioffice_url, token=IOFFICE_TOKEN, parent_unit="",
                                             timeout=5.0, trust_roots_pem=s.trust_root(), retry=FAST_RETRY))
-    return Resources(portal=portal, ioffice=ioffice, engine=get_engine(store_url), routing=default_routing(),
+    return Resources(portal=portal, ioffice=ioffice, engine=get_engine(store_url), routing=demo_routing(),
                      **overrides)

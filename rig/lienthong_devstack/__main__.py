@@ -19,7 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from lienthong.devstack.settings import (
+from lienthong_devstack.settings import (
     connections_import_json,
     connections_json,
     load_settings,
@@ -109,7 +109,7 @@ def main() -> None:
     portal, ioffice = conns["lienthong_portal"], conns["lienthong_ioffice"]
 
     standins = subprocess.Popen(
-        [sys.executable, "-m", "lienthong.standins", "--scenario", "demo", "--seed", str(args.seed),
+        [sys.executable, "-m", "lienthong_standins", "--scenario", "demo", "--seed", str(args.seed),
          "--portal-port", str(portal["port"]), "--ioffice-port", str(ioffice["port"]),
          "--data-dir", str(var / "standins"), "--speed", str(args.speed),
          "--settings", str(ROOT / "airflow_settings.yaml")],

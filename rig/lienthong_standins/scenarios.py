@@ -20,16 +20,16 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from lienthong.standins.clock import VN_TZ
-from lienthong.standins.district import (
+from lienthong_standins.clock import VN_TZ
+from lienthong_standins.district import (
     AGENCY_BY_CODE, COMMUNE_WEIGHT, DOCUMENT_TYPES, PROCEDURES, Agency, Procedure,
     ascii_fold, dossier_code, make_person,
 )
-from lienthong.standins.portal.desk import apply_due, desk_plan, receiver_for
-from lienthong.standins.portal.dossiers import new_dossier, to_ms
-from lienthong.standins.portal.files import describe, form_pdf
-from lienthong.standins.portal.store import PortalStore, dossier_row
-from lienthong.standins.worktime import PERIODS, add_working_days, working_days
+from lienthong_standins.portal.desk import apply_due, desk_plan, receiver_for
+from lienthong_standins.portal.dossiers import new_dossier, to_ms
+from lienthong_standins.portal.files import describe, form_pdf
+from lienthong_standins.portal.store import PortalStore, dossier_row
+from lienthong_standins.worktime import PERIODS, add_working_days, working_days
 
 YEAR_2022_PORTAL = 48_094
 YEAR_2022_DISTRICT = 98_555

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
 
-from lienthong.standins.clock import VN_TZ
+from lienthong_standins.clock import VN_TZ
 
 Outcome = Literal["issued", "signed_late", "rejected"]
 

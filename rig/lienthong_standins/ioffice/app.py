@@ -19,14 +19,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from lienthong.standins.admin import make_admin_router
-from lienthong.standins.clock import SimClock
-from lienthong.standins.clock import SimDateMiddleware
-from lienthong.standins.faults import BAD_RESULT_VARIANTS, FaultInjector, FaultMiddleware
-from lienthong.standins.ioffice import results
-from lienthong.standins.ioffice.ca import load_or_create_cas
-from lienthong.standins.ioffice.pdf import sign_pdf
-from lienthong.standins.ioffice.store import (ISSUED, REJECTED, STATE_NAMES, Document, IOfficeStore,
+from lienthong_standins.admin import make_admin_router
+from lienthong_standins.clock import SimClock
+from lienthong_standins.clock import SimDateMiddleware
+from lienthong_standins.faults import BAD_RESULT_VARIANTS, FaultInjector, FaultMiddleware
+from lienthong_standins.ioffice import results
+from lienthong_standins.ioffice.ca import load_or_create_cas
+from lienthong_standins.ioffice.pdf import sign_pdf
+from lienthong_standins.ioffice.store import (ISSUED, REJECTED, STATE_NAMES, Document, IOfficeStore,
                                               PackageView, unit_matches)
 
 BASE = "/api/lienthong"

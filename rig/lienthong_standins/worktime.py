@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from lienthong.standins.clock import VN_TZ
+from lienthong_standins.clock import VN_TZ
 
 PERIODS: tuple[tuple[time, time], ...] = ((time(7, 30), time(11, 30)), (time(13, 30), time(17, 0)))
 #: Public holidays of 2022 on weekdays (observed days off).

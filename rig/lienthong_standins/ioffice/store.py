@@ -23,10 +23,10 @@ from sqlalchemy import (Boolean, Date, Float, ForeignKey, Integer, LargeBinary, 
 from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, deferred, mapped_column, sessionmaker,
                             undefer)
 
-from lienthong.standins.clock import VN_TZ
-from lienthong.standins.ioffice.ca import SigningIdentity, load_or_create_cas
-from lienthong.standins.ioffice.office import Plan, plan_document
-from lienthong.standins.ioffice.pdf import Decision, render_decision_pdf, sign_pdf
+from lienthong_standins.clock import VN_TZ
+from lienthong_standins.ioffice.ca import SigningIdentity, load_or_create_cas
+from lienthong_standins.ioffice.office import Plan, plan_document
+from lienthong_standins.ioffice.pdf import Decision, render_decision_pdf, sign_pdf
 
 # LoaiKetQua codes (interfaces.md §3).
 ISSUED, SIGNED_NOT_ISSUED, REJECTED = "01", "02", "03"

@@ -15,13 +15,13 @@ from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, Upl
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from lienthong.standins.admin import make_admin_router
-from lienthong.standins.clock import VN_TZ, SimClock
-from lienthong.standins.clock import SimDateMiddleware
-from lienthong.standins.faults import MALFORMED_VARIANTS, FaultInjector, FaultMiddleware
-from lienthong.standins.portal.dossiers import to_ms
-from lienthong.standins.portal.malform import malform
-from lienthong.standins.portal.store import Conflict, NotFound, PortalStore, SearchFilters
+from lienthong_standins.admin import make_admin_router
+from lienthong_standins.clock import VN_TZ, SimClock
+from lienthong_standins.clock import SimDateMiddleware
+from lienthong_standins.faults import MALFORMED_VARIANTS, FaultInjector, FaultMiddleware
+from lienthong_standins.portal.dossiers import to_ms
+from lienthong_standins.portal.malform import malform
+from lienthong_standins.portal.store import Conflict, NotFound, PortalStore, SearchFilters
 
 TOKEN_PATH = "/auth/realms/digo/protocol/openid-connect/token"
 MAX_PAGE_SIZE = 500

@@ -1,0 +1,224 @@
+"""iOffice's wire format (interfaces.md §3): the ``GuiHoSo`` body, result packages, document lists.
+
+Pure functions between iOffice JSON and typed values; the only module besides
+:mod:`lienthong.clients.ioffice` that knows iOffice's field names.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from lienthong.domain.dossier import Dossier
+from lienthong.domain.timeliness import VN_TZ
+
+if TYPE_CHECKING:
+    from lienthong.pipeline.routing import Route
+
+CORRELATION_PREFIX = "lienthong:"  # our value in ThamSoAn: finds the dossier again from a package
+
+
+class IOfficeError(Exception):
+    """iOffice answered with an error code in its body."""
+
+    def __init__(self, code: int, internal: str, user: str):
+        super().__init__(f"iOffice error {code}: {internal}")
+        self.code, self.internal, self.user = code, internal, user
+
+
+@dataclass(frozen=True)
+class PushResult:
+    doc_id: str
+    created: bool  # False when iOffice already had a document for this dossier
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Package:
+    """One result package: the document's current outcome (a :class:`PackageOutcome` code)."""
+
+    doc_id: str
+    dossier_code: str
+    outcome: str
+    unit_code: str
+    unit_name: str
+    correlation: str
+    subject: str
+    doc_type: str
+    code_notation: str
+    signer: str
+    signer_title: str
+    signed_on: datetime | None
+    promulgated_on: datetime | None
+    files: tuple[ResultFile, ...]
+
+    @property
+    def dossier_id(self) -> str | None:
+        """The portal dossier id we put in the push, when the package carries it back."""
+        return dossier_id_from_correlation(self.correlation)
+
+    def meta(self) -> dict[str, Any]:
+        """JSON-safe metadata without file bodies (for quarantine records and events)."""
+        return {"doc_id": self.doc_id, "dossier_code": self.dossier_code, "outcome": self.outcome,
+                "code_notation": self.code_notation, "doc_type": self.doc_type, "subject": self.subject,
+                "unit": self.unit_code, "files": [{"name": f.name, "size": len(f.content)} for f in self.files]}
+
+
+@dataclass(frozen=True)
+class IssuedDocument:
+    """One entry of iOffice's list of issued documents (for reconciliation)."""
+
+    doc_id: str
+    dossier_code: str
+    code_notation: str
+    doc_type: str
+    subject: str
+    unit_code: str
+    unit_name: str
+    promulgated_on: datetime | None
+
+    def meta(self) -> dict[str, Any]:
+        return {"code_notation": self.code_notation, "unit": self.unit_code,
+                "promulgated_on": self.promulgated_on.date().isoformat() if self.promulgated_on else None}
+
+
+def correlation_for(dossier_id: str) -> str:
+    return CORRELATION_PREFIX + dossier_id
+
+
+def dossier_id_from_correlation(value: str) -> str | None:
+    return value[len(CORRELATION_PREFIX):] if value.startswith(CORRELATION_PREFIX) else None
+
+
+def parse_vn_date(value: str | None) -> datetime | None:
+    """iOffice dates are ``dd/MM/yyyy``; the day starts at 00:00 in Vietnam."""
+    if not value:
+        return None
+    return datetime.strptime(value.strip()[:10], "%d/%m/%Y").replace(tzinfo=VN_TZ)
+
+
+def vn_date(dt: datetime) -> str:
+    return dt.astimezone(VN_TZ).strftime("%d/%m/%Y")
+
+
+def checked(body: dict[str, Any], ok_codes: tuple[int, ...]) -> dict[str, Any]:
+    """Every answer is ``{data, error{code, ...}}``; a code outside ``ok_codes`` is an error."""
+    err = body.get("error") or {}
+    code = int(err.get("code", 200))
+    if code not in ok_codes:
+        raise IOfficeError(code, err.get("internalMessage", ""), err.get("userMessage", ""))
+    return body
+
+
+def push_body(d: Dossier, route: Route, now: datetime, callback_url: str = "") -> dict[str, Any]:
+    """The ``GuiHoSo`` body: the dossier, its draft decision, the handler and the intended signer."""
+    doc_type = route.procedure.document_type
+    return {
+        "IDHoSo": d.id,
+        "MaHoSo": d.code,
+        "ChuHoSo": d.applicant_name,
+        "NguoiNop": d.applicant_name,
+        "NguoiKy": {"Ten": route.unit.signer.name, "TaiKhoan": route.unit.signer.account,
+                    "ChucVu": route.unit.signer.title},
+        "NguoiTrinhKy": route.unit.handler.name,
+        "DonVi": {"Ten": route.unit.ioffice_unit.name, "MaDinhDanh": route.unit.ioffice_unit.code},
+        "VanBanDuThao": {
+            "TrichYeu": f"V/v giải quyết hồ sơ {d.code}: {route.procedure.name}"[:500],
+            "LoaiVanBan": doc_type.code if doc_type else "QĐ",
+            "NgayTao": vn_date(now),
+            "DinhKem": [],
+        },
+        "ThanhPhanHoSo": [],
+        "TenHoSo": d.summary or route.procedure.name,
+        "ThuTuc": {"Ma": d.procedure_code, "Ten": route.procedure.name},
+        "ThamSoAn": correlation_for(d.id),
+        "HccLinkAPI": callback_url,
+        "LoaiHSLienthong": "1",
+        "SoKyHieuVanBan": "",
+        "NguoiKyVanBan": route.unit.signer.name,
+        "HanXuLyVanBan": vn_date(d.due_at) if d.due_at else "",
+    }
+
+
+def push_result(body: dict[str, Any]) -> PushResult:
+    """``GuiHoSo`` answers 200 (created) or 409 "already exists", both naming the document."""
+    data = body.get("data") or {}
+    code = int((body.get("error") or {}).get("code", 200))
+    if not data.get("MaVanBan"):
+        raise IOfficeError(code, "no MaVanBan in answer", "")
+    return PushResult(doc_id=str(data["MaVanBan"]), created=code == 200)
+
+
+def pending_params(parent_unit: str, top: int) -> dict[str, Any]:
+    return {"maDonViCha": parent_unit, "top": top}
+
+
+def pending_doc_ids(body: dict[str, Any]) -> list[str]:
+    """Document ids of the pending packages, each once even when delivered twice."""
+    seen: dict[str, None] = {}
+    for item in body.get("data") or []:
+        doc_id = str(item.get("MaVanBan") or "")
+        if doc_id:
+            seen.setdefault(doc_id, None)
+    return list(seen)
+
+
+def ack_body(doc_id: str, status: str) -> dict[str, Any]:
+    return {"MaVanBan": doc_id, "TrangThai": status}
+
+
+def _unit(value: Any) -> tuple[str, str]:
+    if isinstance(value, dict):
+        return str(value.get("MaDinhDanh") or value.get("Ma") or ""), str(value.get("Ten") or "")
+    return str(value or ""), ""
+
+
+def to_package(doc_id: str, data: dict[str, Any]) -> Package:
+    """Map a ``LayGoiTinVanBan`` answer; attachment bodies are decoded, never logged."""
+    vb = data.get("VanBanDi") or {}
+    unit_code, unit_name = _unit(data.get("DonVi"))
+    files = []
+    for att in vb.get("DinhKem") or []:
+        try:
+            content = base64.b64decode(att.get("Base64") or "", validate=True)
+        except (ValueError, TypeError):
+            content = b""
+        files.append(ResultFile(name=att.get("Ten") or "ketqua.pdf", content=content))
+    return Package(
+        doc_id=str(data.get("MaVanBan") or doc_id),
+        dossier_code=str(data.get("MaHoSo") or ""),
+        outcome=str(data.get("LoaiKetQua") or ""),
+        unit_code=unit_code,
+        unit_name=unit_name,
+        correlation=str(data.get("ThamSoAn") or ""),
+        subject=str(vb.get("TrichYeu") or ""),
+        doc_type=str(vb.get("LoaiVanBan") or ""),
+        code_notation=str(vb.get("SoKyHieu") or ""),
+        signer=str(vb.get("NguoiKy") or ""),
+        signer_title=str(vb.get("ChucVu") or ""),
+        signed_on=parse_vn_date(vb.get("NgayKy")),
+        promulgated_on=parse_vn_date(vb.get("NgayBanHanh")),
+        files=tuple(files),
+    )
+
+
+def document_list_params(date_from: date, date_to: date) -> dict[str, str]:
+    """Issued between two Vietnamese calendar dates, both included."""
+    return {"tuNgay": date_from.strftime("%d/%m/%Y"), "denNgay": date_to.strftime("%d/%m/%Y")}
+
+
+def to_issued_document(item: dict[str, Any]) -> IssuedDocument:
+    unit_code, unit_name = _unit(item.get("DonVi"))
+    return IssuedDocument(
+        doc_id=str(item["MaVanBan"]), dossier_code=str(item.get("MaHoSo") or ""),
+        code_notation=str(item.get("SoKyHieu") or ""), doc_type=str(item.get("LoaiVanBan") or ""),
+        subject=str(item.get("TrichYeu") or ""), unit_code=unit_code, unit_name=unit_name,
+        promulgated_on=parse_vn_date(item.get("NgayBanHanh")),
+    )
