@@ -105,3 +105,15 @@ def test_cli_prints_the_vietnamese_table(tmp_path):
     custom = _cli("--from", "2022-03-01", "--to", "2022-04-30", "--db", url, "--by", "agency",
                   "--hours-per-dossier", "1", "--cost-per-hour", "40000")
     assert custom.returncode == 0 and "240.000" in custom.stdout and "UBND xã Minh Sơn" in custom.stdout
+
+
+def test_cli_stops_with_a_clear_message_when_the_store_is_unreachable(tmp_path):
+    down = _cli("--from", "2022-03-01", "--to", "2022-04-30", "--db", "postgresql+psycopg2://postgres@127.0.0.1:9/x")
+    assert down.returncode == 2 and "Không kết nối được cơ sở dữ liệu báo cáo" in down.stderr
+    assert "Traceback" not in down.stderr and "127.0.0.1:9" in down.stderr
+    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW_CONN_LIENTHONG_DB"}
+    unset = subprocess.run([sys.executable, "-m", "lienthong.report", "set-total", "2022", "5"], capture_output=True,
+                           text=True, encoding="utf-8", env={**env, "PYTHONIOENCODING": "utf-8"}, timeout=120,
+                           cwd=tmp_path)
+    assert unset.returncode == 2 and "lienthong_db" in unset.stderr
+    assert not (tmp_path / "var").exists()  # no demo store was created in its place

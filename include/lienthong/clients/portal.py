@@ -142,7 +142,8 @@ class PortalClient:
 
     def iter_updated(
         self, updated_from: datetime, updated_to: datetime | None = None,
-        after: tuple[datetime, str] | None = None, extra: dict[str, Any] | None = None,
+        after: tuple[datetime, str] | None = None, *, agency: str | None = None,
+        accepted_from: datetime | None = None, accepted_to: datetime | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every dossier updated in the window, oldest first, without gaps while dossiers change.
 
@@ -152,10 +153,14 @@ class PortalClient:
         previous run stored already.
         """
         cursor_ts, cursor_id = after if after else (updated_from, "")
+        extra = {name: value for name, value in (
+            ("agency-code", agency),
+            ("accepted-from", format_portal_datetime(accepted_from) if accepted_from else None),
+            ("accepted-to", format_portal_datetime(accepted_to) if accepted_to else None)) if value}
         page = 0
         while True:
             params = {"sort": "updatedDate,asc", "size": self.settings.page_size, "page": page,
-                      "updated-from": format_portal_datetime(cursor_ts), **(extra or {})}
+                      "updated-from": format_portal_datetime(cursor_ts), **extra}
             if updated_to is not None:
                 params["updated-to"] = format_portal_datetime(updated_to)
             content = self.search(params)["content"]

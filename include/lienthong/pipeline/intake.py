@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lienthong.clients.portal_shapes import format_portal_datetime, to_dossier
+from lienthong.clients.portal_shapes import to_dossier
 from lienthong.domain.dossier import Dossier, InvalidDossier, Step
 from lienthong.domain.masking import get_logger
 from lienthong.domain.states import LinkState, QuarantineSource, QuarantineStatus
@@ -68,14 +68,9 @@ def _raw_dossiers(res: Resources, window: Window) -> Iterator[dict[str, Any]]:
             if raw is not None:
                 yield raw
         return
-    received: dict[str, str] = {}
-    if window.accepted_from is not None:
-        received["accepted-from"] = format_portal_datetime(window.accepted_from)
-    if window.accepted_to is not None:
-        received["accepted-to"] = format_portal_datetime(window.accepted_to)
     for agency in window.agencies or (None,):
-        extra = {**received, **({"agency-code": agency} if agency else {})}
-        yield from res.portal.iter_updated(window.updated_from, window.updated_to, extra=extra or None)
+        yield from res.portal.iter_updated(window.updated_from, window.updated_to, agency=agency,
+                                           accepted_from=window.accepted_from, accepted_to=window.accepted_to)
 
 
 def pull_and_link(res: Resources, ctx: store.RunContext, window: Window, *, advance_cursor: bool,

@@ -196,25 +196,27 @@ def _record_attached(res: Resources, ctx: store.RunContext, link: DossierLink, p
 
 
 def _signed(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
-    if link.state not in (LinkState.TRANSFERRED, LinkState.REJECTED):
-        return PackageHandling.ALREADY_DONE
-    step = Step(link.dossier_code, STEP_SIGNED_VI, DossierStatus.PROCESSING, datetime.now(timezone.utc),
-                person=pkg.signer or "Lãnh đạo", title=pkg.signer_title, unit=pkg.unit_name, due=link.due_at)
-    res.portal.add_step_once(link.dossier_id, step)
-    with res.session() as session:
-        link = session.get(DossierLink, link.id)
-        store.move(session, ctx, link, LinkState.SIGNED, signed_at=pkg.signed_on,
-                   detail={"doc_id": pkg.doc_id, "outcome": pkg.outcome}, **_doc_fields(pkg))
-    return PackageHandling.SIGNED
+    """Signed, not yet issued: a step on the portal, the signature on the link."""
+    moved = _step_and_move(res, ctx, link, pkg, STEP_SIGNED_VI, LinkState.SIGNED,
+                           (LinkState.TRANSFERRED, LinkState.REJECTED), signed_at=pkg.signed_on, **_doc_fields(pkg))
+    return PackageHandling.SIGNED if moved else PackageHandling.ALREADY_DONE
 
 
 def _rejected(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
-    if link.state not in (LinkState.TRANSFERRED, LinkState.SIGNED):
-        return PackageHandling.ALREADY_DONE
-    step = Step(link.dossier_code, STEP_REJECTED_VI, DossierStatus.PROCESSING, datetime.now(timezone.utc),
+    """The leader sent the draft back: a step on the portal; the link waits for the next outcome."""
+    moved = _step_and_move(res, ctx, link, pkg, STEP_REJECTED_VI, LinkState.REJECTED,
+                           (LinkState.TRANSFERRED, LinkState.SIGNED))
+    return PackageHandling.REJECTED if moved else PackageHandling.ALREADY_DONE
+
+
+def _step_and_move(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package, content: str,
+                   target: LinkState, from_states: tuple[LinkState, ...], **fields: Any) -> bool:
+    if link.state not in from_states:
+        return False
+    step = Step(link.dossier_code, content, DossierStatus.PROCESSING, datetime.now(timezone.utc),
                 person=pkg.signer or "Lãnh đạo", title=pkg.signer_title, unit=pkg.unit_name, due=link.due_at)
     res.portal.add_step_once(link.dossier_id, step)
     with res.session() as session:
         link = session.get(DossierLink, link.id)
-        store.move(session, ctx, link, LinkState.REJECTED, detail={"doc_id": pkg.doc_id, "outcome": pkg.outcome})
-    return PackageHandling.REJECTED
+        store.move(session, ctx, link, target, detail={"doc_id": pkg.doc_id, "outcome": pkg.outcome}, **fields)
+    return True
