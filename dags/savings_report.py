@@ -9,7 +9,11 @@ from typing import Any
 from airflow.sdk import Param, Variable, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.orchestration.dag_settings import TIMEZONE, env_setting, link_dag
+
+_HOURS = f"{DEFAULT_SAVINGS.hours_per_dossier:g}".replace(".", ",")  # Vietnamese decimal comma
+_COST = f"{DEFAULT_SAVINGS.cost_per_hour_vnd:,}".replace(",", ".")  # Vietnamese thousands dot
 
 DOC = """
 ### Báo cáo hiệu quả liên thông (savings report)
@@ -65,10 +69,10 @@ def _period(context: dict[str, Any]):
         "date_to": Param(None, type=["null", "string"], format="date", title="Đến ngày",
                          description="Ngày cuối kỳ báo cáo, tính cả ngày này. Để trống: tháng trước."),
         "hours_per_dossier": Param(None, type=["null", "number"], minimum=0, title="Số giờ tiết kiệm mỗi hồ sơ",
-                                   description="Theo cách tính của bài viết (0,5 giờ). Để trống: lấy từ "
+                                   description=f"Theo cách tính của bài viết ({_HOURS} giờ). Để trống: lấy từ "
                                                "Variable lienthong_minutes_saved_per_dossier."),
         "cost_per_hour": Param(None, type=["null", "integer"], minimum=0, title="Chi phí một giờ công (VNĐ)",
-                               description="Khoảng 32.000 VNĐ theo bài viết. Để trống: lấy từ Variable "
+                               description=f"Khoảng {_COST} VNĐ theo bài viết. Để trống: lấy từ Variable "
                                            "lienthong_cost_per_hour_vnd."),
     },
     doc_md=DOC,

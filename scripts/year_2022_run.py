@@ -26,7 +26,7 @@ from lienthong.report.figures import build_report
 from lienthong_standins.clock import VN_TZ
 from lienthong_standins.harness import make_resources, start_standins
 from lienthong.store.district_totals import load_district_totals
-from lienthong.store.links import RunContext
+from lienthong.store.ledger import RunContext
 
 CTX = RunContext("year-2022", "measured_run")
 OVERLAP = timedelta(minutes=10)

@@ -12,7 +12,7 @@ from lienthong.pipeline.resources import Resources
 from lienthong_standins.routing import demo_routing
 from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN
 from lienthong.store.engine import get_engine
-from lienthong.store.links import RunContext
+from lienthong.store.ledger import RunContext
 
 retry = RetryPolicy(attempts=5, backoff=0.05, backoff_max=0.2)
 res = Resources(

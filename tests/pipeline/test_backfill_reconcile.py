@@ -11,7 +11,7 @@ from lienthong.clients.portal_shapes import to_dossier
 from lienthong.pipeline import backfill, results
 from lienthong.pipeline.routing import route_for
 from lienthong.reconcile.findings import reconcile, summarize
-from lienthong.store import links as store
+from lienthong.store import ledger as store
 from lienthong.store.schema import BypassDocument, DossierLink, ReconcileFinding
 
 from .invariants import check

@@ -126,7 +126,7 @@ def test_malformed_dossiers_are_quarantined_and_the_batch_goes_on(standins, res)
     assert {o.status for o in outcomes} == {"resolved"}, outcomes
     check(standins, res.engine)
     visible = standins.portal_store.stats()["dossiers"]["visible"]
-    from lienthong.store.links import count_by_state
+    from lienthong.store.ledger import count_by_state
 
     with res.session() as session:
         assert sum(count_by_state(session).values()) == visible

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from lienthong.pipeline import intake, results
-from lienthong.store.links import RunContext
+from lienthong.store.ledger import RunContext
 from lienthong.store.schema import DossierLink, DossierTimeSavings, LinkEvent
 
 from .invariants import check

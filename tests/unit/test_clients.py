@@ -13,7 +13,7 @@ from lienthong.clients.ioffice import IOfficeSettings
 from lienthong.clients.portal import PortalClient, PortalSettings
 from lienthong.pipeline import intake
 from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET, make_resources, start_standins
-from lienthong.store.links import RunContext
+from lienthong.store.ledger import RunContext
 
 
 @pytest.fixture

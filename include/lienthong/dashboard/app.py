@@ -20,7 +20,7 @@ from lienthong.dashboard import charts, data
 from lienthong.dashboard.auth import auth_error_handler, check_form_token, form_token, get_user, username
 from lienthong.orchestration.resources import ServerLookup, resources_from_airflow, savings_settings, store_engine
 from lienthong.pipeline.replay import replay
-from lienthong.store.links import RunContext
+from lienthong.store.ledger import RunContext
 
 log = logging.getLogger(__name__)
 User = Annotated[BaseUser, Depends(get_user)]  # resolved once per request (FastAPI caches it)
@@ -77,10 +77,10 @@ def create_app() -> FastAPI:
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
-    def render(request: Request, name: str, user: BaseUser, **ctx: Any) -> HTMLResponse:
+    def render(request: Request, name: str, user: BaseUser, **values: Any) -> HTMLResponse:
         base = request.scope.get("root_path", "").rstrip("/")
         html = env.get_template(name).render(base=base, user=username(user), csrf=form_token(user),
-                                             page=name.removesuffix(".html"), **ctx)
+                                             page=name.removesuffix(".html"), **values)
         return HTMLResponse(html)
 
     def period_of(engine, date_from: date | None, date_to: date | None) -> data.Period:
@@ -132,13 +132,13 @@ def create_app() -> FastAPI:
     def replay_item(request: Request, user: User, quarantine_id: int,
                     csrf_token: Annotated[str | None, Form()] = None) -> RedirectResponse:
         check_form_token(request, user, csrf_token)
-        ctx = RunContext(run_id=f"dashboard:{username(user)}", task_id="replay")
-        with resources_from_airflow(AIRFLOW) as res:
+        run = RunContext(run_id=f"dashboard:{username(user)}", task_id="replay")
+        with resources_from_airflow(AIRFLOW) as resources:
             try:
-                outcome = replay(res, ctx, quarantine_id)
+                outcome = replay(resources, run, quarantine_id)
             except LookupError:
                 raise HTTPException(404, "Không tìm thấy mục cách ly") from None
-        log.info("replay of quarantine %s by %s: %s (%s)", quarantine_id, ctx.run_id, outcome.status, outcome.detail)
+        log.info("replay of quarantine %s by %s: %s (%s)", quarantine_id, run.run_id, outcome.status, outcome.detail)
         base = request.scope.get("root_path", "").rstrip("/")
         return RedirectResponse(f"{base}/quarantine?status=all&replayed={quarantine_id}&result={outcome.status}",
                                 status_code=303)

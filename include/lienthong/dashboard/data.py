@@ -26,7 +26,8 @@ from lienthong.store.schema import DossierLink, LinkEvent, Quarantine
 VN_TZ = timezone(timedelta(hours=7))
 # Event detail keys that hold system identifiers, never personal data: shown as they are so operators
 # can find the document in iOffice (everything else is masked where it looks like an ID or phone).
-TECHNICAL_KEYS = frozenset({"doc_id", "code_notation", "outcome", "sha256", "file_id", "quarantine_id", "unit", "agency",
+TECHNICAL_KEYS = frozenset({"doc_id", "code_notation", "outcome", "sha256", "file_id", "quarantine_id", "unit",
+                            "agency",
                             "procedure", "status", "portal_status", "previous_status"})
 
 

@@ -100,8 +100,8 @@ def build_resources(lookup: Lookup | None = None) -> Resources:
 @contextmanager
 def resources_from_airflow(lookup: Lookup | None = None) -> Iterator[Resources]:
     """Resources for one task, request or command; clients closed however it ends."""
-    res = build_resources(lookup)
+    resources = build_resources(lookup)
     try:
-        yield res
+        yield resources
     finally:
-        res.close()
+        resources.close()

@@ -10,7 +10,7 @@ from lienthong.orchestration.dag_settings import TIMEZONE
 from lienthong.orchestration.resources import resources_from_airflow, store_engine
 from lienthong.pipeline import intake, results
 from lienthong.pipeline.resources import Resources
-from lienthong.store.links import RunContext
+from lienthong.store.ledger import RunContext
 
 log = get_logger(__name__)
 
@@ -20,36 +20,36 @@ def run_context(context: dict[str, Any]) -> RunContext:
     return RunContext(run_id=str(context["run_id"]), task_id=str(getattr(ti, "task_id", "")))
 
 
-def intake_window(context: dict[str, Any], res: Resources, overlap: timedelta) -> tuple[intake.Window, bool]:
+def intake_window(context: dict[str, Any], resources: Resources, overlap: timedelta) -> tuple[intake.Window, bool]:
     """Scheduled/manual runs follow the stored cursor; backfill runs re-pull their data interval."""
     dag_run = context["dag_run"]
     run_type = str(getattr(dag_run, "run_type", "")).lower()
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
     if "backfill" in run_type and start is not None:
         return intake.Window(updated_from=start - overlap, updated_to=end), False
-    return intake.scheduled_window(res, overlap), True
+    return intake.scheduled_window(resources, overlap), True
 
 
 def pull_and_link(context: dict[str, Any], overlap_minutes: int) -> dict[str, int]:
-    with resources_from_airflow() as res:
-        window, advance = intake_window(context, res, timedelta(minutes=overlap_minutes))
+    with resources_from_airflow() as resources:
+        window, advance = intake_window(context, resources, timedelta(minutes=overlap_minutes))
         log.info("intake window from %s to %s (cursor %s)", window.updated_from, window.updated_to,
                  "advances" if advance else "kept")
-        counts = intake.pull_and_link(res, run_context(context), window, advance_cursor=advance)
+        counts = intake.pull_and_link(resources, run_context(context), window, advance_cursor=advance)
     log.info("intake summary: %s", counts)
     return counts
 
 
 def complete_pending(context: dict[str, Any]) -> dict[str, int]:
-    with resources_from_airflow() as res:
-        counts = intake.complete_pending(res, run_context(context))
+    with resources_from_airflow() as resources:
+        counts = intake.complete_pending(resources, run_context(context))
     log.info("pending links completed: %s", counts)
     return counts
 
 
 def process_results(context: dict[str, Any]) -> dict[str, int]:
-    with resources_from_airflow() as res:
-        counts = results.process_packages(res, run_context(context))
+    with resources_from_airflow() as resources:
+        counts = results.process_packages(resources, run_context(context))
     log.info("result packages: %s", counts)
     return counts
 
@@ -71,8 +71,8 @@ def backfill_missed(context: dict[str, Any]) -> dict[str, int]:
     dry_run = bool(params.get("dry_run"))
     window = backfill_window(_param_date(params["date_from"]), _param_date(params["date_to"]),
                              agencies=_stripped(params.get("agencies")), codes=_stripped(params.get("dossier_codes")))
-    with resources_from_airflow() as res:
-        counts = backfill(res, run_context(context), window, dry_run=dry_run)
+    with resources_from_airflow() as resources:
+        counts = backfill(resources, run_context(context), window, dry_run=dry_run)
     log.info("backfill: %s", summary_vi(counts, dry_run))
     return counts
 
@@ -85,14 +85,14 @@ def reconcile_links(context: dict[str, Any]) -> dict[str, int]:
     from lienthong.reconcile.watchlists import portal_now
 
     params = context["params"]
-    with resources_from_airflow() as res:
-        with res.session() as session:
+    with resources_from_airflow() as resources:
+        with resources.session() as session:
             anchor = portal_now(session) or datetime.now(timezone.utc)
         today = anchor.astimezone(ZoneInfo(TIMEZONE)).date()
         start, end = default_window(today, int(params.get("days") or 7))
         start = _param_date(params.get("date_from")) or start
         end = _param_date(params.get("date_to")) or end
-        found = reconcile(res, run_context(context), start, end, repair=bool(params.get("repair", True)))
+        found = reconcile(resources, run_context(context), start, end, repair=bool(params.get("repair", True)))
     counts = summarize(found)
     log.info("reconciliation %s..%s:\n%s", start, end, summary_vi(counts))
     return counts
@@ -117,8 +117,8 @@ def recheck_quarantine(context: dict[str, Any], limit: int) -> dict[str, int]:
     """Re-read the due quarantine records from their sources; heal what is valid now."""
     from lienthong.pipeline.heal import heal
 
-    with resources_from_airflow() as res:
-        return heal(res, run_context(context), limit=limit).as_dict()
+    with resources_from_airflow() as resources:
+        return heal(resources, run_context(context), limit=limit).as_dict()
 
 
 def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from lienthong.pipeline import intake
 from lienthong.domain.timeliness import VN_TZ
 from lienthong.pipeline.resources import Resources
-from lienthong.store.links import RunContext
+from lienthong.store.ledger import RunContext
 
 
 def backfill_window(date_from: date, date_to: date, agencies: tuple[str, ...] = (),
@@ -25,10 +25,10 @@ def backfill_window(date_from: date, date_to: date, agencies: tuple[str, ...] = 
                          accepted_from=start, accepted_to=end)
 
 
-def backfill(res: Resources, ctx: RunContext, window: intake.Window, dry_run: bool = False) -> dict[str, int]:
-    counts = intake.pull_and_link(res, ctx, window, advance_cursor=False, dry_run=dry_run)
+def backfill(resources: Resources, run: RunContext, window: intake.Window, dry_run: bool = False) -> dict[str, int]:
+    counts = intake.pull_and_link(resources, run, window, advance_cursor=False, dry_run=dry_run)
     if not dry_run:
-        for key, n in intake.complete_pending(res, ctx).items():
+        for key, n in intake.complete_pending(resources, run).items():
             counts[f"pending_{key}"] = n
     return counts
 

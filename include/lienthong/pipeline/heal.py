@@ -21,7 +21,7 @@ from lienthong.domain.states import QuarantineStatus
 from lienthong.pipeline.quarantine_causes import Recheck, config_kind, fingerprints, rechecks
 from lienthong.pipeline.replay import replay
 from lienthong.pipeline.resources import Resources
-from lienthong.store import links as store
+from lienthong.store import ledger
 from lienthong.store.schema import DossierLink, Quarantine
 
 log = get_logger(__name__)
@@ -86,24 +86,24 @@ def due_records(session: Session, now: datetime, fps: dict[Recheck, str], limit:
     return [r.id for r in rows if is_due(r, now, fps)][:limit]
 
 
-def heal(res: Resources, ctx: store.RunContext, now: datetime | None = None, limit: int = 200) -> HealSummary:
+def heal(resources: Resources, run: ledger.RunContext, now: datetime | None = None, limit: int = 200) -> HealSummary:
     """Re-check the open records that are due, at most ``limit`` per run, each from its source."""
     now = now or datetime.now(timezone.utc)
-    fps = fingerprints(res)
-    with res.session() as session:
+    fps = fingerprints(resources)
+    with resources.session() as session:
         ids = due_records(session, now, fps, limit)
     summary = HealSummary()
     for qid in ids:
         summary.checked += 1
         try:
-            outcome = replay(res, ctx, qid)
+            outcome = replay(resources, run, qid)
         except Exception as exc:  # the source is unreachable: not the item's fault, no attempt counted
             summary.errors += 1
             log.warning("re-check of quarantine %s failed: %s", qid, type(exc).__name__)
             continue
-        with res.session() as session:
+        with resources.session() as session:
             rec = session.get(Quarantine, qid)
-            healed = _account(session, ctx, rec, now, fps, outcome.detail)
+            healed = _account(session, run, rec, now, fps, outcome.detail)
         if healed:
             summary.healed += 1
             summary.healed_keys.append(rec.item_key)
@@ -116,7 +116,7 @@ def heal(res: Resources, ctx: store.RunContext, now: datetime | None = None, lim
     return summary
 
 
-def _account(session: Session, ctx: store.RunContext, rec: Quarantine, now: datetime,
+def _account(session: Session, run: ledger.RunContext, rec: Quarantine, now: datetime,
              fps: dict[Recheck, str], detail: str) -> bool:
     """Count the attempt on the record; say whether it healed."""
     attempts = rec.heal_attempts + 1
@@ -125,14 +125,14 @@ def _account(session: Session, ctx: store.RunContext, rec: Quarantine, now: date
         rec.heal_attempts = attempts
         rec.next_heal_at = None
         rec.resolution = f"{HEALED_VI} sau {attempts} lần kiểm tra lại tự động ({detail})"
-        store.add_event(session, ctx, rec.dossier_code, "quarantine_healed",
+        ledger.add_event(session, run, rec.dossier_code, "quarantine_healed",
                         detail={"quarantine_id": rec.id, "attempts": attempts, "reason": rec.reason_code})
         return True
     rec.heal_attempts = attempts if Recheck.TIMER in rechecks(rec.reason_code) else rec.heal_attempts
     rec.next_heal_at = now + BACKOFF[rec.heal_attempts] if rec.heal_attempts < MAX_ATTEMPTS else None
     if kind is not None:
         rec.config_fingerprint = fps[kind]
-    store.add_event(session, ctx, rec.dossier_code, "quarantine_rechecked",
+    ledger.add_event(session, run, rec.dossier_code, "quarantine_rechecked",
                     detail={"quarantine_id": rec.id, "attempts": attempts, "reason": rec.reason_code,
                             "outcome": detail})
     return False

@@ -31,7 +31,7 @@ from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus, Resu
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, Route, route_for
-from lienthong.store import links as store
+from lienthong.store import ledger
 from lienthong.store.schema import DossierLink, Quarantine
 
 log = get_logger(__name__)
@@ -61,136 +61,140 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def _raw_dossiers(res: Resources, window: Window) -> Iterator[dict[str, Any]]:
+def _raw_dossiers(resources: Resources, window: Window) -> Iterator[dict[str, Any]]:
     if window.codes:
         for code in window.codes:
-            raw = res.portal.find_by_code(code)
+            raw = resources.portal.find_by_code(code)
             if raw is not None:
                 yield raw
         return
     for agency in window.agencies or (None,):
-        yield from res.portal.iter_updated(window.updated_from, window.updated_to, agency=agency,
+        yield from resources.portal.iter_updated(window.updated_from, window.updated_to, agency=agency,
                                            accepted_from=window.accepted_from, accepted_to=window.accepted_to)
 
 
-def pull_and_link(res: Resources, ctx: store.RunContext, window: Window, *, advance_cursor: bool,
+def pull_and_link(resources: Resources, run: ledger.RunContext, window: Window, *, advance_cursor: bool,
                   dry_run: bool = False) -> dict[str, int]:
     """Pull the window's dossiers, record them, push routed new ones, note the transfer."""
     counts: Counter[str] = Counter()
-    for batch in _batches(_raw_dossiers(res, window), res.batch_size):
+    for batch in _batches(_raw_dossiers(resources, window), resources.batch_size):
         counts["fetched"] += len(batch)
         if dry_run:
-            counts.update(_dry_run_batch(res, batch))
+            counts.update(_dry_run_batch(resources, batch))
             continue
-        to_push = _record_batch(res, ctx, batch, counts, advance_cursor)
-        counts.update(_push_all(res, ctx, to_push))
-    if not dry_run and res.portal.server_time is not None:
-        with res.session() as session:
-            store.set_cursor(session, ctx, PORTAL_CLOCK, res.portal.server_time, "")
+        to_push = _record_batch(resources, run, batch, counts, advance_cursor)
+        counts.update(_push_all(resources, run, to_push))
+    if not dry_run and resources.portal.server_time is not None:
+        with resources.session() as session:
+            ledger.set_cursor(session, run, PORTAL_CLOCK, resources.portal.server_time, "")
     return dict(counts)
 
 
-def _dry_run_batch(res: Resources, batch: list[dict[str, Any]]) -> Counter[str]:
+def _dry_run_batch(resources: Resources, batch: list[dict[str, Any]]) -> Counter[str]:
     out: Counter[str] = Counter()
-    parsed = [_parse(res, raw) for raw in batch]
-    valid = [d for d in parsed if isinstance(d, Dossier)]
+    parsed = [_parse(resources, raw) for raw in batch]
+    valid = [dossier for dossier in parsed if isinstance(dossier, Dossier)]
     out["would_quarantine"] += len(parsed) - len(valid)
-    with res.session() as session:
-        known = store.links_by_dossier_id(session, [d.id for d in valid])
-    out["missing"] += sum(1 for d in valid if d.id not in known)
-    out["known"] += sum(1 for d in valid if d.id in known)
+    with resources.session() as session:
+        known = ledger.links_by_dossier_id(session, [dossier.id for dossier in valid])
+    out["missing"] += sum(1 for dossier in valid if dossier.id not in known)
+    out["known"] += sum(1 for dossier in valid if dossier.id in known)
     return out
 
 
-def _parse(res: Resources, raw: dict[str, Any]) -> Dossier | InvalidDossier:
+def _parse(resources: Resources, raw: dict[str, Any]) -> Dossier | InvalidDossier:
     try:
-        return to_dossier(raw, res.routing.known_procedures)
+        return to_dossier(raw, resources.routing.known_procedures)
     except InvalidDossier as exc:
         return exc
 
 
-def _record_batch(res: Resources, ctx: store.RunContext, batch: list[dict[str, Any]], counts: Counter[str],
+def _record_batch(resources: Resources, run: ledger.RunContext, batch: list[dict[str, Any]], counts: Counter[str],
                   advance_cursor: bool) -> list[tuple[Dossier, Route]]:
     """One transaction: links, quarantine, routing decisions, cursor. Returns what to push."""
-    parsed = [(raw, _parse(res, raw)) for raw in batch]
-    valid = [d for _, d in parsed if isinstance(d, Dossier)]
+    parsed = [(raw, _parse(resources, raw)) for raw in batch]
+    valid = [dossier for _, dossier in parsed if isinstance(dossier, Dossier)]
     to_push: list[tuple[Dossier, Route]] = []
-    with res.session() as session:
-        known = store.links_by_dossier_id(session, [d.id for d in valid])
-        open_q = _open_quarantine_keys(session, [d.id for d in valid])
+    with resources.session() as session:
+        known = ledger.links_by_dossier_id(session, [dossier.id for dossier in valid])
+        open_q = _open_quarantine_keys(session, [dossier.id for dossier in valid])
         for raw, item in parsed:
             if isinstance(item, InvalidDossier):
-                _quarantine_invalid(res, session, ctx, raw, item)
+                _quarantine_invalid(resources, session, run, raw, item)
                 counts["quarantined"] += 1
                 continue
-            d = item
-            route = _record_valid(res, session, ctx, d, known, counts)
+            dossier = item
+            route = _record_valid(resources, session, run, dossier, known, counts)
             if route is not None:
-                to_push.append((d, route))
-            if d.id in open_q:
-                store.resolve_quarantine(session, ctx, source=QuarantineSource.PORTAL_DOSSIER, key=d.id,
+                to_push.append((dossier, route))
+            if dossier.id in open_q:
+                ledger.resolve_quarantine(session, run, source=QuarantineSource.PORTAL_DOSSIER, key=dossier.id,
                                          resolution="dossier read correctly on a later pull")
         if advance_cursor and valid:
-            last = max(valid, key=lambda d: (d.updated_at, d.id))
-            store.set_cursor(session, ctx, CURSOR, last.updated_at, last.id)
+            last = max(valid, key=lambda dossier: (dossier.updated_at, dossier.id))
+            ledger.set_cursor(session, run, CURSOR, last.updated_at, last.id)
     return to_push
 
 
-def _quarantine_invalid(res: Resources, session: Session, ctx: store.RunContext, raw: dict[str, Any],
+def _quarantine_invalid(resources: Resources, session: Session, run: ledger.RunContext, raw: dict[str, Any],
                         item: InvalidDossier) -> None:
-    store.quarantine(session, ctx, source=QuarantineSource.PORTAL_DOSSIER, key=item.key, code=item.code,
+    ledger.quarantine(session, run, source=QuarantineSource.PORTAL_DOSSIER, key=item.key, code=item.code,
                      reason_code=item.reason_code, reason_vi=item.message_vi, detail=item.detail,
-                     payload={"dossier": raw}, fingerprint=fingerprint_for(res, item.reason_code))
+                     payload={"dossier": raw}, fingerprint=fingerprint_for(resources, item.reason_code))
     log.warning("dossier %s quarantined: %s", item.code or item.key, item.reason_code)
 
 
-def _record_valid(res: Resources, session: Session, ctx: store.RunContext, d: Dossier,
+def _record_valid(resources: Resources, session: Session, run: ledger.RunContext, dossier: Dossier,
                   known: dict[str, DossierLink], counts: Counter[str]) -> Route | None:
     """Create or refresh the dossier's link; the route when it is new work for iOffice."""
-    link = known.get(d.id)
+    link = known.get(dossier.id)
     if link is None:
-        link = known[d.id] = store.new_link(session, ctx, d, res.routing.procedures[d.procedure_code].result_kind)
+        kind = resources.routing.procedures[dossier.procedure_code].result_kind
+        link = known[dossier.id] = ledger.new_link(session, run, dossier, kind)
         counts["new"] += 1
     else:
-        counts["updated" if store.refresh_from_portal(session, ctx, link, d) else "unchanged"] += 1
+        counts["updated" if ledger.refresh_from_portal(session, run, link, dossier) else "unchanged"] += 1
         if link.state != LinkState.SEEN or link.result_kind != ResultKind.DECISION:
             return None
-    return _decide_route(res, session, ctx, link, d, counts)
+    return _decide_route(resources, session, run, link, dossier, counts)
 
 
 def _open_quarantine_keys(session, ids: list[str]) -> set[str]:
     if not ids:
         return set()
     rows = session.scalars(select(Quarantine.item_key).where(
-        Quarantine.source == QuarantineSource.PORTAL_DOSSIER, Quarantine.status == QuarantineStatus.OPEN, Quarantine.item_key.in_(ids)))
+        Quarantine.source == QuarantineSource.PORTAL_DOSSIER, Quarantine.status == QuarantineStatus.OPEN,
+        Quarantine.item_key.in_(ids)))
     return set(rows)
 
 
-def _decide_route(res: Resources, session, ctx: store.RunContext, link: DossierLink, d: Dossier,
+def _decide_route(resources: Resources, session, run: ledger.RunContext, link: DossierLink, dossier: Dossier,
                   counts: Counter[str]) -> Route | None:
     try:
-        route = route_for(res.routing, d.procedure_code, d.agency_code)
+        route = route_for(resources.routing, dossier.procedure_code, dossier.agency_code)
     except NoRoute as exc:
-        store.move(session, ctx, link, LinkState.QUARANTINED, detail={"reason": "no_route"})
-        store.quarantine(session, ctx, source=QuarantineSource.PORTAL_DOSSIER, key=d.id, code=d.code, reason_code="no_route",
-                         reason_vi=f"Chưa cấu hình đơn vị iOffice cho thủ tục {d.procedure_code} "
-                                   f"tại đơn vị {d.agency_code}", detail=str(exc), payload={"dossier_id": d.id},
-                         fingerprint=fingerprint_for(res, "no_route"))
+        ledger.move(session, run, link, LinkState.QUARANTINED, detail={"reason": "no_route"})
+        ledger.quarantine(session, run, source=QuarantineSource.PORTAL_DOSSIER, key=dossier.id, code=dossier.code,
+                          reason_code="no_route",
+                          reason_vi=f"Chưa cấu hình đơn vị iOffice cho thủ tục {dossier.procedure_code} "
+                                    f"tại đơn vị {dossier.agency_code}",
+                          detail=str(exc), payload={"dossier_id": dossier.id},
+                          fingerprint=fingerprint_for(resources, "no_route"))
         counts["quarantined"] += 1
         return None
     if route is None:
-        store.move(session, ctx, link, LinkState.SKIPPED, detail={"reason": "result signed on the papers"})
+        ledger.move(session, run, link, LinkState.SKIPPED, detail={"reason": "result signed on the papers"})
         counts["skipped"] += 1
         return None
-    if d.status not in OPEN_STATUSES:
+    if dossier.status not in OPEN_STATUSES:
         # Already finished, withdrawn or stopped on the portal: nothing left to draft in iOffice.
-        store.move(session, ctx, link, LinkState.SKIPPED, detail={"reason": f"portal status {d.status}"})
+        ledger.move(session, run, link, LinkState.SKIPPED, detail={"reason": f"portal status {dossier.status}"})
         counts["skipped_closed"] += 1
         return None
     return route
 
 
-def _push_all(res: Resources, ctx: store.RunContext, to_push: list[tuple[Dossier, Route]]) -> Counter[str]:
+def _push_all(resources: Resources, run: ledger.RunContext, to_push: list[tuple[Dossier, Route]]) -> Counter[str]:
     """Push concurrently (bounded), record transfers in one transaction, then note them on the portal."""
     out: Counter[str] = Counter()
     if not to_push:
@@ -198,37 +202,38 @@ def _push_all(res: Resources, ctx: store.RunContext, to_push: list[tuple[Dossier
     now = datetime.now(timezone.utc)
 
     def push(item: tuple[Dossier, Route]) -> tuple[Dossier, Route, str | None, bool, str | None]:
-        d, route = item
+        dossier, route = item
         try:
-            result = res.ioffice.push(d, route, now)
-            return d, route, result.doc_id, result.created, None
+            result = resources.ioffice.push(dossier, route, now)
+            return dossier, route, result.doc_id, result.created, None
         except Exception as exc:  # one failing dossier must not stop the batch
-            return d, route, None, False, f"{type(exc).__name__}: {exc}"[:500]
+            return dossier, route, None, False, f"{type(exc).__name__}: {exc}"[:500]
 
-    with ThreadPoolExecutor(max_workers=res.concurrency) as pool:
+    with ThreadPoolExecutor(max_workers=resources.concurrency) as pool:
         results = list(pool.map(push, to_push))
     pushed: list[tuple[Dossier, Route]] = []
-    with res.session() as session:
-        links = store.links_by_dossier_id(session, [d.id for d, *_ in results])
-        for d, route, doc_id, created, error in results:
-            link = links[d.id]
+    with resources.session() as session:
+        links = ledger.links_by_dossier_id(session, [dossier.id for dossier, *_ in results])
+        for dossier, route, doc_id, created, error in results:
+            link = links[dossier.id]
             if doc_id is None:
                 link.last_error = error
-                store.add_event(session, ctx, d.code, "push_failed", detail={"error": error})
+                ledger.add_event(session, run, dossier.code, "push_failed", detail={"error": error})
                 out["push_failed"] += 1
                 continue
             if link.state != LinkState.SEEN:
                 continue
-            store.move(session, ctx, link, LinkState.TRANSFERRED, ioffice_doc_id=doc_id, transferred_at=now,
+            ledger.move(session, run, link, LinkState.TRANSFERRED, ioffice_doc_id=doc_id, transferred_at=now,
                        last_error=None, detail={"doc_id": doc_id, "unit": route.unit.ioffice_unit.code,
                                                 "already_existed": not created})
             out["transferred" if created else "transferred_existing"] += 1
-            pushed.append((d, route))
-    out.update(_notify_portal(res, ctx, [(d.id, d.code, route, d.due_at) for d, route in pushed]))
+            pushed.append((dossier, route))
+    out.update(_notify_portal(resources, run, [(dossier.id, dossier.code, route, dossier.due_at)
+                                               for dossier, route in pushed]))
     return out
 
 
-def _notify_portal(res: Resources, ctx: store.RunContext,
+def _notify_portal(resources: Resources, run: ledger.RunContext,
                    items: list[tuple[str, str, Route | None, datetime | None]]) -> Counter[str]:
     """Record "transferred to iOffice" on the portal: status 4 with the step, then the flag."""
     out: Counter[str] = Counter()
@@ -242,15 +247,15 @@ def _notify_portal(res: Resources, ctx: store.RunContext,
             Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, now, person=route.unit.handler.name,
                  title=route.unit.handler.title, unit=route.unit.ioffice_unit.name, due=due)
         try:
-            res.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON)
+            resources.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON)
             return dossier_id, None
         except Exception as exc:
             return dossier_id, f"{type(exc).__name__}: {exc}"[:500]
 
-    with ThreadPoolExecutor(max_workers=res.concurrency) as pool:
+    with ThreadPoolExecutor(max_workers=resources.concurrency) as pool:
         results = list(pool.map(notify, items))
-    with res.session() as session:
-        links = store.links_by_dossier_id(session, [i for i, _ in results])
+    with resources.session() as session:
+        links = ledger.links_by_dossier_id(session, [i for i, _ in results])
         for dossier_id, error in results:
             link = links[dossier_id]
             if error:
@@ -258,60 +263,60 @@ def _notify_portal(res: Resources, ctx: store.RunContext,
                 out["notify_failed"] += 1
                 continue
             link.portal_notified = True
-            store.add_event(session, ctx, link.dossier_code, "portal_step",
+            ledger.add_event(session, run, link.dossier_code, "portal_step",
                             detail={"step": STEP_TRANSFERRED_VI, "status": int(DossierStatus.PROCESSING)})
             out["portal_notified"] += 1
     return out
 
 
-def complete_pending(res: Resources, ctx: store.RunContext, limit: int = 5000) -> dict[str, int]:
+def complete_pending(resources: Resources, run: ledger.RunContext, limit: int = 5000) -> dict[str, int]:
     """Finish links a crash or a failed call left halfway: routed-but-not-pushed, pushed-but-not-noted."""
     counts: Counter[str] = Counter()
-    with res.session() as session:
+    with resources.session() as session:
         seen = list(session.scalars(select(DossierLink).where(
             DossierLink.state == LinkState.SEEN,
             DossierLink.result_kind == ResultKind.DECISION).limit(limit)))
         unnoted = list(session.scalars(select(DossierLink).where(
             DossierLink.state != LinkState.SEEN, DossierLink.ioffice_doc_id.is_not(None),
             DossierLink.portal_notified.is_(False)).limit(limit)))
-    for batch in _batches(seen, res.batch_size):
-        raws = _fetch_many(res, [link.dossier_id for link in batch])
+    for batch in _batches(seen, resources.batch_size):
+        raws = _fetch_many(resources, [link.dossier_id for link in batch])
         counts["refetched"] += len(raws)
-        counts.update(link_raw(res, ctx, raws))
+        counts.update(link_raw(resources, run, raws))
     items = []
     for link in unnoted:
         try:
-            route = route_for(res.routing, link.procedure_code, link.agency_code)
+            route = route_for(resources.routing, link.procedure_code, link.agency_code)
         except (NoRoute, KeyError):
             route = None
         items.append((link.dossier_id, link.dossier_code, route, link.due_at))
-    counts.update(_notify_portal(res, ctx, items))
+    counts.update(_notify_portal(resources, run, items))
     return dict(counts)
 
 
-def link_raw(res: Resources, ctx: store.RunContext, raws: list[dict[str, Any]]) -> dict[str, int]:
+def link_raw(resources: Resources, run: ledger.RunContext, raws: list[dict[str, Any]]) -> dict[str, int]:
     """Record and push dossiers read one by one (pending work, replays); the cursor stays."""
     counts: Counter[str] = Counter()
-    to_push = _record_batch(res, ctx, raws, counts, advance_cursor=False)
-    counts.update(_push_all(res, ctx, to_push))
+    to_push = _record_batch(resources, run, raws, counts, advance_cursor=False)
+    counts.update(_push_all(resources, run, to_push))
     return dict(counts)
 
 
-def _fetch_many(res: Resources, ids: list[str]) -> list[dict[str, Any]]:
+def _fetch_many(resources: Resources, ids: list[str]) -> list[dict[str, Any]]:
     def fetch(dossier_id: str) -> dict[str, Any] | None:
         try:
-            return res.portal.get_dossier(dossier_id)
+            return resources.portal.get_dossier(dossier_id)
         except Exception as exc:
             log.warning("could not re-read dossier %s: %s", dossier_id, type(exc).__name__)
             return None
 
-    with ThreadPoolExecutor(max_workers=res.concurrency) as pool:
+    with ThreadPoolExecutor(max_workers=resources.concurrency) as pool:
         return [r for r in pool.map(fetch, ids) if r is not None]
 
 
-def scheduled_window(res: Resources, overlap: timedelta) -> Window:
+def scheduled_window(resources: Resources, overlap: timedelta) -> Window:
     """From the stored high-water mark minus an overlap (late commits on the portal)."""
-    with res.session() as session:
-        cursor = store.get_cursor(session, CURSOR)
+    with resources.session() as session:
+        cursor = ledger.get_cursor(session, CURSOR)
     start = (cursor.updated_at - overlap) if cursor else EPOCH
     return Window(updated_from=start)

@@ -53,14 +53,14 @@ def config_kind(reason_code: str) -> Recheck | None:
     return next(iter(sorted(kinds)), None)
 
 
-def fingerprints(res: "Resources") -> dict[Recheck, str]:
+def fingerprints(resources: "Resources") -> dict[Recheck, str]:
     """Digests of the configuration that permanent causes depend on."""
-    routing = res.routing.model_dump_json().encode()
-    roots = (res.ioffice.settings.trust_roots_pem or "").strip().encode()
+    routing = resources.routing.model_dump_json().encode()
+    roots = (resources.ioffice.settings.trust_roots_pem or "").strip().encode()
     return {Recheck.ROUTING: hashlib.sha256(routing).hexdigest(),
             Recheck.TRUST_ROOTS: hashlib.sha256(roots).hexdigest()}
 
 
-def fingerprint_for(res: "Resources", reason_code: str) -> str | None:
+def fingerprint_for(resources: "Resources", reason_code: str) -> str | None:
     kind = config_kind(reason_code)
-    return fingerprints(res)[kind] if kind else None
+    return fingerprints(resources)[kind] if kind else None

@@ -16,7 +16,7 @@ from lienthong.domain.states import (DONE_HANDLINGS, LinkState, QuarantineSource
                                      ReplayResult)
 from lienthong.pipeline import intake, results
 from lienthong.pipeline.resources import Resources
-from lienthong.store import links as store
+from lienthong.store import ledger
 from lienthong.store.schema import DossierLink, Quarantine
 
 RESOLVING = DONE_HANDLINGS | {ReplayResult.LINKED}
@@ -29,43 +29,44 @@ class ReplayOutcome:
     detail: str
 
 
-def replay(res: Resources, ctx: store.RunContext, quarantine_id: int) -> ReplayOutcome:
-    with res.session() as session:
+def replay(resources: Resources, run: ledger.RunContext, quarantine_id: int) -> ReplayOutcome:
+    with resources.session() as session:
         rec = session.get(Quarantine, quarantine_id)
         if rec is None:
             raise LookupError(f"no quarantine record {quarantine_id}")
         source, key, code, payload = rec.source, rec.item_key, rec.dossier_code, dict(rec.payload or {})
-        store.add_event(session, ctx, code, "replay_requested", detail={"quarantine_id": quarantine_id})
+        ledger.add_event(session, run, code, "replay_requested", detail={"quarantine_id": quarantine_id})
     detail: str
     if source == QuarantineSource.IOFFICE_PACKAGE:
-        detail = results.handle_package(res, ctx, key)
+        detail = results.handle_package(resources, run, key)
     elif source == QuarantineSource.PORTAL_DOSSIER:
-        detail = _replay_dossier(res, ctx, key, code, payload)
+        detail = _replay_dossier(resources, run, key, code, payload)
     else:
         raise ValueError(f"unknown quarantine source {source!r}")
-    with res.session() as session:
+    with resources.session() as session:
         rec = session.get(Quarantine, quarantine_id)
         status = QuarantineStatus(rec.status)
         if status == QuarantineStatus.OPEN and detail in RESOLVING:
-            store.resolve_quarantine(session, ctx, source=source, key=key, resolution=f"replayed: {detail}")
+            ledger.resolve_quarantine(session, run, source=source, key=key, resolution=f"replayed: {detail}")
             status = QuarantineStatus.RESOLVED
     return ReplayOutcome(quarantine_id, status, str(detail))
 
 
-def _replay_dossier(res: Resources, ctx: store.RunContext, key: str, code: str | None, payload: dict) -> ReplayResult:
-    with res.session() as session:
+def _replay_dossier(resources: Resources, run: ledger.RunContext, key: str, code: str | None,
+                    payload: dict) -> ReplayResult:
+    with resources.session() as session:
         link = session.scalar(select(DossierLink).where(DossierLink.dossier_id == key))
         if link is not None and link.state == LinkState.QUARANTINED:
             # Quarantined after it was linked (no route): its configuration may have been fixed.
-            store.move(session, ctx, link, LinkState(link.state_before_quarantine or LinkState.SEEN),
+            ledger.move(session, run, link, LinkState(link.state_before_quarantine or LinkState.SEEN),
                        detail={"replay": True})
     try:
-        raw = res.portal.get_dossier(key)
+        raw = resources.portal.get_dossier(key)
     except RemoteRefused as exc:  # gone under that id (404): look it up by its code; outages propagate
         if exc.status != 404:
             raise
-        raw = res.portal.find_by_code(code) if code else None
+        raw = resources.portal.find_by_code(code) if code else None
     if raw is None:
         return ReplayResult.NOT_FOUND
-    counts = intake.link_raw(res, ctx, [raw])
+    counts = intake.link_raw(resources, run, [raw])
     return ReplayResult.STILL_INVALID if counts.get("quarantined", 0) else ReplayResult.LINKED

@@ -36,30 +36,30 @@ from lienthong.domain.vocabulary import (
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.verify_result import Verdict, verify_signed_pdf
-from lienthong.store import links as store
+from lienthong.store import ledger
 from lienthong.store.schema import DossierLink
 
 log = get_logger(__name__)
 NOT_ROUTED_VI = "Có văn bản iOffice cho hồ sơ không thuộc diện liên thông theo cấu hình"
 
 
-def process_packages(res: Resources, ctx: store.RunContext, doc_ids: list[str] | None = None) -> dict[str, int]:
+def process_packages(resources: Resources, run: ledger.RunContext, doc_ids: list[str] | None = None) -> dict[str, int]:
     """Handle every pending package (or the given ones); one bad package never stops the rest."""
-    ids = res.ioffice.pending_doc_ids() if doc_ids is None else list(dict.fromkeys(doc_ids))
+    ids = resources.ioffice.pending_doc_ids() if doc_ids is None else list(dict.fromkeys(doc_ids))
     counts: Counter[str] = Counter(packages=len(ids))
 
     def one(doc_id: str) -> PackageHandling:
         try:
-            return handle_package(res, ctx, doc_id)
+            return handle_package(resources, run, doc_id)
         except Exception as exc:
             log.warning("package %s not processed (%s); it stays pending", doc_id, type(exc).__name__)
-            with res.session() as session:
-                store.add_event(session, ctx, None, "package_error",
+            with resources.session() as session:
+                ledger.add_event(session, run, None, "package_error",
                                 detail={"doc_id": doc_id, "error": f"{type(exc).__name__}: {exc}"[:500],
                                         "transient": is_transient(exc)})
             return PackageHandling.ERROR
 
-    with ThreadPoolExecutor(max_workers=res.concurrency) as pool:
+    with ThreadPoolExecutor(max_workers=resources.concurrency) as pool:
         counts.update(str(handled) for handled in pool.map(one, ids))
     return dict(counts)
 
@@ -73,44 +73,44 @@ def _find_link(session: Session, pkg: Package) -> DossierLink | None:
     return link
 
 
-def handle_package(res: Resources, ctx: store.RunContext, doc_id: str) -> PackageHandling:
-    pkg = res.ioffice.get_package(doc_id)
-    with res.session() as session:
+def handle_package(resources: Resources, run: ledger.RunContext, doc_id: str) -> PackageHandling:
+    pkg = resources.ioffice.get_package(doc_id)
+    with resources.session() as session:
         link = _find_link(session, pkg)
         if link is None:
-            handled = _unlinked(res, session, ctx, pkg)
+            handled = _unlinked(resources, session, run, pkg)
             if handled != PackageHandling.ADOPTED:
-                res.ioffice.acknowledge(doc_id, AckStatus.PROCESSED)
+                resources.ioffice.acknowledge(doc_id, AckStatus.PROCESSED)
                 return handled
             link = _find_link(session, pkg)
     assert link is not None
     if pkg.outcome == PackageOutcome.ISSUED:
-        handled = _issued(res, ctx, link, pkg)
+        handled = _issued(resources, run, link, pkg)
     elif pkg.outcome == PackageOutcome.SIGNED_NOT_ISSUED:
-        handled = _signed(res, ctx, link, pkg)
+        handled = _signed(resources, run, link, pkg)
     elif pkg.outcome == PackageOutcome.REJECTED:
-        handled = _rejected(res, ctx, link, pkg)
+        handled = _rejected(resources, run, link, pkg)
     else:
-        with res.session() as session:
-            store.add_event(session, ctx, link.dossier_code, "package_trace", detail=pkg.meta())
+        with resources.session() as session:
+            ledger.add_event(session, run, link.dossier_code, "package_trace", detail=pkg.meta())
         handled = PackageHandling.TRACED
-    res.ioffice.acknowledge(doc_id, AckStatus.FAILED if handled == PackageHandling.QUARANTINED
+    resources.ioffice.acknowledge(doc_id, AckStatus.FAILED if handled == PackageHandling.QUARANTINED
                             else AckStatus.PROCESSED)
     return handled
 
 
-def _unlinked(res: Resources, session: Session, ctx: store.RunContext, pkg: Package) -> PackageHandling:
+def _unlinked(resources: Resources, session: Session, run: ledger.RunContext, pkg: Package) -> PackageHandling:
     """A package for no known link: a bypass (no portal dossier), or a dossier intake has not met yet."""
-    raw = res.portal.find_by_code(pkg.dossier_code) if pkg.dossier_code else None
+    raw = resources.portal.find_by_code(pkg.dossier_code) if pkg.dossier_code else None
     if raw is None:
-        store.record_bypass(session, ctx, doc_id=pkg.doc_id, found_by="package", agency_code=pkg.unit_code,
+        ledger.record_bypass(session, run, doc_id=pkg.doc_id, found_by="package", agency_code=pkg.unit_code,
                             agency_name=pkg.unit_name, doc_code_notation=pkg.code_notation or None,
                             doc_type=pkg.doc_type or None, doc_subject=pkg.subject[:500] or None,
                             promulgation_date=pkg.promulgated_on)
         return PackageHandling.BYPASS
-    d = to_dossier(raw, res.routing.known_procedures)
-    link = store.new_link(session, ctx, d, res.routing.procedures[d.procedure_code].result_kind)
-    store.move(session, ctx, link, LinkState.TRANSFERRED, ioffice_doc_id=pkg.doc_id,
+    dossier = to_dossier(raw, resources.routing.known_procedures)
+    link = ledger.new_link(session, run, dossier, resources.routing.procedures[dossier.procedure_code].result_kind)
+    ledger.move(session, run, link, LinkState.TRANSFERRED, ioffice_doc_id=pkg.doc_id,
                transferred_at=datetime.now(timezone.utc), detail={"doc_id": pkg.doc_id, "adopted": True})
     session.flush()
     return PackageHandling.ADOPTED
@@ -121,16 +121,16 @@ def _doc_fields(pkg: Package) -> dict[str, Any]:
             "doc_signer": pkg.signer, "doc_promulgation_date": pkg.promulgated_on}
 
 
-def _issued(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
+def _issued(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
     """Verify, record, attach, finish, count the savings: each step finds its work done on a repeat."""
     if is_at_or_past(link.state, LinkState.ATTACHED):
         return PackageHandling.ALREADY_DONE
-    verdict = _verdict(res, link, pkg)
+    verdict = _verdict(resources, link, pkg)
     if not verdict.ok:
-        _refuse(res, ctx, link, pkg, verdict)
+        _refuse(resources, run, link, pkg, verdict)
         return PackageHandling.QUARANTINED
-    _record_issued(res, ctx, link, pkg, verdict)
-    file_id, attached_now = res.portal.attach_result_once(
+    _record_issued(resources, run, link, pkg, verdict)
+    file_id, attached_now = resources.portal.attach_result_once(
         link.dossier_id, pkg.files[0].name, pkg.files[0].content,
         ResultDocument(code_notation=pkg.code_notation, doc_type=pkg.doc_type, subject=pkg.subject,
                        signer=pkg.signer, promulgated_on=pkg.promulgated_on, sha256=verdict.sha256 or ""))
@@ -138,16 +138,16 @@ def _issued(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Packa
     step = Step(link.dossier_code, STEP_FINISHED_VI.format(code=pkg.code_notation), DossierStatus.FINISHED, now,
                 person=pkg.signer or "Hệ thống liên thông", title=pkg.signer_title or "Lãnh đạo",
                 unit=pkg.unit_name, due=link.due_at)
-    res.portal.set_status_once(link.dossier_id, DossierStatus.FINISHED, step, beyond=(DossierStatus.RETURNED,))
-    _record_attached(res, ctx, link, pkg, file_id, attached_now, now)
+    resources.portal.set_status_once(link.dossier_id, DossierStatus.FINISHED, step, beyond=(DossierStatus.RETURNED,))
+    _record_attached(resources, run, link, pkg, file_id, attached_now, now)
     return PackageHandling.ATTACHED
 
 
-def _verdict(res: Resources, link: DossierLink, pkg: Package) -> Verdict:
+def _verdict(resources: Resources, link: DossierLink, pkg: Package) -> Verdict:
     """The signed PDF's verification; a decision for a dossier the routing does not link is refused too:
     an operator decides, it is never attached on a guess."""
     content = pkg.files[0].content if pkg.files else b""
-    settings = res.ioffice.settings
+    settings = resources.ioffice.settings
     verdict = verify_signed_pdf(content, settings.trust_roots_pem, settings.max_result_bytes)
     if verdict.ok and link.state == LinkState.SKIPPED:
         return replace(verdict, ok=False, reason_code="not_routed", message_vi=NOT_ROUTED_VI,
@@ -155,68 +155,69 @@ def _verdict(res: Resources, link: DossierLink, pkg: Package) -> Verdict:
     return verdict
 
 
-def _refuse(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package, verdict: Verdict) -> None:
+def _refuse(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, verdict: Verdict) -> None:
     reason = verdict.reason_code or "invalid"
-    with res.session() as session:
+    with resources.session() as session:
         link = session.get(DossierLink, link.id)
-        store.quarantine(session, ctx, source=QuarantineSource.IOFFICE_PACKAGE, key=pkg.doc_id,
+        ledger.quarantine(session, run, source=QuarantineSource.IOFFICE_PACKAGE, key=pkg.doc_id,
                          code=link.dossier_code, reason_code=reason, reason_vi=verdict.message_vi or "",
                          detail=verdict.detail, payload={**pkg.meta(), "dossier_id": link.dossier_id,
                                                          "sha256": verdict.sha256},
-                         fingerprint=fingerprint_for(res, reason))
+                         fingerprint=fingerprint_for(resources, reason))
         if link.state not in (LinkState.QUARANTINED, LinkState.SKIPPED):
-            store.move(session, ctx, link, LinkState.QUARANTINED, detail={"reason": reason, "doc_id": pkg.doc_id})
+            ledger.move(session, run, link, LinkState.QUARANTINED, detail={"reason": reason, "doc_id": pkg.doc_id})
     log.warning("result of %s refused: %s", link.dossier_code, reason)
 
 
-def _record_issued(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package, verdict: Verdict) -> None:
-    with res.session() as session:
+def _record_issued(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package,
+                   verdict: Verdict) -> None:
+    with resources.session() as session:
         link = session.get(DossierLink, link.id)
         if link.state != LinkState.ISSUED:
-            store.move(session, ctx, link, LinkState.ISSUED, issued_at=pkg.promulgated_on,
+            ledger.move(session, run, link, LinkState.ISSUED, issued_at=pkg.promulgated_on,
                        signed_at=link.signed_at or pkg.signed_on, result_sha256=verdict.sha256,
                        detail={"doc_id": pkg.doc_id, "code_notation": pkg.code_notation, "sha256": verdict.sha256},
                        **_doc_fields(pkg))
 
 
-def _record_attached(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package, file_id: str,
+def _record_attached(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, file_id: str,
                      attached_now: bool, now: datetime) -> None:
     """The attachment, the savings row and the quarantine's resolution, in one transaction."""
-    progress = res.portal.progress(link.dossier_id)
-    with res.session() as session:
+    progress = resources.portal.progress(link.dossier_id)
+    with resources.session() as session:
         link = session.get(DossierLink, link.id)
-        store.move(session, ctx, link, LinkState.ATTACHED, attached_at=now, result_file_id=file_id,
+        ledger.move(session, run, link, LinkState.ATTACHED, attached_at=now, result_file_id=file_id,
                    portal_status=progress.status or int(DossierStatus.FINISHED),
                    finished_at=progress.finished_at or now,
                    detail={"file_id": file_id, "attached_now": attached_now, "status": int(DossierStatus.FINISHED)})
-        store.record_savings(session, ctx, link, res.minutes_saved(link.procedure_code),
-                             res.savings.cost_per_hour_vnd)
-        store.resolve_quarantine(session, ctx, source=QuarantineSource.IOFFICE_PACKAGE, key=pkg.doc_id,
+        ledger.record_savings(session, run, link, resources.minutes_saved(link.procedure_code),
+                             resources.savings.cost_per_hour_vnd)
+        ledger.resolve_quarantine(session, run, source=QuarantineSource.IOFFICE_PACKAGE, key=pkg.doc_id,
                                  resolution="verified and attached")
 
 
-def _signed(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
+def _signed(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
     """Signed, not yet issued: a step on the portal, the signature on the link."""
-    moved = _step_and_move(res, ctx, link, pkg, STEP_SIGNED_VI, LinkState.SIGNED,
+    moved = _step_and_move(resources, run, link, pkg, STEP_SIGNED_VI, LinkState.SIGNED,
                            (LinkState.TRANSFERRED, LinkState.REJECTED), signed_at=pkg.signed_on, **_doc_fields(pkg))
     return PackageHandling.SIGNED if moved else PackageHandling.ALREADY_DONE
 
 
-def _rejected(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
+def _rejected(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
     """The leader sent the draft back: a step on the portal; the link waits for the next outcome."""
-    moved = _step_and_move(res, ctx, link, pkg, STEP_REJECTED_VI, LinkState.REJECTED,
+    moved = _step_and_move(resources, run, link, pkg, STEP_REJECTED_VI, LinkState.REJECTED,
                            (LinkState.TRANSFERRED, LinkState.SIGNED))
     return PackageHandling.REJECTED if moved else PackageHandling.ALREADY_DONE
 
 
-def _step_and_move(res: Resources, ctx: store.RunContext, link: DossierLink, pkg: Package, content: str,
+def _step_and_move(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, content: str,
                    target: LinkState, from_states: tuple[LinkState, ...], **fields: Any) -> bool:
     if link.state not in from_states:
         return False
     step = Step(link.dossier_code, content, DossierStatus.PROCESSING, datetime.now(timezone.utc),
                 person=pkg.signer or "Lãnh đạo", title=pkg.signer_title, unit=pkg.unit_name, due=link.due_at)
-    res.portal.add_step_once(link.dossier_id, step)
-    with res.session() as session:
+    resources.portal.add_step_once(link.dossier_id, step)
+    with resources.session() as session:
         link = session.get(DossierLink, link.id)
-        store.move(session, ctx, link, target, detail={"doc_id": pkg.doc_id, "outcome": pkg.outcome}, **fields)
+        ledger.move(session, run, link, target, detail={"doc_id": pkg.doc_id, "outcome": pkg.outcome}, **fields)
     return True

@@ -55,9 +55,9 @@ def verify_signed_pdf(content: bytes, trust_roots_pem: str, max_bytes: int) -> V
     roots = list(load_certs_from_pemder_data(trust_roots_pem.encode()))
     signer = None
     for index, sig in enumerate(signatures):
-        ctx = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+        validation = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
         try:
-            status = validate_pdf_signature(sig, ctx)
+            status = validate_pdf_signature(sig, validation)
         except Exception as exc:  # pyHanko raises several types for broken CMS data
             return _refuse(content, "invalid_signature", "Chữ ký số không hợp lệ", f"signature {index}: {exc}")
         if not status.intact or not status.valid:

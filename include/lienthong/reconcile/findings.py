@@ -26,7 +26,7 @@ from lienthong.domain.vocabulary import DossierStatus
 from lienthong.pipeline import results
 from lienthong.pipeline.resources import Resources
 from lienthong.reconcile.watchlists import late_links, portal_now, stuck_links
-from lienthong.store import links as store
+from lienthong.store import ledger
 from lienthong.store.schema import DossierLink, ReconcileFinding
 
 log = get_logger(__name__)
@@ -52,11 +52,11 @@ class Finding:
     repair_result: str | None = None
 
 
-def reconcile(res: Resources, ctx: store.RunContext, date_from: date, date_to: date, *, repair: bool = True,
+def reconcile(resources: Resources, run: ledger.RunContext, date_from: date, date_to: date, *, repair: bool = True,
               as_of: datetime | None = None, now: datetime | None = None) -> list[Finding]:
     """Compare iOffice's issued documents of [date_from, date_to] with the portal and the store."""
-    found = _documents(res, ctx, date_from, date_to, repair)
-    with res.session() as session:
+    found = _documents(resources, run, date_from, date_to, repair)
+    with resources.session() as session:
         as_of = as_of or portal_now(session) or datetime.now(timezone.utc)
         for item in late_links(session, as_of):
             found.append(Finding(item.kind, item.dossier_code, item.ioffice_doc_id,
@@ -65,14 +65,15 @@ def reconcile(res: Resources, ctx: store.RunContext, date_from: date, date_to: d
         for item in stuck_links(session, now or datetime.now(timezone.utc)):
             found.append(Finding("stuck", item.dossier_code, item.ioffice_doc_id,
                                  {"state": item.state, "since": item.since.isoformat(), "agency": item.agency_code}))
-        _record(session, ctx, found)
+        _record(session, run, found)
     return found
 
 
-def _documents(res: Resources, ctx: store.RunContext, date_from: date, date_to: date, repair: bool) -> list[Finding]:
-    docs = res.ioffice.issued_documents(date_from, date_to)
+def _documents(resources: Resources, run: ledger.RunContext, date_from: date, date_to: date,
+               repair: bool) -> list[Finding]:
+    docs = resources.ioffice.issued_documents(date_from, date_to)
     codes = [doc.dossier_code for doc in docs if doc.dossier_code]
-    with res.session() as session:
+    with resources.session() as session:
         links = {link.dossier_code: link for link in
                  session.scalars(select(DossierLink).where(DossierLink.dossier_code.in_(codes)))} if codes else {}
     out: list[Finding] = []
@@ -80,57 +81,57 @@ def _documents(res: Resources, ctx: store.RunContext, date_from: date, date_to: 
         link = links.get(doc.dossier_code)
         if link is not None:
             if link.attached_at is None:
-                out.append(_unattached(res, ctx, doc, link, repair))
+                out.append(_unattached(resources, run, doc, link, repair))
             continue
-        raw = res.portal.find_by_code(doc.dossier_code) if doc.dossier_code else None
-        out.append(_bypass(res, ctx, doc) if raw is None else _not_linked(res, ctx, doc, repair))
+        raw = resources.portal.find_by_code(doc.dossier_code) if doc.dossier_code else None
+        out.append(_bypass(resources, run, doc) if raw is None else _not_linked(resources, run, doc, repair))
     return out
 
 
-def _unattached(res: Resources, ctx: store.RunContext, doc: IssuedDocument, link: DossierLink,
+def _unattached(resources: Resources, run: ledger.RunContext, doc: IssuedDocument, link: DossierLink,
                 repair: bool) -> Finding:
     """Issued in iOffice, linked, but no result on the portal: repaired by handling the package again."""
-    portal_status = res.portal.progress(link.dossier_id).status
+    portal_status = resources.portal.progress(link.dossier_id).status
     kind = "resolved_not_closed" if portal_status < DossierStatus.FINISHED else "issued_not_attached"
     finding = Finding(kind, doc.dossier_code, doc.doc_id,
                       {**doc.meta(), "state": link.state, "portal_status": portal_status})
     if link.state == LinkState.QUARANTINED:
         finding.repair_result = "quarantined: replay needed"
     elif repair:
-        finding.repair_result = _repair(res, ctx, doc.doc_id)
+        finding.repair_result = _repair(resources, run, doc.doc_id)
         finding.repaired = finding.repair_result in DONE_HANDLINGS
     return finding
 
 
-def _bypass(res: Resources, ctx: store.RunContext, doc: IssuedDocument) -> Finding:
+def _bypass(resources: Resources, run: ledger.RunContext, doc: IssuedDocument) -> Finding:
     """A decision with no portal dossier at all: recorded and reported, never invented."""
-    with res.session() as session:
-        store.record_bypass(session, ctx, doc_id=doc.doc_id, found_by="reconcile", agency_code=doc.unit_code,
+    with resources.session() as session:
+        ledger.record_bypass(session, run, doc_id=doc.doc_id, found_by="reconcile", agency_code=doc.unit_code,
                             agency_name=doc.unit_name or None, doc_code_notation=doc.code_notation or None,
                             doc_type=doc.doc_type or None, doc_subject=doc.subject[:500] or None,
                             promulgation_date=doc.promulgated_on)
     return Finding("bypass", doc.dossier_code or None, doc.doc_id, {**doc.meta(), "subject": doc.subject})
 
 
-def _not_linked(res: Resources, ctx: store.RunContext, doc: IssuedDocument, repair: bool) -> Finding:
+def _not_linked(resources: Resources, run: ledger.RunContext, doc: IssuedDocument, repair: bool) -> Finding:
     finding = Finding("not_linked", doc.dossier_code, doc.doc_id, doc.meta())
     if repair:
-        finding.repair_result = _repair(res, ctx, doc.doc_id)
+        finding.repair_result = _repair(resources, run, doc.doc_id)
         finding.repaired = finding.repair_result in DONE_HANDLINGS | {PackageHandling.ADOPTED}
     return finding
 
 
-def _repair(res: Resources, ctx: store.RunContext, doc_id: str) -> str:
+def _repair(resources: Resources, run: ledger.RunContext, doc_id: str) -> str:
     try:
-        return str(results.handle_package(res, ctx, doc_id))
+        return str(results.handle_package(resources, run, doc_id))
     except Exception as exc:  # reported in the finding; the next run tries again
         log.warning("repair of %s failed: %s", doc_id, type(exc).__name__)
         return f"failed: {type(exc).__name__}"
 
 
-def _record(session, ctx: store.RunContext, found: list[Finding]) -> None:
+def _record(session, run: ledger.RunContext, found: list[Finding]) -> None:
     now = datetime.now(timezone.utc)
-    session.add_all(ReconcileFinding(run_id=ctx.run_id, found_at=now, kind=f.kind, dossier_code=f.dossier_code,
+    session.add_all(ReconcileFinding(run_id=run.run_id, found_at=now, kind=f.kind, dossier_code=f.dossier_code,
                                      ioffice_doc_id=f.ioffice_doc_id, detail=f.detail, repaired=f.repaired,
                                      repair_result=f.repair_result) for f in found)
 

@@ -27,10 +27,12 @@ from sqlalchemy.orm import Session
 from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.domain.states import QuarantineStatus
 from lienthong.domain.timeliness import VN_TZ, timeliness
+from lienthong.domain.vocabulary import DossierStatus
 from lienthong.store.schema import BypassDocument, DistrictTotal, DossierLink, DossierTimeSavings, LinkEvent, Quarantine
 
-NOT_RECEIVED = (1, 3)  # submitted online but not yet accepted / refused: not processed dossiers
-FINISHED = (9, 10)
+# Submitted online but not yet accepted, or refused: not dossiers processed on the portal.
+NOT_RECEIVED = (int(DossierStatus.SUBMITTED), int(DossierStatus.NOT_ACCEPTED))
+FINISHED = (int(DossierStatus.FINISHED), int(DossierStatus.RETURNED))
 GROUPINGS = ("month", "agency", "procedure")
 
 # Column order of every grouped table (the key columns come first).
@@ -197,8 +199,8 @@ def query_totals(conn) -> dict[str, int]:
 
 
 def query_open_quarantine(conn) -> int:
-    return int(conn.execute(select(func.count()).select_from(Quarantine).where(Quarantine.status == QuarantineStatus.OPEN))
-               .scalar_one())
+    open_records = select(func.count()).select_from(Quarantine).where(Quarantine.status == QuarantineStatus.OPEN)
+    return int(conn.execute(open_records).scalar_one())
 
 
 # --------------------------------------------------------------------------- frames (pure)

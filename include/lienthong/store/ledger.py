@@ -39,15 +39,15 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def add_event(session: Session, ctx: RunContext, code: str | None, kind: str, *, from_state: str | None = None,
+def add_event(session: Session, run: RunContext, code: str | None, kind: str, *, from_state: str | None = None,
               to_state: str | None = None, detail: dict[str, Any] | None = None,
               payload_hash: str | None = None) -> None:
-    session.add(LinkEvent(dossier_code=code, at=utcnow(), run_id=ctx.run_id, task_id=ctx.task_id, kind=kind,
+    session.add(LinkEvent(dossier_code=code, at=utcnow(), run_id=run.run_id, task_id=run.task_id, kind=kind,
                           from_state=from_state, to_state=to_state, detail=detail or {},
                           payload_hash=payload_hash))
 
 
-def move(session: Session, ctx: RunContext, link: DossierLink, target: LinkState, *,
+def move(session: Session, run: RunContext, link: DossierLink, target: LinkState, *,
          detail: dict[str, Any] | None = None, **fields: Any) -> None:
     """Checked state transition + its provenance event, in the caller's transaction."""
     previous = link.state
@@ -58,7 +58,7 @@ def move(session: Session, ctx: RunContext, link: DossierLink, target: LinkState
     link.state_changed_at = utcnow()
     for name, value in fields.items():
         setattr(link, name, value)
-    add_event(session, ctx, link.dossier_code, "transition", from_state=previous, to_state=target.value,
+    add_event(session, run, link.dossier_code, "transition", from_state=previous, to_state=target.value,
               detail=detail)
 
 
@@ -71,44 +71,47 @@ def links_by_dossier_id(session: Session, ids: list[str]) -> dict[str, DossierLi
     return found
 
 
-def new_link(session: Session, ctx: RunContext, d: Dossier, result_kind: str | None) -> DossierLink:
+def new_link(session: Session, run: RunContext, dossier: Dossier, result_kind: str | None) -> DossierLink:
     now = utcnow()
     link = DossierLink(
-        dossier_id=d.id, dossier_code=d.code, agency_code=d.agency_code, agency_name=d.agency_name,
-        procedure_code=d.procedure_code, procedure_name=d.procedure_name, result_kind=result_kind,
-        state=LinkState.SEEN.value, state_changed_at=now, portal_status=d.status,
-        portal_updated_at=d.updated_at, portal_notified=False, payload_hash=d.payload_hash,
-        received_at=d.received_at, due_at=d.due_at, finished_at=d.finished_at, returned_at=d.returned_at,
+        dossier_id=dossier.id, dossier_code=dossier.code, agency_code=dossier.agency_code,
+        agency_name=dossier.agency_name,
+        procedure_code=dossier.procedure_code, procedure_name=dossier.procedure_name, result_kind=result_kind,
+        state=LinkState.SEEN.value, state_changed_at=now, portal_status=dossier.status,
+        portal_updated_at=dossier.updated_at, portal_notified=False, payload_hash=dossier.payload_hash,
+        received_at=dossier.received_at, due_at=dossier.due_at, finished_at=dossier.finished_at,
+        returned_at=dossier.returned_at,
         created_at=now,
     )
     session.add(link)
-    add_event(session, ctx, d.code, "seen", to_state=LinkState.SEEN.value,
-              detail={"portal_status": d.status, "procedure": d.procedure_code, "agency": d.agency_code},
-              payload_hash=d.payload_hash)
+    add_event(session, run, dossier.code, "seen", to_state=LinkState.SEEN.value,
+              detail={"portal_status": dossier.status, "procedure": dossier.procedure_code,
+                      "agency": dossier.agency_code},
+              payload_hash=dossier.payload_hash)
     return link
 
 
-def refresh_from_portal(session: Session, ctx: RunContext, link: DossierLink, d: Dossier) -> bool:
+def refresh_from_portal(session: Session, run: RunContext, link: DossierLink, dossier: Dossier) -> bool:
     """Record a newer portal version of a known dossier; False when nothing changed."""
-    if d.payload_hash == link.payload_hash:
+    if dossier.payload_hash == link.payload_hash:
         return False
-    changed_status = d.status != link.portal_status
-    add_event(session, ctx, link.dossier_code, "portal_update",
-              detail={"portal_status": d.status, "previous_status": link.portal_status}
-              if changed_status else {"portal_status": d.status},
-              payload_hash=d.payload_hash)
-    link.portal_status = d.status
-    link.portal_updated_at = d.updated_at
-    link.payload_hash = d.payload_hash
-    link.due_at = d.due_at
-    link.finished_at = d.finished_at or link.finished_at
-    link.returned_at = d.returned_at or link.returned_at
-    if d.status == DossierStatus.RETURNED and link.state in (LinkState.ATTACHED, LinkState.SKIPPED):
-        move(session, ctx, link, LinkState.RETURNED, detail={"portal_status": int(DossierStatus.RETURNED)})
+    changed_status = dossier.status != link.portal_status
+    add_event(session, run, link.dossier_code, "portal_update",
+              detail={"portal_status": dossier.status, "previous_status": link.portal_status}
+              if changed_status else {"portal_status": dossier.status},
+              payload_hash=dossier.payload_hash)
+    link.portal_status = dossier.status
+    link.portal_updated_at = dossier.updated_at
+    link.payload_hash = dossier.payload_hash
+    link.due_at = dossier.due_at
+    link.finished_at = dossier.finished_at or link.finished_at
+    link.returned_at = dossier.returned_at or link.returned_at
+    if dossier.status == DossierStatus.RETURNED and link.state in (LinkState.ATTACHED, LinkState.SKIPPED):
+        move(session, run, link, LinkState.RETURNED, detail={"portal_status": int(DossierStatus.RETURNED)})
     return True
 
 
-def quarantine(session: Session, ctx: RunContext, *, source: str, key: str, code: str | None, reason_code: str,
+def quarantine(session: Session, run: RunContext, *, source: str, key: str, code: str | None, reason_code: str,
                reason_vi: str, detail: str, payload: dict[str, Any], fingerprint: str | None = None) -> Quarantine:
     """Open (or re-see) a quarantine record; one per item, however often it is met.
 
@@ -118,15 +121,16 @@ def quarantine(session: Session, ctx: RunContext, *, source: str, key: str, code
     rec = session.scalar(select(Quarantine).where(Quarantine.source == source, Quarantine.item_key == key))
     if rec is None:
         rec = Quarantine(source=source, item_key=key, dossier_code=code, reason_code=reason_code,
-                         reason_vi=reason_vi, detail=detail, payload=payload, status=QuarantineStatus.OPEN, occurrences=1,
-                         first_seen_at=now, last_seen_at=now, run_id=ctx.run_id, heal_attempts=0,
+                         reason_vi=reason_vi, detail=detail, payload=payload, status=QuarantineStatus.OPEN,
+                         occurrences=1,
+                         first_seen_at=now, last_seen_at=now, run_id=run.run_id, heal_attempts=0,
                          config_fingerprint=fingerprint)
         session.add(rec)
-        add_event(session, ctx, code, "quarantined", detail={"source": source, "reason": reason_code,
+        add_event(session, run, code, "quarantined", detail={"source": source, "reason": reason_code,
                                                             "detail": detail[:500]})
     else:
         if rec.status != QuarantineStatus.OPEN:
-            add_event(session, ctx, code, "quarantined", detail={"source": source, "reason": reason_code,
+            add_event(session, run, code, "quarantined", detail={"source": source, "reason": reason_code,
                                                                 "detail": detail[:500], "again": True})
             rec.heal_attempts, rec.next_heal_at, rec.alerted_for = 0, None, None  # a new episode
         if fingerprint is not None:
@@ -135,12 +139,12 @@ def quarantine(session: Session, ctx: RunContext, *, source: str, key: str, code
         rec.reason_code, rec.reason_vi, rec.detail, rec.payload = reason_code, reason_vi, detail, payload
         rec.occurrences += 1
         rec.last_seen_at = now
-        rec.run_id = ctx.run_id
+        rec.run_id = run.run_id
         rec.resolved_at = None
     return rec
 
 
-def resolve_quarantine(session: Session, ctx: RunContext, *, source: str, key: str, resolution: str) -> bool:
+def resolve_quarantine(session: Session, run: RunContext, *, source: str, key: str, resolution: str) -> bool:
     rec = session.scalar(select(Quarantine).where(Quarantine.source == source, Quarantine.item_key == key,
                                                   Quarantine.status == QuarantineStatus.OPEN))
     if rec is None:
@@ -148,12 +152,12 @@ def resolve_quarantine(session: Session, ctx: RunContext, *, source: str, key: s
     rec.status = QuarantineStatus.RESOLVED
     rec.resolved_at = utcnow()
     rec.resolution = resolution
-    add_event(session, ctx, rec.dossier_code, "quarantine_resolved", detail={"source": source,
+    add_event(session, run, rec.dossier_code, "quarantine_resolved", detail={"source": source,
                                                                             "resolution": resolution})
     return True
 
 
-def record_savings(session: Session, ctx: RunContext, link: DossierLink, minutes_saved: int,
+def record_savings(session: Session, run: RunContext, link: DossierLink, minutes_saved: int,
                    cost_per_hour_vnd: int) -> bool:
     """Insert the dossier's savings row; a second call for the same dossier does nothing."""
     if session.get(DossierTimeSavings, link.dossier_code) is not None:
@@ -166,18 +170,18 @@ def record_savings(session: Session, ctx: RunContext, link: DossierLink, minutes
         issued_at=link.issued_at, attached_at=link.attached_at or utcnow(), finished_at=link.finished_at,
         due_at=link.due_at, timeliness=kind, on_time=None if kind is None else kind != "late",
         minutes_saved=minutes_saved, cost_per_hour_vnd=cost_per_hour_vnd,
-        cost_saved_vnd=cost_saved_vnd(minutes_saved, cost_per_hour_vnd), run_id=ctx.run_id, created_at=utcnow(),
+        cost_saved_vnd=cost_saved_vnd(minutes_saved, cost_per_hour_vnd), run_id=run.run_id, created_at=utcnow(),
     ))
-    add_event(session, ctx, link.dossier_code, "savings_logged",
+    add_event(session, run, link.dossier_code, "savings_logged",
               detail={"minutes_saved": minutes_saved, "cost_per_hour_vnd": cost_per_hour_vnd})
     return True
 
 
-def record_bypass(session: Session, ctx: RunContext, *, doc_id: str, found_by: str, **fields: Any) -> bool:
+def record_bypass(session: Session, run: RunContext, *, doc_id: str, found_by: str, **fields: Any) -> bool:
     if session.get(BypassDocument, doc_id) is not None:
         return False
     session.add(BypassDocument(ioffice_doc_id=doc_id, found_at=utcnow(), found_by=found_by, **fields))
-    add_event(session, ctx, None, "bypass_found", detail={"doc_id": doc_id, "found_by": found_by,
+    add_event(session, run, None, "bypass_found", detail={"doc_id": doc_id, "found_by": found_by,
                                                           "code_notation": fields.get("doc_code_notation")})
     return True
 
@@ -186,12 +190,12 @@ def get_cursor(session: Session, name: str) -> IntakeCursor | None:
     return session.get(IntakeCursor, name)
 
 
-def set_cursor(session: Session, ctx: RunContext, name: str, updated_at: datetime, dossier_id: str) -> None:
+def set_cursor(session: Session, run: RunContext, name: str, updated_at: datetime, dossier_id: str) -> None:
     cur = session.get(IntakeCursor, name)
     if cur is None:
-        session.add(IntakeCursor(name=name, updated_at=updated_at, dossier_id=dossier_id, run_id=ctx.run_id))
+        session.add(IntakeCursor(name=name, updated_at=updated_at, dossier_id=dossier_id, run_id=run.run_id))
     elif (updated_at, dossier_id) > (cur.updated_at, cur.dossier_id):
-        cur.updated_at, cur.dossier_id, cur.run_id = updated_at, dossier_id, ctx.run_id
+        cur.updated_at, cur.dossier_id, cur.run_id = updated_at, dossier_id, run.run_id
 
 
 def count_by_state(session: Session) -> dict[str, int]:
