@@ -60,7 +60,11 @@ def test_malformed_window_heals_after_one_recheck(standins, res):
     before = unlinked_decisions(standins)
     assert before, "the fault window left no decision dossier behind: the test proves nothing"
 
+    open_before = len(open_records(res))
     summary = healing.heal(res, CTX, now=now() + LATER)
+    print(f"heal: {open_before} open records and {len(before)} unlinked decision dossiers before one re-check; "
+          f"{summary.healed} healed, {len(open_records(res))} open and {len(unlinked_decisions(standins))} "
+          "unlinked after")
 
     assert summary.healed == summary.checked > 0 and summary.still_open == 0
     assert unlinked_decisions(standins) == []
