@@ -35,6 +35,13 @@ def _pg_available() -> bool:
         return False
 
 
+def on_store(backend: str):
+    """Run a long end-to-end test on one store backend only. Tests of the store's own behaviour (exactly
+    once, crashes, migrations, report SQL) run on both; a long flow whose store calls those tests
+    already cover runs once, on the backend it stands for (SQLite = the demo, PostgreSQL = production)."""
+    return pytest.mark.parametrize("store_url", [backend], indirect=True)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def store_url(request, tmp_path):
     """A fresh, empty store database: a SQLite file, then a PostgreSQL database."""

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from lienthong.store.engine import get_engine
 from lienthong.store.schema import DossierLink, DossierTimeSavings, Quarantine
 from tests.pipeline.invariants import check
+from tests.conftest import on_store
 
 HOUR = 3600
 FAST = {"poll_seconds": 0.5, "wait_seconds": 5}
@@ -22,6 +23,7 @@ def run(dag) -> str:
     return str(dr.state)
 
 
+@on_store("sqlite")  # the demo's store; the cluster e2e runs these DAGs on PostgreSQL
 def test_demo_day_through_both_dags(dagbag, linked_airflow, store_url):
     standins = linked_airflow
     intake_dag, results_dag = dagbag.get_dag("dossier_intake"), dagbag.get_dag("signed_results")

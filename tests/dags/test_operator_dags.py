@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from lienthong_standins.serve import free_port
 from lienthong.store.engine import get_engine
 from lienthong.store.schema import DossierLink, ReconcileFinding
+from tests.conftest import on_store
 
 HOUR = 3600
 
@@ -59,6 +60,7 @@ def test_backfill_form_links_missing_then_nothing(dagbag, linked_airflow, store_
         assert c.scalar(select(func.count()).select_from(DossierLink)) == visible
 
 
+@on_store("postgres")  # reconciliation itself runs on both in tests/pipeline
 def test_reconcile_dag_records_findings_and_alerts(dagbag, linked_airflow, store_url, webhook):
     standins = linked_airflow
     standins.advance(10 * HOUR)

@@ -11,6 +11,7 @@ from lienthong.store.schema import Quarantine
 
 from .invariants import check
 from .test_flow import CTX, HOUR, run_intake
+from tests.conftest import on_store
 
 TRANSPORT_FAULTS = [
     {"endpoint": "*", "kind": "5xx", "rate": 0.15},
@@ -53,6 +54,7 @@ def finish(standins, res) -> None:
         results.process_packages(res, CTX)
 
 
+@on_store("postgres")  # production's store under faults; crash tests cover SQLite
 def test_transport_faults_converge_to_the_same_end_state(standins, store_url, tmp_path):
     clean = make_resources(standins, store_url)
     run_days(standins, clean, 3, faulty=False)

@@ -22,6 +22,7 @@ from lienthong.store.schema import DossierLink, DossierTimeSavings, Quarantine
 from .invariants import check, ioffice_docs_by_dossier
 from .test_crash import Crash
 from .test_flow import CTX, HOUR, run_intake
+from tests.conftest import on_store
 
 MALFORMED = [{"endpoint": "/pa/dossier", "kind": "malformed", "rate": 0.1}]
 LATER = timedelta(minutes=6)  # past the first backoff step
@@ -95,6 +96,7 @@ def test_not_due_before_its_backoff_and_attempts_are_bounded(standins, res):
     assert {p.why for p in people} == {"exhausted"} and len(people) == len(open_records(res))
 
 
+@on_store("sqlite")  # the other heal tests run on both
 def test_bad_result_heals_when_the_document_is_served_correctly(standins, res):
     standins.advance(10 * HOUR)
     run_intake(res)
