@@ -19,6 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from lienthong_devstack.processes import wait_http
 from lienthong_devstack.settings import (
     connections_import_json,
     connections_json,
@@ -53,17 +54,6 @@ def _drain(proc: subprocess.Popen, path: Path) -> None:
         for line in proc.stdout:
             fh.write(line)
             fh.flush()
-
-
-def _wait_http(url: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return True
-        except Exception:
-            time.sleep(1)
-    return False
 
 
 def _airflow_env(home: Path, port: int) -> dict[str, str]:
@@ -186,7 +176,7 @@ def _start(args, standins, settings, conns, home: Path, portal: dict, ioffice: d
     proc = subprocess.Popen([str(Path(sys.executable).with_name("airflow")), "standalone"], env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     CHILDREN.append(proc)
-    ok = _wait_http(f"http://localhost:{args.port}/api/v2/monitor/health", 180)
+    ok = wait_http(f"http://localhost:{args.port}/api/v2/monitor/health", 180)
     print("", flush=True)
     print("=" * 64, flush=True)
     print(f"  Airflow UI:  http://localhost:{args.port}   (login: admin / {password})", flush=True)
