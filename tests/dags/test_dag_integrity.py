@@ -21,3 +21,21 @@ def test_dag_ids_equal_file_names_and_have_docs(dagbag):
         assert dag.doc_md and len(dag.doc_md) > 100
         for task in dag.tasks:
             assert task.task_id.split("_")[0] in VERBS, task.task_id
+
+
+def test_every_link_dag_alerts_on_failure_and_retries(dagbag):
+    """Policy: a failed run of any link DAG reaches the operators' channel; remote calls are retried."""
+    from lienthong.orchestration.notifiers import LienthongAlertNotifier
+
+    for dag_id in dagbag.dag_ids:
+        dag = dagbag.get_dag(dag_id)
+        callbacks = dag.on_failure_callback if isinstance(dag.on_failure_callback, list) else [dag.on_failure_callback]
+        assert any(isinstance(c, LienthongAlertNotifier) for c in callbacks), f"{dag_id} fails silently"
+        assert "lienthong" in dag.tags and not dag.catchup
+        assert all(task.retries >= 2 for task in dag.tasks), dag_id
+
+
+def test_results_sensor_fails_loudly_by_default(dagbag):
+    sensor = dagbag.get_dag("signed_results").get_task("wait_for_result_packages")
+    assert sensor.max_failures == "{{ params.max_poll_failures }}"
+    assert dagbag.get_dag("signed_results").params["max_poll_failures"] == 5
