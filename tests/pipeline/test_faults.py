@@ -3,6 +3,8 @@ never attached, and replays once the fault is gone."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from lienthong.pipeline import intake, replay, results
@@ -123,6 +125,13 @@ def test_malformed_dossiers_are_quarantined_and_the_batch_goes_on(standins, res)
         quarantined = list(session.scalars(select(Quarantine).where(Quarantine.source == "portal_dossier")))
     assert {q.reason_code for q in quarantined} >= {"missing_field", "broken_date"}
     assert all(q.reason_vi for q in quarantined)
+    # The records keep what was wrong, not who the applicant is (a replay re-reads the portal).
+    served = {q.item_key: standins.portal_store.get(q.item_key) for q in quarantined}
+    identities = {v for raw in served.values() if raw for k, v in raw["applicant"]["data"].items()
+                  if k in ("fullname", "identityNumber", "phoneNumber", "email", "address") and v}
+    assert identities, "the malformed dossiers carried no personal data: the check proves nothing"
+    stored = json.dumps([q.payload for q in quarantined], ensure_ascii=False)
+    assert [v for v in identities if str(v) in stored] == []
     standins.faults("portal", [])
     outcomes = [replay.replay(res, CTX, q.id) for q in quarantined]
     assert {o.status for o in outcomes} == {"resolved"}, outcomes

@@ -262,3 +262,26 @@ def sort_key(raw: dict[str, Any]) -> tuple[datetime, str] | None:
 
 def code_of(raw: dict[str, Any]) -> str | None:
     return raw.get("code")
+
+
+PERSONAL_FIELDS = ("fullname", "identityNumber", "phoneNumber", "email", "address", "birthYear")
+REMOVED_VI = "[đã xoá]"
+
+
+def without_personal_data(raw: dict[str, Any]) -> dict[str, Any]:
+    """The dossier as a quarantine record keeps it: everything an operator needs to see what was wrong,
+    nothing that identifies the applicant (a replay re-reads the dossier from the portal, so no step
+    needs it; Decree 13/2023 asks that it not be kept)."""
+    out = json.loads(json.dumps(raw, default=str))
+    data = (out.get("applicant") or {}).get("data") if isinstance(out.get("applicant"), dict) else None
+    names: list[str] = []
+    if isinstance(data, dict):
+        if isinstance(data.get("fullname"), str) and data["fullname"].strip():
+            names.append(data["fullname"])
+        for key in PERSONAL_FIELDS:
+            if data.get(key) not in (None, ""):
+                data[key] = REMOVED_VI
+    if isinstance(out.get("summary"), str):
+        for name in names:
+            out["summary"] = out["summary"].replace(name, REMOVED_VI)
+    return out

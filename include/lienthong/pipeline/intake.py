@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lienthong.clients.portal_shapes import to_dossier
+from lienthong.clients.portal_shapes import to_dossier, without_personal_data
 from lienthong.domain.dossier import Dossier, InvalidDossier, Step
 from lienthong.domain.masking import get_logger
 from lienthong.domain.states import LinkState, QuarantineSource, QuarantineStatus
@@ -139,8 +139,9 @@ def _record_batch(resources: Resources, run: ledger.RunContext, batch: list[dict
 def _quarantine_invalid(resources: Resources, session: Session, run: ledger.RunContext, raw: dict[str, Any],
                         item: InvalidDossier) -> None:
     ledger.quarantine(session, run, source=QuarantineSource.PORTAL_DOSSIER, key=item.key, code=item.code,
-                     reason_code=item.reason_code, reason_vi=item.message_vi, detail=item.detail,
-                     payload={"dossier": raw}, fingerprint=fingerprint_for(resources, item.reason_code))
+                      reason_code=item.reason_code, reason_vi=item.message_vi, detail=item.detail,
+                      payload={"dossier": without_personal_data(raw)},
+                      fingerprint=fingerprint_for(resources, item.reason_code))
     log.warning("dossier %s quarantined: %s", item.code or item.key, item.reason_code)
 
 
