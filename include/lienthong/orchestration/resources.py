@@ -68,6 +68,11 @@ class ServerLookup:
         return None if value is None else str(value)
 
 
+def _int_or(value: str | None, default: int) -> int:
+    """An optional numeric Variable: its value when set, else the default; a non-number raises."""
+    return default if value in (None, "") else int(value)
+
+
 def store_engine(lookup: Lookup | None = None) -> Engine:
     return get_engine(url_from_connection((lookup or TaskLookup()).connection(DB_CONN)))
 
@@ -75,10 +80,9 @@ def store_engine(lookup: Lookup | None = None) -> Engine:
 def savings_settings(lookup: Lookup | None = None) -> SavingsSettings:
     """The savings Variables, each defaulting to the article's figure when not set."""
     look = lookup or TaskLookup()
-    minutes, cost = look.variable(MINUTES_VARIABLE), look.variable(COST_VARIABLE)
     return SavingsSettings(
-        minutes_per_dossier=int(minutes) if minutes not in (None, "") else DEFAULT_SAVINGS.minutes_per_dossier,
-        cost_per_hour_vnd=int(cost) if cost not in (None, "") else DEFAULT_SAVINGS.cost_per_hour_vnd,
+        minutes_per_dossier=_int_or(look.variable(MINUTES_VARIABLE), DEFAULT_SAVINGS.minutes_per_dossier),
+        cost_per_hour_vnd=_int_or(look.variable(COST_VARIABLE), DEFAULT_SAVINGS.cost_per_hour_vnd),
     )
 
 
@@ -86,14 +90,13 @@ def build_resources(lookup: Lookup | None = None) -> Resources:
     """Fresh clients and engine; the caller closes them (prefer :func:`resources_from_airflow`)."""
     look = lookup or TaskLookup()
     routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
-    concurrency = look.variable(CONCURRENCY_VARIABLE)
     return Resources(
         portal=PortalClient(PortalSettings.from_connection(look.connection(PORTAL_CONN))),
         ioffice=IOfficeClient(IOfficeSettings.from_connection(look.connection(IOFFICE_CONN))),
         engine=store_engine(look),
         routing=routing,
         savings=savings_settings(look),
-        concurrency=int(concurrency) if concurrency not in (None, "") else DEFAULT_CONCURRENCY,
+        concurrency=_int_or(look.variable(CONCURRENCY_VARIABLE), DEFAULT_CONCURRENCY),
     )
 
 
