@@ -24,11 +24,23 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 FaultKind = Literal[
-    "latency", "5xx", "timeout", "reset", "expired_token", "duplicate", "malformed", "bad_result"
+    "latency", "5xx", "timeout", "reset", "expired_token", "duplicate", "malformed", "bad_result",
+    "bad_page", "bad_package",
 ]
 TRANSPORT_KINDS = ("latency", "5xx", "timeout", "reset", "expired_token")
-MALFORMED_VARIANTS = ("missing_field", "invalid_field", "broken_date", "unknown_procedure")
-BAD_RESULT_VARIANTS = ("unsigned", "tampered", "untrusted", "not_pdf", "oversized")
+# Each variant's name is the reason code lienthong must quarantine the item with.
+MALFORMED_VARIANTS = ("missing_field", "invalid_field", "broken_date", "unknown_procedure", "wrong_type",
+                      "unknown_status", "future_date", "due_before_received", "bad_dossier_code", "unknown_agency",
+                      "too_long", "control_characters", "markup_in_text")
+# Only when named: the dossier must have been seen before with its real code to be recognised.
+MALFORMED_NAMED_ONLY = ("code_changed",)
+BAD_RESULT_VARIANTS = ("unsigned", "tampered", "untrusted", "not_pdf", "oversized", "expired_certificate",
+                       "revoked_certificate", "modified_after_signing", "encrypted", "wrong_signer")
+# A search page as a broken proxy or server may serve it (transient: refused, retried, never quarantined).
+BAD_PAGE_VARIANTS = ("html_200", "truncated_json", "skip", "repeat")
+# An iOffice result package whose envelope is broken (the file inside may be fine).
+BAD_PACKAGE_VARIANTS = ("unknown_outcome", "code_mismatch", "invalid_base64", "no_file", "many_files",
+                        "unsafe_file_name", "wrong_extension", "empty_file")
 
 
 class FaultRule(BaseModel):
@@ -41,8 +53,8 @@ class FaultRule(BaseModel):
     hold_seconds: float = Field(30.0, ge=0.0, description="how long a 'timeout' holds the request")
     status: int = Field(503, ge=500, le=599, description="status code for '5xx'")
     variant: str | None = Field(
-        None, description="malformed: missing_field|invalid_field|broken_date|unknown_procedure; "
-        "bad_result: unsigned|tampered|untrusted|not_pdf|oversized; None = any, chosen by key"
+        None, description="malformed: one of MALFORMED_VARIANTS (+ code_changed); bad_result: BAD_RESULT_VARIANTS; "
+        "bad_page: BAD_PAGE_VARIANTS; bad_package: BAD_PACKAGE_VARIANTS; None = any, chosen by key"
     )
 
     def matches(self, path: str) -> bool:

@@ -27,6 +27,26 @@ RECHECK_BY_REASON: dict[str, frozenset[Recheck]] = {
     "broken_date": frozenset({Recheck.TIMER}),
     # A procedure code the routing does not know: a glitch, or a procedure to add to the routing.
     "unknown_procedure": frozenset({Recheck.TIMER, Recheck.ROUTING}),
+    "wrong_type": frozenset({Recheck.TIMER}),
+    "unknown_status": frozenset({Recheck.TIMER}),
+    "future_date": frozenset({Recheck.TIMER}),
+    "due_before_received": frozenset({Recheck.TIMER}),
+    "bad_dossier_code": frozenset({Recheck.TIMER}),
+    "too_long": frozenset({Recheck.TIMER}),
+    "control_characters": frozenset({Recheck.TIMER}),
+    "markup_in_text": frozenset({Recheck.TIMER}),
+    "code_changed": frozenset({Recheck.TIMER}),
+    # An agency outside the district: a glitch, or an agency to add to the routing.
+    "unknown_agency": frozenset({Recheck.TIMER, Recheck.ROUTING}),
+    # Result packages whose envelope is broken: the sender can send it again.
+    "unknown_outcome": frozenset({Recheck.TIMER}),
+    "code_mismatch": frozenset({Recheck.TIMER}),
+    "invalid_base64": frozenset({Recheck.TIMER}),
+    "no_file": frozenset({Recheck.TIMER}),
+    "many_files": frozenset({Recheck.TIMER}),
+    "unsafe_file_name": frozenset({Recheck.TIMER}),
+    "wrong_extension": frozenset({Recheck.TIMER}),
+    "empty_file": frozenset({Recheck.TIMER}),
     # Result files that a re-download or a re-issue by the sender can fix.
     "unsigned": frozenset({Recheck.TIMER}),
     "tampered": frozenset({Recheck.TIMER}),
@@ -35,11 +55,17 @@ RECHECK_BY_REASON: dict[str, frozenset[Recheck]] = {
     "not_pdf": frozenset({Recheck.TIMER}),
     "oversized": frozenset({Recheck.TIMER}),
     "invalid": frozenset({Recheck.TIMER}),
+    "expired_certificate": frozenset({Recheck.TIMER}),
+    "revoked_certificate": frozenset({Recheck.TIMER}),
+    "modified_after_signing": frozenset({Recheck.TIMER}),
+    "encrypted": frozenset({Recheck.TIMER}),
     # Only a person can fix these: the routing, or the trust roots.
     "no_route": frozenset({Recheck.ROUTING}),
     "not_routed": frozenset({Recheck.ROUTING}),
     "untrusted": frozenset({Recheck.TRUST_ROOTS}),
     "no_trust_roots": frozenset({Recheck.TRUST_ROOTS}),
+    # Signed by someone the routing does not name as the unit's signer: a re-issue, or a routing change.
+    "wrong_signer": frozenset({Recheck.TIMER, Recheck.ROUTING}),
 }
 UNKNOWN_REASON = frozenset({Recheck.TIMER})  # a reason added later is retried rather than forgotten
 
