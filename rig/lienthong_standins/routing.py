@@ -31,6 +31,10 @@ HEADER = """\
 #                direct   = the result is signed directly on the filed papers (portal only).
 #   units: per portal agency code, the iOffice unit that drafts, the handler who submits
 #          for signature (NguoiTrinhKy) and the intended signer (NguoiKy).
+#   agencies: the district's portal agencies; a dossier of any other agency is quarantined
+#             (unknown_agency). Leave it out to skip that check.
+#   dossier_code_pattern (optional): a regular expression dossier codes must match; default the
+#             national format <agency id>-<yyMMdd>-<sequence>.
 """
 
 
@@ -58,6 +62,7 @@ def routing_config() -> dict[str, Any]:
     return {
         "district": {"code": DISTRICT.code, "name": DISTRICT.name},
         "procedures": procedures,
+        "agencies": {DISTRICT.code: DISTRICT.name, **{a.code: a.name for a in AGENCY_BY_CODE.values()}},
     }
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from lienthong_standins.portal.malform import BROKEN_DATE, UNKNOWN_PROCEDURE
+from lienthong_standins.faults import BAD_PAGE_VARIANTS, MALFORMED_NAMED_ONLY, MALFORMED_VARIANTS
+from lienthong_standins.portal.malform import BROKEN_DATE, REQUIRED_FIELDS, UNKNOWN_PROCEDURE
 
 from .conftest import CLIENT_ID, TOKEN_PATH, PortalEnv
 
@@ -360,23 +361,40 @@ def test_fault_expired_token_spares_the_token_endpoint(env: PortalEnv) -> None:
     assert requests.get(env.url + SEARCH, headers={"Authorization": f"Bearer {fresh}"}, timeout=10).status_code == 200
 
 
-@pytest.mark.parametrize("variant", ["missing_field", "invalid_field", "broken_date", "unknown_procedure"])
+@pytest.mark.parametrize("variant", MALFORMED_VARIANTS + MALFORMED_NAMED_ONLY)
 def test_fault_malformed_variants(day_env: PortalEnv, variant: str) -> None:
     s = day_env.session()
     clean = search(s, day_env, size=5, sort="updatedDate,asc")["content"]
     day_env.faults({"endpoint": "/pa/dossier", "kind": "malformed", "variant": variant})
     bad = search(s, day_env, size=5, sort="updatedDate,asc")["content"]
     one = s.get(f"{day_env.url}/pa/dossier/{clean[0]['id']}", timeout=10).json()
-    for c, b in zip(clean + [clean[0]], bad + [one]):
-        assert b != c
+    assert one == bad[0]  # keyed: the same dossier is damaged the same way everywhere
+    for c, b in zip(clean, bad):
+        assert b != c and b["id"] == c["id"]
         if variant == "missing_field":
-            assert "code" not in b or "procedure" not in b
-        elif variant == "invalid_field":
-            assert b["applicant"]["data"]["identityNumber"] == "12AB" or b["dossierStatus"]["id"] == 99
+            assert [f for f in REQUIRED_FIELDS if f not in b]
         elif variant == "broken_date":
             assert b["acceptedDate"] == BROKEN_DATE
-        else:
+        elif variant == "unknown_procedure":
             assert b["procedure"]["code"] == UNKNOWN_PROCEDURE
+        elif variant == "control_characters":
+            assert any(ch in b["summary"] for ch in "\x00\ud800")
+
+
+@pytest.mark.parametrize("variant", BAD_PAGE_VARIANTS)
+def test_fault_bad_page_variants(day_env: PortalEnv, variant: str) -> None:
+    s = day_env.session()
+    clean = search(s, day_env, size=5, sort="updatedDate,asc")
+    day_env.faults({"endpoint": SEARCH, "kind": "bad_page", "variant": variant})
+    r = s.get(day_env.url + SEARCH, params={"size": 5, "sort": "updatedDate,asc"}, timeout=10)
+    assert r.status_code == 200
+    if variant in ("html_200", "truncated_json"):
+        with pytest.raises(ValueError):
+            r.json()
+        return
+    ids, total = [d["id"] for d in r.json()["content"]], r.json()["totalElements"]
+    assert total == clean["totalElements"]
+    assert len(ids) == 4 if variant == "skip" else len(ids) == 6 and len(set(ids)) == 5
 
 
 def test_fault_malformed_is_keyed_by_dossier(day_env: PortalEnv) -> None:

@@ -29,6 +29,25 @@ class TransientHTTPError(Exception):
         self.status = status
 
 
+class InvalidResponse(Exception):
+    """A 2xx answer whose body is not what the API promises (an HTML error page from a proxy, JSON cut
+    short, a page that skipped items): a glitch on the way, so it is retried, and never taken as data."""
+
+    def __init__(self, url: str, problem: str):
+        super().__init__(f"invalid response from {url}: {problem}")
+        self.problem = problem
+
+
+def json_body(resp: requests.Response) -> Any:
+    """The JSON body, or :class:`InvalidResponse` saying what came instead (no body text: it may hold
+    personal data)."""
+    try:
+        return resp.json()
+    except ValueError:
+        kind = resp.headers.get("content-type", "?").split(";")[0]
+        raise InvalidResponse(str(resp.url), f"not JSON ({kind}, {len(resp.content)} bytes)") from None
+
+
 class RemoteRefused(Exception):
     """A 4xx answer that is not an auth problem: retrying will not help."""
 
@@ -59,7 +78,8 @@ def base_url(conn: Any, path: str = "") -> str:
 def is_transient(exc: BaseException) -> bool:
     return isinstance(
         exc,
-        (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, TransientHTTPError),
+        (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, TransientHTTPError,
+         InvalidResponse),
     )
 
 

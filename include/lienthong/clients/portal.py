@@ -18,8 +18,8 @@ from typing import Any
 
 import requests
 
-from lienthong.clients.http import (RemoteRefused, RetryPolicy, TransientHTTPError, base_url, make_session,
-                                   raise_for_status, retrying)
+from lienthong.clients.http import (RemoteRefused, RetryPolicy, TransientHTTPError, base_url,
+                                   json_body, make_session, raise_for_status, retrying)
 from lienthong.clients import portal_shapes as shapes
 from lienthong.clients.portal_shapes import format_portal_datetime
 from lienthong.domain.dossier import Progress, ResultDocument, Step
@@ -82,7 +82,7 @@ class PortalClient:
         if resp.status_code in (400, 401):
             raise AuthError("the portal refused the client credentials")
         raise_for_status(resp)
-        body = resp.json()
+        body = json_body(resp)
         self._token = body["access_token"]
         self._token_expiry = time.monotonic() + float(body.get("expires_in", 300)) - 30
 
@@ -94,9 +94,23 @@ class PortalClient:
             return self._token
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self._call(method, path, lambda resp: resp, **kwargs)
+
+    def _json(self, method: str, path: str, check: Any = None, **kwargs: Any) -> Any:
+        """The JSON answer, read inside the retry: a garbled 2xx is retried like a 5xx."""
+
+        def parse(resp: requests.Response) -> Any:
+            body = json_body(resp)
+            if check is not None:
+                check(resp, body)
+            return body
+
+        return self._call(method, path, parse, **kwargs)
+
+    def _call(self, method: str, path: str, parse: Any, **kwargs: Any) -> Any:
         """One call with retries on transient failures and one token refresh on 401."""
 
-        def attempt() -> requests.Response:
+        def attempt() -> Any:
             token = self._bearer()
             for refreshed in (False, True):
                 resp = self.session.request(
@@ -111,7 +125,7 @@ class PortalClient:
                     raise TransientHTTPError(401, resp.url)
                 raise_for_status(resp)
                 self._note_server_time(resp)
-                return resp
+                return parse(resp)
             raise AssertionError("unreachable")
 
         return self._retrying(attempt)
@@ -127,10 +141,10 @@ class PortalClient:
 
     # -- reads ------------------------------------------------------------------------
     def search(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._request("GET", "/pa/dossier/search", params=params).json()
+        return self._json("GET", "/pa/dossier/search", shapes.check_page, params=params)
 
     def get_dossier(self, dossier_id: str) -> dict[str, Any]:
-        return self._request("GET", f"/pa/dossier/{dossier_id}").json()
+        return self._json("GET", f"/pa/dossier/{dossier_id}", shapes.check_dossier)
 
     def find_by_code(self, code: str) -> dict[str, Any] | None:
         content = self.search({"code": code, "page": 0, "size": 5})["content"]
@@ -158,6 +172,7 @@ class PortalClient:
             ("accepted-from", format_portal_datetime(accepted_from) if accepted_from else None),
             ("accepted-to", format_portal_datetime(accepted_to) if accepted_to else None)) if value}
         page = 0
+        yielded: set[tuple[Any, ...]] = set()  # a page that repeats an item does not make it new twice
         while True:
             params = {"sort": "updatedDate,asc", "size": self.settings.page_size, "page": page,
                       "updated-from": format_portal_datetime(cursor_ts), **extra}
@@ -169,6 +184,10 @@ class PortalClient:
                 key = shapes.sort_key(raw)
                 if key is not None and key <= (cursor_ts, cursor_id):
                     continue
+                seen = (key,) if key is not None else (shapes.payload_hash(raw),)
+                if seen in yielded:
+                    continue
+                yielded.add(seen)
                 yield raw
                 if key is not None:
                     last = key

@@ -12,7 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from lienthong.clients.http import InvalidResponse
 from lienthong.domain.dossier import Dossier, InvalidDossier, Progress, ResultDocument, Step
+from lienthong.domain.dossier_checks import text_problem
 from lienthong.domain.timeliness import VN_TZ
 
 VI, EN = 228, 46
@@ -139,18 +141,35 @@ def payload_hash(raw: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
+# pydantic error types meaning "a value of the wrong JSON type", not "a wrong value"
+_TYPE_ERRORS = {"int_parsing", "int_type", "int_from_float", "float_parsing", "float_type", "string_type",
+                "bool_parsing", "bool_type", "list_type", "dict_type", "model_type", "model_attributes_type"}
+
+
+def _key_and_code(raw: dict[str, Any]) -> tuple[str, str | None]:
+    ident, code = raw.get("id"), raw.get("code")
+    key = str(ident) if isinstance(ident, (str, int)) and ident != "" else (
+        str(code) if isinstance(code, str) and code else payload_hash(raw)[:24])
+    return key[:64], (code[:64] if isinstance(code, str) else None)
+
+
 def _invalid_from(err: ValidationError, raw: dict[str, Any]) -> InvalidDossier:
     first = err.errors()[0]
     loc = [str(p) for p in first["loc"]]
     fld = next((p for p in reversed(loc) if not p.isdigit()), loc[0] if loc else "?")
     label = _FIELD_VI.get(fld, fld)
-    key = str(raw.get("id") or raw.get("code") or payload_hash(raw)[:24])
-    code = raw.get("code") if isinstance(raw.get("code"), str) else None
-    detail = f"{'.'.join(loc)}: {first['msg']}"
+    key, code = _key_and_code(raw)
+    detail = f"{'.'.join(loc)}: {first['msg']}"  # the message, never the input (it may be personal data)
     if first["type"] == "missing":
         return InvalidDossier("missing_field", f"Thiếu trường bắt buộc: {label}", detail, key, code)
     if fld in _DATE_FIELDS or "broken_date" in first["msg"]:
         return InvalidDossier("broken_date", f"Ngày tháng không hợp lệ ở trường {label}", detail, key, code)
+    if first["type"] in _TYPE_ERRORS:
+        return InvalidDossier("wrong_type", f"Sai kiểu dữ liệu ở trường {label}", f"{detail} ({first['type']})",
+                              key, code)
+    if loc[:2] == ["dossierStatus", "id"]:
+        return InvalidDossier("unknown_status", "Mã trạng thái hồ sơ không thuộc bộ mã quốc gia (1–10)",
+                              detail, key, code)
     if loc[:2] == ["procedure", "code"]:
         return InvalidDossier("unknown_procedure", "Mã thủ tục hành chính không đúng định dạng quốc gia",
                               detail, key, code)
@@ -159,6 +178,12 @@ def _invalid_from(err: ValidationError, raw: dict[str, Any]) -> InvalidDossier:
 
 def to_dossier(raw: dict[str, Any], known_procedures: frozenset[str] | None = None) -> Dossier:
     """Validate one portal dossier; raise :class:`InvalidDossier` with a specific reason."""
+    if not isinstance(raw, dict):
+        raise InvalidDossier("wrong_type", "Hồ sơ không phải một đối tượng JSON", f"item is {type(raw).__name__}",
+                             payload_hash({"item": raw})[:24], None)
+    problem = text_problem(raw, *_key_and_code(raw))
+    if problem is not None:
+        raise problem
     try:
         shape = PortalDossierShape.model_validate(raw)
     except ValidationError as err:
@@ -260,6 +285,24 @@ def sort_key(raw: dict[str, Any]) -> tuple[datetime, str] | None:
         return None
 
 
+def check_page(resp: Any, body: Any) -> None:
+    """A search page must be a Spring page whose items add up: one that says it holds more than it
+    shows (an item skipped by a broken replica or proxy) is refused, so the scan retries it."""
+    if not isinstance(body, dict) or not isinstance(body.get("content"), list):
+        raise InvalidResponse(str(resp.url), "search answer without a content list")
+    content, total = body["content"], body.get("totalElements")
+    number, size = body.get("number"), body.get("size")
+    if all(isinstance(v, int) for v in (total, number, size)) and len(content) < size \
+            and number * size + len(content) < total:
+        raise InvalidResponse(str(resp.url), f"page {number} holds {len(content)} of {size} items "
+                                             f"but the search counts {total}: items were skipped")
+
+
+def check_dossier(resp: Any, body: Any) -> None:
+    if not isinstance(body, dict):
+        raise InvalidResponse(str(resp.url), f"dossier answer is a JSON {type(body).__name__}")
+
+
 def code_of(raw: dict[str, Any]) -> str | None:
     return raw.get("code")
 
@@ -273,6 +316,8 @@ def without_personal_data(raw: dict[str, Any]) -> dict[str, Any]:
     nothing that identifies the applicant (a replay re-reads the dossier from the portal, so no step
     needs it; Decree 13/2023 asks that it not be kept)."""
     out = json.loads(json.dumps(raw, default=str))
+    if not isinstance(out, dict):
+        return {"item_type": type(raw).__name__}
     data = (out.get("applicant") or {}).get("data") if isinstance(out.get("applicant"), dict) else None
     names: list[str] = []
     if isinstance(data, dict):

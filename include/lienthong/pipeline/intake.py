@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from lienthong.clients.portal_shapes import to_dossier, without_personal_data
 from lienthong.domain.dossier import Dossier, InvalidDossier, Step
+from lienthong.domain.dossier_checks import fact_problem
 from lienthong.domain.masking import get_logger
 from lienthong.domain.states import LinkState, QuarantineSource, QuarantineStatus
 from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus, ResultKind
@@ -92,7 +93,7 @@ def pull_and_link(resources: Resources, run: ledger.RunContext, window: Window, 
 
 def _dry_run_batch(resources: Resources, batch: list[dict[str, Any]]) -> Counter[str]:
     out: Counter[str] = Counter()
-    parsed = [_parse(resources, raw) for raw in batch]
+    parsed = [parse_dossier(resources, raw) for raw in batch]
     valid = [dossier for dossier in parsed if isinstance(dossier, Dossier)]
     out["would_quarantine"] += len(parsed) - len(valid)
     with resources.session() as session:
@@ -102,17 +103,30 @@ def _dry_run_batch(resources: Resources, batch: list[dict[str, Any]]) -> Counter
     return out
 
 
-def _parse(resources: Resources, raw: dict[str, Any]) -> Dossier | InvalidDossier:
+def parse_dossier(resources: Resources, raw: dict[str, Any]) -> Dossier | InvalidDossier:
+    """The dossier, or why it cannot be taken: the portal adapter's checks, then the facts'."""
+    routing = resources.routing
     try:
-        return to_dossier(raw, resources.routing.known_procedures)
+        dossier = to_dossier(raw, routing.known_procedures)
     except InvalidDossier as exc:
         return exc
+    now = resources.portal.server_time or datetime.now(timezone.utc)
+    problem = fact_problem(dossier, now, routing.dossier_code_pattern, routing.agencies)
+    return problem or dossier
+
+
+
+def _code_changed(dossier: Dossier, link: DossierLink) -> InvalidDossier:
+    return InvalidDossier("code_changed",
+                          f"Hồ sơ đã liên thông với mã {link.dossier_code} nay được gửi với mã khác ({dossier.code[:64]})",
+                          f"dossier id {dossier.id} linked as {link.dossier_code}, now served as {dossier.code[:64]!r}",
+                          dossier.id, link.dossier_code)
 
 
 def _record_batch(resources: Resources, run: ledger.RunContext, batch: list[dict[str, Any]], counts: Counter[str],
                   advance_cursor: bool) -> list[tuple[Dossier, Route]]:
     """One transaction: links, quarantine, routing decisions, cursor. Returns what to push."""
-    parsed = [(raw, _parse(resources, raw)) for raw in batch]
+    parsed = [(raw, parse_dossier(resources, raw)) for raw in batch]
     valid = [dossier for _, dossier in parsed if isinstance(dossier, Dossier)]
     to_push: list[tuple[Dossier, Route]] = []
     with resources.session() as session:
@@ -124,6 +138,11 @@ def _record_batch(resources: Resources, run: ledger.RunContext, batch: list[dict
                 counts["quarantined"] += 1
                 continue
             dossier = item
+            link = known.get(dossier.id)
+            if link is not None and link.dossier_code != dossier.code:
+                _quarantine_invalid(resources, session, run, raw, _code_changed(dossier, link))
+                counts["quarantined"] += 1
+                continue
             route = _record_valid(resources, session, run, dossier, known, counts)
             if route is not None:
                 to_push.append((dossier, route))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from lienthong.domain.dossier_checks import NATIONAL_CODE_PATTERN
 from lienthong.domain.vocabulary import ResultKind
 
 ROUTING_VARIABLE = "lienthong_routing"
@@ -52,6 +53,11 @@ class RoutingConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
     district: Unit
     procedures: dict[str, ProcedureRoute]
+    # The district's portal agencies (code -> name); a dossier of another agency is quarantined.
+    # Empty = no check (a deployment that has not listed them yet).
+    agencies: dict[str, str] = Field(default_factory=dict)
+    # Dossier codes outside this pattern are quarantined (default: the national format).
+    dossier_code_pattern: str = NATIONAL_CODE_PATTERN
 
     @property
     def known_procedures(self) -> frozenset[str]:

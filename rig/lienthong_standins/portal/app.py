@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from lienthong_standins.admin import make_admin_router
 from lienthong_standins.clock import VN_TZ, SimClock
 from lienthong_standins.clock import SimDateMiddleware
-from lienthong_standins.faults import MALFORMED_VARIANTS, FaultInjector, FaultMiddleware
+import json
+
+from lienthong_standins.faults import BAD_PAGE_VARIANTS, MALFORMED_VARIANTS, FaultInjector, FaultMiddleware
 from lienthong_standins.portal.dossiers import to_ms
 from lienthong_standins.portal.malform import malform
 from lienthong_standins.portal.store import Conflict, NotFound, PortalStore, SearchFilters
@@ -26,6 +28,38 @@ from lienthong_standins.portal.store import Conflict, NotFound, PortalStore, Sea
 TOKEN_PATH = "/auth/realms/digo/protocol/openid-connect/token"
 MAX_PAGE_SIZE = 500
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+HTML_ERROR_PAGE = (
+    "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Hệ thống đang bảo trì</title></head>"
+    "<body><h1>Hệ thống đang bảo trì</h1><p>Vui lòng quay lại sau.</p></body></html>\n"
+).encode()
+
+
+class TolerantJSONResponse(JSONResponse):
+    """UTF-8 JSON as the real portal sends it; ``\\uXXXX`` escapes only when a (malformed) string holds
+    an unpaired surrogate, which UTF-8 cannot carry but JSON text can."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+def bad_page(variant: str, body: dict[str, Any]) -> Response:
+    """A search page as a broken proxy or replica serves it (the ``bad_page`` fault)."""
+    if variant == "html_200":
+        return Response(HTML_ERROR_PAGE, 200, media_type="text/html")
+    if variant == "truncated_json":
+        raw = TolerantJSONResponse(body).body
+        return Response(raw[: max(1, len(raw) // 2)], 200, media_type="application/json")
+    content = list(body["content"])
+    if variant == "skip" and content:
+        del content[len(content) // 2]  # totalElements still counts it
+    elif variant == "repeat" and content:
+        content.insert(len(content) // 2, content[len(content) // 2])
+    return TolerantJSONResponse(body | {"content": content, "numberOfElements": len(content)})
 
 
 class ApiError(Exception):
@@ -85,7 +119,8 @@ class ResultIn(BaseModel):
 
 def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, clients: dict[str, str],
                data_dir: Path, token_ttl: int = 300) -> FastAPI:
-    app = FastAPI(title="Cổng dịch vụ công một cửa (stand-in, VNPT iGate style)", version="1.0")
+    app = FastAPI(title="Cổng dịch vụ công một cửa (stand-in, VNPT iGate style)", version="1.0",
+                  default_response_class=TolerantJSONResponse)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -142,7 +177,7 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
         accepted_to: Annotated[str | None, Query(alias="accepted-to")] = None,
         updated_from: Annotated[str | None, Query(alias="updated-from")] = None,
         updated_to: Annotated[str | None, Query(alias="updated-to")] = None,
-    ) -> dict[str, Any]:
+    ) -> Response:
         field, _, direction = sort.partition(",")
         if field != "updatedDate" or direction.lower() not in ("", "asc", "desc"):
             raise ApiError(400, "BAD_REQUEST", "sort phải là updatedDate,asc hoặc updatedDate,desc")
@@ -161,9 +196,13 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
         path = request.url.path
         content = [maybe_malformed(path, d) for d in docs]
         pages = math.ceil(total / size) if total else 0
-        return {"content": content, "totalElements": total, "totalPages": pages, "number": page, "size": size,
+        body = {"content": content, "totalElements": total, "totalPages": pages, "number": page, "size": size,
                 "numberOfElements": len(content), "first": page == 0, "last": page >= pages - 1,
                 "empty": not content}
+        rule = injector.pick(path, "bad_page")
+        if rule is not None:
+            return bad_page(injector.variant(rule, BAD_PAGE_VARIANTS, f"page:{path}:{page}:{updated_from}"), body)
+        return TolerantJSONResponse(body)
 
     def dossier_id_ok(dossier_id: str) -> None:
         if not _OBJECT_ID.match(dossier_id):
