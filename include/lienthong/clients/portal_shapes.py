@@ -327,6 +327,10 @@ def without_personal_data(raw: dict[str, Any]) -> dict[str, Any]:
             if data.get(key) not in (None, ""):
                 data[key] = REMOVED_VI
     if isinstance(out.get("summary"), str):
+        if not names:  # free text about an applicant we cannot name: it may hold the name, drop it
+            out["summary"] = REMOVED_VI
         for name in names:
             out["summary"] = out["summary"].replace(name, REMOVED_VI)
+    if not isinstance(out.get("applicant"), (dict, type(None))):
+        out["applicant"] = REMOVED_VI
     return out
