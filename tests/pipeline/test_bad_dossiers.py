@@ -40,10 +40,12 @@ def served_malformed(standins) -> dict[str, str]:
 def identities(standins, dossier_ids) -> set[str]:
     """The applicants' names, ID numbers, phones… of these dossiers, as the portal holds them."""
     out: set[str] = set()
+    officials: set[str] = set()  # staff names in the steps are work records, kept; an applicant may share one
     for dossier_id in dossier_ids:
-        data = standins.portal_store.get(dossier_id)["applicant"]["data"]
-        out |= {str(v) for k, v in data.items() if k in IDENTITY_KEYS and v and len(str(v)) > 3}
-    return out
+        raw = standins.portal_store.get(dossier_id)
+        out |= {str(v) for k, v in raw["applicant"]["data"].items() if k in IDENTITY_KEYS and v and len(str(v)) > 3}
+        officials |= {str(t.get("NguoiXuLy")) for t in raw.get("task") or []}
+    return out - officials
 
 
 def quarantined(res) -> dict[str, Quarantine]:
