@@ -17,6 +17,7 @@ from lienthong.domain.dossier import Dossier
 from lienthong.domain.states import LinkState, QuarantineStatus, check_transition
 from lienthong.domain.vocabulary import DossierStatus
 from lienthong.domain.timeliness import cost_saved_vnd, timeliness
+from lienthong.store.retention import minimal_payload
 from lienthong.store.schema import (
     BypassDocument,
     DossierLink,
@@ -45,6 +46,19 @@ def add_event(session: Session, run: RunContext, code: str | None, kind: str, *,
     session.add(LinkEvent(dossier_code=code, at=utcnow(), run_id=run.run_id, task_id=run.task_id, kind=kind,
                           from_state=from_state, to_state=to_state, detail=detail or {},
                           payload_hash=payload_hash))
+
+
+OPERATOR_ACTION = "operator_action"
+
+
+def record_operator_action(session: Session, run: RunContext, *, actor: str, action: str, target: str,
+                           outcome: str, code: str | None = None, **extra: Any) -> None:
+    """Audit trail of what a person did (or tried): one ``operator_action`` event in the event log.
+
+    ``actor`` is the Airflow user name (never an applicant's identity); ``code`` puts the event on
+    that dossier's timeline; ``extra`` holds technical identifiers only (e.g. ``quarantine_id``)."""
+    add_event(session, run, code, OPERATOR_ACTION,
+              detail={"actor": actor, "action": action, "target": target, "outcome": outcome, **extra})
 
 
 def move(session: Session, run: RunContext, link: DossierLink, target: LinkState, *,
@@ -152,6 +166,7 @@ def resolve_quarantine(session: Session, run: RunContext, *, source: str, key: s
     rec.status = QuarantineStatus.RESOLVED
     rec.resolved_at = utcnow()
     rec.resolution = resolution
+    rec.payload = minimal_payload(rec.payload, rec.resolved_at)  # resolved: no step needs the rest
     add_event(session, run, rec.dossier_code, "quarantine_resolved", detail={"source": source,
                                                                             "resolution": resolution})
     return True
