@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 VERBS = {"pull", "complete", "wait", "attach", "find", "repair", "build", "export", "link", "plan", "check",
-         "report", "alert", "load", "write", "compute", "summarize", "replay", "list", "notify", "send",
+         "report", "alert", "load", "write", "compute", "summarize", "replay", "list", "notify", "send", "purge",
          "reconcile", "export", "recheck"}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lienthong.store.engine import get_engine
+from lienthong_standins.harness import CLIENT_SECRET, IOFFICE_TOKEN
 from lienthong.store.schema import DossierLink, DossierTimeSavings, Quarantine
 from tests.pipeline.invariants import check
 from tests.conftest import on_store
@@ -74,3 +75,9 @@ def test_demo_day_through_both_dags(dagbag, linked_airflow, store_url, capsys, c
     assert stored and logged  # both searched texts are really there (warnings of the bad-result part)
     assert [v for v in identities if v in stored] == [], "personal data kept in the store"
     assert [v for v in identities if v in logged] == [], "personal data written to the logs"
+    # Nor any secret of the Connections (given as Airflow reads them from a secrets backend: the
+    # environment), in the store's events and quarantine details or in any log line.
+    secrets = {CLIENT_SECRET, IOFFICE_TOKEN}
+    assert all(len(secret) >= 8 for secret in secrets)
+    assert [s for s in secrets if s in stored] == [], "a secret was written to the store"
+    assert [s for s in secrets if s in logged] == [], "a secret was written to the logs"

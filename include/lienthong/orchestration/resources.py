@@ -29,6 +29,7 @@ MINUTES_VARIABLE = "lienthong_minutes_saved_per_dossier"
 COST_VARIABLE = "lienthong_cost_per_hour_vnd"
 CONCURRENCY_VARIABLE = "lienthong_concurrency"
 DEFAULT_CONCURRENCY = 8
+RETENTION_VARIABLE = "lienthong_personal_data_retention_days"
 
 
 class Lookup(Protocol):
@@ -75,6 +76,13 @@ def _int_or(value: str | None, default: int) -> int:
 
 def store_engine(lookup: Lookup | None = None) -> Engine:
     return get_engine(url_from_connection((lookup or TaskLookup()).connection(DB_CONN)))
+
+
+def retention_days(lookup: Lookup | None = None) -> int:
+    """How long an open quarantine record keeps the dossier's content (``store.retention``)."""
+    from lienthong.store.retention import DEFAULT_RETENTION_DAYS
+
+    return _int_or((lookup or TaskLookup()).variable(RETENTION_VARIABLE), DEFAULT_RETENTION_DAYS)
 
 
 def savings_settings(lookup: Lookup | None = None) -> SavingsSettings:

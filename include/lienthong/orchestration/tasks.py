@@ -10,7 +10,7 @@ from lienthong.orchestration.dag_settings import TIMEZONE
 from lienthong.orchestration.resources import resources_from_airflow, store_engine
 from lienthong.pipeline import intake, results
 from lienthong.pipeline.resources import Resources
-from lienthong.store.ledger import RunContext
+from lienthong.store.ledger import RunContext, record_operator_action
 
 log = get_logger(__name__)
 
@@ -64,16 +64,47 @@ def _stripped(values: list[str] | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in values or [] if v.strip())
 
 
+def triggering_user(context: dict[str, Any]) -> str | None:
+    """The Airflow user who triggered this run (``dag_run.triggering_user_name``, Airflow 3); None for
+    scheduled runs, which no person started."""
+    name = getattr(context.get("dag_run"), "triggering_user_name", None)
+    return str(name) if name else None
+
+
+def _audit(resources: Resources, run: RunContext, actor: str, action: str, target: str, outcome: str,
+           codes: tuple[str | None, ...] = (None,), **extra: Any) -> None:
+    """One operator-action event per dossier concerned (on its timeline), or one for the whole run."""
+    with resources.session() as session:
+        for code in codes:
+            record_operator_action(session, run, actor=actor, action=action, target=target, outcome=outcome,
+                                   code=code, **extra)
+
+
 def backfill_missed(context: dict[str, Any]) -> dict[str, int]:
+    """The operators' backfill form; the run is audited (who, window, outcome), failed attempts too."""
     from lienthong.pipeline.backfill import backfill, backfill_window, summary_vi
 
     params = context["params"]
     dry_run = bool(params.get("dry_run"))
-    window = backfill_window(_param_date(params["date_from"]), _param_date(params["date_to"]),
-                             agencies=_stripped(params.get("agencies")), codes=_stripped(params.get("dossier_codes")))
+    date_from, date_to = _param_date(params["date_from"]), _param_date(params["date_to"])
+    agencies, codes = _stripped(params.get("agencies")), _stripped(params.get("dossier_codes"))
+    window = backfill_window(date_from, date_to, agencies=agencies, codes=codes)
+    run = run_context(context)
+    actor = triggering_user(context) or "unknown"
+    target = f"received {date_from}..{date_to}" + (f"; agencies {','.join(agencies)}" if agencies else "") + \
+        (f"; {len(codes)} dossier codes" if codes else "")
     with resources_from_airflow() as resources:
-        counts = backfill(resources, run_context(context), window, dry_run=dry_run)
-    log.info("backfill: %s", summary_vi(counts, dry_run))
+        try:
+            counts = backfill(resources, run, window, dry_run=dry_run)
+        except Exception as exc:
+            try:
+                _audit(resources, run, actor, "backfill", target, f"failed: {type(exc).__name__}", codes or (None,))
+            except Exception as audit_exc:  # the store may be what failed: keep the original error on top
+                log.warning("could not audit the failed backfill: %s", type(audit_exc).__name__)
+            raise
+        _audit(resources, run, actor, "backfill", target, "dry_run" if dry_run else "success", codes or (None,),
+               counts=dict(counts))
+    log.info("backfill by %s: %s", actor, summary_vi(counts, dry_run))
     return counts
 
 
@@ -92,7 +123,15 @@ def reconcile_links(context: dict[str, Any]) -> dict[str, int]:
         start, end = default_window(today, int(params.get("days") or 7))
         start = _param_date(params.get("date_from")) or start
         end = _param_date(params.get("date_to")) or end
-        found = reconcile(resources, run_context(context), start, end, repair=bool(params.get("repair", True)))
+        run = run_context(context)
+        found = reconcile(resources, run, start, end, repair=bool(params.get("repair", True)))
+        if actor := triggering_user(context):  # a person asked for these repairs: audit each one
+            with resources.session() as session:
+                for f in found:
+                    if f.repair_result and not f.repair_result.startswith("quarantined"):
+                        record_operator_action(session, run, actor=actor, action="reconcile_repair",
+                                               target=f"ioffice_doc#{f.ioffice_doc_id} ({f.kind})",
+                                               outcome=f.repair_result, code=f.dossier_code)
     counts = summarize(found)
     log.info("reconciliation %s..%s:\n%s", start, end, summary_vi(counts))
     return counts
@@ -143,3 +182,21 @@ def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:
     with Session(engine) as session, session.begin():
         mark_alerted(session, items, datetime.now(timezone.utc))
     return len(items)
+
+
+def purge_personal_data(context: dict[str, Any]) -> dict[str, int]:
+    """Reduce resolved and expired quarantine records to their lookup keys (``store.retention``)."""
+    from datetime import datetime, timezone
+
+    from lienthong.orchestration.resources import retention_days
+    from lienthong.store.ledger import add_event
+    from lienthong.store.retention import purge_payloads
+    from sqlalchemy.orm import Session
+
+    days = retention_days()
+    with Session(store_engine()) as session, session.begin():
+        report = purge_payloads(session, datetime.now(timezone.utc), days)
+        add_event(session, run_context(context), None, "personal_data_purged",
+                  detail={"resolved": report.resolved, "expired": report.expired, "retention_days": days})
+    log.info("quarantine payloads purged: %d resolved, %d open past %d days", report.resolved, report.expired, days)
+    return {"resolved": report.resolved, "expired": report.expired, "retention_days": days}
