@@ -12,11 +12,13 @@ DOC = """
 **Dành cho cán bộ vận hành.** Chọn khoảng ngày tiếp nhận, có thể giới hạn theo đơn vị hoặc danh sách
 mã hồ sơ, chọn *Chạy thử* để chỉ xem kết quả. Hệ thống tìm lại các hồ sơ trên Một cửa, bổ sung những
 hồ sơ chưa liên thông (chuyển sang iOffice nếu thủ tục có kết quả là quyết định/giấy chứng nhận) và
-không làm gì hai lần với hồ sơ đã có.
+không làm gì hai lần với hồ sơ đã có. Mỗi lần chạy được ghi vào nhật ký thao tác (người chạy, khoảng
+ngày, kết quả), xem trang *Nhật ký thao tác* của bảng điều khiển Liên thông.
 
 Operators: trigger with the form. Re-pulls dossiers received in the window (optionally only some
 agencies or dossier codes) and links exactly what is missing; safe to run again (a second run
-changes nothing). The run's return value and log say what was found and done. For the scheduled
+changes nothing). The run's return value and log say what was found and done; the triggering
+user, the window and the outcome are recorded as an `operator_action` event in the store. For the scheduled
 intake's own missed intervals, use the native `airflow backfill create --dag-id dossier_intake`.
 """
 

@@ -1,8 +1,10 @@
 """Airflow plugin: mounts the lienthong dashboard in the api-server and adds it to the UI's navigation.
 
-The app itself (and its authentication: every route needs a signed-in Airflow user) lives in
-``lienthong.dashboard``; it is built on its first request, so the other Airflow processes that load
-plugins do not pay for it. Restart the api-server to load changes.
+The app itself lives in ``lienthong.dashboard``, with its authentication (every route needs a signed-in
+Airflow user) and authorization (what Airflow's configured auth manager grants that user: reading the
+link's DAGs to see pages, operator rights to replay, admin rights for stored payloads). It is built on
+its first request, so the other Airflow processes that load plugins do not pay for it. Restart the
+api-server to load changes.
 """
 
 from __future__ import annotations

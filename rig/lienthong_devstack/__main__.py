@@ -29,6 +29,8 @@ from lienthong_devstack.settings import (
 )
 
 ROOT = Path.cwd()
+# One SimpleAuthManager user per role, so a tester can see what each may do on the dashboard.
+USERS = {"admin": "admin", "op": "op", "user": "user", "viewer": "viewer"}
 CHILDREN: list[subprocess.Popen] = []  # started processes, stopped in reverse order
 
 
@@ -64,7 +66,7 @@ def _airflow_env(home: Path, port: int) -> dict[str, str]:
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "8",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{name}:{role}" for name, role in USERS.items()),
         "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
@@ -77,6 +79,17 @@ def _airflow_env(home: Path, port: int) -> dict[str, str]:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     })
     return env
+
+
+def _passwords(pw_file: Path) -> dict[str, str]:
+    """The demo users' passwords: kept from an earlier start, generated for users new to the file."""
+    passwords = json.loads(pw_file.read_text()) if pw_file.exists() else {}
+    missing = [name for name in USERS if name not in passwords]
+    if missing:
+        passwords.update({name: secrets.token_urlsafe(12) for name in missing})
+        pw_file.write_text(json.dumps(passwords))
+    pw_file.chmod(0o600)
+    return {name: passwords[name] for name in USERS}
 
 
 def _airflow(env: dict[str, str], *args: str) -> None:
@@ -158,9 +171,7 @@ def _start(args, standins, settings, conns, home: Path, portal: dict, ioffice: d
 
     env = _airflow_env(home, args.port)
     pw_file = home / "simple_auth_manager_passwords.json.generated"
-    if not pw_file.exists():
-        pw_file.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
-    password = json.loads(pw_file.read_text())["admin"]
+    passwords = _passwords(pw_file)
     _airflow(env, "db", "migrate")
     imports = home / "imports"
     imports.mkdir(exist_ok=True)
@@ -179,7 +190,11 @@ def _start(args, standins, settings, conns, home: Path, portal: dict, ioffice: d
     ok = wait_http(f"http://localhost:{args.port}/api/v2/monitor/health", 180)
     print("", flush=True)
     print("=" * 64, flush=True)
-    print(f"  Airflow UI:  http://localhost:{args.port}   (login: admin / {password})", flush=True)
+    ui = f"http://localhost:{args.port}"
+    print(f"  Airflow UI:  {ui}   dashboard: {ui}/lienthong/", flush=True)
+    for name, role in USERS.items():
+        print(f"    login {name} / {passwords[name]}   (role {role})", flush=True)
+    print(f"  Passwords file: {pw_file}", flush=True)
     print(f"  Portal stand-in:  http://{portal['host']}:{portal['port']}/docs", flush=True)
     print(f"  iOffice stand-in: http://{ioffice['host']}:{ioffice['port']}/docs", flush=True)
     print(f"  Logs: {home / 'standalone.log'}   Ctrl-C stops everything.", flush=True)

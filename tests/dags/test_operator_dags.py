@@ -1,5 +1,6 @@
 """The operators' DAGs through ``dag.test()``: the backfill form, and reconciliation with its alert
-delivered to a real webhook receiver on loopback."""
+delivered to a real webhook receiver on loopback. Manual backfills and the repairs of a manually
+triggered reconciliation are audited (``operator_action`` events naming the triggering user)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from lienthong_standins.serve import free_port
 from lienthong.store.engine import get_engine
-from lienthong.store.schema import DossierLink, ReconcileFinding
+from lienthong.store.schema import DossierLink, LinkEvent, ReconcileFinding
 from tests.conftest import on_store
 
 HOUR = 3600
@@ -58,6 +59,12 @@ def test_backfill_form_links_missing_then_nothing(dagbag, linked_airflow, store_
     assert str(dag.test(run_conf=conf).state) == "success"
     with engine.connect() as c:
         assert c.scalar(select(func.count()).select_from(DossierLink)) == visible
+        audit = [d for d, in c.execute(select(LinkEvent.detail).where(LinkEvent.kind == "operator_action")
+                                       .order_by(LinkEvent.id))]
+    # Who ran it (dag.test() triggers as "dag_test"), on what window, with what outcome: one event per run.
+    assert [(d["actor"], d["action"], d["outcome"]) for d in audit] == [
+        ("dag_test", "backfill", "dry_run"), ("dag_test", "backfill", "success"), ("dag_test", "backfill", "success")]
+    assert audit[0]["target"] == "received 2022-12-01..2022-12-01" and audit[1]["counts"]["new"] == visible
 
 
 @on_store("postgres")  # reconciliation itself runs on both in tests/pipeline
@@ -75,6 +82,28 @@ def test_reconcile_dag_records_findings_and_alerts(dagbag, linked_airflow, store
     assert {"overdue", "bypass"} <= kinds
     assert webhook and webhook[0]["title"].startswith("Liên thông")
     assert "Quá hạn" in webhook[0]["message"]
+
+
+@on_store("sqlite")
+def test_reconcile_repairs_by_a_person_are_audited(dagbag, linked_airflow, store_url, webhook):
+    """Decisions issued in iOffice, results never processed: a manual reconciliation with repair attaches
+    them, and each repair is recorded with the triggering user and its outcome, on the dossier."""
+    standins = linked_airflow
+    standins.advance(10 * HOUR)
+    assert str(dagbag.get_dag("dossier_intake").test().state) == "success"
+    standins.advance(30 * HOUR)
+    dr = dagbag.get_dag("dossier_reconcile").test(run_conf={"days": 30, "date_from": "2022-12-01",
+                                                             "date_to": "2022-12-06", "repair": True})
+    assert str(dr.state) == "success"
+    with get_engine(store_url).connect() as c:
+        repaired = set(c.scalars(select(ReconcileFinding.dossier_code).where(ReconcileFinding.repaired)))
+        audit = c.execute(select(LinkEvent.dossier_code, LinkEvent.detail)
+                          .where(LinkEvent.kind == "operator_action")).all()
+    assert repaired
+    assert {code for code, _ in audit} >= repaired
+    assert all(d["actor"] == "dag_test" and d["action"] == "reconcile_repair" and d["target"].startswith("ioffice_doc#")
+               for _, d in audit)
+    assert {d["outcome"] for code, d in audit if code in repaired} <= {"attached", "already_done", "adopted"}
 
 
 def test_quarantine_recheck_dag_heals_and_tells_people_once(dagbag, linked_airflow, store_url, webhook):

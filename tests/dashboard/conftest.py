@@ -2,6 +2,7 @@
 
 Session scope: the stack (stand-ins, pipeline run, ``airflow db migrate``, api-server start) takes
 tens of seconds and every dashboard test only reads it or replays one quarantined item.
+SimpleAuthManager has one user per role (admin, op, user, viewer) with known passwords.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,17 @@ from tests.pipeline.test_faults import BAD_RESULTS
 from tests.pipeline.test_flow import CTX, HOUR, run_intake
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-ADMIN_PASSWORD = "lienthong-test-admin-pw"
+ROLES = ("admin", "op", "user", "viewer")  # each user is named after its SimpleAuthManager role
+PASSWORDS = {name: f"lienthong-test-{name}-pw" for name in ROLES}
+ADMIN_PASSWORD = PASSWORDS["admin"]
+SECRET_KEY = "dashboard-test-secret"
+
+
+def form_token_for(name: str) -> str:
+    """The dashboard's form (CSRF) token of user ``name`` on the test api-server."""
+    from lienthong.dashboard.auth import token_for
+
+    return token_for(SECRET_KEY, name)
 
 
 @dataclass
@@ -41,12 +52,19 @@ class Stack:
     standins: Standins
     res: Resources
     log: Path
+    _tokens: dict[str, str] = field(default_factory=dict)
 
-    def token(self) -> str:
-        r = requests.post(f"{self.base}/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD},
-                          timeout=30)
-        r.raise_for_status()
-        return r.json()["access_token"]
+    def token(self, username: str = "admin") -> str:
+        """A JWT for one of the :data:`ROLES` users (fetched once, valid for the session)."""
+        if username not in self._tokens:
+            r = requests.post(f"{self.base}/auth/token",
+                              json={"username": username, "password": PASSWORDS[username]}, timeout=30)
+            r.raise_for_status()
+            self._tokens[username] = r.json()["access_token"]
+        return self._tokens[username]
+
+    def auth(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(username)}"}
 
     def open_quarantine(self) -> list[Quarantine]:
         with Session(self.res.engine) as s:
@@ -105,14 +123,14 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                "AIRFLOW__CORE__AUTH_MANAGER":
                    "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-               "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+               "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{name}:{name}" for name in ROLES),
                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
                "AIRFLOW__API__BASE_URL": base,
-               "AIRFLOW__API__SECRET_KEY": "dashboard-test-secret",
+               "AIRFLOW__API__SECRET_KEY": SECRET_KEY,
                "AIRFLOW__API_AUTH__JWT_SECRET": "dashboard-test-jwt-secret-0123456789abcdef",
                "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"}
         subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-        (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({"admin": ADMIN_PASSWORD}))
+        (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps(PASSWORDS))
         log = tmp / "api-server.log"
         with log.open("wb") as out:
             proc = subprocess.Popen([AIRFLOW, "api-server", "-H", "127.0.0.1", "-p", str(port), "-w", "1"],

@@ -1,6 +1,7 @@
 """The dashboard in real headless Chromium (Debian ``chromium``, driven by Playwright): log in through
 Airflow's login page, open the dashboard from the UI's navigation, search a dossier, replay a quarantined
-item. Screenshots go to ``tests/artifacts/`` (gitignored)."""
+item, read its stored payload; then as a viewer: no replay button, and a forged replay is refused.
+Screenshots go to ``tests/artifacts/`` (gitignored)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from lienthong.dashboard.access import FORBIDDEN_VI
 from lienthong.store.schema import Quarantine
 from tests.conftest import ROOT
 
-from .conftest import ADMIN_PASSWORD
+from .conftest import ADMIN_PASSWORD, PASSWORDS, form_token_for
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -23,22 +25,42 @@ ARTIFACTS = ROOT / "tests" / "artifacts" / "dashboard"
 
 
 @pytest.fixture(scope="module")
-def page(stack):
+def browser(stack):
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail("Debian chromium is missing: run scripts/ensure-system-deps.sh as root")
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
-        pg = context.new_page()
-        pg.set_default_timeout(30_000)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            yield pg
+            yield chromium
         finally:
-            context.close()
-            browser.close()
+            chromium.close()
+
+
+def _session(browser):
+    """A fresh browser session (its own cookies)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    return context, pg
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    context, pg = _session(browser)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def _log_in(page, username: str, password: str) -> None:
+    page.wait_for_url(re.compile(r"/auth/login"))
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 def test_login_search_and_replay(stack, page):
@@ -48,9 +70,7 @@ def test_login_search_and_replay(stack, page):
     page.goto(f"{stack.base}/lienthong/")
     page.wait_for_url(re.compile(r"/auth/login"))
     assert "Hồ sơ tiếp nhận" not in page.content()
-    page.locator("input[name=username]").fill("admin")
-    page.locator("input[name=password]").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    _log_in(page, "admin", ADMIN_PASSWORD)
     page.wait_for_url(re.compile(r"/lienthong/"))
     expect(page.locator("#fig-received")).not_to_have_text("0")
     expect(page.locator(".chart-title", has_text="Số tiền tiết kiệm theo cơ quan")).to_be_visible()
@@ -90,6 +110,57 @@ def test_login_search_and_replay(stack, page):
     with Session(stack.res.engine) as s:
         assert s.get(Quarantine, item.id).status == "resolved"
 
+    # An admin may read a record's stored payload; the page says the viewing is recorded.
+    page.locator(f"#payload-{item.id}").click()
+    expect(page.locator("h2")).to_have_text(f"Dữ liệu gốc của mục cách ly #{item.id}")
+    expect(page.locator("#payload")).to_contain_text("{")
+    page.screenshot(path=str(ARTIFACTS / "05b-du-lieu-goc.png"), full_page=True)
+    if item.dossier_code:  # the replay and the viewing are on the dossier's timeline
+        page.goto(f"{stack.base}/lienthong/dossier?code={item.dossier_code}")
+        expect(page.locator("#timeline")).to_contain_text("Thao tác của cán bộ")
+        expect(page.locator("#timeline")).to_contain_text("Xem dữ liệu gốc của mục cách ly")
+
     page.goto(f"{stack.base}/lienthong/watch")
     expect(page.get_by_text("Liên thông nằm quá lâu ở một trạng thái")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "06-cham-qua-han.png"), full_page=True)
+
+
+def test_viewer_sees_no_replay_and_cannot_forge_one(stack, browser):
+    from playwright.sync_api import expect
+
+    item = stack.open_quarantine()[0]
+    context, page = _session(browser)
+    try:
+        page.goto(f"{stack.base}/lienthong/quarantine")
+        _log_in(page, "viewer", PASSWORDS["viewer"])
+        page.wait_for_url(re.compile(r"/lienthong/quarantine"))
+        expect(page.locator(f"#q-{item.id}")).to_contain_text(item.reason_vi)
+        expect(page.locator("header .user")).to_have_text("Người dùng: viewer")
+        assert page.locator("button[id^=replay-]").count() == 0
+        assert page.locator("a[id^=payload-]").count() == 0
+        assert page.locator("form[action$='/replay']").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "07-viewer-cach-ly.png"), full_page=True)
+
+        # A forged form in the viewer's own page (their cookie, a valid form token): refused, in Vietnamese.
+        page.evaluate("""([action, token]) => {
+            const f = document.createElement("form");
+            f.method = "post"; f.action = action;
+            const i = document.createElement("input");
+            i.type = "hidden"; i.name = "csrf_token"; i.value = token;
+            f.appendChild(i); document.body.appendChild(f); f.submit();
+        }""", [f"{stack.base}/lienthong/quarantine/{item.id}/replay", form_token_for("viewer")])
+        page.wait_for_url(re.compile(r"/replay$"))
+        expect(page.locator("#error-message")).to_have_text(FORBIDDEN_VI)
+        page.screenshot(path=str(ARTIFACTS / "08-viewer-bi-tu-choi.png"), full_page=True)
+        # The same POST through the session's HTTP client: 403, nothing replayed.
+        r = context.request.post(f"{stack.base}/lienthong/quarantine/{item.id}/replay",
+                                 form={"csrf_token": form_token_for("viewer")}, max_redirects=0)
+        assert r.status == 403 and r.json() == {"detail": FORBIDDEN_VI}
+        # And the stored payload is not for viewers.
+        response = page.goto(f"{stack.base}/lienthong/quarantine/{item.id}/payload")
+        assert response is not None and response.status == 403
+        expect(page.locator("#error-message")).to_have_text(FORBIDDEN_VI)
+    finally:
+        context.close()
+    with Session(stack.res.engine) as s:
+        assert s.get(Quarantine, item.id).status == "open"

@@ -1,7 +1,10 @@
 """The dashboard's FastAPI app, mounted by the Airflow plugin under ``/lienthong``.
 
 Server-rendered HTML (Jinja2, inline SVG): it must work offline and inside the UI's iframe.
-Every route depends on Airflow's ``get_user`` (see :mod:`lienthong.dashboard.auth`).
+Every route depends on Airflow's ``get_user`` (see :mod:`lienthong.dashboard.auth`) and on what the
+configured auth manager grants that user (:mod:`lienthong.dashboard.access`): reading needs read access
+to the link's DAGs, a replay needs operator rights, a stored payload admin rights. Replays and payload
+views, refused ones included, are recorded in the store's event log (:mod:`lienthong.dashboard.audit`).
 """
 
 from __future__ import annotations
@@ -16,15 +19,50 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lienthong.dashboard import charts, data
-from lienthong.dashboard.auth import auth_error_handler, check_form_token, form_token, get_user, username
+from lienthong.dashboard import audit, charts, data
+from lienthong.dashboard.access import Grants, grants_for
+from lienthong.dashboard.auth import Forbidden, check_form_token, error_handler, form_token, get_user, username
 from lienthong.orchestration.resources import ServerLookup, resources_from_airflow, savings_settings, store_engine
 from lienthong.pipeline.replay import replay
-from lienthong.store.ledger import RunContext
 
 log = logging.getLogger(__name__)
 User = Annotated[BaseUser, Depends(get_user)]  # resolved once per request (FastAPI caches it)
 AIRFLOW = ServerLookup()  # the api-server has no task supervisor: read Connections/Variables directly
+
+
+def grants(request: Request, user: User) -> Grants:
+    """Every route's gate: what the auth manager lets this user do; no read access, no page."""
+    can = grants_for(user, username(user))
+    request.state.lienthong_grants = can
+    if not can.read:
+        raise Forbidden()
+    return can
+
+
+Can = Annotated[Grants, Depends(grants)]
+
+
+def may_replay(quarantine_id: int, can: Can) -> Grants:
+    """Operators only; a refused attempt is recorded before the 403."""
+    if not can.operate:
+        audit.record_on_quarantine(store_engine(AIRFLOW), can.user, audit.REPLAY, quarantine_id, "denied")
+        raise Forbidden()
+    return can
+
+
+def may_view_payload(quarantine_id: int, can: Can) -> Grants:
+    """Admins only; a refused attempt is recorded before the 403."""
+    if not can.payload:
+        audit.record_on_quarantine(store_engine(AIRFLOW), can.user, audit.VIEW_PAYLOAD, quarantine_id, "denied")
+        raise Forbidden()
+    return can
+
+
+def may_audit(can: Can) -> Grants:
+    if not can.audit:
+        raise Forbidden()
+    return can
+
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'self'; base-uri 'none'")
@@ -53,7 +91,8 @@ def _env() -> Environment:
     env.filters.update(num=_vn_number, dt=_dt, pct=_pct, vnd=lambda v: _vn_number(v) + " ₫",
                        ddmmyyyy=lambda d: d.strftime("%d/%m/%Y"))
     env.globals.update(state_label=data.state_label, kind_label=KIND_LABELS_VI.get,
-                       source_label=lambda s: SOURCE_LABELS_VI.get(s, s))
+                       source_label=lambda s: SOURCE_LABELS_VI.get(s, s),
+                       action_label=lambda a: audit.ACTION_LABELS_VI.get(a, a), outcome_label=audit.outcome_label)
     return env
 
 
@@ -64,10 +103,18 @@ def savings_rates() -> tuple[float, int]:
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="lienthong dashboard", dependencies=[Depends(get_user)],
+    app = FastAPI(title="lienthong dashboard", dependencies=[Depends(grants)],
                   docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_exception_handler(StarletteHTTPException, auth_error_handler)
     env = _env()
+
+    def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
+        can: Grants | None = getattr(request.state, "lienthong_grants", None)
+        html = env.get_template("error.html").render(
+            base=request.scope.get("root_path", "").rstrip("/"), user=can.user if can else None, can=can,
+            page="error", status=status_code, message=message)
+        return HTMLResponse(html, status_code=status_code)
+
+    app.add_exception_handler(StarletteHTTPException, error_handler(render_error))
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
@@ -79,7 +126,8 @@ def create_app() -> FastAPI:
 
     def render(request: Request, name: str, user: BaseUser, **values: Any) -> HTMLResponse:
         base = request.scope.get("root_path", "").rstrip("/")
-        html = env.get_template(name).render(base=base, user=username(user), csrf=form_token(user),
+        can: Grants = request.state.lienthong_grants  # set by the app-wide ``grants`` dependency
+        html = env.get_template(name).render(base=base, user=username(user), csrf=form_token(user), can=can,
                                              page=name.removesuffix(".html"), **values)
         return HTMLResponse(html)
 
@@ -129,24 +177,48 @@ def create_app() -> FastAPI:
                       result=result, message=message)
 
     @app.post("/quarantine/{quarantine_id}/replay", name="replay")
-    def replay_item(request: Request, user: User, quarantine_id: int,
+    def replay_item(request: Request, user: User, quarantine_id: int, can: Annotated[Grants, Depends(may_replay)],
                     csrf_token: Annotated[str | None, Form()] = None) -> RedirectResponse:
         check_form_token(request, user, csrf_token)
-        run = RunContext(run_id=f"dashboard:{username(user)}", task_id="replay")
+        run = audit.run_for(can.user, audit.REPLAY)
         with resources_from_airflow(AIRFLOW) as resources:
             try:
                 outcome = replay(resources, run, quarantine_id)
             except LookupError:
+                audit.record_on_quarantine(resources.engine, can.user, audit.REPLAY, quarantine_id, "not_found")
                 raise HTTPException(404, "Không tìm thấy mục cách ly") from None
+            except Exception as exc:
+                audit.record_on_quarantine(resources.engine, can.user, audit.REPLAY, quarantine_id,
+                                           f"failed: {type(exc).__name__}")
+                raise
+            audit.record_on_quarantine(resources.engine, can.user, audit.REPLAY, quarantine_id, str(outcome.status))
         log.info("replay of quarantine %s by %s: %s (%s)", quarantine_id, run.run_id, outcome.status, outcome.detail)
         base = request.scope.get("root_path", "").rstrip("/")
         return RedirectResponse(f"{base}/quarantine?status=all&replayed={quarantine_id}&result={outcome.status}",
                                 status_code=303)
 
+    @app.get("/quarantine/{quarantine_id}/payload", response_class=HTMLResponse, name="payload")
+    def payload(request: Request, user: User, quarantine_id: int,
+                can: Annotated[Grants, Depends(may_view_payload)]) -> HTMLResponse:
+        """The stored payload (the portal adapter already stripped the applicant's identity); every view
+        is recorded."""
+        engine = store_engine(AIRFLOW)
+        view = data.quarantine_payload(engine, quarantine_id)
+        audit.record_on_quarantine(engine, can.user, audit.VIEW_PAYLOAD, quarantine_id,
+                                   "shown" if view else "not_found")
+        if view is None:
+            raise HTTPException(404, "Không tìm thấy mục cách ly")
+        return render(request, "payload.html", user, q=view)
+
     @app.get("/watch", response_class=HTMLResponse, name="watch")
     def watch(request: Request, user: User) -> HTMLResponse:
         lists = data.watchlists(store_engine(AIRFLOW))
         return render(request, "watch.html", user, w=lists)
+
+    @app.get("/audit", response_class=HTMLResponse, name="audit")
+    def audit_log(request: Request, user: User, can: Annotated[Grants, Depends(may_audit)]) -> HTMLResponse:
+        """Operators' actions (dashboard, backfill, reconciliation repairs), newest first."""
+        return render(request, "audit.html", user, rows=data.operator_actions(store_engine(AIRFLOW)))
 
     return app
 

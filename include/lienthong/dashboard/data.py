@@ -15,12 +15,14 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from lienthong.dashboard.audit import ACTION_LABELS_VI, outcome_label
 from lienthong.domain.masking import mask_text
 from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.domain.states import STATE_LABELS_VI
 from lienthong.pipeline.heal import NeedsPerson, needs_person
 from lienthong.reconcile.watchlists import WatchItem, late_links, portal_now, stuck_links
 from lienthong.report import figures
+from lienthong.store.ledger import OPERATOR_ACTION
 from lienthong.store.schema import DossierLink, LinkEvent, Quarantine
 
 VN_TZ = timezone(timedelta(hours=7))
@@ -29,6 +31,7 @@ VN_TZ = timezone(timedelta(hours=7))
 TECHNICAL_KEYS = frozenset({"doc_id", "code_notation", "outcome", "sha256", "file_id", "quarantine_id", "unit",
                             "agency",
                             "procedure", "status", "portal_status", "previous_status"})
+EVENT_LABELS_VI = {OPERATOR_ACTION: "Thao tác của cán bộ"}
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class TimelineRow:
     from_label: str
     to_label: str
     detail: list[tuple[str, str]]
+    label: str = ""  # the kind in Vietnamese where officials need it (operator actions)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,21 @@ def _masked_detail(detail: Any) -> list[tuple[str, str]]:
         text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
         out.append((str(k), text if k in TECHNICAL_KEYS else mask_text(text)))
     return out
+
+
+def _operator_detail(detail: dict[str, Any]) -> list[tuple[str, str]]:
+    """An operator action as officials read it: who, what, on what, with what outcome."""
+    action = str(detail.get("action", ""))
+    return [("Cán bộ", str(detail.get("actor", ""))), ("Thao tác", ACTION_LABELS_VI.get(action, action)),
+            ("Đối tượng", str(detail.get("target", ""))),  # built from technical identifiers only
+            ("Kết quả", outcome_label(str(detail.get("outcome", ""))))]
+
+
+def _timeline_row(e: LinkEvent) -> TimelineRow:
+    operator = e.kind == OPERATOR_ACTION and isinstance(e.detail, dict)
+    return TimelineRow(e.at, e.run_id or "", e.task_id or "", e.kind, state_label(e.from_state),
+                       state_label(e.to_state), _operator_detail(e.detail) if operator else _masked_detail(e.detail),
+                       EVENT_LABELS_VI.get(e.kind, e.kind))
 
 
 def state_label(state: str | None) -> str:
@@ -147,8 +166,7 @@ def dossier_view(engine: Engine, code: str) -> DossierView | None:
             "finished_at": link.finished_at, "doc_code_notation": link.doc_code_notation,
             "last_error": mask_text(link.last_error) if link.last_error else None,
         }
-    rows = [TimelineRow(e.at, e.run_id or "", e.task_id or "", e.kind, state_label(e.from_state),
-                        state_label(e.to_state), _masked_detail(e.detail)) for e in events]
+    rows = [_timeline_row(e) for e in events]
     quarantine = [{"id": q.id, "reason": q.reason_vi, "status": q.status} for q in quarantined]
     return DossierView(code, summary, rows, quarantine)
 
@@ -177,6 +195,52 @@ def quarantine_list(engine: Engine, status: str | None = "open", limit: int = 50
     return [QuarantineRow(r.id, r.source, r.dossier_code or "", r.reason_code, r.reason_vi,
                           mask_text(r.detail or "")[:400], r.occurrences, r.first_seen_at, r.last_seen_at, r.status,
                           mask_text(r.resolution or "")) for r in recs]
+
+
+@dataclass(frozen=True)
+class PayloadView:
+    id: int
+    source: str
+    dossier_code: str
+    reason_vi: str
+    status: str
+    payload_json: str  # escaped by the template, never marked safe
+
+
+def quarantine_payload(engine: Engine, quarantine_id: int) -> PayloadView | None:
+    """The record's stored payload as indented JSON. The portal adapter stored it without the
+    applicant's identity (``without_personal_data``); iOffice packages carry document metadata only."""
+    with Session(engine) as s:
+        rec = s.get(Quarantine, quarantine_id)
+        if rec is None:
+            return None
+        text = json.dumps(rec.payload or {}, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+        return PayloadView(rec.id, rec.source, rec.dossier_code or "", rec.reason_vi, rec.status, text)
+
+
+@dataclass(frozen=True)
+class OperatorAction:
+    at: datetime
+    run_id: str
+    dossier_code: str
+    actor: str
+    action: str
+    target: str
+    outcome: str
+
+
+def operator_actions(engine: Engine, limit: int = 300) -> list[OperatorAction]:
+    """The audit trail, newest first: every ``operator_action`` event of the store's event log."""
+    with Session(engine) as s:
+        events = list(s.scalars(select(LinkEvent).where(LinkEvent.kind == OPERATOR_ACTION)
+                                .order_by(LinkEvent.at.desc(), LinkEvent.id.desc()).limit(limit)))
+    out = []
+    for e in events:
+        d = e.detail if isinstance(e.detail, dict) else {}
+        out.append(OperatorAction(e.at, e.run_id or "", e.dossier_code or "", str(d.get("actor", "")),
+                                  str(d.get("action", "")), str(d.get("target", "")),
+                                  str(d.get("outcome", ""))))
+    return out
 
 
 def quarantine_status(engine: Engine, quarantine_id: int) -> str | None:
