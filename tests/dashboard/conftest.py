@@ -77,7 +77,8 @@ class Stack:
 
 
 def _fill_store(standins: Standins, res: Resources) -> None:
-    """A working day through the pipeline, with bad result files so some packages are quarantined."""
+    """A working day through the pipeline, with bad result files so some packages are quarantined,
+    then dossiers carrying markup in their text."""
     standins.advance(10 * HOUR)
     run_intake(res)
     standins.advance(8 * HOUR)
@@ -87,6 +88,12 @@ def _fill_store(standins: Standins, res: Resources) -> None:
         standins.advance(8 * HOUR)
         results.process_packages(res, CTX)
         run_intake(res)
+    # Dossiers with HTML/script in their text: quarantined, and shown escaped (browser test).
+    standins.faults("portal", [{"endpoint": "/pa/dossier", "kind": "malformed", "variant": "markup_in_text",
+                                "rate": 0.2}], seed=2)
+    standins.advance(2 * HOUR)
+    run_intake(res)
+    standins.faults("portal", [])
 
 
 def _wait_healthy(base: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lienthong.dashboard.access import FORBIDDEN_VI
@@ -164,3 +165,24 @@ def test_viewer_sees_no_replay_and_cannot_forge_one(stack, browser):
         context.close()
     with Session(stack.res.engine) as s:
         assert s.get(Quarantine, item.id).status == "open"
+
+
+def test_markup_in_dossier_text_is_shown_escaped(stack, browser):
+    """A dossier with <script>/<img onerror> in its text is quarantined; the page shows the tag as text."""
+    with Session(stack.res.engine) as s:
+        marked = list(s.scalars(select(Quarantine).where(Quarantine.reason_code == "markup_in_text")))
+    assert marked, "no dossier with markup was quarantined: the check proves nothing"
+    context, page = _session(browser)
+    try:
+        page.goto(f"{stack.base}/lienthong/quarantine?status=all")
+        _log_in(page, "viewer", PASSWORDS["viewer"])
+        page.wait_for_url(re.compile(r"/lienthong/quarantine\?status=all"))
+        for item in marked:
+            row = page.locator(f"#q-{item.id}")
+            text = row.inner_text()
+            assert "<script>" in text or "<img src=x" in text, text
+            assert row.locator("script, img").count() == 0  # rendered as text, never as elements
+        assert page.evaluate("document.querySelectorAll('#quarantine script, #quarantine img').length") == 0
+        page.screenshot(path=str(ARTIFACTS / "09-ma-html-duoc-hien-thi-an-toan.png"), full_page=True)
+    finally:
+        context.close()
