@@ -200,3 +200,43 @@ def purge_personal_data(context: dict[str, Any]) -> dict[str, int]:
                   detail={"resolved": report.resolved, "expired": report.expired, "retention_days": days})
     log.info("quarantine payloads purged: %d resolved, %d open past %d days", report.resolved, report.expired, days)
     return {"resolved": report.resolved, "expired": report.expired, "retention_days": days}
+
+
+def replay_quarantined(context: dict[str, Any]) -> dict[str, str]:
+    """Replay the quarantine records named in the run's form, on a worker; each replay is audited
+    with the run's triggering user, the reason given, and its outcome."""
+    from lienthong.pipeline.replay import replay
+
+    params = context["params"]
+    ids = [int(i) for i in params.get("quarantine_ids") or []]
+    if not ids:
+        raise ValueError("quarantine_ids is empty: name the quarantine records to replay")
+    reason = str(params.get("reason") or "").strip()[:500]
+    run = run_context(context)
+    actor = triggering_user(context) or "unknown"
+    outcomes: dict[str, str] = {}
+    with resources_from_airflow() as resources:
+        for quarantine_id in ids:
+            try:
+                outcome = replay(resources, run, quarantine_id)
+                result = str(outcome.status)
+            except LookupError:
+                result = "not_found"
+            except Exception as exc:
+                _audit_replay(resources, run, actor, quarantine_id, f"failed: {type(exc).__name__}", reason)
+                raise  # an outage: Airflow retries the run; items replayed already are found done
+            _audit_replay(resources, run, actor, quarantine_id, result, reason)
+            outcomes[str(quarantine_id)] = result
+    log.info("replay by %s: %s", actor, outcomes)
+    return outcomes
+
+
+def _audit_replay(resources: Resources, run: RunContext, actor: str, quarantine_id: int, outcome: str,
+                  reason: str) -> None:
+    from lienthong.store.schema import Quarantine
+
+    with resources.session() as session:
+        rec = session.get(Quarantine, quarantine_id)
+        record_operator_action(session, run, actor=actor, action="replay", target=f"quarantine#{quarantine_id}",
+                               outcome=outcome, code=rec.dossier_code if rec else None,
+                               quarantine_id=quarantine_id, reason=reason)
