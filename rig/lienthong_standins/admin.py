@@ -50,7 +50,7 @@ def make_admin_router(
 
     @router.get("/stats")
     def get_stats() -> dict[str, Any]:
-        return {"now": clock.now().isoformat(), "faults_fired": dict(injector.fired),
+        return {"now": clock.now().isoformat(), "faults_fired": dict(injector.fired), "requests": injector.requests,
                 "faulted_items": {kind: dict(items) for kind, items in injector.served.items()}, **stats()}
 
     return router

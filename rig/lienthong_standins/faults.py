@@ -74,9 +74,15 @@ class FaultInjector:
         self.config = FaultConfig()
         self._rng = random.Random(0)
         self.fired: Counter[str] = Counter()
+        self.requests = 0
         # Content faults actually served, by kind: item key -> variant. Checks outside the
         # process (the cluster test) need to know which items were damaged, not just how many.
         self.served: dict[str, dict[str, str]] = {}
+
+    def count_request(self) -> None:
+        """Requests to the system's API (not the control surface): a test can tell who called."""
+        with self._lock:
+            self.requests += 1
 
     def configure(self, config: FaultConfig) -> None:
         with self._lock:
@@ -140,6 +146,7 @@ class FaultMiddleware:
             return
         path = scope["path"]
         inj = self.injector
+        inj.count_request()
         if rule := inj.pick(path, "latency"):
             await asyncio.sleep(rule.latency_ms / 1000)
         if rule := inj.pick(path, "timeout"):

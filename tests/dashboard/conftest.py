@@ -137,6 +137,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
                "AIRFLOW__API_AUTH__JWT_SECRET": "dashboard-test-jwt-secret-0123456789abcdef",
                "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"}
         subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+        # The DAGs in the metadata DB, as the dag-processor would put them: a replay triggers one.
+        subprocess.run([AIRFLOW, "dags", "reserialize"], env=env, check=True, capture_output=True, timeout=300)
         (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps(PASSWORDS))
         log = tmp / "api-server.log"
         with log.open("wb") as out:
@@ -154,3 +156,15 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
                 proc.wait()
         res.close()
         server.stop()
+
+
+def standin_requests(standins: Standins) -> int:
+    """Requests both stand-ins have served on their APIs so far (their control surface not counted)."""
+    return sum(requests.get(f"{base}/_admin/stats", timeout=30).json()["requests"]
+               for base in (standins.portal_url, standins.ioffice_root))
+
+
+def dag_run(stack: Stack, dag_id: str, run_id: str) -> dict:
+    r = requests.get(f"{stack.base}/api/v2/dags/{dag_id}/dagRuns/{run_id}", headers=stack.auth("admin"), timeout=30)
+    r.raise_for_status()
+    return r.json()

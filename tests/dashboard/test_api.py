@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta, timezone
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -10,6 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lienthong.store.schema import DossierLink, DossierTimeSavings, LinkEvent, Quarantine
+
+from .conftest import dag_run, standin_requests
 
 PAGES = ["/lienthong/", "/lienthong/?from=2020-01-01&to=2030-12-31", "/lienthong/dossier",
          "/lienthong/dossier?code=X", "/lienthong/quarantine", "/lienthong/quarantine?status=all",
@@ -111,21 +114,28 @@ def test_dossier_timeline(stack, auth):
     assert "Không tìm thấy hồ sơ có mã" in missing.text
 
 
-def test_replay_with_bearer_resolves_the_item(stack, auth):
-    stack.standins.faults("ioffice", [])  # the sender fixed its files
+def test_replay_starts_a_dag_run_as_the_user_and_calls_no_system(stack, auth):
+    """The button asks Airflow for a ``quarantine_replay`` run as the signed-in user; the api-server
+    itself sends nothing to the portal or iOffice (the stand-ins count every request)."""
     item = [q for q in stack.open_quarantine() if q.source == "ioffice_package"][-1]
+    before = standin_requests(stack.standins)
     r = requests.post(f"{stack.base}/lienthong/quarantine/{item.id}/replay", headers=auth, timeout=120,
-                      allow_redirects=False)
+                      data={"reason": "bên gửi đã ký lại"}, allow_redirects=False)
     assert r.status_code == 303, r.text
-    assert r.headers["location"].endswith(f"replayed={item.id}&result=resolved")
+    assert standin_requests(stack.standins) == before, "the api-server called the portal or iOffice"
+    location = r.headers["location"]
+    assert f"replayed={item.id}&run_id=" in location
+    run_id = unquote(location.rsplit("run_id=", 1)[1])
+    run = dag_run(stack, "quarantine_replay", run_id)
+    assert run["conf"] == {"quarantine_ids": [item.id], "reason": "bên gửi đã ký lại"}
+    assert run["triggering_user_name"] == "admin" and run["run_type"] == "manual"
     with Session(stack.res.engine) as s:
-        rec = s.get(Quarantine, item.id)
-        assert rec.status == "resolved"
-        assert s.scalar(select(DossierLink.state).where(DossierLink.dossier_code == rec.dossier_code)) == "attached"
-        runs = set(s.scalars(select(LinkEvent.run_id).where(LinkEvent.dossier_code == rec.dossier_code)))
-    assert "dashboard:admin" in runs
-    page = requests.get(f"{stack.base}{r.headers['location']}", headers=auth, timeout=60).text
-    assert "Đã xử lý lại thành công" in page
+        assert s.get(Quarantine, item.id).status == "open"  # the worker replays it, not the api-server
+        audit = [e.detail for e in s.scalars(select(LinkEvent).where(LinkEvent.kind == "operator_action")
+                                             .order_by(LinkEvent.id))]
+    assert audit[-1]["outcome"] == "requested" and audit[-1]["run_id"] == run_id and audit[-1]["actor"] == "admin"
+    page = requests.get(f"{stack.base}{location}", headers=auth, timeout=60).text
+    assert f"/dags/quarantine_replay/runs/{run_id}" in page and "Đã gửi yêu cầu xử lý lại" in page
     assert requests.post(f"{stack.base}/lienthong/quarantine/999999/replay", headers=auth,
                          timeout=60).status_code == 404
 

@@ -9,6 +9,7 @@ shown on the dossier's timeline and on the audit page.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from lienthong.dashboard.access import FORBIDDEN_VI
 from lienthong.store.schema import LinkEvent, Quarantine
 
-from .conftest import ROLES, form_token_for
+from .conftest import ROLES, dag_run, form_token_for
 
 READ_PAGES = ["/lienthong/", "/lienthong/?from=2020-01-01&to=2030-12-31", "/lienthong/api/summary",
               "/lienthong/dossier", "/lienthong/dossier?code=X", "/lienthong/quarantine",
@@ -69,21 +70,22 @@ def test_replay_only_by_operators(stack, items, role):
     item = items[role]
     r = requests.post(f"{stack.base}/lienthong/quarantine/{item.id}/replay", headers=stack.auth(role), timeout=120,
                       allow_redirects=False)
-    if role in OPERATORS:
+    events = operator_events(stack, item.dossier_code)
+    if role in OPERATORS:  # a quarantine_replay run, started as this user
         assert r.status_code == 303, r.text[:300]
-        assert r.headers["location"].endswith(f"replayed={item.id}&result=open")
-        expected = "open"  # replayed: the portal still does not know it
+        run_id = unquote(r.headers["location"].rsplit("run_id=", 1)[1])
+        assert dag_run(stack, "quarantine_replay", run_id)["triggering_user_name"] == role
+        assert events[-1] == {"actor": role, "action": "replay", "target": f"quarantine#{item.id}",
+                              "outcome": "requested", "quarantine_id": item.id, "run_id": run_id}
     else:
         assert_refused(r)
-        expected = "denied"
-    events = operator_events(stack, item.dossier_code)
-    assert events[-1] == {"actor": role, "action": "replay", "target": f"quarantine#{item.id}",
-                          "outcome": expected, "quarantine_id": item.id}
+        assert events[-1] == {"actor": role, "action": "replay", "target": f"quarantine#{item.id}",
+                              "outcome": "denied", "quarantine_id": item.id}
     with Session(stack.res.engine) as s:
         assert s.get(Quarantine, item.id).status == "open"
         replays = s.scalars(select(LinkEvent.kind).where(LinkEvent.dossier_code == item.dossier_code,
                                                          LinkEvent.kind == "replay_requested")).all()
-    assert len(replays) == (1 if role in OPERATORS else 0)  # a refused replay never reached the pipeline
+    assert replays == []  # the api-server never runs the pipeline: a worker does
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -146,7 +148,7 @@ def test_audit_trail_on_the_timeline_and_the_audit_page(stack, items):
     page = requests.get(f"{stack.base}/lienthong/dossier", params={"code": op_item.dossier_code},
                         headers=stack.auth("viewer"), timeout=60).text
     row = next(tr for tr in page.split("<tr>") if "Thao tác của cán bộ" in tr and "Xử lý lại" in tr)
-    assert "<strong>Cán bộ</strong>: op" in row and "Chưa thành công, mục vẫn bị cách ly" in row
+    assert "<strong>Cán bộ</strong>: op" in row and "Đã gửi yêu cầu, xử lý trên Airflow (quarantine_replay)" in row
     assert f"quarantine#{op_item.id}" in row and "dashboard:op" in row
     page = requests.get(f"{stack.base}/lienthong/dossier", params={"code": viewer_item.dossier_code},
                         headers=stack.auth("viewer"), timeout=60).text

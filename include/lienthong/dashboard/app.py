@@ -10,6 +10,7 @@ views, refused ones included, are recorded in the store's event log (:mod:`lient
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -22,8 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lienthong.dashboard import audit, charts, data
 from lienthong.dashboard.access import Grants, grants_for
 from lienthong.dashboard.auth import Forbidden, check_form_token, error_handler, form_token, get_user, username
-from lienthong.orchestration.resources import ServerLookup, resources_from_airflow, savings_settings, store_engine
-from lienthong.pipeline.replay import replay
+from lienthong.orchestration.resources import ServerLookup, savings_settings, store_engine
+from lienthong.dashboard.trigger import REPLAY_DAG, NotAllowed, NotStarted, StartedRun, api_base, trigger_dag, user_token
 
 log = logging.getLogger(__name__)
 User = Annotated[BaseUser, Depends(get_user)]  # resolved once per request (FastAPI caches it)
@@ -67,7 +68,6 @@ def may_audit(can: Can) -> Grants:
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'self'; base-uri 'none'")
 KIND_LABELS_VI = {"stuck": "Nằm quá lâu ở một trạng thái", "near_due": "Sắp đến hạn trả", "overdue": "Đã quá hạn"}
-REPLAY_LABELS_VI = {"resolved": "Đã xử lý lại thành công", "open": "Xử lý lại chưa thành công, mục vẫn bị cách ly"}
 SOURCE_LABELS_VI = {"portal_dossier": "Hồ sơ Một cửa", "ioffice_package": "Gói tin kết quả iOffice"}
 
 
@@ -169,32 +169,42 @@ def create_app() -> FastAPI:
 
     @app.get("/quarantine", response_class=HTMLResponse, name="quarantine")
     def quarantine(request: Request, user: User, status: str = "open", replayed: int | None = None,
-                   result: str | None = None) -> HTMLResponse:
+                   run_id: str | None = None) -> HTMLResponse:
         engine = store_engine(AIRFLOW)
         rows = data.quarantine_list(engine, None if status == "all" else status)
-        message = REPLAY_LABELS_VI.get(result or "") if replayed is not None else None
+        run_path = StartedRun(REPLAY_DAG, run_id).ui_path if replayed is not None and run_id else None
         return render(request, "quarantine.html", user, rows=rows, status=status, replayed=replayed,
-                      result=result, message=message)
+                      run_id=run_id, run_path=run_path)
 
     @app.post("/quarantine/{quarantine_id}/replay", name="replay")
     def replay_item(request: Request, user: User, quarantine_id: int, can: Annotated[Grants, Depends(may_replay)],
-                    csrf_token: Annotated[str | None, Form()] = None) -> RedirectResponse:
+                    csrf_token: Annotated[str | None, Form()] = None,
+                    reason: Annotated[str, Form(max_length=500)] = "") -> RedirectResponse:
+        """Ask Airflow for a ``quarantine_replay`` run as this user; a worker replays, not this process."""
         check_form_token(request, user, csrf_token)
-        run = audit.run_for(can.user, audit.REPLAY)
-        with resources_from_airflow(AIRFLOW) as resources:
-            try:
-                outcome = replay(resources, run, quarantine_id)
-            except LookupError:
-                audit.record_on_quarantine(resources.engine, can.user, audit.REPLAY, quarantine_id, "not_found")
-                raise HTTPException(404, "Không tìm thấy mục cách ly") from None
-            except Exception as exc:
-                audit.record_on_quarantine(resources.engine, can.user, audit.REPLAY, quarantine_id,
-                                           f"failed: {type(exc).__name__}")
-                raise
-            audit.record_on_quarantine(resources.engine, can.user, audit.REPLAY, quarantine_id, str(outcome.status))
-        log.info("replay of quarantine %s by %s: %s (%s)", quarantine_id, run.run_id, outcome.status, outcome.detail)
+        engine = store_engine(AIRFLOW)
+        if data.quarantine_payload(engine, quarantine_id) is None:
+            audit.record_on_quarantine(engine, can.user, audit.REPLAY, quarantine_id, "not_found")
+            raise HTTPException(404, "Không tìm thấy mục cách ly")
+        token = user_token(request)
+        if not token:
+            raise Forbidden()
+        try:
+            run = trigger_dag(api_base(request), token, REPLAY_DAG,
+                              {"quarantine_ids": [quarantine_id], "reason": reason.strip()},
+                              note=f"Xử lý lại mục cách ly #{quarantine_id} từ bảng điều khiển ({can.user})")
+        except NotAllowed:
+            audit.record_on_quarantine(engine, can.user, audit.REPLAY, quarantine_id, "denied")
+            raise Forbidden() from None
+        except NotStarted as exc:
+            audit.record_on_quarantine(engine, can.user, audit.REPLAY, quarantine_id, "failed: NotStarted")
+            log.error("replay of quarantine %s by %s not started: %s", quarantine_id, can.user, exc)
+            raise HTTPException(502, "Không gửi được yêu cầu xử lý lại tới Airflow. Vui lòng thử lại sau "
+                                     "hoặc báo quản trị viên.") from None
+        audit.record_on_quarantine(engine, can.user, audit.REPLAY, quarantine_id, "requested", run_id=run.run_id)
+        log.info("replay of quarantine %s requested by %s: run %s", quarantine_id, can.user, run.run_id)
         base = request.scope.get("root_path", "").rstrip("/")
-        return RedirectResponse(f"{base}/quarantine?status=all&replayed={quarantine_id}&result={outcome.status}",
+        return RedirectResponse(f"{base}/quarantine?status=all&replayed={quarantine_id}&run_id={quote(run.run_id)}",
                                 status_code=303)
 
     @app.get("/quarantine/{quarantine_id}/payload", response_class=HTMLResponse, name="payload")

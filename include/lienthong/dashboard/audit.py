@@ -23,6 +23,7 @@ ACTION_LABELS_VI = {
     "reconcile_repair": "Đối soát: tự động xử lý",
 }
 OUTCOME_LABELS_VI = {
+    "requested": "Đã gửi yêu cầu, xử lý trên Airflow (quarantine_replay)",
     "resolved": "Thành công, đã hết cách ly",
     "open": "Chưa thành công, mục vẫn bị cách ly",
     "shown": "Đã xem",
@@ -48,10 +49,11 @@ def run_for(actor: str, action: str) -> RunContext:
     return RunContext(run_id=f"dashboard:{actor}", task_id=action)
 
 
-def record_on_quarantine(engine: Engine, actor: str, action: str, quarantine_id: int, outcome: str) -> None:
+def record_on_quarantine(engine: Engine, actor: str, action: str, quarantine_id: int, outcome: str,
+                         **extra: str) -> None:
     """Record an action on a quarantine record, on its dossier's timeline when it has a dossier."""
     with Session(engine) as session, session.begin():
         rec = session.get(Quarantine, quarantine_id)
         record_operator_action(session, run_for(actor, action), actor=actor, action=action,
                                target=f"quarantine#{quarantine_id}", outcome=outcome,
-                               code=rec.dossier_code if rec else None, quarantine_id=quarantine_id)
+                               code=rec.dossier_code if rec else None, quarantine_id=quarantine_id, **extra)
