@@ -5,9 +5,10 @@ person sees in Airflow's UI decides what they see and do here.
 
 * ``read`` (every page): GET on each of the link's DAGs - the right to see their runs.
 * ``operate`` (replay, any state change): trigger a run of each link DAG (POST on its runs) **and**
-  read the link's Connections. A replay runs inside the api-server with the portal's and iOffice's
-  credentials on the caller's behalf; Airflow reserves those credentials to operators (op/admin in
-  SimpleAuthManager, where ``user`` may trigger DAG runs but not see Connections).
+  read the link's Connections. A replay is a ``quarantine_replay`` run (triggered with the user's own
+  token, so Airflow checks it again) that acts with the portal's and iOffice's credentials on the
+  caller's behalf; Airflow reserves those credentials to operators (op/admin in SimpleAuthManager,
+  where ``user`` may trigger DAG runs but not see Connections).
 * ``audit`` (the operator-action log page): the DAGs' Audit Log entity (GET).
 * ``payload`` (a quarantine record's stored payload): the plugin view :data:`PAYLOAD_VIEW` - the hook
   Airflow offers plugins and that real managers (FAB, Keycloak) grant per role. SimpleAuthManager
@@ -32,7 +33,7 @@ from lienthong.orchestration.resources import DB_CONN, IOFFICE_CONN, PORTAL_CONN
 log = logging.getLogger(__name__)
 
 LINK_DAGS = ("dossier_intake", "signed_results")  # the DAGs whose data the dashboard shows and replays
-LINK_CONNECTIONS = (PORTAL_CONN, IOFFICE_CONN, DB_CONN)  # what a replay uses in the api-server
+LINK_CONNECTIONS = (PORTAL_CONN, IOFFICE_CONN, DB_CONN)  # what a replay run acts with
 PAYLOAD_VIEW = "LienthongQuarantinePayload"
 
 FORBIDDEN_VI = ("Bạn không có quyền thực hiện thao tác này. "
