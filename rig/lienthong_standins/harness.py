@@ -19,6 +19,7 @@ from lienthong_standins import portal as portal_standin
 from lienthong_standins import scenarios
 from lienthong_standins.clock import SimClock
 from lienthong_standins.faults import FaultInjector
+from lienthong_standins.ioffice.ca import CRL_PATH
 from lienthong_standins.serve import ServerThread, free_port
 from lienthong.store.engine import get_engine
 
@@ -61,6 +62,11 @@ class Standins:
     def trust_root(self) -> str:
         return requests.get(f"{self.ioffice_root}/_admin/trust-root", timeout=10).text
 
+    @property
+    def crl_url(self) -> str:
+        """The stand-in CA's published CRL: every harness-built pipeline checks revocation."""
+        return self.ioffice_root + CRL_PATH
+
 
 def start_standins(data_dir: Path, scenario: str = "demo", seed: int = 7, token_ttl: int = 300):
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -77,9 +83,12 @@ def start_standins(data_dir: Path, scenario: str = "demo", seed: int = 7, token_
 
 
 def make_resources(s: Standins, store_url: str, **overrides: Any) -> Resources:
+    """Resources as a task builds them. The CRL is fetched for every verification (``crl_max_age=0``):
+    these clients live for a whole test, a task's only for one run."""
     portal = PortalClient(PortalSettings(base_url=s.portal_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                                          timeout=overrides.pop("timeout", 5.0), retry=FAST_RETRY))
     ioffice = IOfficeClient(IOfficeSettings(base_url=s.ioffice_url, token=IOFFICE_TOKEN, parent_unit="",
-                                            timeout=5.0, trust_roots_pem=s.trust_root(), retry=FAST_RETRY))
+                                            timeout=5.0, trust_roots_pem=s.trust_root(), crl_url=s.crl_url,
+                                            crl_max_age=0.0, retry=FAST_RETRY))
     return Resources(portal=portal, ioffice=ioffice, engine=get_engine(store_url), routing=demo_routing(),
                      **overrides)

@@ -43,7 +43,8 @@ def connections_env(standins, store_url: str, trust_file) -> dict[str, str]:
             "login": CLIENT_ID, "password": CLIENT_SECRET, "extra": {"timeout": 5}}),
         "AIRFLOW_CONN_LIENTHONG_IOFFICE": json.dumps({
             "conn_type": "http", "host": "127.0.0.1", "port": ioffice_port, "schema": "http", "login": "lienthong",
-            "password": IOFFICE_TOKEN, "extra": {"base_path": "/api/lienthong", "trust_roots_file": str(trust_file)}}),
+            "password": IOFFICE_TOKEN, "extra": {"base_path": "/api/lienthong", "trust_roots_file": str(trust_file),
+                                                    "crl_url": "/ca/crl.der"}}),
         "AIRFLOW_CONN_LIENTHONG_DB": json.dumps(db),
         "AIRFLOW_VAR_LIENTHONG_ROUTING": ROUTING_PATH.read_text(encoding="utf-8"),
     }

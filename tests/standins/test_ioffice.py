@@ -7,11 +7,13 @@ import io
 import re
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 import requests
+from asn1crypto.crl import CertificateList
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -19,7 +21,10 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from lienthong_standins.clock import VN_TZ, SimClock
-from lienthong_standins.faults import BAD_RESULT_VARIANTS, FaultInjector
+from lienthong.clients.http import RetryPolicy, is_transient
+from lienthong.clients.ioffice import IOfficeClient, IOfficeSettings, RevocationUnavailable
+from lienthong.clients.ioffice_shapes import to_package
+from lienthong_standins.faults import BAD_PACKAGE_VARIANTS, BAD_RESULT_VARIANTS, FaultInjector
 from lienthong_standins.ioffice import build
 from lienthong_standins.ioffice.pdf import load_cert
 from lienthong_standins.serve import ServerThread, free_port
@@ -109,10 +114,11 @@ def ioffice(tmp_path: Path):
     svc.stop()
 
 
-def validate(pdf: bytes, trust_root_pem: bytes):
+def validate(pdf: bytes, trust_root_pem: bytes, crl: bytes | None = None):
     """(accepted, status) with the pipeline's rule: bottom line and entire-file coverage."""
     vc = ValidationContext(trust_roots=[load_cert(trust_root_pem)], allow_fetching=False,
-                           revocation_mode="soft-fail")
+                           crls=[CertificateList.load(crl)] if crl else [],
+                           revocation_mode="hard-fail" if crl else "soft-fail")
     sigs = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
     if not sigs:
         return False, None
@@ -301,15 +307,25 @@ def test_issued_pdf_validates_and_reads_vietnamese(ioffice: IOffice) -> None:
     assert b"DejaVuSans" in pdf and b"/FontFile2" in pdf
 
 
+def subject(status) -> dict:
+    return dict(status.signing_cert.subject.native)
+
+
 def test_every_bad_result_variant(ioffice: IOffice) -> None:
     mvb = issued_document(ioffice, "000.30.20.H36-221203")
     root = requests.get(ioffice.base + "/_admin/trust-root", timeout=10).content
+    crl = requests.get(ioffice.base + "/ca/crl.der", timeout=10).content  # published: no auth
     good = attachment(ioffice.package(mvb))
-    assert validate(good, root)[0]
+    accepted, status = validate(good, root, crl)
+    assert accepted and subject(status)["user_id"] == "thuongdv", "signed with the intended signer's own cert"
+    assert subject(status)["common_name"] == "Đoàn Văn Thường"
+    served = set()
     for variant in BAD_RESULT_VARIANTS:
         ioffice.faults({"endpoint": GET_PKG, "kind": "bad_result", "variant": variant})
         bad = attachment(ioffice.package(mvb))
         assert bad == attachment(ioffice.package(mvb)), "keyed by MaVanBan: stays the same bad file"
+        docs = ioffice.http.get(ioffice.base + "/_admin/documents", timeout=10).json()["documents"]
+        served.add(next(d["bad_result_served"] for d in docs if d["MaVanBan"] == mvb))
         if variant == "unsigned":
             assert bad.startswith(b"%PDF") and PdfFileReader(io.BytesIO(bad)).embedded_signatures == []
         elif variant == "tampered":
@@ -325,8 +341,97 @@ def test_every_bad_result_variant(ioffice: IOffice) -> None:
                 PdfFileReader(io.BytesIO(bad)).embedded_signatures
         elif variant == "oversized":
             assert len(bad) > 12 * 1024 * 1024 and not validate(bad, root)[0]
+        elif variant == "expired_certificate":
+            accepted, status = validate(bad, root, crl)
+            assert not accepted and status.intact and status.trust_problem_indic.name == "OUT_OF_BOUNDS_NO_POE"
+            assert subject(status)["user_id"] == "thuongdv"  # the right person, an expired certificate
+        elif variant == "revoked_certificate":
+            accepted, status = validate(bad, root, crl)
+            assert not accepted and status.intact and status.trust_problem_indic.name == "REVOKED_NO_POE"
+            assert subject(status)["user_id"] == "thuongdv"
+            assert validate(bad, root)[0], "only the CRL tells: without it the signature looks fine"
+        elif variant == "modified_after_signing":
+            reader = PdfFileReader(io.BytesIO(bad))
+            (sig,) = reader.embedded_signatures
+            assert bad.startswith(good) and sig.signed_revision < reader.xrefs.total_revisions - 1
+            accepted, status = validate(bad, root, crl)
+            assert not accepted and status.intact and status.trusted and not status.docmdp_ok
+        elif variant == "encrypted":
+            assert PdfFileReader(io.BytesIO(bad)).encrypted
+        elif variant == "wrong_signer":
+            accepted, status = validate(bad, root, crl)
+            assert accepted, "valid and trusted: only the routing knows it is the wrong person"
+            assert subject(status)["user_id"] == "vanthu.000.30.20.h36"
+        else:
+            pytest.fail(f"variant {variant} not checked here")
+    assert served == set(BAD_RESULT_VARIANTS)
     ioffice.faults()
     assert attachment(ioffice.package(mvb)) == good
+
+
+def test_every_bad_package_variant(ioffice: IOffice) -> None:
+    mvb = issued_document(ioffice, "000.30.20.H36-221206")
+    genuine = ioffice.package(mvb)
+    pdf = attachment(genuine)
+    for variant in BAD_PACKAGE_VARIANTS:
+        ioffice.faults({"endpoint": GET_PKG, "kind": "bad_package", "variant": variant})
+        pkg = ioffice.package(mvb)
+        assert pkg == ioffice.package(mvb), "keyed by MaVanBan: the same broken envelope every time"
+        changed = {k for k in pkg if pkg[k] != genuine[k]}
+        files = pkg["VanBanDi"]["DinhKem"]
+        if variant == "unknown_outcome":
+            assert changed == {"LoaiKetQua"} and pkg["LoaiKetQua"] not in ("01", "02", "03", "04")
+        elif variant == "code_mismatch":
+            assert changed == {"MaHoSo"} and pkg["MaHoSo"] != genuine["MaHoSo"]
+            assert pkg["IDHoSo"] == genuine["IDHoSo"] and pkg["ThamSoAn"] == genuine["ThamSoAn"]
+            assert ioffice.ok("GET", f"{API}/TraCuuHoSo", params={"MaHoSo": pkg["MaHoSo"]}), "another real dossier"
+        else:
+            assert changed == {"VanBanDi"}
+        if variant == "invalid_base64":
+            with pytest.raises(ValueError):
+                base64.b64decode(files[0]["Base64"], validate=True)
+            assert to_package(mvb, pkg).files[0].decoded is False
+        elif variant == "no_file":
+            assert files == []
+        elif variant == "many_files":
+            assert len(files) == 2 and all(base64.b64decode(f["Base64"]) == pdf for f in files)
+        elif variant == "unsafe_file_name":
+            assert any(c in files[0]["Ten"] for c in "/\\") and files[0]["Ten"].endswith(".pdf")
+        elif variant == "wrong_extension":
+            assert not files[0]["Ten"].endswith(".pdf") and base64.b64decode(files[0]["Base64"]) == pdf
+        elif variant == "empty_file":
+            assert files[0]["Base64"] == "" and files[0]["Ten"].endswith(".pdf")
+    docs = ioffice.http.get(ioffice.base + "/_admin/documents", timeout=10).json()["documents"]
+    assert next(d for d in docs if d["MaVanBan"] == mvb)["bad_package_served"] == BAD_PACKAGE_VARIANTS[-1]
+    ioffice.faults()
+    assert ioffice.package(mvb) == genuine
+
+
+def test_crl_published_and_fetched_by_the_client(ioffice: IOffice) -> None:
+    ioffice.push("000.30.20.H36-221207-0001")  # the signer's certificates, the revoked one included
+    r = requests.get(ioffice.base + "/ca/crl.der", timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pkix-crl"
+    revoked = CertificateList.load(r.content)["tbs_cert_list"]["revoked_certificates"]
+    assert len(revoked) >= 1
+    settings = IOfficeSettings(base_url=ioffice.base + API, token=TOKEN, crl_url=ioffice.base + "/ca/crl.der",
+                               retry=RetryPolicy(attempts=2, backoff=0.01, backoff_max=0.02))
+    client = IOfficeClient(settings)
+    try:
+        first = client.crls()
+        ioffice.faults({"endpoint": "/ca", "kind": "5xx", "rate": 1.0})
+        assert client.crls() == first, "cached per client"
+        assert "authorization" not in {k.lower() for k in client._crl_session.headers}, "no token to the CA"
+    finally:
+        client.close()
+    fresh = IOfficeClient(settings)
+    try:
+        with pytest.raises(RevocationUnavailable) as err:
+            fresh.crls()  # configured but unavailable: loud, and retried later (transient)
+        assert is_transient(err.value)
+    finally:
+        fresh.close()
+    ioffice.faults()
+    assert IOfficeClient(replace(settings, crl_url="")).crls() == []
 
 
 # --- faults --------------------------------------------------------------------------

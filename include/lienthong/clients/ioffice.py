@@ -1,12 +1,15 @@
 """Adapter for the document-management system (VNPT-iOffice role, `LTQLVB`-style link API).
 
 Pushes dossiers for processing, lists/reads/acknowledges result packages, lists issued
-documents. The synchronous client serves tasks; :class:`IOfficeAsyncClient` serves the
-triggerer's event loop, which must never block. The JSON lives in :mod:`.ioffice_shapes`.
+documents, and fetches the signers' CA's revocation list when one is configured. The
+synchronous client serves tasks; :class:`IOfficeAsyncClient` serves the triggerer's event
+loop, which must never block. The JSON lives in :mod:`.ioffice_shapes`.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -14,9 +17,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import requests
+from asn1crypto import pem
+from asn1crypto.crl import CertificateList
 
 from lienthong.clients import ioffice_shapes as shapes
-from lienthong.clients.http import RetryPolicy, base_url, make_session, raise_for_status, retrying
+from lienthong.clients.http import (InvalidResponse, RemoteRefused, RetryPolicy, base_url, make_session,
+                                    raise_for_status, retrying)
 from lienthong.clients.ioffice_shapes import IOfficeError, IssuedDocument, Package, PushResult
 from lienthong.domain.dossier import Dossier
 from lienthong.domain.masking import get_logger
@@ -25,7 +32,7 @@ if TYPE_CHECKING:
     from lienthong.pipeline.routing import Route
 
 __all__ = ["IOfficeAsyncClient", "IOfficeClient", "IOfficeError", "IOfficeSettings", "IssuedDocument", "Package",
-           "PushResult"]
+           "PushResult", "RevocationUnavailable"]
 
 log = get_logger(__name__)
 PUSH = "/GuiHoSo"
@@ -46,6 +53,9 @@ class IOfficeSettings:
     trust_roots_pem: str = field(default="", repr=False)
     max_result_bytes: int = 10 * 1024 * 1024
     retry: RetryPolicy = RetryPolicy()
+    # Where the signers' CA publishes its CRL (DER or PEM). Empty: revocation is not checked.
+    crl_url: str = ""
+    crl_max_age: float = 3600.0  # seconds a fetched CRL is reused (less if its nextUpdate comes first)
 
     @classmethod
     def from_connection(cls, conn: Any, *, with_trust_roots: bool = True, **overrides: Any) -> IOfficeSettings:
@@ -63,6 +73,8 @@ class IOfficeSettings:
             verify=extra.get("verify", True),
             trust_roots_pem=pem,
             max_result_bytes=int(extra.get("max_result_bytes", cls.max_result_bytes)),
+            crl_url=resolve_crl_url(conn, str(extra.get("crl_url") or "")) if with_trust_roots else "",
+            crl_max_age=float(extra.get("crl_max_age", cls.crl_max_age)),
         )
         values.update(overrides)
         return cls(**values)
@@ -72,12 +84,32 @@ class IOfficeSettings:
         return f"{self.auth_scheme} {self.token}"
 
 
+def resolve_crl_url(conn: Any, value: str) -> str:
+    """The Connection's ``crl_url`` extra: an absolute URL, or a path on the iOffice host itself
+    (``/ca/crl.der``), which keeps working when the Connection's host or port changes."""
+    return base_url(conn, value) if value.startswith("/") else value
+
+
+class RevocationUnavailable(InvalidResponse):
+    """The configured CRL could not be fetched or read. Transient: the package stays pending and is
+    retried; a result is never accepted without the revocation check an operator configured."""
+
+
+@dataclass(frozen=True)
+class _FetchedCrl:
+    der: bytes
+    fresh_until: float
+
+
 class IOfficeClient:
     def __init__(self, settings: IOfficeSettings):
         self.settings = settings
         self.session = make_session(verify=settings.verify)
         self.session.headers["Authorization"] = settings.authorization
         self._retrying = retrying(settings.retry)
+        self._crl: _FetchedCrl | None = None
+        self._crl_lock = threading.Lock()
+        self._crl_session: requests.Session | None = None
 
     def _call(self, method: str, path: str, ok_codes: tuple[int, ...] = (200,), **kwargs: Any) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
@@ -110,8 +142,55 @@ class IOfficeClient:
         body = self._call("GET", DOCUMENTS, params=shapes.document_list_params(date_from, date_to))
         return [shapes.to_issued_document(item) for item in body.get("data") or []]
 
+    def crls(self) -> list[bytes]:
+        """The configured CRL as DER (``[]`` when none is configured), fetched once and reused until it
+        is due for renewal; :class:`RevocationUnavailable` when it cannot be had."""
+        url = self.settings.crl_url
+        if not url:
+            return []
+        with self._crl_lock:
+            if self._crl is None or time.time() >= self._crl.fresh_until:
+                self._crl = self._fetch_crl(url)
+            return [self._crl.der]
+
+    def _fetch_crl(self, url: str) -> _FetchedCrl:
+        if self._crl_session is None:  # its own session: iOffice's token must not travel to the CA
+            self._crl_session = make_session(verify=self.settings.verify)
+        session = self._crl_session
+
+        def attempt() -> bytes:
+            resp = session.get(url, timeout=self.settings.timeout)
+            if resp.status_code != 200:
+                raise_for_status(resp)
+                raise RemoteRefused(resp.status_code, url, "")
+            return resp.content
+
+        try:
+            der = der_crl(self._retrying(attempt))
+            next_update = CertificateList.load(der)["tbs_cert_list"]["next_update"].native
+        except Exception as exc:  # any failure is the same for the caller: no revocation check possible
+            log.warning("CRL at %s unavailable: %s", url, type(exc).__name__)
+            raise RevocationUnavailable(url, f"CRL unavailable ({type(exc).__name__})") from exc
+        fresh_until = time.time() + self.settings.crl_max_age
+        if next_update is not None:
+            fresh_until = min(fresh_until, next_update.timestamp())
+        return _FetchedCrl(der, fresh_until)
+
     def close(self) -> None:
         self.session.close()
+        if self._crl_session is not None:
+            self._crl_session.close()
+
+
+def der_crl(body: bytes) -> bytes:
+    """A CRL as DER, from DER or PEM; ``ValueError`` when it is neither."""
+    if body.lstrip().startswith(b"-----BEGIN"):
+        if not pem.detect(body):
+            raise ValueError("not a PEM CRL")
+        _, _, body = pem.unarmor(body.strip())
+    tbs = CertificateList.load(body)["tbs_cert_list"]  # lazy: real CRLs can hold 100k entries
+    tbs["issuer"].native, tbs["this_update"].native  # a truncated or foreign body fails here
+    return body
 
 
 class IOfficeAsyncClient:

@@ -7,6 +7,7 @@ Pure functions between iOffice JSON and typed values; the only module besides
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ class PushResult:
 class ResultFile:
     name: str
     content: bytes
+    decoded: bool = True  # False: the body was not valid base64 (``content`` is then empty)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Package:
     signed_on: datetime | None
     promulgated_on: datetime | None
     files: tuple[ResultFile, ...]
+    declared_dossier_id: str = ""  # the dossier id the package states outright (IDHoSo), if any
 
     @property
     def dossier_id(self) -> str | None:
@@ -68,7 +71,8 @@ class Package:
         """JSON-safe metadata without file bodies (for quarantine records and events)."""
         return {"doc_id": self.doc_id, "dossier_code": self.dossier_code, "outcome": self.outcome,
                 "code_notation": self.code_notation, "doc_type": self.doc_type, "subject": self.subject,
-                "unit": self.unit_code, "files": [{"name": f.name, "size": len(f.content)} for f in self.files]}
+                "unit": self.unit_code, "files": [{"name": f.name[:200], "size": len(f.content), "decoded": f.decoded}
+                                                  for f in self.files]}
 
 
 @dataclass(frozen=True)
@@ -180,17 +184,28 @@ def _unit(value: Any) -> tuple[str, str]:
     return str(value or ""), ""
 
 
+def decode_file(value: Any) -> tuple[bytes, bool]:
+    """``(content, decoded)`` of an attachment's base64 body; never raises. Line breaks (MIME-style
+    wrapping) are allowed; any other character outside the standard alphabet, or bad padding, makes
+    the body undecodable, which the pipeline refuses rather than attaching an empty file."""
+    if value is None or value == "":
+        return b"", True
+    if not isinstance(value, str):
+        return b"", False
+    try:
+        return base64.b64decode(re.sub(r"[\r\n\t ]+", "", value), validate=True), True
+    except (ValueError, TypeError):
+        return b"", False
+
+
 def to_package(doc_id: str, data: dict[str, Any]) -> Package:
     """Map a ``LayGoiTinVanBan`` answer; attachment bodies are decoded, never logged."""
     vb = data.get("VanBanDi") or {}
     unit_code, unit_name = _unit(data.get("DonVi"))
     files = []
     for att in vb.get("DinhKem") or []:
-        try:
-            content = base64.b64decode(att.get("Base64") or "", validate=True)
-        except (ValueError, TypeError):
-            content = b""
-        files.append(ResultFile(name=att.get("Ten") or "ketqua.pdf", content=content))
+        content, decoded = decode_file(att.get("Base64"))
+        files.append(ResultFile(name=str(att.get("Ten") or "ketqua.pdf"), content=content, decoded=decoded))
     return Package(
         doc_id=str(data.get("MaVanBan") or doc_id),
         dossier_code=str(data.get("MaHoSo") or ""),
@@ -206,6 +221,7 @@ def to_package(doc_id: str, data: dict[str, Any]) -> Package:
         signed_on=parse_vn_date(vb.get("NgayKy")),
         promulgated_on=parse_vn_date(vb.get("NgayBanHanh")),
         files=tuple(files),
+        declared_dossier_id=str(data.get("IDHoSo") or ""),
     )
 
 

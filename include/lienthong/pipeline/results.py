@@ -1,15 +1,18 @@
 """Signed results: read iOffice packages, verify, attach to the portal, finish, log savings, ack.
 
 Order per issued package (each step safe to repeat):
-verify -> record ``issued`` -> attach (skipped if the portal already has this
-number/notation) -> status 9 with its step (skipped if already 9) -> record
-``attached`` + the savings row (one transaction; the row's key is the dossier
-code) -> acknowledge. A crash before the acknowledgement only means the package
-is delivered again, and every step above then finds its work done.
+envelope checks (:mod:`.package_checks`) -> verify -> record ``issued`` -> attach
+(skipped if the portal already has this number/notation) -> status 9 with its step
+(skipped if already 9) -> record ``attached`` + the savings row (one transaction; the
+row's key is the dossier code) -> acknowledge. A crash before the acknowledgement only means the package
+is delivered again, and every step above then finds its work done. A package refused by
+the envelope checks or the verification is quarantined (acknowledged as failed), never
+attached; the rest of the batch goes on.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -33,9 +36,11 @@ from lienthong.domain.vocabulary import (
     DossierStatus,
     PackageOutcome,
 )
+from lienthong.pipeline.package_checks import LinkIdentity, PackageProblem, check_package
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
-from lienthong.pipeline.verify_result import Verdict, verify_signed_pdf
+from lienthong.pipeline.routing import NoRoute, route_for
+from lienthong.pipeline.verify_result import ExpectedSigner, Verdict, verify_signed_pdf
 from lienthong.store import ledger
 from lienthong.store.schema import DossierLink
 
@@ -80,10 +85,17 @@ def handle_package(resources: Resources, run: ledger.RunContext, doc_id: str) ->
         if link is None:
             handled = _unlinked(resources, session, run, pkg)
             if handled != PackageHandling.ADOPTED:
-                resources.ioffice.acknowledge(doc_id, AckStatus.PROCESSED)
+                resources.ioffice.acknowledge(doc_id, AckStatus.FAILED if handled == PackageHandling.QUARANTINED
+                                              else AckStatus.PROCESSED)
                 return handled
             link = _find_link(session, pkg)
     assert link is not None
+    if not is_at_or_past(link.state, LinkState.ATTACHED):
+        problem = check_package(pkg, LinkIdentity(link.dossier_code, link.dossier_id, link.ioffice_doc_id))
+        if problem is not None:
+            _refuse(resources, run, link, pkg, _problem_verdict(pkg, problem))
+            resources.ioffice.acknowledge(doc_id, AckStatus.FAILED)
+            return PackageHandling.QUARANTINED
     if pkg.outcome == PackageOutcome.ISSUED:
         handled = _issued(resources, run, link, pkg)
     elif pkg.outcome == PackageOutcome.SIGNED_NOT_ISSUED:
@@ -100,7 +112,8 @@ def handle_package(resources: Resources, run: ledger.RunContext, doc_id: str) ->
 
 
 def _unlinked(resources: Resources, session: Session, run: ledger.RunContext, pkg: Package) -> PackageHandling:
-    """A package for no known link: a bypass (no portal dossier), or a dossier intake has not met yet."""
+    """A package for no known link: a bypass (no portal dossier), or a dossier intake has not met yet (adopted,
+    unless the package contradicts itself about which dossier it is for)."""
     raw = resources.portal.find_by_code(pkg.dossier_code) if pkg.dossier_code else None
     if raw is None:
         ledger.record_bypass(session, run, doc_id=pkg.doc_id, found_by="package", agency_code=pkg.unit_code,
@@ -109,6 +122,14 @@ def _unlinked(resources: Resources, session: Session, run: ledger.RunContext, pk
                             promulgation_date=pkg.promulgated_on)
         return PackageHandling.BYPASS
     dossier = to_dossier(raw, resources.routing.known_procedures)
+    problem = check_package(pkg, LinkIdentity(dossier.code, dossier.id, None))
+    if problem is not None and problem.reason_code == "code_mismatch":
+        # Its correlation names another dossier than its code: adopting either could attach to the wrong one.
+        ledger.quarantine(session, run, source=QuarantineSource.IOFFICE_PACKAGE, key=pkg.doc_id, code=None,
+                          reason_code=problem.reason_code, reason_vi=problem.message_vi, detail=problem.detail,
+                          payload=pkg.meta())
+        log.warning("package %s not adopted: %s", pkg.doc_id, problem.reason_code)
+        return PackageHandling.QUARANTINED
     link = ledger.new_link(session, run, dossier, resources.routing.procedures[dossier.procedure_code].result_kind)
     ledger.move(session, run, link, LinkState.TRANSFERRED, ioffice_doc_id=pkg.doc_id,
                transferred_at=datetime.now(timezone.utc), detail={"doc_id": pkg.doc_id, "adopted": True})
@@ -143,12 +164,29 @@ def _issued(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg
     return PackageHandling.ATTACHED
 
 
+def _problem_verdict(pkg: Package, problem: PackageProblem) -> Verdict:
+    content = pkg.files[0].content if pkg.files else b""
+    return Verdict(False, hashlib.sha256(content).hexdigest(), len(content), problem.reason_code, problem.message_vi,
+                   problem.detail)
+
+
+def _expected_signer(resources: Resources, link: DossierLink) -> ExpectedSigner | None:
+    """The signer the routing names for the link's procedure and agency; None when it names none."""
+    try:
+        route = route_for(resources.routing, link.procedure_code, link.agency_code)
+    except (KeyError, NoRoute):
+        return None
+    return ExpectedSigner(route.unit.signer.account, route.unit.signer.name) if route else None
+
+
 def _verdict(resources: Resources, link: DossierLink, pkg: Package) -> Verdict:
     """The signed PDF's verification; a decision for a dossier the routing does not link is refused too:
-    an operator decides, it is never attached on a guess."""
+    an operator decides, it is never attached on a guess. The CRL, when configured, must be had
+    (:class:`~lienthong.clients.ioffice.RevocationUnavailable` otherwise: the package stays pending)."""
     content = pkg.files[0].content if pkg.files else b""
     settings = resources.ioffice.settings
-    verdict = verify_signed_pdf(content, settings.trust_roots_pem, settings.max_result_bytes)
+    verdict = verify_signed_pdf(content, settings.trust_roots_pem, settings.max_result_bytes,
+                                crls=resources.ioffice.crls(), expected_signer=_expected_signer(resources, link))
     if verdict.ok and link.state == LinkState.SKIPPED:
         return replace(verdict, ok=False, reason_code="not_routed", message_vi=NOT_ROUTED_VI,
                        detail=f"link state {link.state}; procedure {link.procedure_code}")
@@ -156,6 +194,8 @@ def _verdict(resources: Resources, link: DossierLink, pkg: Package) -> Verdict:
 
 
 def _refuse(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, verdict: Verdict) -> None:
+    """Quarantine the package against its dossier. The link itself is set aside only when the package is
+    its own: a package that merely names a dossier whose document is another must not stop that one."""
     reason = verdict.reason_code or "invalid"
     with resources.session() as session:
         link = session.get(DossierLink, link.id)
@@ -164,7 +204,8 @@ def _refuse(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg
                          detail=verdict.detail, payload={**pkg.meta(), "dossier_id": link.dossier_id,
                                                          "sha256": verdict.sha256},
                          fingerprint=fingerprint_for(resources, reason))
-        if link.state not in (LinkState.QUARANTINED, LinkState.SKIPPED):
+        owned = link.ioffice_doc_id in (None, pkg.doc_id)
+        if owned and link.state not in (LinkState.QUARANTINED, LinkState.SKIPPED):
             ledger.move(session, run, link, LinkState.QUARANTINED, detail={"reason": reason, "doc_id": pkg.doc_id})
     log.warning("result of %s refused: %s", link.dossier_code, reason)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -22,10 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from lienthong_standins.admin import make_admin_router
 from lienthong_standins.clock import SimClock
 from lienthong_standins.clock import SimDateMiddleware
-from lienthong_standins.faults import BAD_RESULT_VARIANTS, FaultInjector, FaultMiddleware
-from lienthong_standins.ioffice import results
-from lienthong_standins.ioffice.ca import load_or_create_cas
-from lienthong_standins.ioffice.pdf import sign_pdf
+from lienthong_standins.faults import (BAD_PACKAGE_VARIANTS, BAD_RESULT_VARIANTS, FaultInjector, FaultMiddleware,
+                                      FaultRule)
+from lienthong_standins.ioffice import packages, results
+from lienthong_standins.ioffice.ca import CRL_PATH, load_or_create_cas
+from lienthong_standins.ioffice.pdf import render_decision_pdf, sign_pdf
 from lienthong_standins.ioffice.store import (ISSUED, REJECTED, STATE_NAMES, Document, IOfficeStore,
                                               PackageView, unit_matches)
 
@@ -148,9 +150,9 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     cas = load_or_create_cas(data_dir / "ca")
-    store = IOfficeStore(data_dir / "ioffice.sqlite", seed=seed, identity=cas.trusted)
-    untrusted_cache: dict[str, bytes] = {}
-    untrusted_lock = threading.Lock()
+    store = IOfficeStore(data_dir / "ioffice.sqlite", seed=seed, ca=cas.trusted_ca)
+    bad_cache: dict[tuple[str, str], bytes] = {}
+    bad_lock = threading.Lock()
     expected_auth = f"{auth_scheme} {token}"
 
     def authorize(request: Request) -> None:
@@ -208,28 +210,50 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
         return envelope([{"MaVanBan": v.document.ma_van_ban, "LoaiKetQua": v.package.loai_ket_qua,
                           "MaHoSo": v.document.ma_ho_so or ""} for v in listed])
 
+    def cached(variant: str, doc: Document, make: Callable[[], bytes]) -> bytes:
+        """A bad file built once per document and variant: signatures are not reproducible byte for
+        byte, and a keyed fault must serve the same bad file on every download."""
+        with bad_lock:
+            if (variant, doc.ma_van_ban) not in bad_cache:
+                bad_cache[(variant, doc.ma_van_ban)] = make()
+            return bad_cache[(variant, doc.ma_van_ban)]
+
     def result_file(request: Request, view: PackageView) -> bytes:
         doc = view.document
         signed = doc.pdf_signed
         assert signed is not None and doc.pdf_unsigned is not None
+        unsigned = doc.pdf_unsigned
         rule = injector.pick(request.url.path, "bad_result", key=doc.ma_van_ban)
         if rule is None:
             return signed
         variant = injector.variant(rule, BAD_RESULT_VARIANTS, doc.ma_van_ban)
-        if variant == "unsigned":
-            return doc.pdf_unsigned
-        if variant == "tampered":
-            return results.tamper(signed)
-        if variant == "untrusted":
-            with untrusted_lock:
-                if doc.ma_van_ban not in untrusted_cache:
-                    untrusted_cache[doc.ma_van_ban] = sign_pdf(doc.pdf_unsigned, cas.untrusted)
-                return untrusted_cache[doc.ma_van_ban]
-        if variant == "not_pdf":
-            return results.NOT_PDF
-        if variant == "oversized":
-            return results.oversized(signed)
-        raise ValueError(f"unknown bad_result variant {variant!r}")
+        ca = cas.trusted_ca
+        makers: dict[str, Callable[[], bytes]] = {
+            "unsigned": lambda: unsigned,
+            "tampered": lambda: results.tamper(signed),
+            "untrusted": lambda: sign_pdf(unsigned, cas.untrusted),
+            "not_pdf": lambda: results.NOT_PDF,
+            "oversized": lambda: results.oversized(signed),
+            # The intended signer's own certificate, expired / revoked (listed on /ca/crl.der).
+            "expired_certificate": lambda: sign_pdf(unsigned, ca.signer(doc.signer_account, doc.signer_name,
+                                                                        "expired")),
+            "revoked_certificate": lambda: sign_pdf(unsigned, ca.signer(doc.signer_account, doc.signer_name,
+                                                                        "revoked")),
+            "modified_after_signing": lambda: results.modify_after_signing(signed),
+            "encrypted": lambda: sign_pdf(render_decision_pdf(store.decision_of(doc), encrypted=True),
+                                          ca.signer(doc.signer_account, doc.signer_name)),
+            # Trusted and valid, but the unit's clerk, not the signer the routing names.
+            "wrong_signer": lambda: sign_pdf(unsigned, ca.clerk(doc.unit_code, doc.unit_name)),
+        }
+        if variant not in makers:
+            raise ValueError(f"unknown bad_result variant {variant!r}")
+        return cached(variant, doc, makers[variant])
+
+    def broken_envelope(doc: Document, rule: FaultRule, data: dict[str, Any]) -> dict[str, Any]:
+        """The ``bad_package`` fault: the envelope broken one way, keyed by MaVanBan."""
+        variant = injector.variant(rule, BAD_PACKAGE_VARIANTS, doc.ma_van_ban)
+        other = packages.other_code(doc.ma_ho_so or "", store.other_dossier_codes(doc.ma_van_ban))
+        return packages.damage(data, variant, key=doc.ma_van_ban, other_dossier_code=other)
 
     @api.get("/LayGoiTinVanBan")
     def lay_goi_tin(request: Request, MaVanBan: str = Query(min_length=1)) -> JSONResponse:
@@ -243,8 +267,11 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
         doc, loai = view.document, view.package.loai_ket_qua
         signed = loai != REJECTED
         attachments = []
+        # Issued packages only; a broken envelope carries the genuine file (never two faults at once).
+        bad_envelope = injector.pick(request.url.path, "bad_package", key=doc.ma_van_ban) if loai == ISSUED else None
         if loai == ISSUED:
-            content = result_file(request, view)
+            content = doc.pdf_signed if bad_envelope else result_file(request, view)
+            assert content is not None
             attachments.append({"Ten": pdf_name(doc), "Base64": base64.b64encode(content).decode()})
         data = {
             "MaVanBan": doc.ma_van_ban, "MaHoSo": doc.ma_ho_so or "", "IDHoSo": doc.id_ho_so,
@@ -262,7 +289,7 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
                 "DinhKem": attachments,
             },
         }
-        return envelope(data)
+        return envelope(broken_envelope(doc, bad_envelope, data) if bad_envelope else data)
 
     @api.post("/CapNhatTrangThaiVanBan")
     def cap_nhat(req: CapNhatTrangThai) -> JSONResponse:
@@ -301,11 +328,21 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
         result files served for them: for checks that only reach the stand-in over HTTP."""
         store.materialize(clock.now())
         bad = dict(injector.served.get("bad_result", {}))
-        return {"documents": [d | {"bad_result_served": bad.get(d["MaVanBan"])} for d in store.documents_view()]}
+        broken = dict(injector.served.get("bad_package", {}))
+        return {"documents": [d | {"bad_result_served": bad.get(d["MaVanBan"]),
+                                   "bad_package_served": broken.get(d["MaVanBan"])}
+                              for d in store.documents_view()]}
 
     @app.get("/_admin/trust-root", tags=["stand-in control (not part of the real system)"])
     def trust_root() -> Response:
-        return Response(cas.trusted.ca_cert_pem, media_type="application/x-pem-file")
+        return Response(cas.trusted_ca.ca_cert_pem, media_type="application/x-pem-file")
+
+    @app.get(CRL_PATH, tags=["the test CA (public, as a CA publishes its CRL)"])
+    def crl() -> Response:
+        """The trusted test CA's certificate revocation list (DER), fresh for a day: no auth, as a
+        CA's published CRL; lists the certificates the ``revoked_certificate`` fault signs with."""
+        return Response(cas.trusted_ca.crl_der(), media_type="application/pkix-crl",
+                        headers={"cache-control": "max-age=300"})
 
     app.add_middleware(SimDateMiddleware, clock=clock)
     app.add_middleware(FaultMiddleware, injector=injector)

@@ -8,6 +8,7 @@ fonts because reportlab's built-in fonts lack Vietnamese glyphs) signed PAdES B-
 from __future__ import annotations
 
 import io
+import secrets
 import threading
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,7 @@ from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -102,8 +104,13 @@ def _title(d: Decision) -> str:
     return TITLES.get(d.document_type, "VĂN BẢN")
 
 
-def render_decision_pdf(d: Decision) -> bytes:
-    """A one-page decision/certificate as PDF bytes (unsigned)."""
+def render_decision_pdf(d: Decision, *, encrypted: bool = False) -> bytes:
+    """A one-page decision/certificate as PDF bytes (unsigned).
+
+    ``encrypted`` (the ``encrypted`` fault): encrypted (RC4-128) with an empty user password and a
+    random owner password, as an office tool that "protects" its output does; it opens without a
+    password but cannot be archived or re-checked as it is.
+    """
     _register_fonts()
     def s(name: str, **kw) -> ParagraphStyle:
         return ParagraphStyle(name, **{"fontName": REGULAR, "fontSize": 11, "leading": 14, **kw})
@@ -152,8 +159,10 @@ def render_decision_pdf(d: Decision) -> bytes:
     story.append(signer)
 
     buf = io.BytesIO()
+    encrypt = (StandardEncryption("", ownerPassword=secrets.token_hex(8), canModify=0, canCopy=0, strength=128)
+               if encrypted else None)
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=25 * mm, rightMargin=15 * mm,
-                            topMargin=15 * mm, bottomMargin=15 * mm,
+                            topMargin=15 * mm, bottomMargin=15 * mm, encrypt=encrypt,
                             title=f"{_title(d)} {d.code_notation}", author=d.issuing_body,
                             subject=d.subject, creator="VNPT-iOffice stand-in (lienthong)")
     doc.build(story)
@@ -167,7 +176,7 @@ def load_cert(pem: bytes):
 
 
 def sign_pdf(pdf: bytes, identity: SigningIdentity, *, reason: str = "Ban hành văn bản",
-             location: str = "Hữu Lũng, Lạng Sơn") -> bytes:
+             location: str = "Hữu Lũng, Lạng Sơn", field_name: str = "ChuKySo") -> bytes:
     """Sign ``pdf`` PAdES B-B (SubFilter ETSI.CAdES.detached) with ``identity``."""
     ca = load_cert(identity.ca_cert_pem)
     signer = signers.SimpleSigner(
@@ -176,10 +185,12 @@ def sign_pdf(pdf: bytes, identity: SigningIdentity, *, reason: str = "Ban hành 
         cert_registry=SimpleCertificateStore.from_certs([ca]),
     )
     meta = signers.PdfSignatureMetadata(
-        field_name="ChuKySo", md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+        field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason, location=location,
     )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    if writer.prev.encrypted:
+        writer.encrypt("")  # the empty user password of an "encrypted" fault file
     # A fixed reservation skips pyHanko's dummy signature used to estimate the size.
-    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer,
-                           bytes_reserved=8192)
+    out = signers.sign_pdf(writer, meta, signer=signer, bytes_reserved=8192)
     return out.getvalue()

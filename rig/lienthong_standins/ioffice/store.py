@@ -24,7 +24,7 @@ from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, deferred, mapped_c
                             undefer)
 
 from lienthong_standins.clock import VN_TZ
-from lienthong_standins.ioffice.ca import SigningIdentity, load_or_create_cas
+from lienthong_standins.ioffice.ca import TrustedCA, load_or_create_cas
 from lienthong_standins.ioffice.office import Plan, plan_document
 from lienthong_standins.ioffice.pdf import Decision, render_decision_pdf, sign_pdf
 
@@ -188,11 +188,11 @@ def place_of(unit_name: str) -> str:
 class IOfficeStore:
     """The stand-in's documents and packages on their own SQLite file."""
 
-    def __init__(self, path: Path, *, seed: int = 0, identity: SigningIdentity | None = None):
+    def __init__(self, path: Path, *, seed: int = 0, ca: TrustedCA | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.seed = seed
-        self.identity = identity or load_or_create_cas(self.path.parent / "ca").trusted
+        self.ca = ca or load_or_create_cas(self.path.parent / "ca").trusted_ca
         self.engine = create_engine(f"sqlite:///{self.path}", connect_args={"check_same_thread": False})
 
         @event.listens_for(self.engine, "connect")
@@ -234,7 +234,8 @@ class IOfficeStore:
                 signer_name=signer["Ten"], signer_account=signer.get("TaiKhoan", ""),
                 signer_title=signer.get("ChucVu") or "Chủ tịch", drafter=push.get("NguoiTrinhKy") or "",
             )
-            return doc, True
+        self.ca.signer(doc.signer_account, doc.signer_name)  # the signer's certificates, CRL entry included
+        return doc, True
 
     def add_bypass_document(self, *, agency_code: str, agency_name: str, subject: str,
                             document_type: str, created_at: datetime) -> str:
@@ -313,7 +314,8 @@ class IOfficeStore:
         doc.promulgation_date = t.date()
         unsigned = render_decision_pdf(self.decision_of(doc))
         doc.pdf_unsigned = unsigned
-        doc.pdf_signed = sign_pdf(unsigned, self.identity)
+        # Signed with the certificate of the signer the push named (NguoiKy.TaiKhoan).
+        doc.pdf_signed = sign_pdf(unsigned, self.ca.signer(doc.signer_account, doc.signer_name))
 
     @staticmethod
     def decision_of(doc: Document) -> Decision:
@@ -386,6 +388,17 @@ class IOfficeStore:
                 .where(Package.ma_van_ban == ma_van_ban, Package.state != "superseded")
                 .order_by(Package.id.desc()).limit(1)).first()
         return PackageView(*row) if row else None
+
+    def other_dossier_codes(self, ma_van_ban: str) -> list[str]:
+        """MaHoSo of the documents pushed just before and after this one (for ``code_mismatch``)."""
+        with self._session() as s:
+            doc = s.get(Document, ma_van_ban)
+            if doc is None:
+                return []
+            linked = select(Document.ma_ho_so).where(Document.ma_ho_so.is_not(None))
+            before = s.scalar(linked.where(Document.seq < doc.seq).order_by(Document.seq.desc()).limit(1))
+            after = s.scalar(linked.where(Document.seq > doc.seq).order_by(Document.seq).limit(1))
+        return [code for code in (before, after) if code]
 
     def get_document(self, ma_van_ban: str) -> Document | None:
         with self._session() as s:
