@@ -108,3 +108,19 @@ def test_crl_url_from_the_connection():
     assert IOfficeSettings.from_connection(conn, with_trust_roots=False).crl_url == ""
     del conn.extra_dejson["crl_url"]
     assert IOfficeSettings.from_connection(conn).crl_url == ""
+
+
+def test_expected_signer_is_the_certificate_uid_when_the_routing_gives_one():
+    """The iOffice account and the certificate's UID may differ (a CCCD number in real certificates)."""
+    from types import SimpleNamespace
+
+    from lienthong.pipeline.results import _expected_signer
+    from lienthong_standins.routing import demo_routing
+
+    routing = demo_routing().model_copy(deep=True)
+    code, proc = next((c, p) for c, p in routing.procedures.items() if p.units)
+    agency, unit = next(iter(proc.units.items()))
+    link = SimpleNamespace(procedure_code=code, agency_code=agency)
+    assert _expected_signer(SimpleNamespace(routing=routing), link).account == unit.signer.account
+    unit.signer.certificate_uid = "CCCD:001086000123"
+    assert _expected_signer(SimpleNamespace(routing=routing), link).account == "CCCD:001086000123"

@@ -176,7 +176,10 @@ def _expected_signer(resources: Resources, link: DossierLink) -> ExpectedSigner 
         route = route_for(resources.routing, link.procedure_code, link.agency_code)
     except (KeyError, NoRoute):
         return None
-    return ExpectedSigner(route.unit.signer.account, route.unit.signer.name) if route else None
+    if route is None:
+        return None
+    signer = route.unit.signer
+    return ExpectedSigner(signer.certificate_uid or signer.account, signer.name)
 
 
 def _verdict(resources: Resources, link: DossierLink, pkg: Package) -> Verdict:

@@ -20,8 +20,11 @@ ROUTING_VARIABLE = "lienthong_routing"
 
 class Person(BaseModel):
     name: str
-    account: str
+    account: str  # the iOffice account (NguoiKy.TaiKhoan)
     title: str = ""
+    # What the person's signing certificate carries in its UID attribute, when it is not the iOffice
+    # account (real certificates often hold "CMND:…"/"CCCD:…" there); None = the account.
+    certificate_uid: str | None = None
 
 
 class Unit(BaseModel):
