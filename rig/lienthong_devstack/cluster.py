@@ -178,6 +178,7 @@ class Cluster:
             "AIRFLOW__API__SECRET_KEY": keys["api"],
             "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,op:op,user:user,viewer:viewer",
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(cfg.var / "homes" / "api-server" / "passwords.json"),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.metadata_url,
             "AIRFLOW__CELERY__BROKER_URL": cfg.redis_url,

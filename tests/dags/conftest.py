@@ -39,10 +39,10 @@ def connections_env(standins, store_url: str, trust_file) -> dict[str, str]:
         db = {"conn_type": "postgres", "host": u.host, "port": u.port, "login": u.username, "schema": u.database}
     return {
         "AIRFLOW_CONN_LIENTHONG_PORTAL": json.dumps({
-            "conn_type": "http", "host": "127.0.0.1", "port": portal_port, "schema": "http",
+            "conn_type": "igate_portal", "host": "127.0.0.1", "port": portal_port, "schema": "http",
             "login": CLIENT_ID, "password": CLIENT_SECRET, "extra": {"timeout": 5}}),
         "AIRFLOW_CONN_LIENTHONG_IOFFICE": json.dumps({
-            "conn_type": "http", "host": "127.0.0.1", "port": ioffice_port, "schema": "http", "login": "lienthong",
+            "conn_type": "vnpt_ioffice", "host": "127.0.0.1", "port": ioffice_port, "schema": "http", "login": "lienthong",
             "password": IOFFICE_TOKEN, "extra": {"base_path": "/api/lienthong", "trust_roots_file": str(trust_file),
                                                     "crl_url": "/ca/crl.der"}}),
         "AIRFLOW_CONN_LIENTHONG_DB": json.dumps(db),

@@ -22,7 +22,7 @@ from asn1crypto import pem
 from asn1crypto.crl import CertificateList
 
 from lienthong.clients import ioffice_shapes as shapes
-from lienthong.clients.http import (InvalidResponse, RemoteRefused, RetryPolicy, base_url, make_session,
+from lienthong.clients.http import (InvalidResponse, extra_value, tls_verify, RemoteRefused, RetryPolicy, base_url, make_session,
                                     raise_for_status, retrying)
 from lienthong.clients.ioffice_shapes import IOfficeError, IssuedDocument, Package, PushResult
 from lienthong.domain.dossier import Dossier
@@ -61,20 +61,20 @@ class IOfficeSettings:
     def from_connection(cls, conn: Any, *, with_trust_roots: bool = True, **overrides: Any) -> IOfficeSettings:
         """The Connection's fields; ``with_trust_roots=False`` where no result is verified (the trigger)."""
         extra = conn.extra_dejson or {}
-        pem = extra.get("trust_roots_pem", "") if with_trust_roots else ""
-        if with_trust_roots and not pem and extra.get("trust_roots_file"):
+        pem = extra_value(extra, "trust_roots_pem", "") if with_trust_roots else ""
+        if with_trust_roots and not pem and extra_value(extra, "trust_roots_file", ""):
             pem = Path(extra["trust_roots_file"]).read_text()
         values = dict(
-            base_url=base_url(conn, extra.get("base_path", "")),
+            base_url=base_url(conn, extra_value(extra, "base_path", "")),
             token=conn.password,
-            auth_scheme=extra.get("auth_scheme", "Bearer"),
-            parent_unit=extra.get("parent_unit", ""),
-            timeout=float(extra.get("timeout", cls.timeout)),
-            verify=extra.get("verify", True),
+            auth_scheme=extra_value(extra, "auth_scheme", "Bearer"),
+            parent_unit=extra_value(extra, "parent_unit", ""),
+            timeout=float(extra_value(extra, "timeout", cls.timeout)),
+            verify=tls_verify(extra.get("verify")),
             trust_roots_pem=pem,
-            max_result_bytes=int(extra.get("max_result_bytes", cls.max_result_bytes)),
-            crl_url=resolve_crl_url(conn, str(extra.get("crl_url") or "")) if with_trust_roots else "",
-            crl_max_age=float(extra.get("crl_max_age", cls.crl_max_age)),
+            max_result_bytes=int(extra_value(extra, "max_result_bytes", cls.max_result_bytes)),
+            crl_url=resolve_crl_url(conn, str(extra_value(extra, "crl_url", ""))) if with_trust_roots else "",
+            crl_max_age=float(extra_value(extra, "crl_max_age", cls.crl_max_age)),
         )
         values.update(overrides)
         return cls(**values)

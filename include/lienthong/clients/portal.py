@@ -8,9 +8,7 @@ its local record can simply run again.
 
 from __future__ import annotations
 
-import threading
 from email.utils import parsedate_to_datetime
-import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,9 +16,10 @@ from typing import Any
 
 import requests
 
-from lienthong.clients.http import (RemoteRefused, RetryPolicy, TransientHTTPError, base_url,
+from lienthong.clients.http import (extra_value, tls_verify, RemoteRefused, RetryPolicy, TransientHTTPError, base_url,
                                    json_body, make_session, raise_for_status, retrying)
 from lienthong.clients import portal_shapes as shapes
+from lienthong.clients.oidc import ClientCredentialsAuth
 from lienthong.clients.portal_shapes import format_portal_datetime
 from lienthong.domain.dossier import Progress, ResultDocument, Step
 from lienthong.domain.masking import get_logger
@@ -46,17 +45,13 @@ class PortalSettings:
             base_url=base_url(conn),
             client_id=conn.login,
             client_secret=conn.password,
-            token_path=extra.get("token_path", cls.token_path),
-            timeout=float(extra.get("timeout", cls.timeout)),
-            verify=extra.get("verify", True),
-            page_size=int(extra.get("page_size", cls.page_size)),
+            token_path=extra_value(extra, "token_path", cls.token_path),
+            timeout=float(extra_value(extra, "timeout", cls.timeout)),
+            verify=tls_verify(extra.get("verify")),
+            page_size=int(extra_value(extra, "page_size", cls.page_size)),
         )
         values.update(overrides)
         return cls(**values)
-
-
-class AuthError(Exception):
-    pass
 
 
 class PortalClient:
@@ -65,33 +60,14 @@ class PortalClient:
     def __init__(self, settings: PortalSettings):
         self.settings = settings
         self.session = make_session(verify=settings.verify)
-        self._token: str | None = None
-        self._token_expiry = 0.0
-        self._lock = threading.Lock()
+        self.auth = ClientCredentialsAuth(settings.base_url + settings.token_path, settings.client_id,
+                                          settings.client_secret, timeout=settings.timeout, session=self.session)
         self._retrying = retrying(settings.retry)
         self.server_time: datetime | None = None
 
-    # -- auth -------------------------------------------------------------------------
-    def _fetch_token(self) -> None:
-        resp = self.session.post(
-            self.settings.base_url + self.settings.token_path,
-            data={"grant_type": "client_credentials"},
-            auth=(self.settings.client_id, self.settings.client_secret),
-            timeout=self.settings.timeout,
-        )
-        if resp.status_code in (400, 401):
-            raise AuthError("the portal refused the client credentials")
-        raise_for_status(resp)
-        body = json_body(resp)
-        self._token = body["access_token"]
-        self._token_expiry = time.monotonic() + float(body.get("expires_in", 300)) - 30
-
-    def _bearer(self, force: bool = False) -> str:
-        with self._lock:
-            if force or self._token is None or time.monotonic() >= self._token_expiry:
-                self._fetch_token()
-            assert self._token is not None
-            return self._token
+    def log_in(self) -> None:
+        """Fetch a token now: the cheapest proof that host, TLS and credentials are right."""
+        self.auth.fetch_token()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self._call(method, path, lambda resp: resp, **kwargs)
@@ -108,25 +84,17 @@ class PortalClient:
         return self._call(method, path, parse, **kwargs)
 
     def _call(self, method: str, path: str, parse: Any, **kwargs: Any) -> Any:
-        """One call with retries on transient failures and one token refresh on 401."""
+        """One call with retries on transient failures (the auth renews the token once on a 401)."""
 
         def attempt() -> Any:
-            token = self._bearer()
-            for refreshed in (False, True):
-                resp = self.session.request(
-                    method, self.settings.base_url + path, timeout=self.settings.timeout,
-                    headers={"Authorization": f"Bearer {token}"}, **kwargs,
-                )
-                if resp.status_code == 401 and not refreshed:
-                    token = self._bearer(force=True)
-                    continue
-                if resp.status_code == 401:
-                    # Credentials were just accepted by the token endpoint: a glitch, try again later.
-                    raise TransientHTTPError(401, resp.url)
-                raise_for_status(resp)
-                self._note_server_time(resp)
-                return parse(resp)
-            raise AssertionError("unreachable")
+            resp = self.session.request(method, self.settings.base_url + path, timeout=self.settings.timeout,
+                                        auth=self.auth, **kwargs)
+            if resp.status_code == 401:
+                # A token the endpoint has just issued was refused: a glitch, try again later.
+                raise TransientHTTPError(401, resp.url)
+            raise_for_status(resp)
+            self._note_server_time(resp)
+            return parse(resp)
 
         return self._retrying(attempt)
 

@@ -15,8 +15,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from lienthong.clients.ioffice import IOfficeClient, IOfficeSettings
-from lienthong.clients.portal import PortalClient, PortalSettings
 from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import ROUTING_VARIABLE, routing_from_variable
@@ -98,13 +96,17 @@ def build_resources(lookup: Lookup | None = None) -> Resources:
     """Fresh clients and engine; the caller closes them (prefer :func:`resources_from_airflow`)."""
     look = lookup or TaskLookup()
     routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
+    from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook
+    from lienthong.orchestration.metrics import AirflowStats
+
     return Resources(
-        portal=PortalClient(PortalSettings.from_connection(look.connection(PORTAL_CONN))),
-        ioffice=IOfficeClient(IOfficeSettings.from_connection(look.connection(IOFFICE_CONN))),
+        portal=IGatePortalHook(PORTAL_CONN).get_conn(),
+        ioffice=IOfficeHook(IOFFICE_CONN).get_conn(),
         engine=store_engine(look),
         routing=routing,
         savings=savings_settings(look),
         concurrency=_int_or(look.variable(CONCURRENCY_VARIABLE), DEFAULT_CONCURRENCY),
+        metrics=AirflowStats(),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from lienthong.domain.masking import get_logger
 from lienthong.orchestration.dag_settings import TIMEZONE
+from lienthong.orchestration.metrics import report_counts, report_levels
 from lienthong.orchestration.resources import resources_from_airflow, store_engine
 from lienthong.pipeline import intake, results
 from lienthong.pipeline.resources import Resources
@@ -36,6 +37,8 @@ def pull_and_link(context: dict[str, Any], overlap_minutes: int) -> dict[str, in
         log.info("intake window from %s to %s (cursor %s)", window.updated_from, window.updated_to,
                  "advances" if advance else "kept")
         counts = intake.pull_and_link(resources, run_context(context), window, advance_cursor=advance)
+        report_counts(resources.metrics, "intake", counts)
+        report_levels(resources.metrics, resources.engine)
     log.info("intake summary: %s", counts)
     return counts
 
@@ -43,6 +46,7 @@ def pull_and_link(context: dict[str, Any], overlap_minutes: int) -> dict[str, in
 def complete_pending(context: dict[str, Any]) -> dict[str, int]:
     with resources_from_airflow() as resources:
         counts = intake.complete_pending(resources, run_context(context))
+        report_counts(resources.metrics, "pending", counts)
     log.info("pending links completed: %s", counts)
     return counts
 
@@ -50,6 +54,8 @@ def complete_pending(context: dict[str, Any]) -> dict[str, int]:
 def process_results(context: dict[str, Any]) -> dict[str, int]:
     with resources_from_airflow() as resources:
         counts = results.process_packages(resources, run_context(context))
+        report_counts(resources.metrics, "packages", counts)
+        report_levels(resources.metrics, resources.engine)
     log.info("result packages: %s", counts)
     return counts
 

@@ -18,7 +18,7 @@ import httpx
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from lienthong.clients.http import RemoteRefused, TransientHTTPError, is_auth_refusal
-from lienthong.clients.ioffice import IOfficeAsyncClient, IOfficeError, IOfficeSettings
+from lienthong.clients.ioffice import IOfficeError
 
 POLL_ERRORS = (httpx.HTTPError, TransientHTTPError, RemoteRefused, IOfficeError, ValueError)
 
@@ -40,13 +40,11 @@ class PendingPackagesTrigger(BaseTrigger):
                  "max_failures": self.max_failures})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow.sdk import BaseHook
+        from lienthong.orchestration.hooks import IOfficeHook
 
-        conn = await BaseHook.aget_connection(self.conn_id)
-        settings = IOfficeSettings.from_connection(conn, with_trust_roots=False)
         deadline = time.monotonic() + self.timeout
         failures = 0
-        async with IOfficeAsyncClient(settings) as ioffice:
+        async with await IOfficeHook.async_client(self.conn_id) as ioffice:
             while True:
                 try:
                     if await ioffice.has_pending():

@@ -29,6 +29,7 @@ from lienthong.domain.dossier_checks import fact_problem
 from lienthong.domain.masking import get_logger
 from lienthong.domain.states import LinkState, QuarantineSource, QuarantineStatus
 from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus, ResultKind
+from lienthong.pipeline.metrics import timed
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, Route, route_for
@@ -161,6 +162,7 @@ def _quarantine_invalid(resources: Resources, session: Session, run: ledger.RunC
                       reason_code=item.reason_code, reason_vi=item.message_vi, detail=item.detail,
                       payload={"dossier": without_personal_data(raw)},
                       fingerprint=fingerprint_for(resources, item.reason_code))
+    resources.metrics.incr(f"quarantined.{QuarantineSource.PORTAL_DOSSIER}.{item.reason_code}")
     log.warning("dossier %s quarantined: %s", item.code or item.key, item.reason_code)
 
 
@@ -200,6 +202,7 @@ def _decide_route(resources: Resources, session, run: ledger.RunContext, link: D
                                     f"tại đơn vị {dossier.agency_code}",
                           detail=str(exc), payload={"dossier_id": dossier.id},
                           fingerprint=fingerprint_for(resources, "no_route"))
+        resources.metrics.incr(f"quarantined.{QuarantineSource.PORTAL_DOSSIER}.no_route")
         counts["quarantined"] += 1
         return None
     if route is None:
@@ -224,7 +227,8 @@ def _push_all(resources: Resources, run: ledger.RunContext, to_push: list[tuple[
     def push(item: tuple[Dossier, Route]) -> tuple[Dossier, Route, str | None, bool, str | None]:
         dossier, route = item
         try:
-            result = resources.ioffice.push(dossier, route, now)
+            with timed(resources.metrics, "push_seconds"):
+                result = resources.ioffice.push(dossier, route, now)
             return dossier, route, result.doc_id, result.created, None
         except Exception as exc:  # one failing dossier must not stop the batch
             return dossier, route, None, False, f"{type(exc).__name__}: {exc}"[:500]

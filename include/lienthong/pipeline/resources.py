@@ -7,7 +7,7 @@ or directly in tests and benchmarks.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Iterator
 
 from sqlalchemy import Engine
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from lienthong.clients.ioffice import IOfficeClient
 from lienthong.clients.portal import PortalClient
 from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
+from lienthong.pipeline.metrics import Metrics, NoMetrics
 from lienthong.pipeline.routing import RoutingConfig
 
 
@@ -28,6 +29,7 @@ class Resources:
     savings: SavingsSettings = DEFAULT_SAVINGS
     concurrency: int = 8
     batch_size: int = 500
+    metrics: Metrics = field(default_factory=NoMetrics)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -37,6 +37,7 @@ from lienthong.domain.vocabulary import (
     PackageOutcome,
 )
 from lienthong.pipeline.package_checks import LinkIdentity, PackageProblem, check_package
+from lienthong.pipeline.metrics import timed
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, route_for
@@ -128,6 +129,7 @@ def _unlinked(resources: Resources, session: Session, run: ledger.RunContext, pk
         ledger.quarantine(session, run, source=QuarantineSource.IOFFICE_PACKAGE, key=pkg.doc_id, code=None,
                           reason_code=problem.reason_code, reason_vi=problem.message_vi, detail=problem.detail,
                           payload=pkg.meta())
+        resources.metrics.incr(f"quarantined.{QuarantineSource.IOFFICE_PACKAGE}.{problem.reason_code}")
         log.warning("package %s not adopted: %s", pkg.doc_id, problem.reason_code)
         return PackageHandling.QUARANTINED
     link = ledger.new_link(session, run, dossier, resources.routing.procedures[dossier.procedure_code].result_kind)
@@ -151,10 +153,11 @@ def _issued(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg
         _refuse(resources, run, link, pkg, verdict)
         return PackageHandling.QUARANTINED
     _record_issued(resources, run, link, pkg, verdict)
-    file_id, attached_now = resources.portal.attach_result_once(
-        link.dossier_id, pkg.files[0].name, pkg.files[0].content,
-        ResultDocument(code_notation=pkg.code_notation, doc_type=pkg.doc_type, subject=pkg.subject,
-                       signer=pkg.signer, promulgated_on=pkg.promulgated_on, sha256=verdict.sha256 or ""))
+    with timed(resources.metrics, "attach_seconds"):
+        file_id, attached_now = resources.portal.attach_result_once(
+            link.dossier_id, pkg.files[0].name, pkg.files[0].content,
+            ResultDocument(code_notation=pkg.code_notation, doc_type=pkg.doc_type, subject=pkg.subject,
+                           signer=pkg.signer, promulgated_on=pkg.promulgated_on, sha256=verdict.sha256 or ""))
     now = datetime.now(timezone.utc)
     step = Step(link.dossier_code, STEP_FINISHED_VI.format(code=pkg.code_notation), DossierStatus.FINISHED, now,
                 person=pkg.signer or "Hệ thống liên thông", title=pkg.signer_title or "Lãnh đạo",
@@ -188,8 +191,10 @@ def _verdict(resources: Resources, link: DossierLink, pkg: Package) -> Verdict:
     (:class:`~lienthong.clients.ioffice.RevocationUnavailable` otherwise: the package stays pending)."""
     content = pkg.files[0].content if pkg.files else b""
     settings = resources.ioffice.settings
-    verdict = verify_signed_pdf(content, settings.trust_roots_pem, settings.max_result_bytes,
-                                crls=resources.ioffice.crls(), expected_signer=_expected_signer(resources, link))
+    crls = resources.ioffice.crls()
+    with timed(resources.metrics, "verify_seconds"):
+        verdict = verify_signed_pdf(content, settings.trust_roots_pem, settings.max_result_bytes,
+                                    crls=crls, expected_signer=_expected_signer(resources, link))
     if verdict.ok and link.state == LinkState.SKIPPED:
         return replace(verdict, ok=False, reason_code="not_routed", message_vi=NOT_ROUTED_VI,
                        detail=f"link state {link.state}; procedure {link.procedure_code}")
@@ -207,6 +212,7 @@ def _refuse(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg
                          detail=verdict.detail, payload={**pkg.meta(), "dossier_id": link.dossier_id,
                                                          "sha256": verdict.sha256},
                          fingerprint=fingerprint_for(resources, reason))
+        resources.metrics.incr(f"quarantined.{QuarantineSource.IOFFICE_PACKAGE}.{reason}")
         owned = link.ioffice_doc_id in (None, pkg.doc_id)
         if owned and link.state not in (LinkState.QUARANTINED, LinkState.SKIPPED):
             ledger.move(session, run, link, LinkState.QUARANTINED, detail={"reason": reason, "doc_id": pkg.doc_id})
