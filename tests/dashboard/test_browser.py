@@ -5,16 +5,19 @@ Screenshots go to ``tests/artifacts/`` (gitignored)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lienthong.dashboard.access import FORBIDDEN_VI
 from lienthong.store.schema import Quarantine
+from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET
 from tests.conftest import ROOT
 
 from .conftest import ADMIN_PASSWORD, PASSWORDS, dag_run, form_token_for
@@ -189,5 +192,48 @@ def test_markup_in_dossier_text_is_shown_escaped(stack, browser):
             assert row.locator("script, img").count() == 0  # rendered as text, never as elements
         assert page.evaluate("document.querySelectorAll('#quarantine script, #quarantine img').length") == 0
         page.screenshot(path=str(ARTIFACTS / "09-ma-html-duoc-hien-thi-an-toan.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_connection_form_and_test_button(stack, browser):
+    """The portal Connection in Airflow's own UI: the link's labelled fields, the Test button's real
+    login, and a useful failure message after a wrong secret is saved through the form."""
+    from playwright.sync_api import expect
+
+    r = requests.post(f"{stack.base}/api/v2/connections", headers=stack.auth("admin"), timeout=30, json={
+        "connection_id": "lienthong_portal_form", "conn_type": "igate_portal", "host": "127.0.0.1",
+        "port": int(stack.standins.portal_url.rsplit(":", 1)[1]), "schema": "http",
+        "login": CLIENT_ID, "password": CLIENT_SECRET, "extra": json.dumps({"timeout": 5})})
+    assert r.status_code == 201, r.text
+    context, page = _session(browser)
+    try:
+        page.goto(f"{stack.base}/connections")
+        _log_in(page, "admin", PASSWORDS["admin"])
+        row = page.locator("tr", has_text="lienthong_portal_form")
+        expect(row).to_contain_text("igate_portal")
+
+        with page.expect_response(lambda resp: resp.url.endswith("/api/v2/connections/test")) as tested:
+            row.get_by_role("button", name="Test Connection").click()
+        body = tested.value.json()
+        assert body["status"] is True, body
+        assert body["message"].startswith("Kết nối Cổng Một cửa thành công")
+
+        row.get_by_role("button", name="Edit Connection").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text("Cổng Một cửa điện tử (VNPT iGate)")
+        expect(dialog).to_contain_text("Máy chủ Cổng Một cửa (host)")
+        expect(dialog).to_contain_text("Khóa bí mật (OIDC client secret)")
+        page.screenshot(path=str(ARTIFACTS / "10-ket-noi-cong-mot-cua.png"), full_page=True)
+        dialog.locator("input[type=password]").fill("not-the-secret")
+        dialog.get_by_role("button", name="Save").click()
+        expect(dialog).to_be_hidden()
+
+        with page.expect_response(lambda resp: resp.url.endswith("/api/v2/connections/test")) as tested:
+            row.get_by_role("button", name="Test Connection").click()
+        assert tested.value.json()["status"] is False
+        expect(page.get_by_text("Test Connection Failed")).to_be_visible()
+        expect(page.get_by_text("Cổng Một cửa từ chối thông tin đăng nhập", exact=False)).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "11-ket-noi-sai-khoa-bi-mat.png"), full_page=True)
     finally:
         context.close()
