@@ -210,7 +210,11 @@ class IOfficeAsyncClient:
 
     async def has_pending(self) -> bool:
         """One poll, no retries (the trigger's loop is the retry); errors are raised as in the sync client."""
+        return bool(await self.pending_ids(1))
+
+    async def pending_ids(self, top: int = 500) -> list[str]:
+        """The pending packages' document ids (one poll, no retries)."""
         resp = await self._client.get(self.settings.base_url + PENDING,
-                                      params=shapes.pending_params(self.settings.parent_unit, 1))
+                                      params=shapes.pending_params(self.settings.parent_unit, top))
         raise_for_status(resp)
-        return bool(shapes.pending_doc_ids(shapes.checked(resp.json(), (200,))))
+        return shapes.pending_doc_ids(shapes.checked(resp.json(), (200,)))

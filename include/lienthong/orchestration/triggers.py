@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from lienthong.clients.http import RemoteRefused, TransientHTTPError, is_auth_refusal
 from lienthong.clients.ioffice import IOfficeError
@@ -68,3 +68,46 @@ class PendingPackagesTrigger(BaseTrigger):
                     yield TriggerEvent({"status": "timeout"})
                     return
                 await asyncio.sleep(self.poll_interval)
+
+
+class PackagesOfferedTrigger(BaseEventTrigger):
+    """For an ``AssetWatcher``: an asset event each time iOffice offers packages not reported yet.
+
+    It watches a state (what is pending), not a stream, so nothing is lost when the triggerer
+    restarts: the new instance reports what is still pending once more, and the run it starts finds
+    the work done or does it. A package leaves the reported set when it leaves the pending list.
+    Polling failures are logged as errors and retried with backoff (an event trigger has no task to
+    fail); the DAG's own alert covers runs that fail.
+    """
+
+    def __init__(self, conn_id: str, poll_interval: float = 10.0, max_backoff: float = 300.0):
+        super().__init__()
+        self.conn_id = conn_id
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (f"{type(self).__module__}.{type(self).__qualname__}",
+                {"conn_id": self.conn_id, "poll_interval": self.poll_interval, "max_backoff": self.max_backoff})
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from lienthong.orchestration.hooks import IOfficeHook
+
+        reported: set[str] = set()
+        failures = 0
+        while True:
+            try:
+                async with await IOfficeHook.async_client(self.conn_id) as ioffice:
+                    while True:
+                        pending = set(await ioffice.pending_ids())
+                        failures = 0
+                        new = pending - reported
+                        reported = (reported & pending) | new
+                        if new:
+                            yield TriggerEvent({"new_packages": len(new), "pending_packages": len(pending)})
+                        await asyncio.sleep(self.poll_interval)
+            except POLL_ERRORS as exc:
+                failures += 1
+                self.log.error("iOffice poll failed (%d in a row): %s: %s", failures, type(exc).__name__,
+                               str(exc)[:200])
+                await asyncio.sleep(min(self.poll_interval * 2 ** min(failures, 10), self.max_backoff))
