@@ -59,12 +59,33 @@ def sensor_windows(metadata_url: str) -> list[tuple[float, float]]:
     return [(s.timestamp(), (e or now).timestamp()) for s, e in rows]
 
 
+def run_cost(metadata_url: str) -> dict[str, float]:
+    """What the results DAG cost while it ran: runs per hour, and worker-seconds per hour of the tasks
+    that hold a worker slot (a deferred sensor holds none: its time in the triggerer is not counted)."""
+    conn = psycopg2.connect(metadata_url.replace("postgresql+psycopg2", "postgresql"))
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT min(start_date), max(coalesce(end_date, now())), count(*) FROM dag_run "
+                    "WHERE dag_id='signed_results' AND start_date IS NOT NULL")
+        first, last, runs = cur.fetchone()
+        cur.execute("SELECT coalesce(sum(duration), 0) FROM task_instance WHERE dag_id='signed_results' "
+                    "AND task_id='attach_signed_results'")
+        attach_seconds = float(cur.fetchone()[0])
+    conn.close()
+    hours = max((last - first).total_seconds(), 1.0) / 3600 if first else 1.0
+    return {"results_runs": runs, "results_runs_per_hour": round(runs / hours, 1),
+            "attach_worker_seconds_per_hour": round(attach_seconds / hours, 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=400, help="dossiers in the day (about 40 %% are decisions)")
     ap.add_argument("--poll", type=float, default=5.0, help="the sensor's poll interval, seconds")
     ap.add_argument("--wait", type=float, default=50.0, help="the sensor's wait_seconds")
     ap.add_argument("--min-results", type=int, default=100)
+    ap.add_argument("--mode", choices=("sensor", "watcher"), default="sensor",
+                    help="signed_results on a cron with a deferred sensor, or on an AssetWatcher (README)")
+    ap.add_argument("--kill-triggerer", action="store_true",
+                    help="SIGKILL the triggerer mid-day and start it again 10 s later (nothing may be lost)")
     args = ap.parse_args()
 
     uid = uuid.uuid4().hex[:8]
@@ -75,7 +96,8 @@ def main() -> None:
         redis_url="redis://127.0.0.1:6379/3", queue=f"lienthong-bench-{uid}", scenario=f"burst-{args.n}",
         speed=0.0, fresh=True, paused_dags=("dossier_reconcile", "savings_report", "dossier_backfill"),
         tuning={"LIENTHONG_INTAKE_CRON": "*/1 * * * *", "LIENTHONG_RESULTS_CRON": "*/1 * * * *",
-                "LIENTHONG_RESULTS_POLL_SECONDS": str(args.poll), "LIENTHONG_RESULTS_WAIT_SECONDS": str(args.wait)})
+                "LIENTHONG_RESULTS_POLL_SECONDS": str(args.poll), "LIENTHONG_RESULTS_WAIT_SECONDS": str(args.wait),
+                "LIENTHONG_RESULTS_MODE": args.mode})
     cluster = Cluster(cfg)
     started = time.monotonic()
     try:
@@ -83,9 +105,15 @@ def main() -> None:
         cluster.start_airflow()
         s = RemoteStandins(cfg.portal_url, cfg.ioffice_root)
         # About 3 simulated minutes per real second: the day's issued decisions arrive over ~5 minutes.
+        killed_at = None
         while s.clock()[:16] < "2022-12-02T17:00":
             s.advance(180)
             time.sleep(1.0)
+            if args.kill_triggerer and killed_at is None and s.clock()[:16] >= "2022-12-02T11:00":
+                cluster.kill("triggerer")
+                killed_at = time.time()
+                time.sleep(10.0)  # packages keep arriving while no triggerer runs
+                cluster.start("triggerer")
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             docs = s.documents()
@@ -96,6 +124,7 @@ def main() -> None:
             time.sleep(3)
         docs, results = s.documents(), s.results()["dossiers"]
         windows = sensor_windows(cluster.metadata_url)
+        cost = run_cost(cluster.metadata_url)
     finally:
         cluster.stop()
         for name in (cfg.metadata_db, cfg.store_db):
@@ -121,6 +150,10 @@ def main() -> None:
         "offered_while_sensor_waiting": summary(inside),
         "offered_between_runs": summary(between),
         "target_p95_while_waiting": args.poll + 5,
+        "mode": args.mode,
+        "triggerer_killed": killed_at is not None,
+        "issued_not_attached": sum(1 for d in docs if d["state"] == "issued" and d["MaHoSo"] not in attached_at),
+        **cost,
         "wall_seconds": round(time.monotonic() - started),
     }
     out = ROOT / "benchmarks" / "results"

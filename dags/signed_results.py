@@ -13,9 +13,10 @@ from lienthong.orchestration.sensors import PendingPackagesSensor
 from lienthong.orchestration.triggers import PackagesOfferedTrigger
 
 RESULTS_ATTACHED = Asset("lienthong://portal/results-attached")
-# "sensor" (default): a cron run waits, deferred, for packages. "watcher": an AssetWatcher in the
-# triggerer starts a run when iOffice offers packages, plus a cron run as a safety net (README).
-MODE = env_setting("LIENTHONG_RESULTS_MODE", "sensor")
+# "watcher" (default): an AssetWatcher in the triggerer starts a run when iOffice offers packages,
+# and the cron runs too, as a safety net. "sensor": a cron run waits, deferred, for packages.
+# Measured side by side in the README (Benchmarks).
+MODE = env_setting("LIENTHONG_RESULTS_MODE", "watcher")
 POLL_SECONDS = float(env_setting("LIENTHONG_RESULTS_POLL_SECONDS", "10"))
 CRON = CronTriggerTimetable(env_setting("LIENTHONG_RESULTS_CRON", "*/5 * * * *"), timezone=TIMEZONE)
 PACKAGES_OFFERED = Asset("lienthong://ioffice/result-packages", watchers=[AssetWatcher(
@@ -24,7 +25,10 @@ PACKAGES_OFFERED = Asset("lienthong://ioffice/result-packages", watchers=[AssetW
 DOC = """
 ### Gắn kết quả đã ký số (signed results)
 
-Waits, **deferred** (no worker slot held), for result packages from iOffice. For each package:
+Started by iOffice itself: an **AssetWatcher** in the triggerer polls the pending result packages
+and starts a run as soon as new ones are offered (no worker slot held while nothing happens); the
+cron runs it too, as a safety net. With `LIENTHONG_RESULTS_MODE=sensor` a cron run instead waits,
+**deferred**, for packages. For each package:
 
 * **01 issued** - downloads the signed PDF, verifies it with pyHanko (intact, trusted against the
   configured roots, covering the entire file), uploads and attaches it to the dossier on the
@@ -33,8 +37,10 @@ Waits, **deferred** (no worker slot held), for result packages from iOffice. For
 * **02 signed, not issued** / **03 rejected** - recorded and reflected on the portal as steps;
 * anything that fails verification is **quarantined** with its reason and never attached.
 
-A window with no package skips the run. iOffice refusing the credential, or failing
-`max_poll_failures` polls in a row, fails the sensor: retries, then the failure alert.
+iOffice refusing the credential or not answering fails the run (retries, then the failure alert);
+the watcher logs every failed poll as an error in the triggerer and keeps polling with backoff.
+In sensor mode a window with no package skips the run, and `max_poll_failures` failed polls in a
+row fail the sensor.
 
 Every step is safe to repeat: a package delivered again finds its work done.
 """

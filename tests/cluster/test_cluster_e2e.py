@@ -3,7 +3,7 @@
 CeleryExecutor with two workers over PostgreSQL and Redis; both stand-ins inject 5xx, resets,
 latency, expired portal tokens, duplicate package deliveries, bad result PDFs and malformed
 dossiers. While work is in flight the test SIGKILLs a Celery worker (and everything under it)
-mid-task, SIGKILLs the triggerer while the results sensor is deferred, and kills and restarts
+mid-task, SIGKILLs the triggerer while it runs the results watcher, and kills and restarts
 the scheduler. Lost task instances are detected by ``[scheduler]
 task_instance_heartbeat_timeout`` (set to 20 s below, checked every
 ``task_instance_heartbeat_timeout_detection_interval`` = 5 s). Then faults stop, the link
@@ -33,6 +33,7 @@ TUNING = {
     "LIENTHONG_RESULTS_CRON": "*/1 * * * *",
     "LIENTHONG_RESULTS_POLL_SECONDS": "2",
     "LIENTHONG_RESULTS_WAIT_SECONDS": "45",
+    "LIENTHONG_RESULTS_MODE": "watcher",  # the default: an AssetWatcher starts signed_results
     "LIENTHONG_RETRY_DELAY_SECONDS": "3",
     # A task whose worker died is failed, then retried, 20 s after its last heartbeat.
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
@@ -115,17 +116,16 @@ def kill_worker_mid_task(cluster, md: Metadata) -> dict[str, Any]:
     raise AssertionError("no kill landed on a running link task")
 
 
-def kill_triggerer_while_deferred(cluster, md: Metadata) -> dict[str, Any]:
+def kill_triggerer_while_watching(cluster, md: Metadata) -> dict[str, Any]:
+    """SIGKILL the triggerer while it runs the results watcher; start a new one."""
     row = wait_for(lambda: next(iter(md.rows(
-        "SELECT ti.dag_id, ti.run_id, ti.try_number, t.id AS trigger_id, t.triggerer_id "
-        "FROM task_instance ti JOIN trigger t ON t.id = ti.trigger_id "
-        "WHERE ti.state='deferred' AND ti.task_id='wait_for_result_packages' AND t.triggerer_id IS NOT NULL")),
-        None), 240, "the results sensor deferred in the triggerer")
+        "SELECT id AS trigger_id, triggerer_id FROM trigger "
+        "WHERE classpath LIKE %s AND triggerer_id IS NOT NULL", "%PackagesOfferedTrigger")),
+        None), 240, "the results watcher running in the triggerer")
     killed = cluster.kill("triggerer")
-    after = ti_row(md, row["dag_id"], row["run_id"], "wait_for_result_packages")
-    assert after["state"] == "deferred", f"the sensor left deferral before the kill: {after}"
+    killed_at = time.time()
     cluster.start("triggerer")
-    return {**row, "killed_pids": len(killed), "killed_at": time.time()}
+    return {**row, "killed_pids": len(killed), "killed_at": killed_at}
 
 
 def converged(s: RemoteStandins, md: Metadata, killed: dict[str, Any]) -> bool:
@@ -149,7 +149,7 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
     driver.start()
 
     worker_kill = kill_worker_mid_task(cluster, md)
-    trigger_kill = kill_triggerer_while_deferred(cluster, md)
+    trigger_kill = kill_triggerer_while_watching(cluster, md)
     cluster.restart("scheduler")
     scheduler_restart = time.time()
 
@@ -200,8 +200,11 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
     final = ti_row(md, worker_kill["dag_id"], worker_kill["run_id"], worker_kill["task_id"])
     assert final["state"] == "success" and final["try_number"] > worker_kill["try_number"], final
     assert final["hostname"] != worker_kill["hostname"]
-    sensor = ti_row(md, trigger_kill["dag_id"], trigger_kill["run_id"], "wait_for_result_packages")
-    assert sensor["state"] == "success", f"the deferred sensor did not survive the triggerer: {sensor}"
+    # The watcher went on in the new triggerer: results runs it started after the kill finished.
+    watched_runs = md.rows("SELECT count(*) AS n FROM dag_run WHERE dag_id='signed_results' AND "
+                           "run_type='asset_triggered' AND state='success' AND start_date > to_timestamp(%s)",
+                           trigger_kill["killed_at"])[0]["n"]
+    assert watched_runs >= 1, "no results run was started by the watcher after the triggerer restart"
     triggerers = md.rows("SELECT id FROM job WHERE job_type='TriggererJob'")
     assert len(triggerers) >= 2
     after_restart = md.rows("SELECT count(*) AS n FROM dag_run WHERE dag_id IN ('dossier_intake','signed_results') "
@@ -225,7 +228,7 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
         "worker_kill": {k: worker_kill[k] for k in ("dag_id", "task_id", "try_number", "hostname", "killed_pids")}
         | {"final_try": final["try_number"], "final_host": final["hostname"], "final_state": final["state"]},
         "triggerer_kill": {"trigger_id": trigger_kill["trigger_id"], "killed_pids": trigger_kill["killed_pids"],
-                           "sensor_final": sensor["state"]},
+                           "watcher_runs_after": watched_runs},
         "starts": dict(cluster.starts),
         "retried_task_instances": retried,
         "finished_at": datetime.now().isoformat(timespec="seconds"),

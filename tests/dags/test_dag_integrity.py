@@ -35,7 +35,22 @@ def test_every_link_dag_alerts_on_failure_and_retries(dagbag):
         assert all(task.retries >= 2 for task in dag.tasks), dag_id
 
 
-def test_results_sensor_fails_loudly_by_default(dagbag):
-    sensor = dagbag.get_dag("signed_results").get_task("wait_for_result_packages")
+def test_results_are_event_driven_by_default_with_a_cron_safety_net(dagbag):
+    """Default: an AssetWatcher on iOffice's pending packages starts the run; the cron still runs."""
+    from airflow.timetables.assets import AssetOrTimeSchedule
+
+    dag = dagbag.get_dag("signed_results")
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    assert [t.task_id for t in dag.tasks] == ["attach_signed_results"]
+
+
+def test_results_sensor_fails_loudly_in_sensor_mode(monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("LIENTHONG_RESULTS_MODE", "sensor")
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "signed_results.py"))
+    sensor = bag.get_dag("signed_results").get_task("wait_for_result_packages")
     assert sensor.max_failures == "{{ params.max_poll_failures }}"
-    assert dagbag.get_dag("signed_results").params["max_poll_failures"] == 5
+    assert bag.get_dag("signed_results").params["max_poll_failures"] == 5
