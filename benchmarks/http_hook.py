@@ -2,8 +2,8 @@
 
 * baseline - the portal client (`PortalClient.get_dossier`): one pooled `requests.Session`, the
              OIDC token cached, as the intake's batch uses it;
-* HttpHook - `HttpHook(method="GET").run(endpoint, headers=bearer)` for the same calls: a new
-             `Session` (and TCP connection) per call, as the provider builds it.
+* HttpHook - `HttpHook(method="GET").run(endpoint, headers=bearer).json()` for the same calls: a new
+             `Session` (and TCP connection) per call, as the provider builds it. Both parse the JSON.
 
 Both against the portal stand-in on loopback (the best case for new connections: no TLS, no
 network latency). Prints calls per second and the ratio; writes benchmarks/results/http_hook.json.
@@ -57,7 +57,7 @@ def main() -> None:
             res.portal.get_dossier(ids[i % len(ids)])
             hook.run(f"/pa/dossier/{ids[i % len(ids)]}", headers=bearer)
         pooled = rate(args.calls, lambda i: res.portal.get_dossier(ids[i % len(ids)]))
-        per_call = rate(args.calls, lambda i: hook.run(f"/pa/dossier/{ids[i % len(ids)]}", headers=bearer))
+        per_call = rate(args.calls, lambda i: hook.run(f"/pa/dossier/{ids[i % len(ids)]}", headers=bearer).json())
         res.close()
     finally:
         server.stop()
