@@ -83,7 +83,8 @@ class DossierLink(Base):
 
 class LinkEvent(Base):
     __tablename__ = "link_event"
-    __table_args__ = (Index("ix_link_event_code_at", "dossier_code", "at"),)
+    __table_args__ = (Index("ix_link_event_code_at", "dossier_code", "at"),
+                      Index("ix_link_event_kind_at", "kind", "at"))  # the audit trail by kind
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
                                     autoincrement=True)
