@@ -10,8 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lienthong.store.ledger import RunContext, record_operator_action
-from lienthong.store.schema import Quarantine
+from lienthong.store.ledger import RunContext, record_quarantine_action
 
 REPLAY = "replay"
 VIEW_PAYLOAD = "view_payload"
@@ -53,7 +52,5 @@ def record_on_quarantine(engine: Engine, actor: str, action: str, quarantine_id:
                          **extra: str) -> None:
     """Record an action on a quarantine record, on its dossier's timeline when it has a dossier."""
     with Session(engine) as session, session.begin():
-        rec = session.get(Quarantine, quarantine_id)
-        record_operator_action(session, run_for(actor, action), actor=actor, action=action,
-                               target=f"quarantine#{quarantine_id}", outcome=outcome,
-                               code=rec.dossier_code if rec else None, quarantine_id=quarantine_id, **extra)
+        record_quarantine_action(session, run_for(actor, action), actor=actor, action=action,
+                                 quarantine_id=quarantine_id, outcome=outcome, **extra)

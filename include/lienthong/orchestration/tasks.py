@@ -11,7 +11,7 @@ from lienthong.orchestration.metrics import report_counts, report_levels
 from lienthong.orchestration.resources import resources_from_airflow, store_engine
 from lienthong.pipeline import intake, results
 from lienthong.pipeline.resources import Resources
-from lienthong.store.ledger import RunContext, record_operator_action
+from lienthong.store.ledger import RunContext, record_operator_action, record_quarantine_action
 
 log = get_logger(__name__)
 
@@ -239,10 +239,6 @@ def replay_quarantined(context: dict[str, Any]) -> dict[str, str]:
 
 def _audit_replay(resources: Resources, run: RunContext, actor: str, quarantine_id: int, outcome: str,
                   reason: str) -> None:
-    from lienthong.store.schema import Quarantine
-
     with resources.session() as session:
-        rec = session.get(Quarantine, quarantine_id)
-        record_operator_action(session, run, actor=actor, action="replay", target=f"quarantine#{quarantine_id}",
-                               outcome=outcome, code=rec.dossier_code if rec else None,
-                               quarantine_id=quarantine_id, reason=reason)
+        record_quarantine_action(session, run, actor=actor, action="replay", quarantine_id=quarantine_id,
+                                 outcome=outcome, reason=reason)

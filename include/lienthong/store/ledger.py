@@ -61,6 +61,15 @@ def record_operator_action(session: Session, run: RunContext, *, actor: str, act
               detail={"actor": actor, "action": action, "target": target, "outcome": outcome, **extra})
 
 
+def record_quarantine_action(session: Session, run: RunContext, *, actor: str, action: str, quarantine_id: int,
+                             outcome: str, **extra: Any) -> None:
+    """An operator action on a quarantine record, on its dossier's timeline when it has a dossier."""
+    rec = session.get(Quarantine, quarantine_id)
+    record_operator_action(session, run, actor=actor, action=action, target=f"quarantine#{quarantine_id}",
+                           outcome=outcome, code=rec.dossier_code if rec else None, quarantine_id=quarantine_id,
+                           **extra)
+
+
 def move(session: Session, run: RunContext, link: DossierLink, target: LinkState, *,
          detail: dict[str, Any] | None = None, **fields: Any) -> None:
     """Checked state transition + its provenance event, in the caller's transaction."""
