@@ -1,6 +1,6 @@
 """Provider info for Airflow (entry point ``apache_airflow_provider`` in ``pyproject.toml``).
 
-Registers the link's two connection types with their hooks, labelled fields (Vietnamese first),
+Registers the link's connection types (portal, iOffice, national portal) with their hooks, labelled fields (Vietnamese first),
 placeholders and hidden fields, so ``airflow providers list`` shows the link and the Connections
 form of the UI asks for exactly what :mod:`lienthong.clients` reads. Loaded by every Airflow
 process that lists providers: keep it free of imports.
@@ -79,6 +79,26 @@ IOFFICE_TYPE: dict[str, Any] = {
     },
 }
 
+DVCQG_TYPE: dict[str, Any] = {
+    "connection-type": "dvcqg",
+    "hook-class-name": f"{HOOKS_MODULE}.NationalPortalHook",
+    "hook-name": "Cổng Dịch vụ công quốc gia (đồng bộ hồ sơ)",
+    "conn-fields": {
+        "base_path": _text("Đường dẫn API đồng bộ / base path",
+                           "Path of the sync API on the host; empty: the national adapter's default."),
+        "batch_size": _number("Số bản ghi mỗi lần gửi / batch size", "Records or steps per call.", 100),
+        "timeout": TIMEOUT,
+        "verify": VERIFY,
+    },
+    "ui-field-behaviour": {
+        "hidden-fields": [],
+        "relabeling": {"host": "Máy chủ Cổng DVCQG (host)", "schema": "Giao thức (https)",
+                       "login": "Tên đăng nhập (username)", "password": "Mật khẩu (password)"},
+        "placeholders": {"host": "api.dichvucong.gov.vn", "schema": "https", "port": "443",
+                         "login": "tài khoản đồng bộ của tỉnh", "password": "mật khẩu"},
+    },
+}
+
 
 def get_provider_info() -> dict[str, Any]:
     return {
@@ -88,5 +108,5 @@ def get_provider_info() -> dict[str, Any]:
         "integrations": [{"integration-name": "lienthong", "external-doc-url": "https://dichvucong.gov.vn/",
                           "tags": ["service"]}],
         "hooks": [{"integration-name": "lienthong", "python-modules": [HOOKS_MODULE]}],
-        "connection-types": [PORTAL_TYPE, IOFFICE_TYPE],
+        "connection-types": [PORTAL_TYPE, IOFFICE_TYPE, DVCQG_TYPE],
     }

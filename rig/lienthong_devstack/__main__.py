@@ -115,6 +115,7 @@ def main() -> None:
     standins = subprocess.Popen(
         [sys.executable, "-m", "lienthong_standins", "--scenario", "demo", "--seed", str(args.seed),
          "--portal-port", str(portal["port"]), "--ioffice-port", str(ioffice["port"]),
+         "--national-port", str(conns.get("lienthong_dvcqg", {}).get("port") or 8703),
          "--data-dir", str(var / "standins"), "--speed", str(args.speed),
          "--settings", str(ROOT / "airflow_settings.yaml")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,

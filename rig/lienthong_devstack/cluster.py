@@ -49,6 +49,7 @@ class ClusterConfig:
     ui_port: int = 8080
     portal_port: int = 8701
     ioffice_port: int = 8702
+    national_port: int = 8703
     pg_admin_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
     metadata_db: str = "lienthong_airflow"
     store_db: str = "lienthong_store"
@@ -220,6 +221,7 @@ class Cluster:
         cfg = self.cfg
         argv = [sys.executable, "-m", "lienthong_standins", "--scenario", cfg.scenario, "--seed", str(cfg.seed),
                 "--portal-port", str(cfg.portal_port), "--ioffice-port", str(cfg.ioffice_port),
+                "--national-port", str(cfg.national_port),
                 "--data-dir", str(cfg.var / "standins"), "--speed", str(cfg.speed), "--token-ttl", str(cfg.token_ttl),
                 "--settings", str(cfg.root / cfg.settings_file)]
         child = Child("standins", argv, dict(os.environ), cfg.var / "proc-logs" / "standins.log").start()

@@ -1,6 +1,6 @@
-"""``python -m lienthong_standins``: run the portal and iOffice stand-ins on loopback.
+"""``python -m lienthong_standins``: run the portal, iOffice and national (DVCQG) stand-ins on loopback.
 
-Prints both base URLs and ``READY`` once both serve; stops on SIGINT/SIGTERM, keeping all
+Prints the base URLs and ``READY`` once all serve; stops on SIGINT/SIGTERM, keeping all
 state (SQLite files, clock) in ``--data-dir`` for the next start.
 """
 
@@ -27,6 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--portal-port", type=int, default=8701)
     p.add_argument("--ioffice-port", type=int, default=8702)
+    p.add_argument("--national-port", type=int, default=8703, help="national portal (DVCQG) sync stand-in")
     p.add_argument("--data-dir", type=Path, default=Path("var/standins"))
     p.add_argument("--speed", type=float, default=None,
                    help="simulated seconds per real second (default: the scenario's; 0 freezes the clock)")
@@ -39,6 +40,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ioffice-token")
     p.add_argument("--ioffice-auth-scheme")
     p.add_argument("--token-ttl", type=int, default=300, help="portal access-token lifetime, real seconds")
+    p.add_argument("--national-username")
+    p.add_argument("--national-password")
+    p.add_argument("--national-session-ttl", type=float, default=600.0,
+                   help="national (DVCQG) login-session lifetime, real seconds")
     return p.parse_args(argv)
 
 
@@ -51,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         **{k: v for k, v in {
             "portal_client_id": args.portal_client_id, "portal_client_secret": args.portal_client_secret,
             "ioffice_token": args.ioffice_token, "ioffice_auth_scheme": args.ioffice_auth_scheme,
+            "national_username": args.national_username, "national_password": args.national_password,
         }.items() if v is not None},
     )
     data_dir: Path = args.data_dir
@@ -59,23 +65,28 @@ def main(argv: list[str] | None = None) -> int:
     speed = scenario.speed if args.speed is None else args.speed
     clock = SimClock(start, speed=speed, state_file=data_dir / "clock.json")
 
-    from lienthong_standins import ioffice, portal
+    from lienthong_standins import ioffice, national, portal
 
     portal_app, portal_store = portal.build(data_dir, clock, FaultInjector(), args.seed,
                                             {creds.portal_client_id: creds.portal_client_secret},
                                             token_ttl=args.token_ttl)
     ioffice_app, ioffice_store = ioffice.build(data_dir, clock, FaultInjector(), args.seed,
                                                creds.ioffice_token, creds.ioffice_auth_scheme)
+    national_app, national_store = national.build(data_dir, clock, FaultInjector(),
+                                                  {creds.national_username: creds.national_password},
+                                                  session_ttl=args.national_session_ttl)
     summary = load(args.scenario, portal_store, data_dir, args.seed, ioffice=ioffice_store)
     print(f"scenario: {summary}", flush=True)
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    servers = ServerThread([(portal_app, args.portal_port), (ioffice_app, args.ioffice_port)]).start()
+    servers = ServerThread([(portal_app, args.portal_port), (ioffice_app, args.ioffice_port),
+                            (national_app, args.national_port)]).start()
     print(f"clock: {clock.now().isoformat()} speed {clock.speed}", flush=True)
     print(f"portal: http://127.0.0.1:{args.portal_port}", flush=True)
     print(f"ioffice: http://127.0.0.1:{args.ioffice_port}/api/lienthong", flush=True)
+    print(f"national: http://127.0.0.1:{args.national_port}/api/dvcqg", flush=True)
     print("READY", flush=True)
     try:
         while not stop.wait(0.5):
@@ -87,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         if callable(close):
             close()
         portal_store.engine.dispose()
+        national_store.close()
         print("stopped", flush=True)
     return 0
 

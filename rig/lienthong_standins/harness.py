@@ -1,5 +1,5 @@
-"""Both stand-ins in-process as real HTTP servers on loopback, and pipeline resources aimed at
-them: shared by the tests and the benchmarks."""
+"""The stand-ins (portal, iOffice, national) in-process as real HTTP servers on loopback, and
+pipeline resources aimed at them: shared by the tests and the benchmarks."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from lienthong.clients.portal import PortalClient, PortalSettings
 from lienthong.pipeline.resources import Resources
 from lienthong_standins.routing import demo_routing
 from lienthong_standins import ioffice as ioffice_standin
+from lienthong_standins import national as national_standin
 from lienthong_standins import portal as portal_standin
 from lienthong_standins import scenarios
 from lienthong_standins.clock import SimClock
@@ -24,6 +25,7 @@ from lienthong_standins.serve import ServerThread, free_port
 from lienthong.store.engine import get_engine
 
 CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN = "lienthong-test", "test-secret", "test-ioffice-token"
+NATIONAL_USER, NATIONAL_PASSWORD = "lienthong-test", "test-dvcqg-password"
 FAST_RETRY = RetryPolicy(attempts=8, backoff=0.05, backoff_max=0.3)
 
 
@@ -35,6 +37,8 @@ class Standins:
     portal_store: Any
     ioffice_store: Any
     data_dir: Path
+    national_url: str = ""  # http://127.0.0.1:<port>/api/dvcqg
+    national_store: Any = None
 
     def advance(self, seconds: float) -> None:
         """Move the shared clock, then let both systems perform what fell due."""
@@ -45,14 +49,20 @@ class Standins:
     def ioffice_root(self) -> str:
         return self.ioffice_url.rsplit("/api/", 1)[0]
 
+    @property
+    def national_root(self) -> str:
+        return self.national_url.rsplit("/api/", 1)[0]
+
     def faults(self, system: str, rules: list[dict[str, Any]], seed: int = 1) -> None:
-        base = self.portal_url if system == "portal" else self.ioffice_root
+        base = {"portal": self.portal_url, "national": self.national_root}.get(system, self.ioffice_root)
         requests.post(f"{base}/_admin/faults", json={"seed": seed, "rules": rules}, timeout=10).raise_for_status()
 
     def stats(self) -> dict[str, int]:
-        """Faults fired so far, by kind, on both systems."""
+        """Faults fired so far, by kind, on all systems."""
         fired: dict[str, int] = {}
-        for base in (self.portal_url, self.ioffice_root):
+        for base in (self.portal_url, self.ioffice_root, self.national_root):
+            if not base:
+                continue
             body = requests.get(f"{base}/_admin/stats", timeout=10).json()
             for key, n in body.get("faults_fired", {}).items():
                 if ":" not in key:
@@ -68,18 +78,22 @@ class Standins:
         return self.ioffice_root + CRL_PATH
 
 
-def start_standins(data_dir: Path, scenario: str = "demo", seed: int = 7, token_ttl: int = 300):
+def start_standins(data_dir: Path, scenario: str = "demo", seed: int = 7, token_ttl: int = 300,
+                   national_session_ttl: float = 600):
     data_dir.mkdir(parents=True, exist_ok=True)
     start = scenarios.scenario_for(scenario).start
     clock = SimClock(start, speed=0.0, state_file=data_dir / "clock.json")
     portal_app, portal_store = portal_standin.build(data_dir, clock, FaultInjector(), seed,
                                                     {CLIENT_ID: CLIENT_SECRET}, token_ttl)
     ioffice_app, ioffice_store = ioffice_standin.build(data_dir, clock, FaultInjector(), seed, IOFFICE_TOKEN)
+    national_app, national_store = national_standin.build(data_dir, clock, FaultInjector(),
+                                                          {NATIONAL_USER: NATIONAL_PASSWORD}, national_session_ttl)
     scenarios.load(scenario, portal_store, data_dir, seed, ioffice_store)
-    pp, ip = free_port(), free_port()
-    server = ServerThread([(portal_app, pp), (ioffice_app, ip)]).start()
+    pp, ip, np_ = free_port(), free_port(), free_port()
+    server = ServerThread([(portal_app, pp), (ioffice_app, ip), (national_app, np_)]).start()
     return server, Standins(f"http://127.0.0.1:{pp}", f"http://127.0.0.1:{ip}/api/lienthong", clock,
-                            portal_store, ioffice_store, data_dir)
+                            portal_store, ioffice_store, data_dir,
+                            national_url=f"http://127.0.0.1:{np_}/api/dvcqg", national_store=national_store)
 
 
 def make_resources(s: Standins, store_url: str, **overrides: Any) -> Resources:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 VERBS = {"pull", "complete", "wait", "attach", "find", "repair", "build", "export", "link", "plan", "check",
          "report", "alert", "load", "write", "compute", "summarize", "replay", "list", "notify", "send", "purge",
-         "reconcile", "export", "recheck"}
+         "reconcile", "export", "recheck", "sync"}
 
 
 def test_dags_import_cleanly(dagbag):

@@ -172,8 +172,12 @@ class PortalClient:
         resp = self._request("POST", "/fi/file/--multiple", files=[("files", (filename, content, content_type))])
         return resp.json()[0]
 
+    def file_url(self, file_id: str) -> str:
+        """Where a file is downloaded (the national record links result papers by URL)."""
+        return self.settings.base_url + shapes.file_path(file_id)
+
     def download_file(self, file_id: str) -> bytes:
-        return self._request("GET", f"/fi/file/{file_id}").content
+        return self._request("GET", shapes.file_path(file_id)).content
 
     def attach_result_once(self, dossier_id: str, filename: str, content: bytes,
                            document: ResultDocument) -> tuple[str, bool]:

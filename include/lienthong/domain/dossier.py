@@ -59,6 +59,8 @@ class Step:
     title: str = "Tự động"
     unit: str = ""
     due: datetime | None = None
+    started_at: datetime | None = None  # when the step began (default: ``at``)
+    ref: str | None = None  # the local system's id for the step, when it has one
 
 
 @dataclass(frozen=True)

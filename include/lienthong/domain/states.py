@@ -76,6 +76,7 @@ class QuarantineSource(StrEnum):
 
     PORTAL_DOSSIER = "portal_dossier"
     IOFFICE_PACKAGE = "ioffice_package"
+    NATIONAL_SYNC = "national_sync"  # a record or step the national portal refused
 
 
 class QuarantineStatus(StrEnum):

@@ -1,4 +1,4 @@
-"""Airflow hooks for the portal and iOffice: connection types, a Test button, the clients.
+"""Airflow hooks for the portal, iOffice and the national portal: connection types, a Test button, the clients.
 
 Thin on purpose (Mozilla telemetry-airflow's pattern): ``get_conn()`` returns the plain clients the
 pipeline already uses (:class:`PortalClient`, :class:`IOfficeClient`), built from the Connection by
@@ -26,6 +26,7 @@ from lienthong.clients.ioffice_shapes import IOfficeError
 from lienthong.clients.oidc import AuthError
 from lienthong.clients.portal import PortalClient, PortalSettings
 from lienthong.clients.http import RetryPolicy
+from lienthong.clients.dvcqg import NationalAuthError, NationalClient, NationalSettings
 
 QUICK = RetryPolicy(attempts=1)  # a connection test answers at once: no retries behind the button
 
@@ -36,7 +37,7 @@ def _why_vi(exc: BaseException, system_vi: str) -> str:
         return f"Lỗi chứng chỉ TLS khi kết nối {system_vi} — {type(exc).__name__}"
     if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
         return f"Không kết nối được tới {system_vi} (sai địa chỉ, cổng, hoặc máy chủ không phản hồi) — {type(exc).__name__}"
-    if isinstance(exc, AuthError) or (isinstance(exc, RemoteRefused) and exc.status in (401, 403)) or \
+    if isinstance(exc, (AuthError, NationalAuthError)) or (isinstance(exc, RemoteRefused) and exc.status in (401, 403)) or \
             (isinstance(exc, IOfficeError) and exc.code in (401, 403)):
         return f"{system_vi} từ chối thông tin đăng nhập (sai mã ứng dụng, khóa bí mật hoặc mã xác thực) — {exc}"
     if isinstance(exc, (TransientHTTPError, RemoteRefused, IOfficeError)):
@@ -122,3 +123,37 @@ class IOfficeHook(BaseHook):
         finally:
             client.close()
         return True, "Kết nối iOffice thành công: mã xác thực hợp lệ, đọc được danh sách gói tin." + crl_note
+
+
+class NationalPortalHook(BaseHook):
+    """The national public-service portal's sync service (DVCQG): session login, records, steps."""
+
+    conn_name_attr = "dvcqg_conn_id"
+    default_conn_name = "lienthong_dvcqg"
+    conn_type = "dvcqg"
+    hook_name = "Cổng Dịch vụ công quốc gia (đồng bộ hồ sơ)"
+
+    def __init__(self, dvcqg_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dvcqg_conn_id = dvcqg_conn_id
+
+    def settings(self, **overrides: Any) -> NationalSettings:
+        return NationalSettings.from_connection(self.get_connection(self.dvcqg_conn_id), **overrides)
+
+    def get_conn(self) -> NationalClient:
+        return NationalClient(self.settings())
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Log in for real (a session), then one read that needs it."""
+        try:
+            client = NationalClient(self.settings(retry=QUICK))
+        except Exception as exc:  # noqa: BLE001
+            return False, _why_vi(exc, "Cổng DVCQG")
+        try:
+            client.log_in()
+            client.held([])
+        except Exception as exc:  # noqa: BLE001
+            return False, _why_vi(exc, "Cổng DVCQG")
+        finally:
+            client.close()
+        return True, "Kết nối Cổng DVCQG thành công: đăng nhập được và nhận phiên làm việc."

@@ -23,6 +23,7 @@ from lienthong.store.engine import get_engine, url_from_connection
 PORTAL_CONN = "lienthong_portal"
 IOFFICE_CONN = "lienthong_ioffice"
 DB_CONN = "lienthong_db"
+DVCQG_CONN = "lienthong_dvcqg"
 MINUTES_VARIABLE = "lienthong_minutes_saved_per_dossier"
 COST_VARIABLE = "lienthong_cost_per_hour_vnd"
 CONCURRENCY_VARIABLE = "lienthong_concurrency"
@@ -92,12 +93,19 @@ def savings_settings(lookup: Lookup | None = None) -> SavingsSettings:
     )
 
 
-def build_resources(lookup: Lookup | None = None) -> Resources:
-    """Fresh clients and engine; the caller closes them (prefer :func:`resources_from_airflow`)."""
+def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> Resources:
+    """Fresh clients and engine; the caller closes them (prefer :func:`resources_from_airflow`).
+    ``national``: also the national portal's client and sync settings (only its tasks need them)."""
     look = lookup or TaskLookup()
     routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
-    from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook
+    from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook, NationalPortalHook
     from lienthong.orchestration.metrics import AirflowStats
+    from lienthong.pipeline.national_config import NATIONAL_SYNC_VARIABLE, config_from_variable
+
+    extra = {}
+    if national:
+        extra = dict(national=NationalPortalHook(DVCQG_CONN).get_conn(),
+                     national_config=config_from_variable(look.variable(NATIONAL_SYNC_VARIABLE)))
 
     return Resources(
         portal=IGatePortalHook(PORTAL_CONN).get_conn(),
@@ -107,13 +115,14 @@ def build_resources(lookup: Lookup | None = None) -> Resources:
         savings=savings_settings(look),
         concurrency=_int_or(look.variable(CONCURRENCY_VARIABLE), DEFAULT_CONCURRENCY),
         metrics=AirflowStats(),
+        **extra,
     )
 
 
 @contextmanager
-def resources_from_airflow(lookup: Lookup | None = None) -> Iterator[Resources]:
+def resources_from_airflow(lookup: Lookup | None = None, *, national: bool = False) -> Iterator[Resources]:
     """Resources for one task, request or command; clients closed however it ends."""
-    resources = build_resources(lookup)
+    resources = build_resources(lookup, national=national)
     try:
         yield resources
     finally:

@@ -51,6 +51,17 @@ def complete_pending(context: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+def sync_national(context: dict[str, Any], overlap_minutes: int) -> dict[str, int]:
+    from lienthong.pipeline import national_sync
+
+    with resources_from_airflow(national=True) as resources:
+        counts = national_sync.sync(resources, run_context(context), timedelta(minutes=overlap_minutes))
+        counts["relogins"] = resources.national.relogins if resources.national else 0
+        report_counts(resources.metrics, "national", counts)
+    log.info("national sync: %s", counts)
+    return counts
+
+
 def process_results(context: dict[str, Any]) -> dict[str, int]:
     with resources_from_airflow() as resources:
         counts = results.process_packages(resources, run_context(context))
@@ -122,7 +133,7 @@ def reconcile_links(context: dict[str, Any]) -> dict[str, int]:
     from lienthong.reconcile.watchlists import portal_now
 
     params = context["params"]
-    with resources_from_airflow() as resources:
+    with resources_from_airflow(national=True) as resources:
         with resources.session() as session:
             anchor = portal_now(session) or datetime.now(timezone.utc)
         today = anchor.astimezone(ZoneInfo(TIMEZONE)).date()
@@ -143,7 +154,8 @@ def reconcile_links(context: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
-ALERT_KINDS = ("overdue", "near_due", "stuck", "bypass", "resolved_not_closed", "issued_not_attached")
+ALERT_KINDS = ("overdue", "near_due", "stuck", "bypass", "resolved_not_closed", "issued_not_attached", "not_synced",
+               "national_status_differs")
 
 
 def alert_on_findings(context: dict[str, Any], counts: dict[str, int]) -> bool:
@@ -221,7 +233,7 @@ def replay_quarantined(context: dict[str, Any]) -> dict[str, str]:
     run = run_context(context)
     actor = triggering_user(context) or "unknown"
     outcomes: dict[str, str] = {}
-    with resources_from_airflow() as resources:
+    with resources_from_airflow(national=True) as resources:
         for quarantine_id in ids:
             try:
                 outcome = replay(resources, run, quarantine_id)

@@ -66,6 +66,14 @@ RECHECK_BY_REASON: dict[str, frozenset[Recheck]] = {
     "no_trust_roots": frozenset({Recheck.TRUST_ROOTS}),
     # Signed by someone the routing does not name as the unit's signer: a re-issue, or a routing change.
     "wrong_signer": frozenset({Recheck.TIMER, Recheck.ROUTING}),
+    # Records and steps the national portal refused: the local data must change (a later snapshot
+    # that is accepted resolves a refused record by itself); otherwise a person replays it.
+    "national_missing_field": frozenset(),
+    "national_unknown_dossier": frozenset(),
+    "national_status_backwards": frozenset(),
+    "national_too_long": frozenset(),
+    "national_invalid_value": frozenset(),
+    "national_refused": frozenset(),
 }
 UNKNOWN_REASON = frozenset({Recheck.TIMER})  # a reason added later is retried rather than forgotten
 

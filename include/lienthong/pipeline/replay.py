@@ -14,12 +14,12 @@ from sqlalchemy import select
 from lienthong.clients.http import RemoteRefused
 from lienthong.domain.states import (DONE_HANDLINGS, LinkState, QuarantineSource, QuarantineStatus,
                                      ReplayResult)
-from lienthong.pipeline import intake, results
+from lienthong.pipeline import intake, national_sync, results
 from lienthong.pipeline.resources import Resources
 from lienthong.store import ledger
 from lienthong.store.schema import DossierLink, Quarantine
 
-RESOLVING = DONE_HANDLINGS | {ReplayResult.LINKED}
+RESOLVING = DONE_HANDLINGS | {ReplayResult.LINKED, "sent"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ def replay(resources: Resources, run: ledger.RunContext, quarantine_id: int) -> 
         detail = results.handle_package(resources, run, key)
     elif source == QuarantineSource.PORTAL_DOSSIER:
         detail = _replay_dossier(resources, run, key, code, payload)
+    elif source == QuarantineSource.NATIONAL_SYNC:
+        detail = national_sync.replay_item(resources, run, int(payload.get("item_id") or 0))
     else:
         raise ValueError(f"unknown quarantine source {source!r}")
     with resources.session() as session:

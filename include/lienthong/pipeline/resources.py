@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from lienthong.clients.dvcqg import NationalClient
 from lienthong.clients.ioffice import IOfficeClient
 from lienthong.clients.portal import PortalClient
 from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
 from lienthong.pipeline.metrics import Metrics, NoMetrics
+from lienthong.pipeline.national_config import NationalSyncConfig
 from lienthong.pipeline.routing import RoutingConfig
 
 
@@ -30,6 +32,8 @@ class Resources:
     concurrency: int = 8
     batch_size: int = 500
     metrics: Metrics = field(default_factory=NoMetrics)
+    national: NationalClient | None = None  # only for the tasks that talk to the national portal
+    national_config: NationalSyncConfig = field(default_factory=NationalSyncConfig)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -46,3 +50,5 @@ class Resources:
     def close(self) -> None:
         self.portal.close()
         self.ioffice.close()
+        if self.national is not None:
+            self.national.close()

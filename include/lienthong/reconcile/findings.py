@@ -7,7 +7,9 @@ Findings (each recorded in ``reconcile_finding``):
   repaired the same way (attach is idempotent on the number/notation);
 * ``not_linked`` - iOffice has a document for a portal dossier lienthong never linked; adopted;
 * ``bypass`` - a decision in iOffice with no portal dossier at all; reported, never invented;
-* ``overdue`` / ``near_due`` / ``stuck`` - from the watch lists; reported and alerted.
+* ``overdue`` / ``near_due`` / ``stuck`` - from the watch lists; reported and alerted;
+* ``not_synced`` / ``synced_late`` / ``national_status_differs`` - the national record against the
+  local one (:mod:`lienthong.reconcile.national`), when the national client is configured.
 A document whose result was quarantined is reported, not repaired: an operator replays it.
 """
 
@@ -25,6 +27,8 @@ from lienthong.domain.states import DONE_HANDLINGS, LinkState, PackageHandling
 from lienthong.domain.vocabulary import DossierStatus
 from lienthong.pipeline import results
 from lienthong.pipeline.resources import Resources
+from lienthong.reconcile.national import KIND_LABELS_VI as NATIONAL_LABELS_VI
+from lienthong.reconcile.national import national_findings
 from lienthong.reconcile.watchlists import late_links, portal_now, stuck_links
 from lienthong.store import ledger
 from lienthong.store.schema import DossierLink, ReconcileFinding
@@ -39,6 +43,7 @@ KIND_LABELS_VI = {
     "overdue": "Quá hạn trả kết quả, đang chờ ký/ban hành",
     "near_due": "Sắp đến hạn trả kết quả, đang chờ ký/ban hành",
     "stuck": "Dừng quá lâu ở một bước",
+    **NATIONAL_LABELS_VI,
 }
 
 
@@ -65,6 +70,9 @@ def reconcile(resources: Resources, run: ledger.RunContext, date_from: date, dat
         for item in stuck_links(session, now or datetime.now(timezone.utc)):
             found.append(Finding("stuck", item.dossier_code, item.ioffice_doc_id,
                                  {"state": item.state, "since": item.since.isoformat(), "agency": item.agency_code}))
+    if resources.national is not None:
+        found.extend(national_findings(resources, date_from, date_to, as_of))
+    with resources.session() as session:
         _record(session, run, found)
     return found
 

@@ -203,3 +203,58 @@ class ReconcileFinding(Base):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     repaired: Mapped[bool] = mapped_column(Boolean, default=False)
     repair_result: Mapped[str | None] = mapped_column(String(64))
+
+
+class NationalSyncDossier(Base):
+    """One dossier's sync to the national portal: what was queued, what the national side confirmed."""
+
+    __tablename__ = "national_sync_dossier"
+
+    dossier_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(64), index=True)
+    agency_name: Mapped[str] = mapped_column(String(255))
+    next_seq: Mapped[int] = mapped_column(Integer, default=1)
+    record_fingerprint: Mapped[str | None] = mapped_column(String(64))  # the last record queued
+    on_national: Mapped[bool] = mapped_column(Boolean, default=False)  # a record was confirmed there
+    local_status: Mapped[int] = mapped_column(Integer)
+    local_timeliness: Mapped[str] = mapped_column(String(16))  # the national rule on the local record
+    local_updated_at: Mapped[datetime] = mapped_column(TS)
+    received_at: Mapped[datetime | None] = mapped_column(TS, index=True)
+    due_at: Mapped[datetime | None] = mapped_column(TS)
+    finished_at: Mapped[datetime | None] = mapped_column(TS, index=True)
+    sent_status: Mapped[int | None] = mapped_column(Integer)  # of the last record confirmed
+    sent_timeliness: Mapped[str | None] = mapped_column(String(16))
+    first_seen_at: Mapped[datetime] = mapped_column(TS)
+    last_sent_at: Mapped[datetime | None] = mapped_column(TS)
+    checked_at: Mapped[datetime | None] = mapped_column(TS)  # last read back from the national side
+    national_status: Mapped[int | None] = mapped_column(Integer)
+    national_timeliness: Mapped[str | None] = mapped_column(String(16))
+
+
+class NationalSyncItem(Base):
+    """The outbox: one record snapshot or step to send, in order per dossier, exactly once."""
+
+    __tablename__ = "national_sync_item"
+    __table_args__ = (UniqueConstraint("dossier_code", "seq", name="uq_national_item_seq"),
+                      UniqueConstraint("dossier_code", "item_key", name="uq_national_item_key"),
+                      Index("ix_national_item_state", "state", "dossier_code", "seq"),
+                      Index("ix_national_item_sent", "sent_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_code: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))  # record | step
+    item_key: Mapped[str] = mapped_column(String(96))
+    agency_code: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict] = mapped_column(JSON, default=dict)  # the national wire body (adapter-rendered)
+    digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)  # a record's status (TrangThaiHoSo) when queued
+    timeliness: Mapped[str | None] = mapped_column(String(16))  # a record's national class when queued
+    state: Mapped[str] = mapped_column(String(12))
+    local_at: Mapped[datetime] = mapped_column(TS)  # when the change happened locally
+    queued_at: Mapped[datetime] = mapped_column(TS)
+    sent_at: Mapped[datetime | None] = mapped_column(TS)  # confirmed, by the national side's clock
+    lag_seconds: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(String(255))

@@ -1,0 +1,362 @@
+"""National sync: every dossier's record and steps to the national portal (DVCQG), in order per
+dossier, exactly once.
+
+Same method as the rest of the link — ledger first, idempotent writes, settle what is unsure:
+1. **observe**: dossiers changed on the portal since the sync's own cursor are read; a record
+   snapshot (when what the national record holds changed) and each new step are queued in the
+   outbox, with the cursor, in one transaction;
+2. **settle**: items handed to the network by a run that never recorded the answer (a crash, a
+   lost response) are settled first: a record goes back to pending (repeating a snapshot is
+   harmless), a step is marked sent if the national side holds it, else pending;
+3. **send**: record snapshots in queue order, then the steps of dossiers the national side holds,
+   in queue order, batched; each batch is marked ``sending`` before the call.
+What the national side refuses is quarantined with its reason; one refusal never stops the rest.
+Steps follow their dossier's record; records and steps are each in order (the national record
+keeps the two apart).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta, timezone
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lienthong.clients.dvcqg import AmbiguousWrite, NationalClient
+from lienthong.clients.portal_shapes import sort_key, to_national_record
+from lienthong.domain.dossier import InvalidDossier
+from lienthong.domain.masking import get_logger
+from lienthong.domain.national import (ItemKind, ItemResult, ItemState, NationalRecord, Outcome, plan_items,
+                                       record_timeliness, settle_unconfirmed)
+from lienthong.domain.states import QuarantineSource
+from lienthong.pipeline.resources import Resources
+from lienthong.store import ledger
+from lienthong.store.schema import NationalSyncDossier, NationalSyncItem
+
+log = get_logger(__name__)
+CURSOR = "national_sync"
+EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+ROUNDS = 4  # send/settle rounds per run before the rest waits for the next run
+SEND_LIMIT = 2000  # items per kind per round
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def national(resources: Resources) -> NationalClient:
+    if resources.national is None:
+        raise RuntimeError("the national portal client is not configured (Connection lienthong_dvcqg)")
+    return resources.national
+
+
+def sync(resources: Resources, run: ledger.RunContext, overlap: timedelta) -> dict[str, int]:
+    """One scheduled run: observe what changed, then send everything queued."""
+    counts: Counter[str] = Counter()
+    counts.update(observe(resources, run, overlap))
+    counts.update(send_pending(resources, run))
+    return dict(counts)
+
+
+# -- 1. observe ------------------------------------------------------------------------------
+
+def observe(resources: Resources, run: ledger.RunContext, overlap: timedelta,
+            updated_to: datetime | None = None) -> Counter[str]:
+    """Queue what changed on the portal since the cursor (minus ``overlap``: late commits there)."""
+    with resources.session() as session:
+        cursor = ledger.get_cursor(session, CURSOR)
+    start = (cursor.updated_at - overlap) if cursor else EPOCH
+    counts: Counter[str] = Counter()
+    for batch in _batches(resources.portal.iter_updated(start, updated_to), resources.batch_size):
+        counts["observed"] += len(batch)
+        counts.update(queue_raws(resources, run, batch, advance_cursor=True))
+    return counts
+
+
+def queue_raws(resources: Resources, run: ledger.RunContext, raws: list[dict[str, Any]], *,
+               advance_cursor: bool) -> Counter[str]:
+    """Queue the dossiers read from the portal (one transaction with the cursor)."""
+    counts: Counter[str] = Counter()
+    records: list[NationalRecord] = []
+    for raw in raws:
+        try:
+            record = to_national_record(raw, resources.portal.file_url)
+        except InvalidDossier as exc:  # intake quarantines the same dossier with the same reason
+            counts["unreadable"] += 1
+            log.warning("dossier %s not synced, unreadable: %s", exc.code or exc.key, exc.reason_code)
+            continue
+        if resources.national_config.syncs(record.agency_code):
+            records.append(record)
+        else:
+            counts["not_configured"] += 1
+    positions = [p for p in (sort_key(raw) for raw in raws if isinstance(raw, dict)) if p is not None]
+    with resources.session() as session:
+        counts.update(queue_records(session, run, national(resources), records))
+        if advance_cursor and positions:
+            updated_at, dossier_id = max(positions)
+            ledger.set_cursor(session, run, CURSOR, updated_at, dossier_id)
+    return counts
+
+
+def queue_records(session: Session, run: ledger.RunContext, client: NationalClient,
+                  records: list[NationalRecord]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    if not records:
+        return counts
+    codes = list({r.code for r in records})
+    states = {s.dossier_code: s for s in session.scalars(
+        select(NationalSyncDossier).where(NationalSyncDossier.dossier_code.in_(codes)))}
+    queued: dict[str, set[str]] = defaultdict(set)
+    for code, key in session.execute(select(NationalSyncItem.dossier_code, NationalSyncItem.item_key).where(
+            NationalSyncItem.dossier_code.in_(codes), NationalSyncItem.kind == ItemKind.STEP)):
+        queued[code].add(key)
+    now = ledger.utcnow()
+    for record in records:
+        state = states.get(record.code)
+        if state is None:
+            state = states[record.code] = NationalSyncDossier(
+                dossier_code=record.code, agency_code=record.agency_code, agency_name=record.agency_name,
+                next_seq=1, on_national=False, first_seen_at=now)
+            session.add(state)
+            counts["dossiers_new"] += 1
+        _refresh_local(state, record)
+        for planned in plan_items(record, state.record_fingerprint, queued[record.code]):
+            is_record = planned.kind == ItemKind.RECORD
+            body = client.record_body(record) if is_record else client.step_body(planned.step)
+            session.add(NationalSyncItem(
+                dossier_code=record.code, seq=state.next_seq, kind=planned.kind,
+                item_key=f"record:{state.next_seq}" if is_record else planned.key[:96],
+                agency_code=record.agency_code, body=body,
+                digest=planned.key if is_record else client.step_digest(body),
+                status=record.status if is_record else None,
+                timeliness=record_timeliness(record) if is_record else None,
+                state=ItemState.PENDING, local_at=planned.local_at, queued_at=now, attempts=0, run_id=run.run_id))
+            state.next_seq += 1
+            if is_record:
+                state.record_fingerprint = planned.key
+                counts["records_queued"] += 1
+            else:
+                queued[record.code].add(planned.key)
+                counts["steps_queued"] += 1
+    return counts
+
+
+def _refresh_local(state: NationalSyncDossier, record: NationalRecord) -> None:
+    state.agency_code, state.agency_name = record.agency_code, record.agency_name
+    state.local_status, state.local_timeliness = record.status, record_timeliness(record)
+    state.local_updated_at = record.updated_at
+    state.received_at, state.due_at, state.finished_at = record.received_at, record.due_at, record.finished_at
+
+
+# -- 2. settle ------------------------------------------------------------------------------
+
+def settle(resources: Resources, run: ledger.RunContext) -> Counter[str]:
+    """Settle items left ``sending``: records back to pending, steps by what the national side holds."""
+    counts: Counter[str] = Counter()
+    with resources.session() as session:
+        unsure = list(session.scalars(select(NationalSyncItem).where(NationalSyncItem.state == ItemState.SENDING)
+                                      .order_by(NationalSyncItem.dossier_code, NationalSyncItem.seq)))
+    if not unsure:
+        return counts
+    steps = [i for i in unsure if i.kind == ItemKind.STEP]
+    held = national(resources).held(sorted({i.dossier_code for i in steps})) if steps else {}
+    confirmed_at = _national_now(resources)
+    with resources.session() as session:
+        for item in unsure:
+            if item.kind == ItemKind.RECORD:
+                session.get(NationalSyncItem, item.id).state = ItemState.PENDING
+                counts["records_resent"] += 1
+        by_code: dict[str, list[NationalSyncItem]] = defaultdict(list)
+        for item in steps:
+            by_code[item.dossier_code].append(item)
+        for code, items in by_code.items():
+            confirmed = session.scalars(select(NationalSyncItem.digest).where(
+                NationalSyncItem.dossier_code == code, NationalSyncItem.kind == ItemKind.STEP,
+                NationalSyncItem.state == ItemState.SENT))
+            holding = held.get(code)
+            flags = settle_unconfirmed(holding.step_digests if holding else (), list(confirmed),
+                                       [i.digest for i in items])
+            for item, is_held in zip(items, flags):
+                row = session.get(NationalSyncItem, item.id)
+                if is_held:
+                    _mark_sent(session, row, confirmed_at)
+                    counts["steps_found_held"] += 1
+                else:
+                    row.state = ItemState.PENDING
+                    counts["steps_resent"] += 1
+    return counts
+
+
+# -- 3. send --------------------------------------------------------------------------------
+
+def send_pending(resources: Resources, run: ledger.RunContext, pause: float = 0.5) -> Counter[str]:
+    """Settle, send records, send steps; repeat while a lost answer left something unsure."""
+    counts: Counter[str] = Counter()
+    for attempt in range(ROUNDS):
+        counts.update(settle(resources, run))
+        counts.update(_send_records(resources, run))
+        sent, unsure = _send_steps(resources, run)
+        counts.update(sent)
+        if not unsure:
+            break
+        counts["rounds_repeated"] += 1
+        time.sleep(pause * (2 ** attempt))  # backoff before asking the national side what it holds
+    else:
+        counts.update(settle(resources, run))
+    return counts
+
+
+def _claim(resources: Resources, kind: ItemKind) -> tuple[list[NationalSyncItem], dict[str, bool]]:
+    """The next pending items of ``kind`` in queue order, marked ``sending`` (committed) before any call."""
+    with resources.session() as session:
+        query = (select(NationalSyncItem).where(NationalSyncItem.state == ItemState.PENDING,
+                                                NationalSyncItem.kind == kind)
+                 .order_by(NationalSyncItem.dossier_code, NationalSyncItem.seq).limit(SEND_LIMIT))
+        if kind == ItemKind.STEP:  # a step needs its dossier on the national side first
+            query = query.join(NationalSyncDossier, NationalSyncDossier.dossier_code == NationalSyncItem.dossier_code
+                               ).where(NationalSyncDossier.on_national.is_(True))
+        items = list(session.scalars(query))
+        known = {s.dossier_code: s.on_national for s in session.scalars(select(NationalSyncDossier).where(
+            NationalSyncDossier.dossier_code.in_({i.dossier_code for i in items})))} if items else {}
+        for item in items:
+            item.state = ItemState.SENDING
+            item.attempts += 1
+    return items, known
+
+
+def _send_records(resources: Resources, run: ledger.RunContext) -> Counter[str]:
+    items, known = _claim(resources, ItemKind.RECORD)
+    if not items:
+        return Counter()
+    results = national(resources).sync_records([i.body for i in items], [known.get(i.dossier_code, False)
+                                                                         for i in items])
+    return _record_results(resources, run, items, results)
+
+
+def _send_steps(resources: Resources, run: ledger.RunContext) -> tuple[Counter[str], bool]:
+    items, _ = _claim(resources, ItemKind.STEP)
+    if not items:
+        return Counter(), False
+    try:
+        results = national(resources).add_steps([i.body for i in items])
+    except AmbiguousWrite as exc:
+        log.warning("%d steps sent without an answer (%s): settling against the national side", len(items), exc)
+        resources.metrics.incr("national.ambiguous_writes")
+        return Counter({"steps_unsure": len(items)}), True
+    return _record_results(resources, run, items, results), False
+
+
+def _national_now(resources: Resources) -> datetime:
+    return national(resources).server_time or ledger.utcnow()
+
+
+def _mark_sent(session: Session, row: NationalSyncItem, at: datetime) -> None:
+    row.state = ItemState.SENT
+    row.sent_at = at
+    row.lag_seconds = max(0, int((at - row.local_at).total_seconds()))
+    row.reason_code = None
+    state = session.get(NationalSyncDossier, row.dossier_code)
+    state.last_sent_at = at
+    if row.kind == ItemKind.RECORD:
+        row.body = NationalClient.settled_body(row.body)
+        state.on_national = True
+        state.sent_status, state.sent_timeliness = row.status, row.timeliness
+
+
+def _record_results(resources: Resources, run: ledger.RunContext, items: list[NationalSyncItem],
+                    results: list[ItemResult]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    at = _national_now(resources)
+    with resources.session() as session:
+        for item, result in zip(items, results):
+            row = session.get(NationalSyncItem, item.id)
+            if result.outcome == Outcome.OK:
+                _mark_sent(session, row, at)
+                counts[f"{row.kind}s_sent"] += 1
+                if row.kind == ItemKind.RECORD:
+                    _supersede_earlier(session, run, row, f"a later record (#{row.seq}) was accepted")
+            else:
+                _refuse(resources, session, run, row, result)
+                counts[f"{row.kind}s_refused"] += 1
+    resources.metrics.incr("national.records_sent", counts["records_sent"])
+    resources.metrics.incr("national.steps_sent", counts["steps_sent"])
+    return counts
+
+
+def quarantine_key(row: NationalSyncItem) -> str:
+    return f"{row.dossier_code}/{row.item_key}"[:128]
+
+
+def _refuse(resources: Resources, session: Session, run: ledger.RunContext, row: NationalSyncItem,
+            result: ItemResult) -> None:
+    row.state = ItemState.REFUSED
+    row.reason_code = result.reason_code
+    if row.kind == ItemKind.RECORD:
+        row.body = NationalClient.settled_body(row.body)
+        _supersede_earlier(session, run, row, f"replaced by record #{row.seq}, refused in its turn")
+    ledger.quarantine(session, run, source=QuarantineSource.NATIONAL_SYNC, key=quarantine_key(row),
+                      code=row.dossier_code, reason_code=result.reason_code, reason_vi=result.message[:1000],
+                      detail=f"{row.kind} #{row.seq} refused by the national portal: {result.reason_code}",
+                      payload={"item_id": row.id, "kind": row.kind, "seq": row.seq})
+    resources.metrics.incr(f"quarantined.{QuarantineSource.NATIONAL_SYNC}.{result.reason_code}")
+    log.warning("national portal refused %s #%d of %s: %s", row.kind, row.seq, row.dossier_code, result.reason_code)
+
+
+def _supersede_earlier(session: Session, run: ledger.RunContext, row: NationalSyncItem, why: str) -> None:
+    """A later record snapshot (accepted, or refused in its turn) replaces refused earlier ones: at
+    most one refused record per dossier stays open for operators."""
+    refused = session.scalars(select(NationalSyncItem).where(
+        NationalSyncItem.dossier_code == row.dossier_code, NationalSyncItem.kind == ItemKind.RECORD,
+        NationalSyncItem.state.in_((ItemState.REFUSED, ItemState.SUPERSEDED)), NationalSyncItem.seq < row.seq))
+    for old in refused:
+        old.state = ItemState.SUPERSEDED
+        ledger.resolve_quarantine(session, run, source=QuarantineSource.NATIONAL_SYNC, key=quarantine_key(old),
+                                  resolution=why)
+
+
+# -- replay ---------------------------------------------------------------------------------
+
+def replay_item(resources: Resources, run: ledger.RunContext, item_id: int) -> str:
+    """An operator's replay of a refused item: a record is re-read from the portal and queued anew;
+    a step is queued again (after a fresh record when the national side had lost the dossier).
+    The sending happens here too, so the outcome is known at once."""
+    with resources.session() as session:
+        row = session.get(NationalSyncItem, item_id)
+        if row is None:
+            return "not_found"
+        if row.state != ItemState.REFUSED:
+            return "sent" if row.state == ItemState.SENT else "queued"
+        code, kind, reason = row.dossier_code, row.kind, row.reason_code
+        state = session.get(NationalSyncDossier, code)
+        if kind == ItemKind.RECORD or reason == "national_unknown_dossier":
+            state.record_fingerprint = None  # forces a fresh snapshot on the next read
+        if reason == "national_unknown_dossier":  # the national side holds nothing of it: all again
+            state.on_national = False
+            for step in session.scalars(select(NationalSyncItem).where(
+                    NationalSyncItem.dossier_code == code, NationalSyncItem.kind == ItemKind.STEP,
+                    NationalSyncItem.state == ItemState.SENT)):
+                step.state = ItemState.PENDING
+        if kind == ItemKind.RECORD:
+            row.state = ItemState.SUPERSEDED
+        else:
+            row.state = ItemState.PENDING
+    raw = resources.portal.find_by_code(code)
+    if raw is not None:
+        queue_raws(resources, run, [raw], advance_cursor=False)
+    send_pending(resources, run)
+    with resources.session() as session:
+        row = session.get(NationalSyncItem, item_id)
+        latest = session.scalar(select(NationalSyncItem).where(
+            NationalSyncItem.dossier_code == code, NationalSyncItem.kind == ItemKind.RECORD)
+            .order_by(NationalSyncItem.seq.desc()).limit(1))
+        if kind == ItemKind.STEP:
+            return "sent" if row.state == ItemState.SENT else "still_refused"
+        return "sent" if latest is not None and latest.state == ItemState.SENT else "still_refused"
+

@@ -1,0 +1,86 @@
+"""Reconciliation of the national record with the local one (the national sync's findings).
+
+* ``not_synced`` - a local change older than the late threshold that the national side has not
+  confirmed (queued, unsure or refused), or a dossier the link knows that the sync never saw;
+* ``synced_late`` - confirmed, but more than the threshold after the local change (per dossier,
+  the worst lag among the changes of the window);
+* ``national_status_differs`` - a fully synced dossier whose status or on-time class on the
+  national side (read back) differs from the local one, or that the national side no longer holds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from lienthong.domain.national import ItemState
+from lienthong.domain.timeliness import VN_TZ
+from lienthong.pipeline.resources import Resources
+from lienthong.store.schema import DossierLink, NationalSyncDossier, NationalSyncItem
+
+KIND_LABELS_VI = {
+    "not_synced": "Chưa đồng bộ lên Cổng Dịch vụ công quốc gia",
+    "synced_late": "Đồng bộ lên Cổng Dịch vụ công quốc gia chậm",
+    "national_status_differs": "Trạng thái trên Cổng Dịch vụ công quốc gia khác Một cửa",
+}
+UNCONFIRMED = (ItemState.PENDING, ItemState.SENDING, ItemState.REFUSED)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=VN_TZ)
+
+
+def national_findings(resources: Resources, date_from: date, date_to: date, as_of: datetime) -> list:
+    """The three national findings for changes in [date_from, date_to] (Vietnamese dates)."""
+    from lienthong.reconcile.findings import Finding
+
+    late = timedelta(minutes=resources.national_config.late_after_minutes)
+    start = datetime.combine(date_from, time.min, VN_TZ)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, VN_TZ)
+    found: list[Finding] = []
+    with resources.session() as session:
+        unconfirmed: dict[str, list[NationalSyncItem]] = defaultdict(list)
+        for item in session.scalars(select(NationalSyncItem).where(NationalSyncItem.state.in_(UNCONFIRMED))):
+            unconfirmed[item.dossier_code].append(item)
+        for code, items in sorted(unconfirmed.items()):
+            oldest = min(_aware(i.local_at) for i in items)
+            if as_of - oldest > late:
+                found.append(Finding("not_synced", code, None, {
+                    "items": len(items), "refused": sum(i.state == ItemState.REFUSED for i in items),
+                    "since": oldest.isoformat(), "agency": items[0].agency_code}))
+        seen = set(session.scalars(select(NationalSyncDossier.dossier_code)))
+        for link in session.scalars(select(DossierLink).where(DossierLink.portal_updated_at < as_of - late)):
+            if link.dossier_code not in seen and resources.national_config.syncs(link.agency_code):
+                found.append(Finding("not_synced", link.dossier_code, None,
+                                     {"items": 0, "never_seen": True, "agency": link.agency_code}))
+        worst: dict[str, NationalSyncItem] = {}
+        for item in session.scalars(select(NationalSyncItem).where(
+                NationalSyncItem.state == ItemState.SENT, NationalSyncItem.local_at >= start,
+                NationalSyncItem.local_at < end, NationalSyncItem.lag_seconds > late.total_seconds())):
+            if item.dossier_code not in worst or item.lag_seconds > worst[item.dossier_code].lag_seconds:
+                worst[item.dossier_code] = item
+        for code, item in sorted(worst.items()):
+            found.append(Finding("synced_late", code, None, {"lag_minutes": round(item.lag_seconds / 60, 1),
+                                                             "kind": item.kind, "agency": item.agency_code}))
+        settled = [s for s in session.scalars(select(NationalSyncDossier).where(
+            NationalSyncDossier.on_national.is_(True), NationalSyncDossier.local_updated_at >= start,
+            NationalSyncDossier.local_updated_at < end)) if s.dossier_code not in unconfirmed]
+    if not settled or resources.national is None:
+        return found
+    held = resources.national.held([s.dossier_code for s in settled])
+    checked_at = resources.national.server_time or as_of
+    with resources.session() as session:
+        for state in settled:
+            row = session.get(NationalSyncDossier, state.dossier_code)
+            holding = held.get(state.dossier_code)
+            row.checked_at = checked_at
+            row.national_status = holding.status if holding else None
+            row.national_timeliness = holding.timeliness if holding else None
+            if holding is None or holding.status != row.local_status or holding.timeliness != row.local_timeliness:
+                found.append(Finding("national_status_differs", row.dossier_code, None, {
+                    "local_status": row.local_status, "national_status": row.national_status,
+                    "local": row.local_timeliness, "national": row.national_timeliness,
+                    "agency": row.agency_code}))
+    return found

@@ -1,0 +1,251 @@
+"""National sync against the real DVCQG stand-in: the national record ends equal to the local one
+(status, dates, steps in order, no duplicates) through faults, crashes and refusals.
+
+The expected record is read straight from the portal's JSON here, not through the product's
+mapping, so a mapping error cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+import requests
+from sqlalchemy import select, update
+
+from lienthong.clients.dvcqg import NationalClient, NationalSettings
+from lienthong.clients.http import InvalidResponse, TransientHTTPError
+from lienthong.domain.national import ItemState
+from lienthong.pipeline import intake, national_sync, replay, results
+from lienthong.pipeline.national_config import NationalSyncConfig
+from lienthong.store.schema import NationalSyncItem, Quarantine
+from lienthong_standins.harness import FAST_RETRY, NATIONAL_PASSWORD, NATIONAL_USER, make_resources
+
+from .test_crash import Crash, crash_after, heal
+from .test_flow import CTX, HOUR, run_intake
+
+EPOCH = datetime(2000, 1, 1).astimezone()
+STEP_FIELDS = ("NguoiXuLy", "ChucDanh", "ThoiDiemXuLy", "PhongBanXuLy", "NoiDungXuLy", "TrangThai", "NgayBatDau",
+               "NgayKetThucTheoQuyDinh")
+TRANSIENT = (requests.RequestException, TransientHTTPError, InvalidResponse)
+
+
+def national_client(standins, batch_size: int = 50) -> NationalClient:
+    return NationalClient(NationalSettings(base_url=standins.national_url, username=NATIONAL_USER,
+                                           password=NATIONAL_PASSWORD, timeout=5.0, batch_size=batch_size,
+                                           retry=FAST_RETRY))
+
+
+@pytest.fixture
+def nres(standins, store_url):
+    r = make_resources(standins, store_url, national=national_client(standins),
+                       national_config=NationalSyncConfig())
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+def sync(res) -> dict[str, int]:
+    """One national_sync run, as the DAG's task makes it; an outage fails the run (Airflow retries)."""
+    try:
+        return national_sync.sync(res, CTX, timedelta(minutes=10))
+    except TRANSIENT as exc:
+        return {"run_failed": 1, type(exc).__name__: 1}
+
+
+def national_records(standins) -> dict[str, dict]:
+    root = standins.national_url.rsplit("/api/", 1)[0]
+    body = requests.get(f"{root}/_admin/records", timeout=30).json()
+    return {r["MaHoSo"]: r for r in body}
+
+
+def national_time(value: str | None) -> str:
+    if not value:
+        return ""
+    return datetime.fromisoformat(value.replace("+0700", "+07:00")).strftime("%Y%m%d%H%M%S")
+
+
+def portal_dossiers(res) -> list[dict]:
+    return list(res.portal.iter_updated(EPOCH, None))
+
+
+def mismatches(res, standins, codes: set[str] | None = None) -> list[str]:
+    """Every way the national record differs from the portal's dossier (empty: equal)."""
+    held = national_records(standins)
+    out = []
+    for raw in portal_dossiers(res):
+        code = raw["code"]
+        if codes is not None and code not in codes:
+            continue
+        rec = held.get(code)
+        if rec is None:
+            out.append(f"{code}: not on the national portal")
+            continue
+        hoso = rec["HoSo"]
+        expected = {
+            "TrangThaiHoSo": str(raw["dossierStatus"]["id"]),
+            "NgayTiepNhan": national_time(raw["acceptedDate"]),
+            "NgayHenTra": national_time(raw.get("appointmentDate") or raw.get("dueDate")),
+            "NgayKetThucXuLy": national_time(raw.get("completedDate")),
+            "NgayTra": national_time(raw.get("returnedDate")),
+            "MaTTHC": raw["procedure"]["code"],
+            "DonViXuLy": raw["agency"]["code"],
+        }
+        for key, value in expected.items():
+            if hoso.get(key) != value:
+                out.append(f"{code}: {key} national {hoso.get(key)!r} local {value!r}")
+        local_steps = [tuple(str(t.get(f, "")) for f in STEP_FIELDS) for t in raw.get("task") or []]
+        national_steps = [tuple(str(s.get(f, "")) for f in STEP_FIELDS) for s in rec["TienDo"]]
+        if national_steps != local_steps:
+            out.append(f"{code}: steps national {len(national_steps)} local {len(local_steps)} "
+                       f"(equal as sets: {sorted(national_steps) == sorted(local_steps)})")
+    return out
+
+
+def drive_with_sync(standins, res, days: int = 2) -> Counter:
+    """The demo day as the DAGs run it: intake, results, and national sync after each."""
+    totals: Counter = Counter()
+    standins.advance(10 * HOUR)
+    run_intake(res)
+    intake.complete_pending(res, CTX)
+    totals.update(sync(res))
+    for _ in range(days * 3):
+        standins.advance(8 * HOUR)
+        results.process_packages(res, CTX)
+        run_intake(res)
+        intake.complete_pending(res, CTX)
+        totals.update(sync(res))
+    return totals
+
+
+def sync_until_idle(res, rounds: int = 5) -> None:
+    for _ in range(rounds):
+        sync(res)
+        with res.session() as session:
+            open_items = session.scalars(select(NationalSyncItem.id).where(
+                NationalSyncItem.state.in_((ItemState.PENDING, ItemState.SENDING)))).all()
+        if not open_items:
+            return
+    raise AssertionError(f"{len(open_items)} items still not sent")
+
+
+def test_demo_day_with_faults_ends_equal_to_local(standins, nres):
+    rules = [
+        {"endpoint": "/api/dvcqg/DongBoHoSoMC", "kind": "5xx", "rate": 0.15},
+        {"endpoint": "/api/dvcqg/CapNhatTienDoHoSoMC", "kind": "5xx", "rate": 0.15},
+        {"endpoint": "/api/dvcqg/", "kind": "reset", "rate": 0.08},
+        {"endpoint": "/api/dvcqg/DongBoHoSoMC", "kind": "duplicate", "rate": 0.15},
+        {"endpoint": "/api/dvcqg/CapNhatTienDoHoSoMC", "kind": "duplicate", "rate": 0.2},
+        {"endpoint": "/api/dvcqg/", "kind": "expired_token", "rate": 0.1},
+    ]
+    standins.faults("national", rules, seed=11)
+    totals = drive_with_sync(standins, nres)
+    fired = requests.get(standins.national_url.rsplit("/api/", 1)[0] + "/_admin/stats", timeout=10).json()
+    for kind in ("5xx", "reset", "duplicate", "expired_token"):
+        assert fired["faults_fired"].get(kind, 0) > 0, kind
+    standins.faults("national", [])
+    sync_until_idle(nres)
+    assert totals["steps_found_held"] + totals["steps_resent"] > 0  # lost answers were settled
+    assert nres.national.relogins > 0
+    assert mismatches(nres, standins) == []
+    with nres.session() as session:
+        assert session.scalars(select(Quarantine).where(Quarantine.source == "national_sync")).all() == []
+        states = Counter(session.scalars(select(NationalSyncItem.state)).all())
+    assert set(states) <= {"sent", "superseded"}
+    # every dossier the link knows is on the national portal
+    assert len(national_records(standins)) == len(portal_dossiers(nres)) > 100
+
+
+def test_each_run_twice_sends_nothing_new(standins, nres):
+    standins.advance(10 * HOUR)
+    first = sync(nres)
+    assert first["records_sent"] > 100 and first["steps_sent"] >= first["records_sent"]
+    again = sync(nres)
+    assert again.get("records_sent", 0) == 0 and again.get("steps_sent", 0) == 0
+    assert mismatches(nres, standins) == []
+
+
+@pytest.mark.parametrize("method,nth", [
+    ("sync_records", 1),  # records written nationally, answers not recorded
+    ("add_steps", 1),  # steps written nationally, answers not recorded
+    ("_post_raw", 3),  # died inside a batch of calls: some written, some not
+    ("_post_raw", 6),
+])
+def test_crash_between_remote_write_and_local_record(standins, nres, method, nth):
+    standins.advance(10 * HOUR)
+    crash_after(nres.national, method, nth)
+    with pytest.raises(Crash):
+        national_sync.sync(nres, CTX, timedelta(minutes=10))
+    heal(nres.national, method)
+    with nres.session() as session:
+        unsure = session.scalars(select(NationalSyncItem).where(NationalSyncItem.state == ItemState.SENDING)).all()
+    assert unsure, "the crash left nothing unsure: the test did not hit the window"
+    sync_until_idle(nres)
+    assert mismatches(nres, standins) == []  # no step twice, none missing, records equal
+    # later days too
+    standins.advance(24 * HOUR)
+    run_intake(nres)
+    sync_until_idle(nres)
+    assert mismatches(nres, standins) == []
+
+
+def _edit_portal_doc(standins, dossier_id: str, edit) -> None:
+    from lienthong_standins.portal.store import dossiers
+
+    store = standins.portal_store
+    doc = store.get(dossier_id)
+    edit(doc)
+    stamp = store.now_ms()
+    doc["updatedDate"] = datetime.fromtimestamp(stamp / 1000).astimezone().isoformat(timespec="milliseconds")
+    with store.engine.begin() as c:
+        c.execute(update(dossiers).where(dossiers.c.id == dossier_id).values(
+            doc=json.dumps(doc, ensure_ascii=False), updated_ms=stamp, status=doc["dossierStatus"]["id"]))
+
+
+def test_refused_kinds_are_quarantined_with_their_reasons(standins, nres):
+    standins.advance(10 * HOUR)
+    raws = portal_dossiers(nres)
+    long_name, no_due, backwards, lost, fine = raws[0], raws[1], raws[2], raws[3], raws[4]
+    # a dossier whose due date is missing: the national record requires NgayHenTra
+    _edit_portal_doc(standins, no_due["id"], lambda d: d.update(appointmentDate=None, dueDate=None))
+    sync(nres)
+    # a step whose official's name is over 50 characters
+    standins.advance(60)
+    step = dict(long_name["task"][0], NguoiXuLy="Nguyễn Văn " + "Trường" * 9, NoiDungXuLy="Thẩm định hồ sơ")
+    step.pop("id", None)
+    step.pop("createdDate", None)
+    standins.portal_store.add_step(long_name["id"], step)
+    # finished, then sent back to processing on the portal: the national status would go backwards
+    for status in (4, 9):
+        nres.portal.set_status_once(backwards["id"], status)
+    sync(nres)
+    nres.portal.set_status_once(backwards["id"], 4)
+    # a dossier the national side lost, then a new step for it
+    root = standins.national_url.rsplit("/api/", 1)[0]
+    requests.delete(f"{root}/_admin/records/{lost['code']}", timeout=10).raise_for_status()
+    standins.advance(60)
+    standins.portal_store.add_step(lost["id"], dict(step, NguoiXuLy="Lê Thị Hoa", NoiDungXuLy="Bổ sung ý kiến"))
+    standins.portal_store.add_step(fine["id"], dict(step, NguoiXuLy="Lê Thị Hoa", NoiDungXuLy="Thẩm định"))
+    counts = sync(nres)
+    assert counts["steps_sent"] == 1 and counts["steps_refused"] == 1  # one refusal stops nothing else
+    with nres.session() as session:
+        open_q = {q.dossier_code: q for q in session.scalars(select(Quarantine).where(
+            Quarantine.source == "national_sync", Quarantine.status == "open"))}
+    assert {code: q.reason_code for code, q in open_q.items()} == {
+        no_due["code"]: "national_missing_field",
+        long_name["code"]: "national_too_long",
+        backwards["code"]: "national_status_backwards",
+        lost["code"]: "national_unknown_dossier",
+    }
+    assert "NgayHenTra" in open_q[no_due["code"]].reason_vi
+    assert all(q.reason_vi.startswith("Cổng DVCQG từ chối") for q in open_q.values())
+    # everything else is equal on both sides
+    others = {r["code"] for r in raws} - set(open_q)
+    assert mismatches(nres, standins, others) == []
+    # the lost dossier is fixed by a replay: a fresh record, then the step
+    outcome = replay.replay(nres, CTX, open_q[lost["code"]].id)
+    assert outcome.status == "resolved"
+    assert mismatches(nres, standins, {lost["code"]}) == []
