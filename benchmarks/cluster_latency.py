@@ -91,7 +91,7 @@ def main() -> None:
     uid = uuid.uuid4().hex[:8]
     var = Path(tempfile.mkdtemp(prefix="lienthong-bench-cluster-"))
     cfg = ClusterConfig(
-        root=ROOT, var=var, ui_port=free_port(), portal_port=free_port(), ioffice_port=free_port(),
+        root=ROOT, var=var, ui_port=free_port(), portal_port=free_port(), ioffice_port=free_port(), national_port=free_port(),
         metadata_db=f"lienthong_bench_af_{uid}", store_db=f"lienthong_bench_store_{uid}",
         redis_url="redis://127.0.0.1:6379/3", queue=f"lienthong-bench-{uid}", scenario=f"burst-{args.n}",
         speed=0.0, fresh=True, paused_dags=("dossier_reconcile", "savings_report", "dossier_backfill"),

@@ -139,6 +139,8 @@ class Cluster:
         conns = connections_import_json(settings, cfg.root)
         portal, ioffice = conns["lienthong_portal"], conns["lienthong_ioffice"]
         portal["port"], ioffice["port"] = cfg.portal_port, cfg.ioffice_port
+        if "lienthong_dvcqg" in conns:
+            conns["lienthong_dvcqg"]["port"] = cfg.national_port
         extra = json.loads(ioffice.get("extra") or "{}")
         extra.pop("trust_roots_file", None)  # no shared files: the roots travel in the connection
         extra["trust_roots_pem"] = self.trust_root()

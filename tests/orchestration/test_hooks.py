@@ -9,8 +9,9 @@ import pytest
 from lienthong.clients.ioffice import IOfficeClient
 from lienthong.clients.oidc import AuthError, ClientCredentialsAuth
 from lienthong.clients.portal import PortalClient
-from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook
-from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET
+from lienthong.clients.dvcqg import NationalClient
+from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook, NationalPortalHook
+from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET, NATIONAL_PASSWORD
 
 
 def test_provider_registers_both_connection_types_with_their_fields():
@@ -27,9 +28,13 @@ def test_provider_registers_both_connection_types_with_their_fields():
         assert f"extra__igate_portal__{field}" in widgets
     for field in ("base_path", "auth_scheme", "parent_unit", "trust_roots_file", "crl_url", "crl_max_age"):
         assert f"extra__vnpt_ioffice__{field}" in widgets
+    assert hooks["dvcqg"].hook_class_name == "lienthong.orchestration.hooks.NationalPortalHook"
+    for field in ("base_path", "batch_size", "timeout", "verify"):
+        assert f"extra__dvcqg__{field}" in widgets
     behaviour = pm.field_behaviours
     assert behaviour["igate_portal"]["relabeling"]["password"] == "Khóa bí mật (OIDC client secret)"
     assert "login" in behaviour["vnpt_ioffice"]["hidden_fields"]
+    assert behaviour["dvcqg"]["relabeling"]["login"] == "Tên đăng nhập (username)"
 
 
 def test_hooks_hand_out_the_plain_clients(airflow_env, standins):
@@ -51,6 +56,29 @@ def test_connection_tests_pass_against_the_stand_ins(airflow_env):
     ok, message = IOfficeHook().test_connection()
     assert ok, message
     assert "Kết nối iOffice thành công" in message and "CRL" in message
+    ok, message = NationalPortalHook().test_connection()
+    assert ok, message
+    assert message.startswith("Kết nối Cổng DVCQG thành công")
+
+
+def test_national_hook_hands_out_the_plain_client(airflow_env, standins):
+    client = NationalPortalHook().get_conn()
+    try:
+        assert isinstance(client, NationalClient) and client.settings.base_url == standins.national_url
+        assert client.held(["000.00.00.H36-000000-0000"]) == {}  # logs in on first use
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"password": "wrong-password"}, "Cổng DVCQG từ chối thông tin đăng nhập"),
+    ({"port": 1}, "Không kết nối được tới Cổng DVCQG"),
+])
+def test_national_connection_test_says_what_failed(airflow_env, monkeypatch, changes, expected):
+    _with(monkeypatch, "AIRFLOW_CONN_LIENTHONG_DVCQG", airflow_env, **changes)
+    ok, message = NationalPortalHook().test_connection()
+    assert not ok and message.startswith(expected), message
+    assert "wrong-password" not in message and NATIONAL_PASSWORD not in message
 
 
 def _with(monkeypatch, env_key: str, airflow_env: dict, **changes) -> None:

@@ -15,7 +15,7 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from lienthong.clients.dvcqg import NationalClient, NationalSettings
+from lienthong.clients.dvcqg import NationalClient, NationalSettings, SessionExpired
 from lienthong.clients.http import InvalidResponse, TransientHTTPError
 from lienthong.domain.national import ItemState
 from lienthong.pipeline import intake, national_sync, replay, results
@@ -29,7 +29,7 @@ from .test_flow import CTX, HOUR, run_intake
 EPOCH = datetime(2000, 1, 1).astimezone()
 STEP_FIELDS = ("NguoiXuLy", "ChucDanh", "ThoiDiemXuLy", "PhongBanXuLy", "NoiDungXuLy", "TrangThai", "NgayBatDau",
                "NgayKetThucTheoQuyDinh")
-TRANSIENT = (requests.RequestException, TransientHTTPError, InvalidResponse)
+TRANSIENT = (requests.RequestException, TransientHTTPError, InvalidResponse, SessionExpired)
 
 
 def national_client(standins, batch_size: int = 50) -> NationalClient:

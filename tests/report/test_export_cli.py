@@ -34,7 +34,8 @@ def test_vietnamese_number_format():
 
 def test_csv_has_bom_and_vietnamese_headers(tmp_path):
     paths = write_csv(_report(tmp_path), tmp_path / "csv")
-    assert sorted(p.name for p in paths) == ["theo_don_vi.csv", "theo_thang.csv", "theo_thu_tuc.csv", "tong_hop.csv"]
+    assert sorted(p.name for p in paths) == ["dong_bo_dvcqg.csv", "theo_don_vi.csv", "theo_thang.csv",
+                                                  "theo_thu_tuc.csv", "tong_hop.csv"]
     month = tmp_path / "csv" / "theo_thang.csv"
     assert month.read_bytes().startswith(b"\xef\xbb\xbf")
     with month.open(encoding="utf-8-sig", newline="") as fh:
@@ -48,10 +49,10 @@ def test_csv_has_bom_and_vietnamese_headers(tmp_path):
     assert "Đơn vị" in agency and "UBND xã Minh Sơn" in agency
 
 
-def test_xlsx_has_four_sheets(tmp_path):
+def test_xlsx_has_a_sheet_per_grouping(tmp_path):
     path = write_xlsx(_report(tmp_path), tmp_path / "out" / "report.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Tổng hợp", "Theo tháng", "Theo đơn vị", "Theo thủ tục"]
+    assert wb.sheetnames == ["Tổng hợp", "Theo tháng", "Theo đơn vị", "Theo thủ tục", "Đồng bộ DVCQG"]
     header = [c.value for c in wb["Theo thủ tục"][1]]
     assert header[:2] == ["Mã thủ tục", "Thủ tục"] and "Tỷ lệ gắn kết quả (%)" in header
     summary = {row[0]: row[1] for row in wb["Tổng hợp"].iter_rows(min_row=2, values_only=True)}

@@ -27,10 +27,11 @@ def write_settings(path: Path) -> None:
 
 class Standins:
     def __init__(self, data_dir: Path, settings: Path):
-        self.portal_port, self.ioffice_port = free_port(), free_port()
+        self.portal_port, self.ioffice_port, self.national_port = free_port(), free_port(), free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "lienthong_standins", "--scenario", "demo", "--seed", "7",
              "--portal-port", str(self.portal_port), "--ioffice-port", str(self.ioffice_port),
+             "--national-port", str(self.national_port),
              "--data-dir", str(data_dir), "--speed", "0", "--settings", str(settings)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )

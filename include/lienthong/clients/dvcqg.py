@@ -7,7 +7,7 @@ Which writes are safe to repeat decides how each is retried:
 * a step is appended each time it arrives: a step write whose answer was lost is never repeated
   blindly; :class:`AmbiguousWrite` hands it to the pipeline, which asks the national side what it
   holds before sending anything again.
-An expired session (``error_code`` 1) means nothing was applied: log in again and repeat once.
+An expired session (``error_code`` 1) means nothing was applied: log in again and repeat.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from lienthong.domain.national import ItemResult, NationalHolding, NationalRecor
 
 log = get_logger(__name__)
 DEFAULT_BASE_PATH = "/api/dvcqg"
+SESSION_ATTEMPTS = 3  # a session refused this often in a row, each time fresh, is an outage
 
 
 class NationalAuthError(Exception):
@@ -115,8 +116,8 @@ class NationalClient:
         return body
 
     def _service(self, service: str, payload: dict[str, Any], *, repeatable: bool) -> dict[str, Any]:
-        """Call a service with the session; on "session expired" log in again and repeat once."""
-        for attempt in (1, 2):
+        """Call a service with the session; on "session expired" log in again and repeat (bounded)."""
+        for attempt in range(1, SESSION_ATTEMPTS + 1):
             session = self._current_session()
             call = lambda: self._post_raw(f"/{service}", {"session": session, **payload})  # noqa: E731
             if repeatable:
@@ -135,7 +136,7 @@ class NationalClient:
                 if self._session == session:
                     self._session = None
             self.relogins += 1
-        raise SessionExpired(f"{service}: session refused right after a fresh login")
+        raise SessionExpired(f"{service}: session refused {SESSION_ATTEMPTS} times, each right after a login")
 
     def _note_server_time(self, resp: requests.Response) -> None:
         """The national side's clock (HTTP Date): when a write was confirmed, for sync lag."""

@@ -153,14 +153,16 @@ def create_app() -> FastAPI:
             charts.hbar_chart("Số tiền tiết kiệm theo cơ quan (₫)", agency.keys, agency.money_vnd, _vn_number,
                               colour="#2da44e"),
         ]
-        return render(request, "overview.html", user, period=period, h=ov.headline, charts=svgs)
+        return render(request, "overview.html", user, period=period, h=ov.headline, charts=svgs, n=ov.national,
+                      n_agencies=ov.national_by_agency)
 
     @app.get("/api/summary", name="summary")
     def summary(user: User, date_from: Annotated[date | None, Query(alias="from")] = None,
                 date_to: Annotated[date | None, Query(alias="to")] = None) -> dict[str, Any]:
         engine = store_engine(AIRFLOW)
         period = period_of(engine, date_from, date_to)
-        return data.overview(engine, period, *savings_rates()).headline
+        ov = data.overview(engine, period, *savings_rates())
+        return {**ov.headline, "national_sync": ov.national, "national_sync_by_agency": list(ov.national_by_agency)}
 
     @app.get("/dossier", response_class=HTMLResponse, name="dossier")
     def dossier(request: Request, user: User, code: str = "") -> HTMLResponse:

@@ -22,6 +22,7 @@ from lienthong.domain.states import STATE_LABELS_VI
 from lienthong.pipeline.heal import NeedsPerson, needs_person
 from lienthong.reconcile.watchlists import WatchItem, late_links, portal_now, stuck_links
 from lienthong.report import figures
+from lienthong.report.national import sync_figures
 from lienthong.store.ledger import OPERATOR_ACTION
 from lienthong.store.schema import DossierLink, LinkEvent, Quarantine
 
@@ -77,6 +78,8 @@ class Overview:
     headline: dict[str, Any]  # lienthong.report.figures.summary: the same figures as the report
     by_month: Series
     by_agency: Series
+    national: dict[str, Any] | None = None  # lienthong.report.national: the period's sync figures
+    national_by_agency: tuple[dict[str, Any], ...] = ()
 
 
 def _series(frame: pd.DataFrame, key: str) -> Series:
@@ -90,8 +93,11 @@ def overview(engine: Engine, period: Period, hours_per_dossier: float = DEFAULT_
     """Headline and charts from the report module, so the dashboard and the report never disagree."""
     report = figures.build_report(engine, period.date_from, period.date_to, hours_per_dossier, cost_per_hour)
     agencies = report.by_agency.sort_values(["dossiers_processed", "agency_name"], ascending=[False, True])
+    total = sync_figures(engine, period.date_from, period.date_to)
     return Overview(report.headline, _series(report.by_month, "month"),
-                    _series(agencies.head(top_agencies), "agency_name"))
+                    _series(agencies.head(top_agencies), "agency_name"),
+                    national=total[0] if total else None,
+                    national_by_agency=tuple(sync_figures(engine, period.date_from, period.date_to, by="agency")))
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from lienthong.report.national import FIGURE_LABELS_VI as NATIONAL_LABELS_VI
+
 from lienthong.report.figures import Report
 
 COLUMNS_VI: dict[str, str] = {
+    **NATIONAL_LABELS_VI,
     "month": "Tháng",
     "agency_code": "Mã đơn vị",
     "agency_name": "Đơn vị",
@@ -46,12 +49,13 @@ COLUMNS_VI: dict[str, str] = {
     "cost_per_hour": "Chi phí một giờ công (VNĐ)",
 }
 SHEETS_VI: dict[str, str] = {"summary": "Tổng hợp", "month": "Theo tháng", "agency": "Theo đơn vị",
-                             "procedure": "Theo thủ tục"}
+                             "procedure": "Theo thủ tục", "national": "Đồng bộ DVCQG"}
 CSV_NAMES: dict[str, str] = {"summary": "tong_hop.csv", "month": "theo_thang.csv", "agency": "theo_don_vi.csv",
-                             "procedure": "theo_thu_tuc.csv"}
+                             "procedure": "theo_thu_tuc.csv", "national": "dong_bo_dvcqg.csv"}
 ITEM_VI, VALUE_VI = "Chỉ tiêu", "Giá trị"
-PERCENT = {"portal_share_pct", "results_attached_pct", "on_time_pct"}
+PERCENT = {"portal_share_pct", "results_attached_pct", "on_time_pct", "local_on_time_rate", "national_on_time_rate"}
 HOURS = {"hours_saved_measured", "hours_saved_article", "hours_per_dossier"}
+MINUTES = {"lag_p50_minutes", "lag_p95_minutes"}  # one decimal, like hours
 TEXT = {"month", "agency_code", "agency_name", "procedure_code", "procedure_name", "date_from", "date_to"}
 
 
@@ -91,7 +95,7 @@ def vn_month(month: str) -> str:
 def format_value(name: str, value: Any) -> str:
     if name in PERCENT:
         return vn_percent(value)
-    if name in HOURS:
+    if name in HOURS or name in MINUTES:
         return vn_hours(value)
     if name == "month":
         return vn_month(value)
@@ -135,7 +139,7 @@ def render(report: Report, by: str = "all") -> str:
              f"đến {_vn_date(h['date_to'])}",
              tabulate(summary_formatted(h).values.tolist(), headers=[ITEM_VI, VALUE_VI], tablefmt="github",
                       disable_numparse=True)]
-    for key in (("month", "agency", "procedure") if by == "all" else (by,)):
+    for key in (("month", "agency", "procedure", "national") if by == "all" else (by,)):
         table = formatted(report.table(key))
         parts.append(f"{SHEETS_VI[key]}\n" + (tabulate(table.values.tolist(), headers=list(table.columns),
                                                         tablefmt="github", disable_numparse=True)
@@ -152,7 +156,8 @@ def _vn_date(iso: str) -> str:
 
 def _frames(report: Report) -> dict[str, pd.DataFrame]:
     return {"summary": summary_frame(report.headline), "month": vietnamese(report.by_month),
-            "agency": vietnamese(report.by_agency), "procedure": vietnamese(report.by_procedure)}
+            "agency": vietnamese(report.by_agency), "procedure": vietnamese(report.by_procedure),
+            "national": vietnamese(report.national)}
 
 
 def write_csv(report: Report, directory: Path | str) -> list[Path]:

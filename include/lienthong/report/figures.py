@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -367,18 +367,23 @@ class Report:
     by_month: pd.DataFrame
     by_agency: pd.DataFrame
     by_procedure: pd.DataFrame
+    national: pd.DataFrame = field(default_factory=pd.DataFrame)  # sync to DVCQG by agency
 
     def table(self, by: str) -> pd.DataFrame:
-        return {"month": self.by_month, "agency": self.by_agency, "procedure": self.by_procedure}[by]
+        return {"month": self.by_month, "agency": self.by_agency, "procedure": self.by_procedure,
+                "national": self.national}[by]
 
 
 def build_report(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
                  hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
              cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> Report:
     """Read the store once and compute every table."""
+    from lienthong.report.national import sync_figures
+
     inputs = read_inputs(bind, date_from, date_to)
+    national = pd.DataFrame(sync_figures(bind, _as_date(date_from), _as_date(date_to), by="agency"))
     return Report(summary(inputs, hours_per_dossier, cost_per_hour),
-                  *(grouped(inputs, by, hours_per_dossier, cost_per_hour) for by in GROUPINGS))
+                  *(grouped(inputs, by, hours_per_dossier, cost_per_hour) for by in GROUPINGS), national=national)
 
 
 def headline(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,

@@ -1,0 +1,157 @@
+"""National sync figures on the stand-ins: the demo day with a fault mix, and the year 2022.
+
+* ``demo``      - the demo day through the whole link (intake, results, national sync after each,
+                  every 8 simulated hours over 2 days) with 5xx, resets, session expiry and lost
+                  answers ("already exists" on repeat) on the national stand-in; then the faults
+                  stop and the sync converges. Prints dossiers and steps synced, lag p50/p95,
+                  what the faults cost (retries by kind), the reconciliation findings, and whether
+                  the national record equals the local one.
+* ``year-2022`` - the article's 48,094 dossiers, the one-stop desk working through 2022, national
+                  sync once per simulated day; prints the national on-time rate beside the local
+                  one by quarter. (Decision dossiers need iOffice to finish; this run does not carry
+                  them through iOffice, so the rates cover the dossiers the desk finishes.)
+
+    .venv/bin/python benchmarks/national_sync.py demo
+    .venv/bin/python benchmarks/national_sync.py year-2022
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lienthong.clients.dvcqg import NationalClient, NationalSettings, SessionExpired  # noqa: E402
+from lienthong.clients.http import InvalidResponse, RetryPolicy, TransientHTTPError  # noqa: E402
+from lienthong.pipeline import intake, national_sync, results  # noqa: E402
+from lienthong.pipeline.national_config import NationalSyncConfig  # noqa: E402
+from lienthong.reconcile.national import national_findings  # noqa: E402
+from lienthong.report.national import sync_figures  # noqa: E402
+from lienthong.store.ledger import RunContext  # noqa: E402
+from lienthong_standins.harness import NATIONAL_PASSWORD, NATIONAL_USER, make_resources, start_standins  # noqa: E402
+
+HOUR = 3600
+CTX = RunContext("bench", "national")
+TRANSIENT = (requests.RequestException, TransientHTTPError, InvalidResponse, SessionExpired)
+FAULTS = [
+    {"endpoint": "/api/dvcqg/DongBoHoSoMC", "kind": "5xx", "rate": 0.1},
+    {"endpoint": "/api/dvcqg/CapNhatTienDoHoSoMC", "kind": "5xx", "rate": 0.1},
+    {"endpoint": "/api/dvcqg/", "kind": "reset", "rate": 0.05},
+    {"endpoint": "/api/dvcqg/DongBoHoSoMC", "kind": "duplicate", "rate": 0.25},
+    {"endpoint": "/api/dvcqg/CapNhatTienDoHoSoMC", "kind": "duplicate", "rate": 0.25},
+    {"endpoint": "/api/dvcqg/", "kind": "expired_token", "rate": 0.1},
+]
+
+
+def resources(standins, store: str, batch: int = 100):
+    client = NationalClient(NationalSettings(base_url=standins.national_url, username=NATIONAL_USER,
+                                             password=NATIONAL_PASSWORD, timeout=10.0, batch_size=batch,
+                                             retry=RetryPolicy(attempts=6, backoff=0.05, backoff_max=0.5)))
+    return make_resources(standins, store, national=client, national_config=NationalSyncConfig())
+
+
+def sync(res, totals: Counter) -> None:
+    try:
+        totals.update(national_sync.sync(res, CTX, timedelta(minutes=10)))
+    except TRANSIENT as exc:  # the run fails; Airflow would retry it
+        totals[f"run_failed_{type(exc).__name__}"] += 1
+
+
+def demo(work: Path) -> dict:
+    server, standins = start_standins(work / "standins")
+    res = resources(standins, f"sqlite:///{work}/store.sqlite", batch=25)
+    totals: Counter = Counter()
+    try:
+        standins.faults("national", FAULTS, seed=3)
+        standins.advance(10 * HOUR)
+        started = time.perf_counter()
+        for day_round in range(7):
+            if day_round:
+                standins.advance(8 * HOUR)
+                results.process_packages(res, CTX)
+            intake.pull_and_link(res, CTX, intake.scheduled_window(res, timedelta(minutes=10)), advance_cursor=True)
+            intake.complete_pending(res, CTX)
+            sync(res, totals)
+        fired = requests.get(f"{standins.national_root}/_admin/stats", timeout=10).json()["faults_fired"]
+        standins.faults("national", [])
+        for _ in range(3):
+            sync(res, totals)
+        elapsed = time.perf_counter() - started
+        with res.session() as session:
+            as_of = res.national.server_time
+            findings = Counter(f.kind for f in national_findings(res, date(2022, 12, 1), date(2022, 12, 3), as_of))
+        figures = sync_figures(res.engine, date(2022, 12, 1), date(2022, 12, 3))
+        held = requests.get(f"{standins.national_root}/_admin/records", timeout=60).json()
+        local = list(res.portal.iter_updated(intake.EPOCH, None))
+        equal = _equal(local, {r["MaHoSo"]: r for r in held})
+        return {"figures": figures[0] if figures else {}, "faults_fired": {k: v for k, v in fired.items() if ":" not in k},
+                "relogins": res.national.relogins, "counts": dict(totals), "findings": dict(findings),
+                "dossiers_local": len(local), "dossiers_national": len(held), "equal": equal,
+                "seconds": round(elapsed, 1)}
+    finally:
+        res.close()
+        server.stop()
+
+
+def _equal(local: list[dict], held: dict[str, dict]) -> dict:
+    fields = ("NguoiXuLy", "ChucDanh", "ThoiDiemXuLy", "PhongBanXuLy", "NoiDungXuLy", "TrangThai", "NgayBatDau",
+              "NgayKetThucTheoQuyDinh")
+    same = 0
+    for raw in local:
+        rec = held.get(raw["code"])
+        if rec is None:
+            continue
+        steps_local = [tuple(str(t.get(f, "")) for f in fields) for t in raw.get("task") or []]
+        steps_national = [tuple(str(s.get(f, "")) for f in fields) for s in rec["TienDo"]]
+        same += rec["HoSo"]["TrangThaiHoSo"] == str(raw["dossierStatus"]["id"]) and steps_local == steps_national
+    return {"equal": same, "of": len(local)}
+
+
+def year_2022(work: Path) -> dict:
+    server, standins = start_standins(work / "standins", scenario="year-2022")
+    res = resources(standins, f"sqlite:///{work}/store.sqlite", batch=500)
+    totals: Counter = Counter()
+    try:
+        started = time.perf_counter()
+        for _ in range(365):
+            standins.advance(24 * HOUR)
+            sync(res, totals)
+        elapsed = time.perf_counter() - started
+        quarters = {}
+        for q, (a, b) in enumerate(((1, 3), (4, 6), (7, 9), (10, 12)), start=1):
+            end = date(2022, b + 1, 1) - timedelta(days=1) if b < 12 else date(2022, 12, 31)
+            rows = sync_figures(res.engine, date(2022, a, 1), end)
+            quarters[f"Q{q}"] = rows[0] if rows else {}
+        year = sync_figures(res.engine, date(2022, 1, 1), date(2022, 12, 31))
+        return {"year": year[0] if year else {}, "quarters": quarters, "counts": dict(totals),
+                "seconds": round(elapsed, 1)}
+    finally:
+        res.close()
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario", choices=("demo", "year-2022"))
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="lienthong-national-"))
+    out = demo(work) if args.scenario == "demo" else year_2022(work)
+    text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
+    print(text)
+    dest = ROOT / "benchmarks" / "results" / f"national-{args.scenario}.json"
+    dest.parent.mkdir(exist_ok=True)
+    dest.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
