@@ -31,14 +31,14 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lienthong.clients.dvcqg import NationalClient, NationalSettings, SessionExpired  # noqa: E402
+from lienthong.clients.dvcqg import SessionExpired  # noqa: E402
 from lienthong.clients.http import InvalidResponse, RetryPolicy, TransientHTTPError  # noqa: E402
 from lienthong.pipeline import intake, national_sync, results  # noqa: E402
 from lienthong.pipeline.national_config import NationalSyncConfig  # noqa: E402
 from lienthong.reconcile.national import national_findings  # noqa: E402
 from lienthong.report.national import sync_figures  # noqa: E402
 from lienthong.store.ledger import RunContext  # noqa: E402
-from lienthong_standins.harness import NATIONAL_PASSWORD, NATIONAL_USER, make_resources, start_standins  # noqa: E402
+from lienthong_standins.harness import make_resources, national_client, start_standins  # noqa: E402
 
 HOUR = 3600
 CTX = RunContext("bench", "national")
@@ -54,9 +54,7 @@ FAULTS = [
 
 
 def resources(standins, store: str, batch: int = 100):
-    client = NationalClient(NationalSettings(base_url=standins.national_url, username=NATIONAL_USER,
-                                             password=NATIONAL_PASSWORD, timeout=10.0, batch_size=batch,
-                                             retry=RetryPolicy(attempts=6, backoff=0.05, backoff_max=0.5)))
+    client = national_client(standins, batch, RetryPolicy(attempts=6, backoff=0.05, backoff_max=0.5))
     return make_resources(standins, store, national=client, national_config=NationalSyncConfig())
 
 

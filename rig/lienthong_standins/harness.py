@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from lienthong.clients.dvcqg import NationalClient, NationalSettings
 from lienthong.clients.http import RetryPolicy
 from lienthong.clients.ioffice import IOfficeClient, IOfficeSettings
 from lienthong.clients.portal import PortalClient, PortalSettings
@@ -96,9 +97,18 @@ def start_standins(data_dir: Path, scenario: str = "demo", seed: int = 7, token_
                             national_url=f"http://127.0.0.1:{np_}/api/dvcqg", national_store=national_store)
 
 
-def make_resources(s: Standins, store_url: str, **overrides: Any) -> Resources:
+def national_client(s: Standins, batch_size: int = 100, retry: RetryPolicy = FAST_RETRY) -> NationalClient:
+    """A client of the national stand-in, as ``NationalPortalHook`` builds one from its Connection."""
+    return NationalClient(NationalSettings(base_url=s.national_url, username=NATIONAL_USER, password=NATIONAL_PASSWORD,
+                                           timeout=5.0, batch_size=batch_size, retry=retry))
+
+
+def make_resources(s: Standins, store_url: str, *, national: bool = False, **overrides: Any) -> Resources:
     """Resources as a task builds them. The CRL is fetched for every verification (``crl_max_age=0``):
-    these clients live for a whole test, a task's only for one run."""
+    these clients live for a whole test, a task's only for one run. ``national``: with the national
+    stand-in's client (the national_sync and reconciliation tasks have one)."""
+    if national and "national" not in overrides:
+        overrides["national"] = national_client(s)
     portal = PortalClient(PortalSettings(base_url=s.portal_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                                          timeout=overrides.pop("timeout", 5.0), retry=FAST_RETRY))
     ioffice = IOfficeClient(IOfficeSettings(base_url=s.ioffice_url, token=IOFFICE_TOKEN, parent_unit="",

@@ -22,7 +22,9 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lienthong.pipeline import results
+from datetime import timedelta
+
+from lienthong.pipeline import national_sync, results
 from lienthong.pipeline.resources import Resources
 from lienthong_standins.harness import Standins, make_resources, start_standins
 from lienthong_standins.serve import free_port
@@ -94,6 +96,7 @@ def _fill_store(standins: Standins, res: Resources) -> None:
     standins.advance(2 * HOUR)
     run_intake(res)
     standins.faults("portal", [])
+    national_sync.sync(res, CTX, timedelta(minutes=10))  # the national record of the same dossiers
 
 
 def _wait_healthy(base: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
@@ -115,7 +118,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("dashboard")
     server, standins = start_standins(tmp / "standins")
     store_url = f"sqlite:///{tmp}/store.sqlite"
-    res = make_resources(standins, store_url)
+    res = make_resources(standins, store_url, national=True)
     proc = None
     try:
         _fill_store(standins, res)

@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lienthong.store.schema import DossierLink, DossierTimeSavings, LinkEvent, Quarantine
+from lienthong.store.schema import DossierLink, DossierTimeSavings, LinkEvent, NationalSyncItem, Quarantine
 
 from .conftest import dag_run, standin_requests
 
@@ -90,6 +90,16 @@ def test_overview_figures_match_the_store(stack, auth):
     assert summary["dossiers_linked"] == linked > 0 and summary["vnd_saved_measured"] == vnd
     assert summary["vnd_saved_article"] == processed * 16_000  # 0.5 h x 32,000 VND per dossier
     assert f"{vnd:,}".replace(",", ".") + " ₫" in r.text  # Vietnamese number format
+    # the national sync figures: the same as the report module computes from the store
+    with Session(stack.res.engine) as s:
+        synced = s.scalar(select(func.count(func.distinct(NationalSyncItem.dossier_code))).where(
+            NationalSyncItem.state == "sent"))
+        steps = s.scalar(select(func.count()).select_from(NationalSyncItem).where(
+            NationalSyncItem.state == "sent", NationalSyncItem.kind == "step"))
+    national = summary["national_sync"]
+    assert national["dossiers_synced"] == synced > 0 and national["steps_synced"] == steps > 0
+    assert national["lag_p50_minutes"] is not None and summary["national_sync_by_agency"]
+    assert "Đồng bộ lên Cổng Dịch vụ công quốc gia" in r.text and "Tỷ lệ đúng hạn trên Cổng quốc gia" in r.text
     # A period before the data holds nothing.
     empty = requests.get(f"{stack.base}/lienthong/api/summary?from=2001-01-01&to=2001-12-31", headers=auth,
                          timeout=60).json()

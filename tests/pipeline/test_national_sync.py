@@ -15,13 +15,13 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from lienthong.clients.dvcqg import NationalClient, NationalSettings, SessionExpired
+from lienthong.clients.dvcqg import SessionExpired
 from lienthong.clients.http import InvalidResponse, TransientHTTPError
 from lienthong.domain.national import ItemState
 from lienthong.pipeline import intake, national_sync, replay, results
 from lienthong.pipeline.national_config import NationalSyncConfig
 from lienthong.store.schema import NationalSyncItem, Quarantine
-from lienthong_standins.harness import FAST_RETRY, NATIONAL_PASSWORD, NATIONAL_USER, make_resources
+from lienthong_standins.harness import make_resources
 
 from .test_crash import Crash, crash_after, heal
 from .test_flow import CTX, HOUR, run_intake
@@ -32,16 +32,9 @@ STEP_FIELDS = ("NguoiXuLy", "ChucDanh", "ThoiDiemXuLy", "PhongBanXuLy", "NoiDung
 TRANSIENT = (requests.RequestException, TransientHTTPError, InvalidResponse, SessionExpired)
 
 
-def national_client(standins, batch_size: int = 50) -> NationalClient:
-    return NationalClient(NationalSettings(base_url=standins.national_url, username=NATIONAL_USER,
-                                           password=NATIONAL_PASSWORD, timeout=5.0, batch_size=batch_size,
-                                           retry=FAST_RETRY))
-
-
 @pytest.fixture
 def nres(standins, store_url):
-    r = make_resources(standins, store_url, national=national_client(standins),
-                       national_config=NationalSyncConfig())
+    r = make_resources(standins, store_url, national=True, national_config=NationalSyncConfig())
     try:
         yield r
     finally:

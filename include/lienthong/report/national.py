@@ -1,9 +1,10 @@
 """Sync figures of the national record, per period and agency: how much reached the national portal,
 how fast, and the on-time rate the national dashboards show beside the local one.
 
-* dossiers / steps synced: records and steps the national side confirmed in the period;
-* sync lag: from the local change to the national confirmation (median, 95th percentile);
-* on-time rates of the dossiers finished locally in the period: the local class against the class
+Every figure counts the dossiers received in the period (as the rest of the report does):
+* dossiers / steps synced: dossiers with a record the national side confirmed, steps it confirmed;
+* sync lag: from each local change to its national confirmation (median, 95th percentile);
+* on-time rates of those dossiers finished locally: the local class against the class
   the national side holds (read back by reconciliation; else the last record it confirmed). A
   dossier finished locally that is not finished nationally counts in neither on-time nor late
   nationally: it is what makes a district look worse there than it is.
@@ -49,36 +50,42 @@ def _key(by: str, agency: tuple[str, str], at: datetime) -> tuple[str, ...]:
     return ("total",)
 
 
-def sync_figures(bind: Engine | Connection | Session, date_from: date, date_to: date, by: str = "total") -> list[dict[str, Any]]:
-    """One row per group (``total``, ``agency`` or ``month``) with the figures above."""
+def sync_figures(bind: Engine | Connection | Session, date_from: date, date_to: date,
+                 by: str = "total") -> list[dict[str, Any]]:
+    """One row per group (``total``, ``agency`` or ``month`` of reception) of the dossiers received in
+    the period, as every figure of the report counts them."""
     if by not in GROUPINGS:
         raise ValueError(f"grouping {by!r} not in {GROUPINGS}")
     start, end = _bounds(date_from, date_to)
     own = not isinstance(bind, Session)
     session = Session(bind) if own else bind
     try:
-        names = dict(session.execute(select(NationalSyncDossier.agency_code, NationalSyncDossier.agency_name)).all())
+        dossiers = {d.dossier_code: d for d in session.scalars(select(NationalSyncDossier).where(
+            NationalSyncDossier.received_at >= start, NationalSyncDossier.received_at < end))}
         items = session.execute(select(NationalSyncItem.kind, NationalSyncItem.dossier_code,
-                                       NationalSyncItem.agency_code, NationalSyncItem.sent_at,
-                                       NationalSyncItem.lag_seconds).where(
-            NationalSyncItem.state == ItemState.SENT, NationalSyncItem.sent_at >= start,
-            NationalSyncItem.sent_at < end)).all()
-        finished = session.scalars(select(NationalSyncDossier).where(
-            NationalSyncDossier.finished_at >= start, NationalSyncDossier.finished_at < end)).all()
-        groups: dict[tuple[str, ...], dict[str, Any]] = defaultdict(
-            lambda: {"dossiers": set(), "steps": 0, "lags": [], "local": defaultdict(int), "national": defaultdict(int)})
-        for kind, code, agency, sent_at, lag in items:
-            g = groups[_key(by, (agency, names.get(agency, "")), sent_at)]
-            g["dossiers"].add(code)
-            g["steps"] += kind == ItemKind.STEP
-            g["lags"].append(lag or 0)
-        for row in finished:
-            g = groups[_key(by, (row.agency_code, row.agency_name), row.finished_at)]
-            g["local"][row.local_timeliness] += 1
-            g["national"][row.national_timeliness or (row.sent_timeliness if row.on_national else None)] += 1
+                                       NationalSyncItem.lag_seconds).join(
+            NationalSyncDossier, NationalSyncDossier.dossier_code == NationalSyncItem.dossier_code).where(
+            NationalSyncItem.state == ItemState.SENT, NationalSyncDossier.received_at >= start,
+            NationalSyncDossier.received_at < end)).all()
     finally:
         if own:
             session.close()
+    groups: dict[tuple[str, ...], dict[str, Any]] = defaultdict(
+        lambda: {"dossiers": set(), "steps": 0, "lags": [], "local": defaultdict(int), "national": defaultdict(int)})
+
+    def group(row: NationalSyncDossier) -> dict[str, Any]:
+        return groups[_key(by, (row.agency_code, row.agency_name), row.received_at)]
+
+    for row in dossiers.values():
+        g = group(row)  # every received dossier has its group, synced or not
+        if row.finished_at is not None:
+            g["local"][row.local_timeliness] += 1
+            g["national"][row.national_timeliness or (row.sent_timeliness if row.on_national else None)] += 1
+    for kind, code, lag in items:
+        g = group(dossiers[code])
+        g["dossiers"].add(code)
+        g["steps"] += kind == ItemKind.STEP
+        g["lags"].append(lag or 0)
     out = []
     for key, g in sorted(groups.items()):
         p50, p95 = lag_percentiles(g["lags"])
