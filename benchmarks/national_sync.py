@@ -1,7 +1,7 @@
 """National sync figures on the stand-ins: the demo day with a fault mix, and the year 2022.
 
-* ``demo``      - the demo day through the whole link (intake, results, national sync after each,
-                  every 8 simulated hours over 2 days) with 5xx, resets, session expiry and lost
+* ``demo``      - the demo day through the whole link over two simulated days (national sync every
+                  5 simulated minutes, intake and results hourly) with 5xx, resets, session expiry and lost
                   answers ("already exists" on repeat) on the national stand-in; then the faults
                   stop and the sync converges. Prints dossiers and steps synced, lag p50/p95,
                   what the faults cost (retries by kind), the reconciliation findings, and whether
@@ -11,8 +11,14 @@
                   one by quarter. (Decision dossiers need iOffice to finish; this run does not carry
                   them through iOffice, so the rates cover the dossiers the desk finishes.)
 
+* ``throughput`` - speed, as a ratio against a baseline in the same process run: one national_sync
+                  run over a ``burst-N`` day (ledger, cursor, settling, batching) against a plain
+                  loop that reads the same dossiers and posts the same bodies in the same batches with
+                  no store (the bound); each on fresh stand-ins.
+
     .venv/bin/python benchmarks/national_sync.py demo
     .venv/bin/python benchmarks/national_sync.py year-2022
+    .venv/bin/python benchmarks/national_sync.py throughput [--n 3000]
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from lienthong.store.ledger import RunContext  # noqa: E402
 from lienthong_standins.harness import make_resources, national_client, start_standins  # noqa: E402
 
 HOUR = 3600
+TICK, TICKS = 300, 2 * 24 * 12  # five simulated minutes, over two days
 CTX = RunContext("bench", "national")
 TRANSIENT = (requests.RequestException, TransientHTTPError, InvalidResponse, SessionExpired)
 FAULTS = [
@@ -71,14 +78,14 @@ def demo(work: Path) -> dict:
     totals: Counter = Counter()
     try:
         standins.faults("national", FAULTS, seed=3)
-        standins.advance(10 * HOUR)
         started = time.perf_counter()
-        for day_round in range(7):
-            if day_round:
-                standins.advance(8 * HOUR)
+        for tick in range(TICKS):  # the DAGs' cadence in simulated time: sync every 5 min, the rest hourly
+            standins.advance(TICK)
+            if tick % 12 == 0:
                 results.process_packages(res, CTX)
-            intake.pull_and_link(res, CTX, intake.scheduled_window(res, timedelta(minutes=10)), advance_cursor=True)
-            intake.complete_pending(res, CTX)
+                intake.pull_and_link(res, CTX, intake.scheduled_window(res, timedelta(minutes=10)),
+                                     advance_cursor=True)
+                intake.complete_pending(res, CTX)
             sync(res, totals)
         fired = requests.get(f"{standins.national_root}/_admin/stats", timeout=10).json()["faults_fired"]
         standins.faults("national", [])
@@ -138,12 +145,51 @@ def year_2022(work: Path) -> dict:
         server.stop()
 
 
+def throughput(work: Path, n: int) -> dict:
+    from lienthong.clients.portal_shapes import to_national_record
+
+    def fresh(name: str):
+        server, standins = start_standins(work / name, scenario=f"burst-{n}")
+        standins.advance(10 * HOUR)
+        return server, standins
+
+    server, standins = fresh("lienthong")
+    res = resources(standins, f"sqlite:///{work}/store.sqlite")
+    try:
+        started = time.perf_counter()
+        counts = national_sync.sync(res, CTX, timedelta(minutes=10))
+        link_s = time.perf_counter() - started
+    finally:
+        res.close()
+        server.stop()
+    items = counts["records_sent"] + counts["steps_sent"]
+    server, standins = fresh("plain")
+    res = resources(standins, f"sqlite:///{work}/plain.sqlite")
+    try:
+        client = res.national
+        started = time.perf_counter()
+        records = [to_national_record(raw, res.portal.file_url) for raw in res.portal.iter_updated(intake.EPOCH, None)]
+        client.sync_records([client.record_body(r) for r in records], [False] * len(records))
+        client.add_steps([client.step_body(step) for r in records for step in r.steps])
+        plain_s = time.perf_counter() - started
+        plain_items = len(records) + sum(len(r.steps) for r in records)
+    finally:
+        res.close()
+        server.stop()
+    link_rate, plain_rate = items / link_s, plain_items / plain_s
+    return {"dossiers": n, "items": items, "lienthong_items_per_s": round(link_rate, 1),
+            "plain_items_per_s": round(plain_rate, 1), "ratio": round(link_rate / plain_rate, 2),
+            "lienthong_seconds": round(link_s, 1), "plain_seconds": round(plain_s, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=("demo", "year-2022"))
+    parser.add_argument("scenario", choices=("demo", "year-2022", "throughput"))
+    parser.add_argument("--n", type=int, default=3000, help="throughput: dossiers in the burst day")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lienthong-national-"))
-    out = demo(work) if args.scenario == "demo" else year_2022(work)
+    out = (demo(work) if args.scenario == "demo" else year_2022(work) if args.scenario == "year-2022"
+           else throughput(work, args.n))
     text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
     print(text)
     dest = ROOT / "benchmarks" / "results" / f"national-{args.scenario}.json"

@@ -44,3 +44,13 @@ def test_national_sync_dag_then_reconcile_findings(dagbag, linked_airflow, store
             ReconcileFinding.kind == "national_status_differs")).all()
     assert kinds.get("synced_late", 0) > 0
     assert lost in differs
+    # reconciliation with repair queues the lost dossier again; the next sync restores it whole
+    assert str(dagbag.get_dag("dossier_reconcile").test(run_conf={"repair": True}).state) == "success"
+    assert str(dagbag.get_dag("national_sync").test().state) == "success"
+    held = {r["MaHoSo"]: r for r in requests.get(f"{standins.national_root}/_admin/records", timeout=30).json()}
+    with engine.connect() as c:
+        steps = c.scalar(select(func.count()).select_from(NationalSyncItem).where(
+            NationalSyncItem.dossier_code == lost, NationalSyncItem.kind == "step"))
+        unsent = c.scalar(select(func.count()).select_from(NationalSyncItem).where(
+            NationalSyncItem.dossier_code == lost, NationalSyncItem.state != "sent", NationalSyncItem.kind == "step"))
+    assert lost in held and len(held[lost]["TienDo"]) == steps > 0 and unsent == 0

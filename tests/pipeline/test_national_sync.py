@@ -242,3 +242,14 @@ def test_refused_kinds_are_quarantined_with_their_reasons(standins, nres):
     outcome = replay.replay(nres, CTX, open_q[lost["code"]].id)
     assert outcome.status == "resolved"
     assert mismatches(nres, standins, {lost["code"]}) == []
+
+
+def test_a_dossier_the_national_side_lost_is_recreated_whole(standins, nres):
+    standins.advance(10 * HOUR)
+    sync(nres)
+    raw = portal_dossiers(nres)[5]
+    requests.delete(f"{standins.national_root}/_admin/records/{raw['code']}", timeout=10).raise_for_status()
+    nres.portal.set_status_once(raw["id"], 4)  # a change: its record update finds the dossier gone
+    counts = sync(nres)
+    assert counts["dossiers_recreated"] == 1
+    assert mismatches(nres, standins) == []  # the record, and every earlier step, are back in order

@@ -155,6 +155,7 @@ class NationalClient:
         results: list[ItemResult | None] = [None] * len(bodies)
         pending = list(range(len(bodies)))
         updating = {i: known[i] for i in pending}
+        recreated: set[int] = set()
         for _ in range(3):  # create → exists → update (or update → unknown → create): at most twice
             if not pending:
                 break
@@ -169,12 +170,13 @@ class NationalClient:
                     for i, (code, message) in zip(chunk, shapes.item_results(self.settings.base_url,
                                                                              body, len(chunk))):
                         if code == shapes.OK:
-                            results[i] = ItemResult(Outcome.OK)
+                            results[i] = ItemResult(Outcome.OK, recreated=i in recreated)
                         elif code == shapes.ALREADY_EXISTS and not flag:
                             updating[i] = True
                             retry.append(i)
                         elif code == shapes.UNKNOWN_DOSSIER and flag:
                             updating[i] = False
+                            recreated.add(i)
                             retry.append(i)
                         else:
                             results[i] = shapes.refusal(code, message)

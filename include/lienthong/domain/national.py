@@ -94,6 +94,7 @@ class ItemResult:
     outcome: Outcome
     reason_code: str = ""
     message: str = ""
+    recreated: bool = False  # an update found the dossier gone nationally and created it again
 
 
 @dataclass(frozen=True)

@@ -278,6 +278,9 @@ def _record_results(resources: Resources, run: ledger.RunContext, items: list[Na
         for item, result in zip(items, results):
             row = session.get(NationalSyncItem, item.id)
             if result.outcome == Outcome.OK:
+                if result.recreated:  # the national side had lost the dossier: its steps go again
+                    _forget_national(session, row.dossier_code, record_too=False)
+                    counts["dossiers_recreated"] += 1
                 _mark_sent(session, row, at)
                 counts[f"{row.kind}s_sent"] += 1
                 if row.kind == ItemKind.RECORD:
@@ -323,9 +326,35 @@ def _supersede_earlier(session: Session, run: ledger.RunContext, row: NationalSy
 
 # -- replay ---------------------------------------------------------------------------------
 
+def _forget_national(session: Session, code: str, *, record_too: bool = True) -> None:
+    """The national side holds nothing of this dossier: every step again (and a fresh record)."""
+    state = session.get(NationalSyncDossier, code)
+    if record_too:
+        state.record_fingerprint = None  # the next read queues a fresh snapshot
+        state.on_national = False
+    for step in session.scalars(select(NationalSyncItem).where(
+            NationalSyncItem.dossier_code == code, NationalSyncItem.kind == ItemKind.STEP,
+            NationalSyncItem.state == ItemState.SENT)):
+        step.state = ItemState.PENDING
+
+
+def resync_dossier(resources: Resources, run: ledger.RunContext, code: str) -> bool:
+    """Queue a dossier the national side lost from scratch (reconciliation's repair); the next run
+    sends it. False when the portal no longer has it."""
+    with resources.session() as session:
+        if session.get(NationalSyncDossier, code) is None:
+            return False
+        _forget_national(session, code)
+    raw = resources.portal.find_by_code(code)
+    if raw is None:
+        return False
+    queue_raws(resources, run, [raw], advance_cursor=False)
+    return True
+
+
 def replay_item(resources: Resources, run: ledger.RunContext, item_id: int) -> str:
     """An operator's replay of a refused item: a record is re-read from the portal and queued anew;
-    a step is queued again (after a fresh record when the national side had lost the dossier).
+    a step is queued again (after the whole dossier when the national side had lost it).
     The sending happens here too, so the outcome is known at once."""
     with resources.session() as session:
         row = session.get(NationalSyncItem, item_id)
@@ -334,19 +363,11 @@ def replay_item(resources: Resources, run: ledger.RunContext, item_id: int) -> s
         if row.state != ItemState.REFUSED:
             return "sent" if row.state == ItemState.SENT else "queued"
         code, kind, reason = row.dossier_code, row.kind, row.reason_code
-        state = session.get(NationalSyncDossier, code)
-        if kind == ItemKind.RECORD or reason == "national_unknown_dossier":
-            state.record_fingerprint = None  # forces a fresh snapshot on the next read
-        if reason == "national_unknown_dossier":  # the national side holds nothing of it: all again
-            state.on_national = False
-            for step in session.scalars(select(NationalSyncItem).where(
-                    NationalSyncItem.dossier_code == code, NationalSyncItem.kind == ItemKind.STEP,
-                    NationalSyncItem.state == ItemState.SENT)):
-                step.state = ItemState.PENDING
-        if kind == ItemKind.RECORD:
-            row.state = ItemState.SUPERSEDED
-        else:
-            row.state = ItemState.PENDING
+        if reason == "national_unknown_dossier":
+            _forget_national(session, code)
+        elif kind == ItemKind.RECORD:
+            session.get(NationalSyncDossier, code).record_fingerprint = None
+        row.state = ItemState.SUPERSEDED if kind == ItemKind.RECORD else ItemState.PENDING
     raw = resources.portal.find_by_code(code)
     if raw is not None:
         queue_raws(resources, run, [raw], advance_cursor=False)
@@ -359,4 +380,3 @@ def replay_item(resources: Resources, run: ledger.RunContext, item_id: int) -> s
         if kind == ItemKind.STEP:
             return "sent" if row.state == ItemState.SENT else "still_refused"
         return "sent" if latest is not None and latest.state == ItemState.SENT else "still_refused"
-

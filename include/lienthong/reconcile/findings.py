@@ -71,7 +71,7 @@ def reconcile(resources: Resources, run: ledger.RunContext, date_from: date, dat
             found.append(Finding("stuck", item.dossier_code, item.ioffice_doc_id,
                                  {"state": item.state, "since": item.since.isoformat(), "agency": item.agency_code}))
     if resources.national is not None:
-        found.extend(national_findings(resources, date_from, date_to, as_of))
+        found.extend(national_findings(resources, date_from, date_to, as_of, run=run, repair=repair))
     with resources.session() as session:
         _record(session, run, found)
     return found

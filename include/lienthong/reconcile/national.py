@@ -5,18 +5,21 @@
 * ``synced_late`` - confirmed, but more than the threshold after the local change (per dossier,
   the worst lag among the changes of the window);
 * ``national_status_differs`` - a fully synced dossier whose status or on-time class on the
-  national side (read back) differs from the local one, or that the national side no longer holds.
+  national side (read back) differs from the local one, or that the national side no longer holds
+  (repaired, when asked, by queueing the whole dossier again for the next run).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from lienthong.domain.national import ItemState
 from lienthong.domain.timeliness import VN_TZ
+from lienthong.pipeline import national_sync
 from lienthong.pipeline.resources import Resources
 from lienthong.store.schema import DossierLink, NationalSyncDossier, NationalSyncItem
 
@@ -32,8 +35,10 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=VN_TZ)
 
 
-def national_findings(resources: Resources, date_from: date, date_to: date, as_of: datetime) -> list:
-    """The three national findings for changes in [date_from, date_to] (Vietnamese dates)."""
+def national_findings(resources: Resources, date_from: date, date_to: date, as_of: datetime, *,
+                      run: Any = None, repair: bool = False) -> list:
+    """The three national findings for changes in [date_from, date_to] (Vietnamese dates). With
+    ``repair``, a dossier the national side lost is queued again from scratch (sent by the next run)."""
     from lienthong.reconcile.findings import Finding
 
     late = timedelta(minutes=resources.national_config.late_after_minutes)
@@ -83,4 +88,9 @@ def national_findings(resources: Resources, date_from: date, date_to: date, as_o
                     "local_status": row.local_status, "national_status": row.national_status,
                     "local": row.local_timeliness, "national": row.national_timeliness,
                     "agency": row.agency_code}))
+    if repair:
+        for finding in found:
+            if finding.kind == "national_status_differs" and finding.detail["national_status"] is None:
+                done = national_sync.resync_dossier(resources, run, finding.dossier_code)
+                finding.repaired, finding.repair_result = done, "requeued" if done else "not_on_portal"
     return found
