@@ -41,8 +41,9 @@ from lienthong.store.schema import NationalSyncDossier, NationalSyncItem
 log = get_logger(__name__)
 CURSOR = "national_sync"
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
-ROUNDS = 4  # send/settle rounds per run before the rest waits for the next run
-SEND_LIMIT = 2000  # items per kind per round
+UNSURE_ROUNDS = 4  # lost answers tolerated per run before the rest waits for the next run
+MAX_ROUNDS = 1000  # a bound, not a target: a run sends everything queued unless the service fails
+SEND_LIMIT = 2000  # items per kind per round (one claim, one transaction)
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -197,19 +198,25 @@ def settle(resources: Resources, run: ledger.RunContext) -> Counter[str]:
 # -- 3. send --------------------------------------------------------------------------------
 
 def send_pending(resources: Resources, run: ledger.RunContext, pause: float = 0.5) -> Counter[str]:
-    """Settle, send records, send steps; repeat while a lost answer left something unsure."""
+    """Settle, send records, send steps; again while there is work (``SEND_LIMIT`` items of each kind
+    per round), backing off when a lost answer left something unsure (at most ``UNSURE_ROUNDS``)."""
     counts: Counter[str] = Counter()
-    for attempt in range(ROUNDS):
+    unsure_rounds = 0
+    for _ in range(MAX_ROUNDS):
         counts.update(settle(resources, run))
-        counts.update(_send_records(resources, run))
-        sent, unsure = _send_steps(resources, run)
-        counts.update(sent)
-        if not unsure:
+        records = _send_records(resources, run)
+        steps, unsure = _send_steps(resources, run)
+        counts.update(records)
+        counts.update(steps)
+        if unsure:
+            unsure_rounds += 1
+            counts["rounds_repeated"] += 1
+            if unsure_rounds > UNSURE_ROUNDS:
+                break
+            time.sleep(pause * (2 ** (unsure_rounds - 1)))  # backoff before asking what the national side holds
+        elif not records and not steps:
             break
-        counts["rounds_repeated"] += 1
-        time.sleep(pause * (2 ** attempt))  # backoff before asking the national side what it holds
-    else:
-        counts.update(settle(resources, run))
+    counts.update(settle(resources, run))  # what the last round left unsure waits settled, not unsure
     return counts
 
 
@@ -274,20 +281,30 @@ def _record_results(resources: Resources, run: ledger.RunContext, items: list[Na
                     results: list[ItemResult]) -> Counter[str]:
     counts: Counter[str] = Counter()
     at = _national_now(resources)
-    with resources.session() as session:
+    codes = {i.dossier_code for i in items}
+    with resources.session() as session:  # a few bulk reads, not one per item: a batch is thousands
+        rows = {r.id: r for r in session.scalars(select(NationalSyncItem).where(
+            NationalSyncItem.id.in_([i.id for i in items])))}
+        states = {d.dossier_code: d for d in session.scalars(  # held here: the identity map keeps only
+            select(NationalSyncDossier).where(NationalSyncDossier.dossier_code.in_(codes)))}  # weak refs
+        with_refusals = set(session.scalars(select(NationalSyncItem.dossier_code).where(
+            NationalSyncItem.dossier_code.in_(codes), NationalSyncItem.kind == ItemKind.RECORD,
+            NationalSyncItem.state.in_((ItemState.REFUSED, ItemState.SUPERSEDED)))))
         for item, result in zip(items, results):
-            row = session.get(NationalSyncItem, item.id)
+            row = rows[item.id]
             if result.outcome == Outcome.OK:
                 if result.recreated:  # the national side had lost the dossier: its steps go again
                     _forget_national(session, row.dossier_code, record_too=False)
                     counts["dossiers_recreated"] += 1
                 _mark_sent(session, row, at)
                 counts[f"{row.kind}s_sent"] += 1
-                if row.kind == ItemKind.RECORD:
+                if row.kind == ItemKind.RECORD and row.dossier_code in with_refusals:
                     _supersede_earlier(session, run, row, f"a later record (#{row.seq}) was accepted")
             else:
                 _refuse(resources, session, run, row, result)
+                with_refusals.add(row.dossier_code)
                 counts[f"{row.kind}s_refused"] += 1
+        del states
     resources.metrics.incr("national.records_sent", counts["records_sent"])
     resources.metrics.incr("national.steps_sent", counts["steps_sent"])
     return counts
