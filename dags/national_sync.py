@@ -17,7 +17,8 @@ them, not only decision dossiers) and sends the national portal each dossier's r
 (`CapNhatTienDoHoSoMC`): **in order per dossier, exactly once**, batched.
 
 * Ledger first: what to send is queued in the store (`national_sync_item`) with the cursor, then
-  sent; a run that dies after a send and before recording the answer is settled on the next run
+  sent (a dossier the portal serves broken is not sent as served: it is read again each run until
+  it reads); a run that dies after a send and before recording the answer is settled on the next run
   (records are re-sent as updates; steps are looked up on the national side, never sent twice).
 * Session login with refresh on expiry; transient failures back off and retry.
 * What the national side refuses (missing field, status going backwards, `NguoiXuLy` over 50

@@ -9,11 +9,11 @@ import requests
 
 
 class RemoteStandins:
-    def __init__(self, portal_url: str, ioffice_root: str):
-        self.portal, self.ioffice = portal_url, ioffice_root
+    def __init__(self, portal_url: str, ioffice_root: str, national_root: str = ""):
+        self.portal, self.ioffice, self.national = portal_url, ioffice_root, national_root
 
     def _base(self, system: str) -> str:
-        return self.portal if system == "portal" else self.ioffice
+        return {"portal": self.portal, "national": self.national}.get(system, self.ioffice)
 
     def advance(self, seconds: float) -> None:
         """Move the shared clock, then let both systems perform what fell due."""
@@ -34,6 +34,10 @@ class RemoteStandins:
     def results(self) -> dict[str, Any]:
         """Portal decision dossiers with attached results, and the dossiers served malformed."""
         return requests.get(f"{self.portal}/_admin/results", timeout=120).json()
+
+    def national_records(self) -> list[dict[str, Any]]:
+        """What the national stand-in holds: every record with its steps, in arrival order."""
+        return requests.get(f"{self.national}/_admin/records", timeout=120).json()
 
     def clock(self) -> str:
         return requests.get(f"{self.portal}/_admin/clock", timeout=10).json()["now"]

@@ -23,7 +23,8 @@ def cluster_config(tmp_path, scenario: str, tuning: dict[str, str], **kw: Any) -
     uid = uuid.uuid4().hex[:8]
     return ClusterConfig(
         root=ROOT, var=tmp_path / "cluster", ui_port=free_port(), portal_port=free_port(),
-        ioffice_port=free_port(), national_port=free_port(), pg_admin_url=PG_ADMIN_URL, metadata_db=f"lienthong_ci_af_{uid}",
+        ioffice_port=free_port(), national_port=free_port(),
+        pg_admin_url=PG_ADMIN_URL, metadata_db=f"lienthong_ci_af_{uid}",
         store_db=f"lienthong_ci_store_{uid}", redis_url="redis://127.0.0.1:6379/2", queue=f"lienthong-ci-{uid}",
         scenario=scenario, speed=0.0, fresh=True, paused_dags=OTHER_DAGS, tuning=tuning, **kw)
 
@@ -69,7 +70,7 @@ class Metadata:
 
 
 def remote_standins(cfg: ClusterConfig) -> RemoteStandins:
-    return RemoteStandins(cfg.portal_url, cfg.ioffice_root)
+    return RemoteStandins(cfg.portal_url, cfg.ioffice_root, f"http://127.0.0.1:{cfg.national_port}")
 
 
 @pytest.fixture

@@ -1,13 +1,14 @@
 """The link on Airflow's distributed engine, under faults and lost processes.
 
-CeleryExecutor with two workers over PostgreSQL and Redis; both stand-ins inject 5xx, resets,
-latency, expired portal tokens, duplicate package deliveries, bad result PDFs and malformed
-dossiers. While work is in flight the test SIGKILLs a Celery worker (and everything under it)
+CeleryExecutor with two workers over PostgreSQL and Redis; the stand-ins inject 5xx, resets,
+latency, expired portal tokens, duplicate package deliveries, bad result PDFs, malformed dossiers,
+and, on the national portal, lost answers and expired sessions. While work is in flight the test SIGKILLs a Celery worker (and everything under it)
 mid-task, SIGKILLs the triggerer while it runs the results watcher, and kills and restarts
 the scheduler. Lost task instances are detected by ``[scheduler]
 task_instance_heartbeat_timeout`` (set to 20 s below, checked every
 ``task_instance_heartbeat_timeout_detection_interval`` = 5 s). Then faults stop, the link
-converges, and the effects are checked from the stand-ins over HTTP and from the store.
+converges, and the effects are checked from the stand-ins over HTTP and from the store (the
+national record too: every dossier there, decision dossiers with the portal's status, no step twice).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
 
 TUNING = {
     "LIENTHONG_INTAKE_CRON": "*/1 * * * *",
+    "LIENTHONG_NATIONAL_SYNC_CRON": "*/1 * * * *",
     "LIENTHONG_RESULTS_CRON": "*/1 * * * *",
     "LIENTHONG_RESULTS_POLL_SECONDS": "2",
     "LIENTHONG_RESULTS_WAIT_SECONDS": "45",
@@ -56,6 +58,12 @@ IOFFICE_FAULTS = [
     {"endpoint": "/api/lienthong/LayDanhSachGoiTinVanBan", "kind": "duplicate", "rate": 0.3},
     # Keyed by document: about 2 in 10 issued decisions are served broken (~70 issued a run).
     {"endpoint": "/api/lienthong/LayGoiTinVanBan", "kind": "bad_result", "rate": 0.2},
+]
+NATIONAL_FAULTS = [
+    {"endpoint": "/api/dvcqg/", "kind": "5xx", "rate": 0.15},
+    {"endpoint": "/api/dvcqg/", "kind": "reset", "rate": 0.05},
+    {"endpoint": "/api/dvcqg/", "kind": "duplicate", "rate": 0.2},  # applied, answer lost
+    {"endpoint": "/api/dvcqg/", "kind": "expired_token", "rate": 0.1},
 ]
 LINK_TASKS = ("pull_and_link_dossiers", "attach_signed_results")
 END_OF_DAY = "2022-12-01T17:30"
@@ -138,6 +146,21 @@ def converged(s: RemoteStandins, md: Metadata, killed: dict[str, Any]) -> bool:
     return good <= attached and final
 
 
+def national_differences(s: RemoteStandins) -> list[str]:
+    """How the national stand-in's records differ from the portal (decision dossiers: their status;
+    every dossier: present, and no step twice)."""
+    held = {r["MaHoSo"]: r for r in s.national_records()}
+    out = [f"{r['code']}: national {held.get(r['code'], {}).get('HoSo', {}).get('TrangThaiHoSo')} local {r['status']}"
+           for r in s.results()["dossiers"] if held.get(r["code"], {}).get("HoSo", {}).get("TrangThaiHoSo") != str(r["status"])]
+    visible = s.stats("portal")["dossiers"]["visible"]
+    if len(held) != visible:
+        out.append(f"{len(held)} national records for {visible} portal dossiers")
+    for code, rec in held.items():
+        steps = Counter(json.dumps(step, sort_keys=True) for step in rec["TienDo"])
+        out.extend(f"{code}: a step twice" for n in steps.values() if n > 1)
+    return out
+
+
 def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
     started = time.monotonic()
     cfg = cluster.cfg
@@ -145,6 +168,7 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
     store = create_engine(cluster.store_url)
     s.faults("portal", PORTAL_FAULTS, seed=3)
     s.faults("ioffice", IOFFICE_FAULTS, seed=3)
+    s.faults("national", NATIONAL_FAULTS, seed=3)
     driver = ClockDriver(s, step=900, every=2.0, until=END_OF_DAY)  # the day in about 80 s
     driver.start()
 
@@ -157,13 +181,18 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
     assert driver.error is None, driver.error
     s.faults("portal", [])
     s.faults("ioffice", [])
+    s.faults("national", [])
     fired = {system: {k: n for k, n in s.stats(system)["faults_fired"].items() if ":" not in k}
-             for system in ("portal", "ioffice")}
+             for system in ("portal", "ioffice", "national")}
     phase_two = ClockDriver(s, step=6 * 3600, every=2.0, until=CONVERGED_BY)
     phase_two.start()
     phase_two.join(timeout=300)
     assert phase_two.error is None, phase_two.error
     wait_for(lambda: converged(s, md, worker_kill), 240, "the link to converge", every=3)
+    try:
+        wait_for(lambda: not national_differences(s), 240, "the national record to equal the local one", every=5)
+    except AssertionError:
+        assert national_differences(s)[:20] == []  # what still differs, for the log
 
     # ---- effects, seen from the stand-ins (HTTP) and the store
     docs = s.documents()
@@ -217,6 +246,12 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
         assert fired["portal"].get(kind), f"portal fault {kind} never fired"
     for kind in ("5xx", "reset", "duplicate", "bad_result"):
         assert fired["ioffice"].get(kind), f"iOffice fault {kind} never fired"
+    for kind in ("5xx", "duplicate", "expired_token"):
+        assert fired["national"].get(kind), f"national fault {kind} never fired"
+    assert national_differences(s) == []
+    with store.connect() as c:
+        national_states = dict(c.execute(text("SELECT state, count(*) FROM national_sync_item GROUP BY state")).all())
+    assert set(national_states) <= {"sent", "superseded"}, national_states
 
     figures = {
         "wall_seconds": round(time.monotonic() - started),
@@ -225,6 +260,7 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
         "bad_results_served": dict(Counter(bad.values())),
         "quarantined": dict(Counter(f"{q.source}:{q.reason_code}" for q in quarantine)),
         "faults_fired": fired,
+        "national_items": national_states, "national_records": len(s.national_records()),
         "worker_kill": {k: worker_kill[k] for k in ("dag_id", "task_id", "try_number", "hostname", "killed_pids")}
         | {"final_try": final["try_number"], "final_host": final["hostname"], "final_state": final["state"]},
         "triggerer_kill": {"trigger_id": trigger_kill["trigger_id"], "killed_pids": trigger_kill["killed_pids"],

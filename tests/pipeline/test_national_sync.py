@@ -20,7 +20,7 @@ from lienthong.clients.http import InvalidResponse, TransientHTTPError
 from lienthong.domain.national import ItemState
 from lienthong.pipeline import intake, national_sync, replay, results
 from lienthong.pipeline.national_config import NationalSyncConfig
-from lienthong.store.schema import NationalSyncItem, Quarantine
+from lienthong.store.schema import NationalSyncItem, NationalSyncUnread, Quarantine
 from lienthong_standins.harness import make_resources
 
 from .test_crash import Crash, crash_after, heal
@@ -253,3 +253,22 @@ def test_a_dossier_the_national_side_lost_is_recreated_whole(standins, nres):
     counts = sync(nres)
     assert counts["dossiers_recreated"] == 1
     assert mismatches(nres, standins) == []  # the record, and every earlier step, are back in order
+
+
+def test_a_dossier_unreadable_when_it_changed_is_read_again_until_it_reads(standins, nres):
+    """The portal serves some dossiers malformed (each variant of the corpus) while the sync's cursor
+    moves past them: none is sent as served; each is remembered, read again by every run, and synced
+    once it reads."""
+    standins.faults("portal", [{"endpoint": "/pa/dossier", "kind": "malformed", "rate": 0.1}], seed=5)
+    standins.advance(10 * HOUR)
+    first = sync(nres)
+    served = requests.get(f"{standins.portal_url}/_admin/stats", timeout=10).json()["faulted_items"]["malformed"]
+    assert first["unreadable"] == len(served) > 3
+    assert len(national_records(standins)) == len(portal_dossiers(nres)) - len(served)
+    standins.faults("portal", [])
+    again = sync(nres)  # read again: by the cursor's overlap, or from the list of unread dossiers
+    assert again["reread"] > 0 and again.get("reread_still_unreadable", 0) == 0
+    with nres.session() as session:
+        assert session.scalars(select(NationalSyncUnread)).all() == []
+    assert mismatches(nres, standins) == []
+    assert sync(nres).get("reread", 0) == 0  # nothing left to read again

@@ -4,7 +4,8 @@ dossier, exactly once.
 Same method as the rest of the link — ledger first, idempotent writes, settle what is unsure:
 1. **observe**: dossiers changed on the portal since the sync's own cursor are read; a record
    snapshot (when what the national record holds changed) and each new step are queued in the
-   outbox, with the cursor, in one transaction;
+   outbox, with the cursor, in one transaction; a dossier that cannot be read is remembered and
+   read again by every run until it reads (the cursor moves on without losing it);
 2. **settle**: items handed to the network by a run that never recorded the answer (a crash, a
    lost response) are settled first: a record goes back to pending (repeating a snapshot is
    harmless), a step is marked sent if the national side holds it, else pending;
@@ -24,19 +25,21 @@ from datetime import datetime, timedelta, timezone
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lienthong.clients.dvcqg import AmbiguousWrite, NationalClient
+from lienthong.clients.http import RemoteRefused, is_auth_refusal
 from lienthong.clients.portal_shapes import sort_key, to_national_record
 from lienthong.domain.dossier import InvalidDossier
 from lienthong.domain.masking import get_logger
 from lienthong.domain.national import (ItemKind, ItemResult, ItemState, NationalRecord, Outcome, plan_items,
                                        record_timeliness, settle_unconfirmed)
 from lienthong.domain.states import QuarantineSource
+from lienthong.pipeline.intake import parse_dossier
 from lienthong.pipeline.resources import Resources
 from lienthong.store import ledger
-from lienthong.store.schema import NationalSyncDossier, NationalSyncItem
+from lienthong.store.schema import NationalSyncDossier, NationalSyncItem, NationalSyncUnread
 
 log = get_logger(__name__)
 CURSOR = "national_sync"
@@ -59,8 +62,9 @@ def national(resources: Resources) -> NationalClient:
 
 
 def sync(resources: Resources, run: ledger.RunContext, overlap: timedelta) -> dict[str, int]:
-    """One scheduled run: observe what changed, then send everything queued."""
+    """One scheduled run: observe what changed, read again what could not be read, send all queued."""
     counts: Counter[str] = Counter()
+    counts.update(reread_unread(resources, run))  # first: what this run notes unread waits for the next
     counts.update(observe(resources, run, overlap))
     counts.update(send_pending(resources, run))
     return dict(counts)
@@ -86,12 +90,16 @@ def queue_raws(resources: Resources, run: ledger.RunContext, raws: list[dict[str
     """Queue the dossiers read from the portal (one transaction with the cursor)."""
     counts: Counter[str] = Counter()
     records: list[NationalRecord] = []
+    unread: list[InvalidDossier] = []
     for raw in raws:
-        try:
+        checked = parse_dossier(resources, raw)  # the link's own checks first: a glitched reading
+        try:  # (future date, markup, unknown agency...) must never reach the national record
+            if isinstance(checked, InvalidDossier):
+                raise checked
             record = to_national_record(raw, resources.portal.file_url)
         except InvalidDossier as exc:  # intake quarantines the same dossier with the same reason
-            counts["unreadable"] += 1
-            log.warning("dossier %s not synced, unreadable: %s", exc.code or exc.key, exc.reason_code)
+            unread.append(exc)
+            log.warning("dossier %s not synced yet, unreadable: %s", exc.code or exc.key, exc.reason_code)
             continue
         if resources.national_config.syncs(record.agency_code):
             records.append(record)
@@ -99,6 +107,7 @@ def queue_raws(resources: Resources, run: ledger.RunContext, raws: list[dict[str
             counts["not_configured"] += 1
     positions = [p for p in (sort_key(raw) for raw in raws if isinstance(raw, dict)) if p is not None]
     with resources.session() as session:
+        counts["unreadable"] += _note_unread(session, unread, resources.portal.server_time or ledger.utcnow())
         counts.update(queue_records(session, run, national(resources), records))
         if advance_cursor and positions:
             updated_at, dossier_id = max(positions)
@@ -119,6 +128,7 @@ def queue_records(session: Session, run: ledger.RunContext, client: NationalClie
             NationalSyncItem.dossier_code.in_(codes), NationalSyncItem.kind == ItemKind.STEP)):
         queued[code].add(key)
     now = ledger.utcnow()
+    session.execute(delete(NationalSyncUnread).where(NationalSyncUnread.dossier_code.in_(codes)))
     for record in records:
         state = states.get(record.code)
         if state is None:
@@ -146,6 +156,47 @@ def queue_records(session: Session, run: ledger.RunContext, client: NationalClie
             else:
                 queued[record.code].add(planned.key)
                 counts["steps_queued"] += 1
+    return counts
+
+
+def _note_unread(session: Session, problems: list[InvalidDossier], now: datetime) -> int:
+    """Remember dossiers that could not be read, to read them again (the cursor moves on). ``now`` is
+    the portal's clock, as the late threshold of reconciliation counts it."""
+    for exc in problems:
+        row = session.get(NationalSyncUnread, exc.key)
+        if row is None:
+            session.add(NationalSyncUnread(dossier_id=exc.key, dossier_code=exc.code, reason_code=exc.reason_code,
+                                           first_seen_at=now, last_tried_at=now, attempts=1))
+        else:
+            row.reason_code, row.last_tried_at, row.attempts = exc.reason_code, now, row.attempts + 1
+    return len(problems)
+
+
+def reread_unread(resources: Resources, run: ledger.RunContext, limit: int = 500) -> Counter[str]:
+    """Read again the dossiers an earlier run could not read; queue those that read now."""
+    counts: Counter[str] = Counter()
+    with resources.session() as session:
+        rows = session.execute(select(NationalSyncUnread.dossier_id, NationalSyncUnread.dossier_code)
+                               .order_by(NationalSyncUnread.last_tried_at).limit(limit)).all()
+    for dossier_id, code in rows:
+        try:
+            raw = resources.portal.get_dossier(dossier_id)
+        except RemoteRefused as exc:  # not an id the portal knows (the id itself was broken): by code
+            if is_auth_refusal(exc):
+                raise
+            raw = resources.portal.find_by_code(code) if code else None
+        if raw is None:  # gone from the portal: nothing to sync
+            with resources.session() as session:
+                session.delete(session.get(NationalSyncUnread, dossier_id))
+            counts["unread_gone"] += 1
+            continue
+        queued = queue_raws(resources, run, [raw], advance_cursor=False)
+        counts["reread"] += 1
+        if queued["unreadable"]:
+            counts["reread_still_unreadable"] += 1
+            continue
+        with resources.session() as session:  # read now (its code, as first noted, may have been the glitch)
+            session.execute(delete(NationalSyncUnread).where(NationalSyncUnread.dossier_id == dossier_id))
     return counts
 
 

@@ -1,7 +1,8 @@
 """Reconciliation of the national record with the local one (the national sync's findings).
 
 * ``not_synced`` - a local change older than the late threshold that the national side has not
-  confirmed (queued, unsure or refused), or a dossier the link knows that the sync never saw;
+  confirmed (queued, unsure or refused), a dossier the sync could not read, or a dossier the link
+  knows that the sync never saw;
 * ``synced_late`` - confirmed, but more than the threshold after the local change (per dossier,
   the worst lag among the changes of the window);
 * ``national_status_differs`` - a fully synced dossier whose status or on-time class on the
@@ -21,7 +22,7 @@ from lienthong.domain.national import ItemState
 from lienthong.domain.timeliness import VN_TZ
 from lienthong.pipeline import national_sync
 from lienthong.pipeline.resources import Resources
-from lienthong.store.schema import DossierLink, NationalSyncDossier, NationalSyncItem
+from lienthong.store.schema import DossierLink, NationalSyncDossier, NationalSyncItem, NationalSyncUnread
 
 KIND_LABELS_VI = {
     "not_synced": "Chưa đồng bộ lên Cổng Dịch vụ công quốc gia",
@@ -55,6 +56,9 @@ def national_findings(resources: Resources, date_from: date, date_to: date, as_o
                 found.append(Finding("not_synced", code, None, {
                     "items": len(items), "refused": sum(i.state == ItemState.REFUSED for i in items),
                     "since": oldest.isoformat(), "agency": items[0].agency_code}))
+        for row in session.scalars(select(NationalSyncUnread).where(NationalSyncUnread.first_seen_at < as_of - late)):
+            found.append(Finding("not_synced", row.dossier_code, None, {
+                "items": 0, "unreadable": row.reason_code, "attempts": row.attempts}))
         seen = set(session.scalars(select(NationalSyncDossier.dossier_code)))
         for link in session.scalars(select(DossierLink).where(DossierLink.portal_updated_at < as_of - late)):
             if link.dossier_code not in seen and resources.national_config.syncs(link.agency_code):

@@ -258,3 +258,17 @@ class NationalSyncItem(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     reason_code: Mapped[str | None] = mapped_column(String(64))
     run_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class NationalSyncUnread(Base):
+    """A dossier the sync could not read when it changed (malformed on the portal then): read again
+    by every run until it reads, so a cursor that moved past it loses nothing."""
+
+    __tablename__ = "national_sync_unread"
+
+    dossier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dossier_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason_code: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(TS)
+    last_tried_at: Mapped[datetime] = mapped_column(TS)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)

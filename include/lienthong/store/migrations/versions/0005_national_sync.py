@@ -1,4 +1,4 @@
-"""national sync: per-dossier sync state and the outbox of records and steps for DVCQG
+"""national sync: per-dossier sync state, the outbox of records and steps for DVCQG, unread dossiers
 
 Revision ID: 0005
 Revises: 0004
@@ -66,8 +66,19 @@ def upgrade() -> None:
     )
     op.create_index('ix_national_item_state', 'national_sync_item', ['state', 'dossier_code', 'seq'])
     op.create_index('ix_national_item_sent', 'national_sync_item', ['sent_at'])
+    op.create_table(
+        'national_sync_unread',
+        sa.Column('dossier_id', sa.String(64), primary_key=True),
+        sa.Column('dossier_code', sa.String(64), nullable=True),
+        sa.Column('reason_code', sa.String(64), nullable=False),
+        sa.Column('first_seen_at', UTCDateTime(), nullable=False),
+        sa.Column('last_tried_at', UTCDateTime(), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+    )
+    op.create_index('ix_national_sync_unread_dossier_code', 'national_sync_unread', ['dossier_code'])
 
 
 def downgrade() -> None:
+    op.drop_table('national_sync_unread')
     op.drop_table('national_sync_item')
     op.drop_table('national_sync_dossier')
