@@ -199,6 +199,8 @@ def _start(args, standins, settings, conns, home: Path, portal: dict, ioffice: d
     print(f"  Passwords file: {pw_file}", flush=True)
     print(f"  Portal stand-in:  http://{portal['host']}:{portal['port']}/docs", flush=True)
     print(f"  iOffice stand-in: http://{ioffice['host']}:{ioffice['port']}/docs", flush=True)
+    national_port = conns.get("lienthong_dvcqg", {}).get("port") or 8703
+    print(f"  National (DVCQG) stand-in: http://127.0.0.1:{national_port}/docs", flush=True)
     print(f"  Logs: {home / 'standalone.log'}   Ctrl-C stops everything.", flush=True)
     print("=" * 64, flush=True)
     if not ok:
