@@ -7,11 +7,13 @@ import requests
 from sqlalchemy import func, select
 
 from lienthong.store.engine import get_engine
+from tests.conftest import on_store
 from lienthong.store.schema import NationalSyncItem, ReconcileFinding
 
 HOUR = 3600
 
 
+@on_store("postgres")  # a long flow: production's backend (the pipeline tests cover both)
 def test_national_sync_dag_then_reconcile_findings(dagbag, linked_airflow, store_url, monkeypatch):
     standins = linked_airflow
     monkeypatch.setenv("AIRFLOW_VAR_LIENTHONG_NATIONAL_SYNC", '{"late_after_minutes": 30}')

@@ -24,3 +24,13 @@ def res(standins, store_url):
         yield r
     finally:
         r.close()
+
+
+@pytest.fixture
+def nres(standins, store_url):
+    """Resources with the national stand-in's client, as national_sync's task builds them."""
+    r = make_resources(standins, store_url, national=True)
+    try:
+        yield r
+    finally:
+        r.close()

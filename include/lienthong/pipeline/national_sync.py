@@ -61,12 +61,13 @@ def national(resources: Resources) -> NationalClient:
     return resources.national
 
 
-def sync(resources: Resources, run: ledger.RunContext, overlap: timedelta) -> dict[str, int]:
-    """One scheduled run: observe what changed, read again what could not be read, send all queued."""
+def sync(resources: Resources, run: ledger.RunContext, overlap: timedelta, pause: float = 0.5) -> dict[str, int]:
+    """One scheduled run: observe what changed, read again what could not be read, send all queued.
+    ``pause``: the first backoff after a lost answer, doubled each time."""
     counts: Counter[str] = Counter()
     counts.update(reread_unread(resources, run))  # first: what this run notes unread waits for the next
     counts.update(observe(resources, run, overlap))
-    counts.update(send_pending(resources, run))
+    counts.update(send_pending(resources, run, pause))
     return dict(counts)
 
 
