@@ -80,8 +80,9 @@ def airflow_stack(tmp_path):
     run("dags", "reserialize")
     for pool in ("lienthong_portal", "lienthong_ioffice"):
         run("pools", "set", pool, "4", "lienthong")
-    for dag_id in ("signed_results", "dossier_reconcile", "dossier_backfill", "savings_report"):
-        run("dags", "pause", dag_id)  # only intake runs may touch the stand-ins
+    for dag_id in ("signed_results", "dossier_reconcile", "dossier_backfill", "savings_report", "national_sync",
+                   "quarantine_recheck", "personal_data_retention"):
+        run("dags", "pause", dag_id)  # only intake runs may touch the stand-ins and the store
     logs = [open(home / f"{name}.log", "a") for name in ("api", "scheduler")]
     procs = [subprocess.Popen([AIRFLOW, "api-server", "--port", str(port)], env=env, stdout=logs[0],
                               stderr=subprocess.STDOUT, start_new_session=True),
