@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 
 .PHONY: run cluster test venv clean bench bench-cluster
 
