@@ -35,6 +35,15 @@ def _pg_available() -> bool:
         return False
 
 
+def scenario_of(request) -> str:
+    """The stand-ins' scenario a test asked for with ``@pytest.mark.scenario(name)``; ``demo`` if none.
+
+    The demo day (300 dossiers) stands for the product; tests of one mechanism (a crash point, a
+    heal, a finding) run the same code on a smaller day (``burst-N``) and keep their CI time small."""
+    marker = request.node.get_closest_marker("scenario")
+    return marker.args[0] if marker else "demo"
+
+
 def on_store(backend: str):
     """Run a long end-to-end test on one store backend only. Tests of the store's own behaviour (exactly
     once, crashes, migrations, report SQL) run on both; a long flow whose store calls those tests

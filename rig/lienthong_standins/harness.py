@@ -22,7 +22,7 @@ from lienthong_standins import scenarios
 from lienthong_standins.clock import SimClock
 from lienthong_standins.faults import FaultInjector
 from lienthong_standins.ioffice.ca import CRL_PATH
-from lienthong_standins.serve import ServerThread, free_port
+from lienthong_standins.serve import ServerThread
 from lienthong.store.engine import get_engine
 
 CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN = "lienthong-test", "test-secret", "test-ioffice-token"
@@ -90,8 +90,8 @@ def start_standins(data_dir: Path, scenario: str = "demo", seed: int = 7, token_
     national_app, national_store = national_standin.build(data_dir, clock, FaultInjector(),
                                                           {NATIONAL_USER: NATIONAL_PASSWORD}, national_session_ttl)
     scenarios.load(scenario, portal_store, data_dir, seed, ioffice_store)
-    pp, ip, np_ = free_port(), free_port(), free_port()
-    server = ServerThread([(portal_app, pp), (ioffice_app, ip), (national_app, np_)]).start()
+    server = ServerThread([(portal_app, 0), (ioffice_app, 0), (national_app, 0)]).start()
+    pp, ip, np_ = server.ports
     return server, Standins(f"http://127.0.0.1:{pp}", f"http://127.0.0.1:{ip}/api/lienthong", clock,
                             portal_store, ioffice_store, data_dir,
                             national_url=f"http://127.0.0.1:{np_}/api/dvcqg", national_store=national_store)

@@ -21,32 +21,58 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _listen(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class ServerThread:
-    """Serve several ``(app, port)`` pairs on 127.0.0.1 in one event loop on one thread."""
+    """Serve several ``(app, port)`` pairs on 127.0.0.1 in one event loop on one thread.
+
+    The listening sockets are bound here, before the thread starts: port 0 takes a free port with
+    no window in which another process could take it (``ports`` tells which), and a port already
+    in use fails at once with the OS's own error."""
 
     def __init__(self, apps: Iterable[tuple[object, int]], log_level: str = "warning"):
+        pairs = list(apps)
+        self._sockets = [_listen(port) for _, port in pairs]
+        self.ports = [sock.getsockname()[1] for sock in self._sockets]
         self._configs = [
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, access_log=False, date_header=False,
                            timeout_graceful_shutdown=2)
-            for app, port in apps
+            for (app, _), port in zip(pairs, self.ports)
         ]
         self._servers = [uvicorn.Server(c) for c in self._configs]
         for s in self._servers:
             s.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._run, name="standins", daemon=True)
+        self._error: BaseException | None = None
 
     def _run(self) -> None:
-        asyncio.run(self._serve_all())
+        try:
+            asyncio.run(self._serve_all())
+        except BaseException as exc:  # noqa: BLE001 - reported by start()
+            self._error = exc
+            raise
 
     async def _serve_all(self) -> None:
-        await asyncio.gather(*(s.serve() for s in self._servers))
+        await asyncio.gather(*(s.serve(sockets=[sock]) for s, sock in zip(self._servers, self._sockets)))
 
-    def start(self, timeout: float = 15.0) -> "ServerThread":
+    def start(self, timeout: float = 60.0) -> "ServerThread":
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not all(s.started for s in self._servers):
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("stand-in servers did not start")
+            if not self._thread.is_alive():
+                raise RuntimeError(f"stand-in servers did not start: {self._error!r}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"stand-in servers did not start within {timeout:.0f} s")
             time.sleep(0.05)
         return self
 
@@ -54,6 +80,8 @@ class ServerThread:
         for s in self._servers:
             s.should_exit = True
         self._thread.join(timeout=10)
+        for sock in self._sockets:
+            sock.close()
 
     def __enter__(self) -> "ServerThread":
         return self.start()

@@ -55,9 +55,11 @@ def connections_env(standins, store_url: str, trust_file) -> dict[str, str]:
 
 
 @pytest.fixture
-def linked_airflow(tmp_path, store_url, monkeypatch, airflow_db):
+def linked_airflow(tmp_path, store_url, monkeypatch, airflow_db, request):
     """Stand-ins + store + Airflow connections (env), for ``dag.test()``."""
-    server, standins = start_standins(tmp_path / "standins")
+    from tests.conftest import scenario_of
+
+    server, standins = start_standins(tmp_path / "standins", scenario_of(request))
     for key, value in connections_env(standins, store_url, tmp_path / "trust.pem").items():
         monkeypatch.setenv(key, value)
     try:

@@ -16,6 +16,8 @@ from lienthong.store.engine import get_engine
 from lienthong.store.schema import DossierLink, LinkEvent, ReconcileFinding
 from tests.conftest import on_store
 
+pytestmark = pytest.mark.scenario("burst-60")  # each operator DAG needs a few dossiers, not the demo's 300
+
 HOUR = 3600
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from lienthong_standins.harness import make_resources, start_standins
+from tests.conftest import scenario_of
 
 
 @pytest.fixture
-def standins(tmp_path):
-    server, s = start_standins(tmp_path / "standins")
+def standins(tmp_path, request):
+    server, s = start_standins(tmp_path / "standins", scenario_of(request))
     try:
         yield s
     finally:

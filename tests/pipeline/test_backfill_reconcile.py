@@ -3,6 +3,8 @@ reconciliation finds each kind of divergence created on the stand-ins, and repai
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
@@ -16,6 +18,8 @@ from lienthong.store.schema import BypassDocument, DossierLink, ReconcileFinding
 
 from .invariants import check
 from .test_flow import CTX, HOUR, run_intake
+
+pytestmark = pytest.mark.scenario("burst-150")  # each window or finding needs some dossiers, not the demo's 300
 
 DAY = date(2022, 12, 1)
 

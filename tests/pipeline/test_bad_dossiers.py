@@ -55,11 +55,13 @@ def quarantined(res) -> dict[str, Quarantine]:
 
 def assert_no_identity_in(text: str, idents: set[str]) -> None:
     assert idents, "the damaged dossiers carried no personal data: the check proves nothing"
-    leaked = sorted(v for v in idents if v in text)
+    # whole values only: an applicant "Lê Ngọc Huy" is not leaked by a kept official "Lê Ngọc Huyền"
+    leaked = sorted(v for v in idents if re.search(rf"(?<!\w){re.escape(v)}(?!\w)", text))
     assert leaked == [], f"personal data in logs: {len(leaked)} values"
 
 
-pytestmark = on_store("sqlite")  # the store does not matter here; crash and fault tests cover PostgreSQL
+pytestmark = [on_store("sqlite"),  # the store does not matter here; crash and fault tests cover PostgreSQL
+              pytest.mark.scenario("burst-100")]  # each damage is met on 100 dossiers as on the demo's 300
 
 
 @pytest.mark.parametrize("variant", MALFORMED_VARIANTS)

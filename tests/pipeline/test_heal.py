@@ -24,6 +24,8 @@ from .test_crash import Crash
 from .test_flow import CTX, HOUR, run_intake
 from tests.conftest import on_store
 
+pytestmark = pytest.mark.scenario("burst-60")  # each heal needs a few dossiers, not the demo's 300
+
 MALFORMED = [{"endpoint": "/pa/dossier", "kind": "malformed", "rate": 0.1}]
 LATER = timedelta(minutes=6)  # past the first backoff step
 

@@ -16,6 +16,8 @@ from .test_crash import Crash, crash_after, heal
 from .test_flow import CTX, HOUR, run_intake
 from .test_national_sync import mismatches, sync_until_idle
 
+pytestmark = pytest.mark.scenario("burst-150")  # a few batches per run, not the demo's 300 dossiers
+
 
 @pytest.mark.parametrize("method,nth", [
     ("sync_records", 1),  # records written nationally, answers not recorded

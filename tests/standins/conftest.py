@@ -15,7 +15,7 @@ from lienthong_standins.clock import SimClock
 from lienthong_standins.faults import FaultInjector
 from lienthong_standins.portal.store import PortalStore
 from lienthong_standins.scenarios import SCENARIOS, load
-from lienthong_standins.serve import ServerThread, free_port
+from lienthong_standins.serve import ServerThread
 
 CLIENT_ID, CLIENT_SECRET = "test-client", "test-secret"
 TOKEN_PATH = "/auth/realms/digo/protocol/openid-connect/token"
@@ -62,9 +62,8 @@ def make_portal(tmp_path: Path) -> Iterator[Callable[..., PortalEnv]]:
         injector = FaultInjector()
         app, store = portal.build(data_dir, clock, injector, seed, {CLIENT_ID: CLIENT_SECRET}, token_ttl=token_ttl)
         load(scenario, store, data_dir, seed)
-        port = free_port()
-        servers.append(ServerThread([(app, port)]).start())
-        return PortalEnv(f"http://127.0.0.1:{port}", store, clock, injector, data_dir)
+        servers.append(ServerThread([(app, 0)]).start())
+        return PortalEnv(f"http://127.0.0.1:{servers[-1].ports[0]}", store, clock, injector, data_dir)
 
     yield start
     for s in servers:

@@ -27,7 +27,7 @@ from lienthong.clients.ioffice_shapes import to_package
 from lienthong_standins.faults import BAD_PACKAGE_VARIANTS, BAD_RESULT_VARIANTS, FaultInjector
 from lienthong_standins.ioffice import build
 from lienthong_standins.ioffice.pdf import load_cert
-from lienthong_standins.serve import ServerThread, free_port
+from lienthong_standins.serve import ServerThread
 
 TOKEN = "test-token"
 START = datetime(2022, 12, 1, 8, 0, tzinfo=VN_TZ)  # a Thursday morning
@@ -46,8 +46,8 @@ class IOffice:
         self.clock = SimClock(START, speed=0, state_file=data_dir / "clock.json")
         self.injector = FaultInjector()
         self.app, self.store = build(data_dir, self.clock, self.injector, seed=7, token=TOKEN)
-        self.port = free_port()
-        self.server = ServerThread([(self.app, self.port)]).start()
+        self.server = ServerThread([(self.app, 0)]).start()
+        self.port = self.server.ports[0]
         self.base = f"http://127.0.0.1:{self.port}"
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {TOKEN}"

@@ -19,7 +19,7 @@ from lienthong_standins import national
 from lienthong_standins.clock import VN_TZ, SimClock
 from lienthong_standins.faults import FaultInjector
 from lienthong_standins.national.store import NationalStore
-from lienthong_standins.serve import ServerThread, free_port
+from lienthong_standins.serve import ServerThread
 
 USER, PASSWORD = "national-test", "national-secret"
 START = datetime(2022, 12, 1, 7, 30, tzinfo=VN_TZ)
@@ -78,9 +78,9 @@ def make_national(tmp_path: Path) -> Iterator[Callable[..., NationalEnv]]:
         data_dir.mkdir(exist_ok=True)
         clock = SimClock(START, speed=0, state_file=data_dir / "clock.json")
         app, store = national.build(data_dir, clock, FaultInjector(), {USER: PASSWORD}, session_ttl=session_ttl)
-        port = free_port()
-        running.append((ServerThread([(app, port)]).start(), store))
-        return NationalEnv(f"http://127.0.0.1:{port}", store, clock, data_dir)
+        server = ServerThread([(app, 0)]).start()
+        running.append((server, store))
+        return NationalEnv(f"http://127.0.0.1:{server.ports[0]}", store, clock, data_dir)
 
     yield start
     for server, store in running:
