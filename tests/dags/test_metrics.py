@@ -15,6 +15,8 @@ from lienthong.store.engine import get_engine
 from lienthong.store.schema import DossierLink, Quarantine
 from tests.conftest import on_store
 
+pytestmark = pytest.mark.scenario("burst-60")  # metrics of a few dossiers, not the demo's 300
+
 HOUR = 3600
 FAST = {"poll_seconds": 0.5, "wait_seconds": 5}
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from lienthong.orchestration.triggers import PendingPackagesTrigger
+
+pytestmark = pytest.mark.scenario("burst-60")  # a few packages to wait for, not the demo's 300 dossiers
 
 PENDING = "/api/lienthong/LayDanhSachGoiTinVanBan"
 
