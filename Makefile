@@ -25,7 +25,7 @@ cluster: $(STAMP)
 
 test: $(STAMP)
 	scripts/ensure-system-deps.sh
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile -m "not cluster" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup -m "not cluster" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m cluster -s $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -37,6 +37,23 @@ def _pg_available() -> bool:
         return False
 
 
+# Tests that share an expensive module- or session-scoped fixture run on one xdist worker
+# (``--dist loadgroup``), so it is built once; every other test is handed out on its own, which
+# keeps the workers evenly busy. The three dashboard files share one api-server stack.
+SHARED_FIXTURE_GROUPS = {
+    "tests/dashboard/": "dashboard-stack",
+    "tests/pipeline/test_bad_packages.py": "bad-packages-world",
+    "tests/unit/test_verify_result.py": "verify-result-keys",
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        for prefix, group in SHARED_FIXTURE_GROUPS.items():
+            if item.nodeid.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
 def scenario_of(request) -> str:
     """The stand-ins' scenario a test asked for with ``@pytest.mark.scenario(name)``; ``demo`` if none.
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sqlalchemy import select
 
 from lienthong.pipeline import intake, replay, results
@@ -23,6 +25,8 @@ TRANSPORT_FAULTS = [
     {"endpoint": "/pa", "kind": "expired_token", "rate": 0.1},
     {"endpoint": "/api/lienthong/LayDanhSachGoiTinVanBan", "kind": "duplicate", "rate": 0.5},
 ]
+
+TRANSPORT_DAY = "burst-150"  # the clean and the faulty run: hundreds of requests, every fault kind fires many times
 
 
 def tolerant(step, *args):
@@ -57,6 +61,7 @@ def finish(standins, res) -> None:
 
 
 @on_store("postgres")  # production's store under faults; crash tests cover SQLite
+@pytest.mark.scenario(TRANSPORT_DAY)
 def test_transport_faults_converge_to_the_same_end_state(standins, store_url, tmp_path):
     clean = make_resources(standins, store_url)
     run_days(standins, clean, 3, faulty=False)
@@ -64,7 +69,7 @@ def test_transport_faults_converge_to_the_same_end_state(standins, store_url, tm
     expected = check(standins, clean.engine)
     clean.close()
 
-    server, faulty_standins = start_standins(tmp_path / "faulty")
+    server, faulty_standins = start_standins(tmp_path / "faulty", TRANSPORT_DAY)
     try:
         faulty_standins.faults("portal", TRANSPORT_FAULTS, seed=3)
         faulty_standins.faults("ioffice", TRANSPORT_FAULTS, seed=4)
@@ -89,6 +94,7 @@ BAD_RESULTS = [{"endpoint": "/api/lienthong/LayGoiTinVanBan", "kind": "bad_resul
                for v in ("unsigned", "tampered", "untrusted", "not_pdf", "oversized")]
 
 
+@on_store("sqlite")  # every bad variant is met on the demo day; quarantine and replay on PostgreSQL: test_heal
 def test_bad_results_are_quarantined_never_attached_and_replay(standins, res):
     standins.advance(10 * HOUR)
     run_intake(res)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from sqlalchemy import func, select
 
 from lienthong.pipeline import intake, results
@@ -50,6 +52,7 @@ def test_demo_day_links_exactly_once(standins, res):
         assert row.timeliness in ("early", "on_time", "late")
 
 
+@pytest.mark.scenario("burst-60")  # a mechanism, shown on a few dossiers
 def test_each_step_twice_changes_nothing(standins, res):
     standins.advance(10 * HOUR)
     first = run_intake(res)

@@ -11,10 +11,12 @@ from lienthong.store.district_totals import load_district_totals
 from lienthong.store.schema import DossierLink, DossierTimeSavings
 
 from .test_flow import drive
+from tests.conftest import on_store
 
 DAY = date(2022, 12, 1)
 
 
+@on_store("sqlite")  # the demo's store; the report's SQL on both backends is tests/report/test_figures.py
 def test_report_matches_the_store_after_the_demo_day(standins, res):
     drive(standins, res)
     load_district_totals(res.engine, standins.data_dir / "district_totals.csv")
