@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="lienthong-airflow-"))
-os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
+# One Airflow home and metadata DB per test process: xdist workers inherit the controller's
+# environment, and two workers creating one SQLite metadata DB at once fail ("table already exists").
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix=f"lienthong-airflow-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
 os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{_AIRFLOW_HOME}/airflow.db")
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 
 PG_ADMIN_URL = os.environ.get("LIENTHONG_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
