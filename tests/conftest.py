@@ -39,9 +39,10 @@ def _pg_available() -> bool:
         return False
 
 
-# Tests that share an expensive module- or session-scoped fixture run on one xdist worker
-# (``--dist loadgroup``), so it is built once; every other test is handed out on its own, which
-# keeps the workers evenly busy. The three dashboard files share one api-server stack.
+# Tests that share an expensive module- or session-scoped fixture run on one xdist worker, so it
+# is built once; every other test is handed out on its own, which keeps the workers evenly busy.
+# The three dashboard files share one api-server stack. (xdist's own ``xdist_group`` marker does
+# not group under pytest 9.2: xdist 3.8 renames ``item._nodeid``, which pytest no longer reads.)
 SHARED_FIXTURE_GROUPS = {
     "tests/dashboard/": "dashboard-stack",
     "tests/pipeline/test_bad_packages.py": "bad-packages-world",
@@ -49,11 +50,46 @@ SHARED_FIXTURE_GROUPS = {
 }
 
 
+def shared_fixture_scope(nodeid: str) -> str:
+    """The unit of work a test is handed out in: its shared-fixture group, or the test alone."""
+    return next((group for prefix, group in SHARED_FIXTURE_GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` groups by :data:`SHARED_FIXTURE_GROUPS` (see there)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_fixture_scope(nodeid)
+
+    return SharedFixtureScheduling(config, log)
+
+
+# The longest tests (a minute or more on two cores), handed out first: started last, one of them
+# would keep a single worker busy after the others are done.
+LONG_FIRST = (
+    "tests/dags/test_native_backfill.py",
+    "tests/dashboard/",
+    "tests/dags/test_e2e_dag.py",
+    "tests/pipeline/test_faults.py",
+    "tests/pipeline/test_national_sync.py::test_demo_day",
+    "tests/pipeline/test_flow.py::test_demo_day",
+    "tests/dags/test_national_dag.py",
+    "tests/pipeline/test_report_flow.py",
+    "tests/pipeline/test_bad_packages.py",
+    "tests/pipeline/test_crash.py::test_sigkill",
+)
+
+
+def _long_rank(nodeid: str) -> int:
+    return next((i for i, prefix in enumerate(LONG_FIRST) if nodeid.startswith(prefix)), len(LONG_FIRST))
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    for item in items:
-        for prefix, group in SHARED_FIXTURE_GROUPS.items():
-            if item.nodeid.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: _long_rank(item.nodeid))  # stable: the same order on every worker
 
 
 def scenario_of(request) -> str:
