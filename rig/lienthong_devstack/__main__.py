@@ -110,12 +110,12 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     settings = load_settings(ROOT / "airflow_settings.yaml")
     conns = connections_json(settings, ROOT)
-    portal, ioffice = conns["lienthong_portal"], conns["lienthong_ioffice"]
+    portal, ioffice, national = conns["lienthong_portal"], conns["lienthong_ioffice"], conns["lienthong_dvcqg"]
 
     standins = subprocess.Popen(
         [sys.executable, "-m", "lienthong_standins", "--scenario", "demo", "--seed", str(args.seed),
          "--portal-port", str(portal["port"]), "--ioffice-port", str(ioffice["port"]),
-         "--national-port", str(conns.get("lienthong_dvcqg", {}).get("port") or 8703),
+         "--national-port", str(national["port"]),
          "--data-dir", str(var / "standins"), "--speed", str(args.speed),
          "--settings", str(ROOT / "airflow_settings.yaml")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
@@ -199,8 +199,8 @@ def _start(args, standins, settings, conns, home: Path, portal: dict, ioffice: d
     print(f"  Passwords file: {pw_file}", flush=True)
     print(f"  Portal stand-in:  http://{portal['host']}:{portal['port']}/docs", flush=True)
     print(f"  iOffice stand-in: http://{ioffice['host']}:{ioffice['port']}/docs", flush=True)
-    national_port = conns.get("lienthong_dvcqg", {}).get("port") or 8703
-    print(f"  National (DVCQG) stand-in: http://127.0.0.1:{national_port}/docs", flush=True)
+    national = conns["lienthong_dvcqg"]
+    print(f"  National (DVCQG) stand-in: http://{national['host']}:{national['port']}/docs", flush=True)
     print(f"  Logs: {home / 'standalone.log'}   Ctrl-C stops everything.", flush=True)
     print("=" * 64, flush=True)
     if not ok:
