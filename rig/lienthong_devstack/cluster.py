@@ -86,6 +86,10 @@ class ClusterConfig:
     def ioffice_root(self) -> str:
         return f"http://127.0.0.1:{self.ioffice_port}"
 
+    @property
+    def national_root(self) -> str:
+        return f"http://127.0.0.1:{self.national_port}"
+
 
 class Cluster:
     """Start, stop, kill and restart the components of the distributed demo."""

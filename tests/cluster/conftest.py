@@ -70,7 +70,7 @@ class Metadata:
 
 
 def remote_standins(cfg: ClusterConfig) -> RemoteStandins:
-    return RemoteStandins(cfg.portal_url, cfg.ioffice_root, f"http://127.0.0.1:{cfg.national_port}")
+    return RemoteStandins(cfg.portal_url, cfg.ioffice_root, cfg.national_root)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lienthong_standins.harness import start_standins
@@ -22,6 +22,7 @@ from lienthong_standins.serve import free_port
 from lienthong.store.engine import get_engine
 from lienthong.store.ledger import RunContext, set_cursor
 from lienthong.store.schema import DossierLink
+from tests.cluster.conftest import Metadata
 from tests.conftest import ROOT, pg_database
 from tests.dags.conftest import connections_env
 from tests.pipeline.invariants import check
@@ -44,26 +45,25 @@ def _ms(text: str) -> int:
     return int((dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp() * 1000)
 
 
-class Metadata:
-    """Reads of Airflow's metadata database (the test's own PostgreSQL database)."""
+class BackfillMetadata(Metadata):
+    """The backfills of ``dossier_intake``, read from Airflow's metadata database."""
 
-    def __init__(self, url: str):
-        self.engine = create_engine(url)
+    def run_states(self) -> list[str]:
+        return [r["state"] for r in self.rows(
+            "SELECT state FROM dag_run WHERE dag_id='dossier_intake' AND run_type='backfill'")]
 
-    def rows(self, sql: str) -> list[tuple]:
-        with self.engine.connect() as c:
-            return [tuple(r) for r in c.execute(text(sql))]
-
-    def backfill_runs(self) -> list[tuple[str, str]]:
-        return self.rows("SELECT run_id, state FROM dag_run WHERE dag_id='dossier_intake' AND run_type='backfill'")
+    def runs_finished(self, count: int, at_least: bool = False) -> bool:
+        states = self.run_states()
+        enough = len(states) >= count if at_least else len(states) == count
+        return enough and all(s in ("success", "failed") for s in states)
 
     def second_done(self) -> bool:
-        total, done = self.rows("SELECT COUNT(*), COUNT(*) FILTER (WHERE state IN ('success','failed')) FROM dag_run "
-                                "WHERE dag_id='dossier_intake' AND run_type='backfill' AND clear_number > 0")[0]
-        return bool(total) and total == done
+        row = self.rows("SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE state IN ('success','failed')) AS done "
+                        "FROM dag_run WHERE dag_id='dossier_intake' AND run_type='backfill' AND clear_number > 0")[0]
+        return bool(row["total"]) and row["total"] == row["done"]
 
     def backfills_completed(self) -> bool:
-        return self.rows("SELECT COUNT(*) FROM backfill WHERE completed_at IS NULL")[0][0] == 0
+        return self.rows("SELECT COUNT(*) AS open FROM backfill WHERE completed_at IS NULL")[0]["open"] == 0
 
 
 @pytest.fixture
@@ -102,6 +102,7 @@ def airflow_stack(tmp_path):
         run("pools", "import", str(tmp_path / "pools.json"))
         # Only intake runs may touch the stand-ins and the store: every other DAG paused, in one command.
         run("dags", "pause", "--treat-dag-id-as-regex", "-y", "^(?!dossier_intake$)")
+        metadata = BackfillMetadata(metadata_url)
         logs = [open(home / f"{name}.log", "a") for name in ("api", "scheduler")]
         procs = [subprocess.Popen([AIRFLOW, "api-server", "--port", str(port)], env=env, stdout=logs[0],
                                   stderr=subprocess.STDOUT, start_new_session=True),
@@ -114,7 +115,6 @@ def airflow_stack(tmp_path):
             except requests.RequestException:
                 return False
 
-        metadata = Metadata(metadata_url)
         try:
             _wait(api_up, 120, "the API server")
             yield standins, run, metadata, store_url
@@ -128,7 +128,7 @@ def airflow_stack(tmp_path):
                     p.kill()
             for f in logs:
                 f.close()
-            metadata.engine.dispose()
+            metadata.close()
             server.stop()
 
 
@@ -148,13 +148,12 @@ def test_native_backfill_repulls_past_intervals_once(airflow_stack):
     expected = {d["code"] for d in standins.portal_store.search(f, 0, 1000, False)[0]}
     run("backfill", "create", "--dag-id", "dossier_intake", "--from-date", start, "--to-date", end,
         "--max-active-runs", "1")
-    _wait(lambda: len(metadata.backfill_runs()) == 6 and all(s in ("success", "failed") for _, s in metadata.backfill_runs()),
-          600, "6 backfill runs")
-    assert {s for _, s in metadata.backfill_runs()} == {"success"}
-    assert metadata.rows("SELECT dag_id FROM dag WHERE NOT is_paused") == [("dossier_intake",)]
+    _wait(lambda: metadata.runs_finished(6), 600, "6 backfill runs")
+    assert set(metadata.run_states()) == {"success"}
+    assert metadata.rows("SELECT dag_id FROM dag WHERE NOT is_paused") == [{"dag_id": "dossier_intake"}]
 
-    lo, hi = metadata.rows("SELECT MIN(data_interval_start), MAX(data_interval_end) FROM dag_run "
-                           "WHERE run_type='backfill'")[0]
+    lo, hi = metadata.rows("SELECT MIN(data_interval_start) AS lo, MAX(data_interval_end) AS hi FROM dag_run "
+                           "WHERE run_type='backfill'")[0].values()
     assert (lo, hi) == (datetime(2022, 12, 1, 0, 30, tzinfo=timezone.utc),
                         datetime(2022, 12, 1, 1, 0, tzinfo=timezone.utc))  # 07:30-08:00 in Vietnam
     with engine.connect() as c:
@@ -162,11 +161,10 @@ def test_native_backfill_repulls_past_intervals_once(airflow_stack):
     assert expected and expected <= linked
     check(standins, engine)
 
-    _wait(lambda: metadata.backfills_completed(), 120, "the first backfill to be marked complete")
+    _wait(metadata.backfills_completed, 120, "the first backfill to be marked complete")
     run("backfill", "create", "--dag-id", "dossier_intake", "--from-date", start, "--to-date", end,
         "--max-active-runs", "1", "--reprocess-behavior", "completed")
-    _wait(lambda: len(metadata.backfill_runs()) >= 6 and all(s in ("success", "failed") for _, s in metadata.backfill_runs())
-          and metadata.second_done(), 600, "the second backfill")
+    _wait(lambda: metadata.runs_finished(6, at_least=True) and metadata.second_done(), 600, "the second backfill")
     with engine.connect() as c:
         assert c.scalar(select(func.count()).select_from(DossierLink)) == len(linked)
     check(standins, engine)
