@@ -58,6 +58,13 @@ class Standins:
         base = {"portal": self.portal_url, "national": self.national_root}.get(system, self.ioffice_root)
         requests.post(f"{base}/_admin/faults", json={"seed": seed, "rules": rules}, timeout=10).raise_for_status()
 
+    def behaviour(self, system: str, **settings: Any) -> dict[str, Any]:
+        """Switch how a stand-in answers where the public docs leave it open (see ``behaviour.py``)."""
+        base = {"portal": self.portal_url, "national": self.national_root}.get(system, self.ioffice_root)
+        resp = requests.post(f"{base}/_admin/behaviour", json=settings, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
     def stats(self) -> dict[str, int]:
         """Faults fired so far, by kind, on all systems."""
         fired: dict[str, int] = {}

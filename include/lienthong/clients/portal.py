@@ -11,7 +11,7 @@ from __future__ import annotations
 from email.utils import parsedate_to_datetime
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -25,6 +25,23 @@ from lienthong.domain.dossier import Progress, ResultDocument, Step
 from lienthong.domain.masking import get_logger
 
 log = get_logger(__name__)
+TIME_STEP = timedelta(milliseconds=1)  # the resolution of the portal's date filters (format_portal_datetime)
+TIE_PASSES = 20  # reads of one tie group before the scan gives up loudly
+TIE_PAGE_MAX = 1000  # a tie group is asked for in one page up to this size
+
+
+class IncompleteScan(RuntimeError):
+    """The portal did not let a scan read every dossier of a tie group: the run fails, nothing is skipped."""
+
+
+def _unseen(content: list[Any], yielded: set[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
+    """The page's dossiers this scan has not yielded yet (by position; by content when the date is broken)."""
+    for raw in content:
+        key = shapes.sort_key(raw)
+        seen = (key,) if key is not None else (shapes.payload_hash(raw),)
+        if seen not in yielded:
+            yielded.add(seen)
+            yield raw
 
 
 @dataclass(frozen=True)
@@ -123,49 +140,78 @@ class PortalClient:
         return shapes.to_progress(self.get_dossier(dossier_id))
 
     def iter_updated(
-        self, updated_from: datetime, updated_to: datetime | None = None,
-        after: tuple[datetime, str] | None = None, *, agency: str | None = None,
+        self, updated_from: datetime, updated_to: datetime | None = None, *, agency: str | None = None,
         accepted_from: datetime | None = None, accepted_to: datetime | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every dossier updated in the window, oldest first, without gaps while dossiers change.
+        """Every dossier updated in ``[updated_from, updated_to)``, oldest first, none lost whatever
+        order the portal gives dossiers that share an ``updatedDate``.
 
-        Keyset paging on (updatedDate, id): each page restarts from the last item seen
-        instead of an offset, so a dossier updated mid-scan moves past the cursor and is
-        met again rather than shifting others out of view. ``after`` skips what a
-        previous run stored already.
+        The portal is asked to sort by ``updatedDate`` only, so ties may come back in any order, and
+        in another one on the next call. The scan therefore moves by timestamp alone: each query
+        starts at the newest timestamp met so far (inclusive) and skips what this scan has yielded;
+        a tie group larger than a page is read whole on its own (:meth:`_tie_group`) before the
+        scan moves past it. A dossier updated mid-scan moves past the scan and is met again.
         """
-        cursor_ts, cursor_id = after if after else (updated_from, "")
         extra = {name: value for name, value in (
             ("agency-code", agency),
             ("accepted-from", format_portal_datetime(accepted_from) if accepted_from else None),
             ("accepted-to", format_portal_datetime(accepted_to) if accepted_to else None)) if value}
-        page = 0
-        yielded: set[tuple[Any, ...]] = set()  # a page that repeats an item does not make it new twice
+        lower, page = updated_from, 0
+        yielded: set[tuple[Any, ...]] = set()  # a dossier met again unchanged is not new twice
         while True:
-            params = {"sort": "updatedDate,asc", "size": self.settings.page_size, "page": page,
-                      "updated-from": format_portal_datetime(cursor_ts), **extra}
-            if updated_to is not None:
-                params["updated-to"] = format_portal_datetime(updated_to)
-            content = self.search(params)["content"]
-            last: tuple[datetime, str] | None = None
-            for raw in content:
-                key = shapes.sort_key(raw)
-                if key is not None and key <= (cursor_ts, cursor_id):
-                    continue
-                seen = (key,) if key is not None else (shapes.payload_hash(raw),)
-                if seen in yielded:
-                    continue
-                yielded.add(seen)
-                yield raw
-                if key is not None:
-                    last = key
-            if len(content) < self.settings.page_size:
+            content, size, _ = self._updated_page(lower, updated_to, page, extra)
+            yield from _unseen(content, yielded)
+            if len(content) < size:
                 return
-            if last is not None:
-                cursor_ts, cursor_id = last
-                page = 0
-            else:  # nothing on this page moved the cursor (ties, unreadable dates): step by offset
+            top = max((key[0] for key in map(shapes.sort_key, content) if key is not None), default=None)
+            if top is None:  # a whole page of unreadable dates: nothing to move by, step by offset
                 page += 1
+            elif top > lower:
+                lower, page = top, 0
+            else:  # the whole page shares one timestamp: read that tie group whole, then move past it
+                yield from self._tie_group(lower, updated_to, extra, yielded)
+                lower, page = lower + TIME_STEP, 0
+                if updated_to is not None and lower >= updated_to:
+                    return
+
+    def _updated_page(self, frm: datetime, to: datetime | None, page: int, extra: dict[str, str],
+                      want: int | None = None) -> tuple[list[dict[str, Any]], int, int | None]:
+        """One search page: its items, the page size the portal applied, its total count (if given)."""
+        want = want or self.settings.page_size
+        params = {"sort": "updatedDate,asc", "size": want, "page": page,
+                  "updated-from": format_portal_datetime(frm), **extra}
+        if to is not None:
+            params["updated-to"] = format_portal_datetime(to)
+        body = self.search(params)
+        served = body.get("size")
+        size = min(want, served) if isinstance(served, int) and served > 0 else want
+        total = body.get("totalElements")
+        return body["content"], size, total if isinstance(total, int) else None
+
+    def _tie_group(self, at: datetime, updated_to: datetime | None, extra: dict[str, str],
+                   yielded: set[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
+        """Every dossier updated at exactly ``at``: offset pages over ``[at, at + 1 ms)``, read again
+        (the order may change between calls) until as many distinct dossiers were met as the portal
+        counts. Raises :class:`IncompleteScan` rather than move on with one missing."""
+        to = at + TIME_STEP if updated_to is None else min(at + TIME_STEP, updated_to)
+        met: set[str] = set()
+        total: int | None = None
+        want = self.settings.page_size
+        for _ in range(TIE_PASSES):
+            before, page = len(met), 0
+            while True:
+                content, size, total = self._updated_page(at, to, page, extra, want)
+                met.update(str(raw.get("id")) for raw in content if isinstance(raw, dict))
+                yield from _unseen(content, yielded)
+                if len(content) < size:
+                    break
+                page += 1
+            if (total is not None and len(met) >= total) or (total is None and len(met) == before):
+                return
+            if total is not None:  # the whole group in one page next time, if the portal allows it
+                want = max(want, min(total, TIE_PAGE_MAX))
+        raise IncompleteScan(f"{len(met)} of {total} dossiers updated at {at.isoformat()} read after "
+                             f"{TIE_PASSES} passes: the portal's order among them keeps changing")
 
     # -- files and results --------------------------------------------------------------
     def upload_file(self, filename: str, content: bytes, content_type: str = "application/pdf") -> dict[str, Any]:

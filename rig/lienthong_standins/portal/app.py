@@ -271,7 +271,8 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
 
     # ---------------------------------------------------------------- control surface
     app.include_router(make_admin_router(clock, injector, stats=store.stats,
-                                         on_advance=lambda: {"desk_moves": store.run_desk()}))
+                                         on_advance=lambda: {"desk_moves": store.run_desk()},
+                                         behaviour=store.behaviour))
 
     @app.get("/_admin/results", tags=["stand-in control (not part of the real system)"])
     def results_view() -> dict[str, Any]:

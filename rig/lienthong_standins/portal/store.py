@@ -22,11 +22,12 @@ from sqlalchemy import (
     func, select, update, delete, insert, or_,
 )
 
+from lienthong_standins.behaviour import Behaviour
 from lienthong_standins.clock import SimClock
 from lienthong_standins.district import DISTRICT, PROCEDURE_BY_CODE
 from lienthong_standins.portal import files as pdf
 from lienthong_standins.portal.desk import return_plan, apply_due
-from lienthong_standins.portal.dossiers import to_ms, with_attachment, with_status, with_step
+from lienthong_standins.portal.dossiers import fmt_date, to_ms, with_attachment, with_status, with_step
 from lienthong_standins.portal.lifecycle import allowed
 
 metadata = MetaData()
@@ -119,6 +120,7 @@ class PortalStore:
     def __init__(self, path: Path, clock: SimClock):
         self.path = path
         self.clock = clock
+        self.behaviour = Behaviour()
         self.engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(self.engine, "connect")
@@ -238,15 +240,27 @@ class PortalStore:
             conds.append(d.accepted_ms >= f.accepted_from)
         if f.accepted_to is not None:
             conds.append(d.accepted_ms < f.accepted_to)
+        tie = self.behaviour.tie_ms
+        updated = (d.updated_ms // tie) * tie if tie > 1 else d.updated_ms  # integer division: the served resolution
         if f.updated_from is not None:
-            conds.append(d.updated_ms >= f.updated_from)
+            conds.append(updated >= f.updated_from)
         if f.updated_to is not None:
-            conds.append(d.updated_ms < f.updated_to)
-        order = (d.updated_ms.desc(), d.id.desc()) if descending else (d.updated_ms.asc(), d.id.asc())
+            conds.append(updated < f.updated_to)
+        if self.behaviour.shuffle_ties:  # no order among ties, and a new one on every call
+            order = (updated.desc() if descending else updated.asc(), func.random())
+        else:
+            order = (updated.desc(), d.id.desc()) if descending else (updated.asc(), d.id.asc())
         with self.engine.connect() as c:
             total = c.execute(select(func.count()).select_from(dossiers).where(*conds)).scalar() or 0
             rows = c.execute(select(d.doc).where(*conds).order_by(*order).limit(size).offset(page * size)).all()
-        return [json.loads(r.doc) for r in rows], total
+        return [self._served(json.loads(r.doc)) for r in rows], total
+
+    def _served(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The dossier with ``updatedDate`` at the served resolution."""
+        tie = self.behaviour.tie_ms
+        if tie > 1 and doc.get("updatedDate"):
+            doc["updatedDate"] = fmt_date(to_ms_from_doc(doc) // tie * tie)
+        return doc
 
     def get(self, dossier_id: str) -> dict[str, Any]:
         now_ms = self.now_ms()
@@ -256,7 +270,7 @@ class PortalStore:
                                                            dossiers.c.accepted_ms <= now_ms)).first()
         if row is None:
             raise NotFound("dossier")
-        return json.loads(row.doc)
+        return self._served(json.loads(row.doc))
 
     # ------------------------------------------------------------------ changes
     def _load_for_change(self, c, dossier_id: str):  # noqa: ANN001

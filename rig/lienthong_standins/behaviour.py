@@ -1,0 +1,23 @@
+"""How a stand-in answers where the public docs leave the real system's answer open.
+
+The real portal, iOffice and DVCQG are only known from public code (``interfaces.md``); several of
+their answers are not stated there. The stand-ins default to the strict reading, and can be switched
+to the other one at run time (``/_admin/behaviour``), so the link is tested against both:
+
+- ``tie_ms``: the portal's ``updatedDate`` has this resolution (0 = the stand-in's own strictly
+  increasing stamps). With ``tie_ms=1000`` a batch status change gives many dossiers one timestamp.
+- ``shuffle_ties``: dossiers sharing an ``updatedDate`` come back in a different order on every call
+  (a database sorting by ``updatedDate`` alone guarantees no order among ties).
+- ``permissive``: duplicates are accepted as a lenient server would: the portal attaches a second
+  result and the national side appends a step it already holds, instead of refusing them.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Behaviour(BaseModel):
+    tie_ms: int = Field(0, ge=0, le=86_400_000)
+    shuffle_ties: bool = False
+    permissive: bool = False
