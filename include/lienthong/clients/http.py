@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -99,14 +100,30 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
+def is_unsent(exc: BaseException) -> bool:
+    """The request surely never reached the server (no connection was made, or the token was refused
+    before any work): the only failures after which a write that is not idempotent may be sent again.
+    Every other failure of a write leaves its outcome unknown: read back before repeating it."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, TransientHTTPError) and exc.status == 401:
+        return True
+    if type(exc) is requests.ConnectionError:
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
+
+
 def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     log.warning("transient failure (attempt %d), retrying: %s", state.attempt_number, type(exc).__name__)
 
 
-def retrying(policy: RetryPolicy) -> Retrying:
+def retrying(policy: RetryPolicy, only_unsent: bool = False) -> Retrying:
+    """Retries of transient failures; ``only_unsent``: of those that surely never reached the server
+    (for writes that are not idempotent, see :func:`is_unsent`)."""
     return Retrying(
-        retry=retry_if_exception(is_transient),
+        retry=retry_if_exception(is_unsent if only_unsent else is_transient),
         wait=wait_random_exponential(multiplier=policy.backoff, max=policy.backoff_max),
         stop=stop_after_attempt(policy.attempts),
         before_sleep=_log_retry,

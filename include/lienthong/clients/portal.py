@@ -3,11 +3,13 @@ results, steps and status.
 
 Every write is made safe to repeat: it first reads the dossier and does nothing if
 the effect is already there, so a task that died after the remote call and before
-its local record can simply run again.
+its local record can simply run again. A write whose answer was lost is read back,
+never sent again blindly (``docs/exactly-once.md``).
 """
 
 from __future__ import annotations
 
+import time
 from email.utils import parsedate_to_datetime
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from typing import Any
 import requests
 
 from lienthong.clients.http import (extra_value, tls_verify, RemoteRefused, RetryPolicy, TransientHTTPError, base_url,
-                                   json_body, make_session, raise_for_status, retrying)
+                                   is_transient, json_body, make_session, raise_for_status, retrying)
 from lienthong.clients import portal_shapes as shapes
 from lienthong.clients.oidc import ClientCredentialsAuth
 from lienthong.clients.portal_shapes import format_portal_datetime
@@ -80,6 +82,7 @@ class PortalClient:
         self.auth = ClientCredentialsAuth(settings.base_url + settings.token_path, settings.client_id,
                                           settings.client_secret, timeout=settings.timeout, session=self.session)
         self._retrying = retrying(settings.retry)
+        self._write_retrying = retrying(settings.retry, only_unsent=True)
         self.server_time: datetime | None = None
 
     def log_in(self) -> None:
@@ -225,36 +228,74 @@ class PortalClient:
     def download_file(self, file_id: str) -> bytes:
         return self._request("GET", shapes.file_path(file_id)).content
 
+    def _write(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """A write that is not idempotent: retried only when it surely never reached the portal. Any
+        other failure leaves its outcome unknown, and the caller reads back before repeating it."""
+
+        def attempt() -> requests.Response:
+            resp = self.session.request(method, self.settings.base_url + path, timeout=self.settings.timeout,
+                                        auth=self.auth, **kwargs)
+            if resp.status_code == 401:
+                raise TransientHTTPError(401, resp.url)
+            raise_for_status(resp)
+            self._note_server_time(resp)
+            return resp
+
+        return self._write_retrying(attempt)
+
+    def _unknown_outcome(self, what: str, dossier_id: str, attempt: int, exc: BaseException) -> None:
+        if not is_transient(exc) or attempt + 1 >= self.settings.retry.attempts:
+            raise exc
+        log.warning("%s on dossier %s: outcome unknown (%s), reading back", what, dossier_id, type(exc).__name__)
+        time.sleep(min(self.settings.retry.backoff * 2 ** attempt, self.settings.retry.backoff_max))
+
     def attach_result_once(self, dossier_id: str, filename: str, content: bytes,
                            document: ResultDocument) -> tuple[str, bool]:
         """Attach a signed result unless one with the same number/notation is there already.
 
+        Read before every attempt: an attempt whose answer was lost is found attached, never repeated
+        blindly. The portal is not trusted to refuse a second one (it may not). Callers hold the
+        dossier's claim, so no other process of the link attaches meanwhile.
         Returns (file id, whether this call attached it).
         """
         notation = document.code_notation
-        existing = shapes.attachment_with(self.get_dossier(dossier_id), notation)
-        if existing:
-            return existing, False
-        meta = self.upload_file(filename, content)
-        try:
-            self._request("POST", f"/pa/dossier/{dossier_id}/result",
-                          json={"fileId": meta["id"], "filename": filename,
-                                "document": shapes.result_document_body(document)})
-        except RemoteRefused as exc:
-            if exc.status != 409:
-                raise
+        tried = False
+        for attempt in range(self.settings.retry.attempts):
             existing = shapes.attachment_with(self.get_dossier(dossier_id), notation)
-            if not existing:
-                raise
-            return existing, False
-        return meta["id"], True
+            if existing:
+                return existing, tried
+            meta = self.upload_file(filename, content)
+            tried = True
+            try:
+                self._write("POST", f"/pa/dossier/{dossier_id}/result",
+                            json={"fileId": meta["id"], "filename": filename,
+                                  "document": shapes.result_document_body(document)})
+                return meta["id"], True
+            except RemoteRefused as exc:
+                if exc.status != 409:
+                    raise
+                existing = shapes.attachment_with(self.get_dossier(dossier_id), notation)
+                if not existing:
+                    raise
+                return existing, False
+            except Exception as exc:
+                self._unknown_outcome("attach", dossier_id, attempt, exc)
+        raise AssertionError("unreachable")  # pragma: no cover - the last attempt raises
 
     def add_step_once(self, dossier_id: str, step: Step) -> bool:
-        """Record a processing step unless the same step (content) is recorded already."""
-        if step.content in shapes.step_contents(self.get_dossier(dossier_id)):
-            return False
-        self._request("POST", f"/pa/dossier/{dossier_id}/step", json=shapes.step_body(step))
-        return True
+        """Record a processing step unless this very step (content and time) is recorded already.
+
+        A step is known by its content and its time, which the caller fixes once (a repeat carries the
+        same time); a legitimate second step with the same text has another time and is written."""
+        for attempt in range(self.settings.retry.attempts):
+            if shapes.step_identity(step) in shapes.step_identities(self.get_dossier(dossier_id)):
+                return attempt > 0
+            try:
+                self._write("POST", f"/pa/dossier/{dossier_id}/step", json=shapes.step_body(step))
+                return True
+            except Exception as exc:
+                self._unknown_outcome("add step", dossier_id, attempt, exc)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def set_status_once(self, dossier_id: str, status: int, step: Step | None = None,
                         beyond: Collection[int] = ()) -> bool:
@@ -264,20 +305,26 @@ class PortalClient:
         desk returned a finished dossier, 9 -> 10, while lienthong was between two calls).
         """
         done = {status, *beyond}
-        if shapes.status_of(self.get_dossier(dossier_id)) in done:
+        tried = False
+        for attempt in range(self.settings.retry.attempts):
+            if shapes.status_of(self.get_dossier(dossier_id)) in done:
+                if step:
+                    self.add_step_once(dossier_id, step)
+                return tried
+            body: dict[str, Any] = {"statusId": int(status)}
             if step:
-                self.add_step_once(dossier_id, step)
-            return False
-        body: dict[str, Any] = {"statusId": int(status)}
-        if step:
-            body["step"] = shapes.step_body(step)
-        try:
-            self._request("PUT", f"/pa/dossier/{dossier_id}/status", json=body)
-        except RemoteRefused as exc:
-            if exc.status == 409 and shapes.status_of(self.get_dossier(dossier_id)) in done:
-                return False
-            raise
-        return True
+                body["step"] = shapes.step_body(step)
+            tried = True
+            try:
+                self._write("PUT", f"/pa/dossier/{dossier_id}/status", json=body)
+                return True
+            except RemoteRefused as exc:
+                if exc.status == 409 and shapes.status_of(self.get_dossier(dossier_id)) in done:
+                    return False
+                raise
+            except Exception as exc:
+                self._unknown_outcome("set status", dossier_id, attempt, exc)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
         self.session.close()

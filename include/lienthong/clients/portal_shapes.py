@@ -255,8 +255,15 @@ def step_body(step: Step) -> dict[str, Any]:
     }
 
 
-def step_contents(raw: dict[str, Any]) -> list[str]:
-    return [str(t.get("NoiDungXuLy")) for t in raw.get("task") or []]
+def step_identity(step: Step) -> tuple[str, str]:
+    """How a step is recognised on the portal: its content and its time, as written."""
+    body = step_body(step)
+    return body["NoiDungXuLy"], body["ThoiDiemXuLy"]
+
+
+def step_identities(raw: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(str(t.get("NoiDungXuLy")), str(t.get("ThoiDiemXuLy"))) for t in raw.get("task") or []
+            if isinstance(t, dict)}
 
 
 def result_document_body(doc: ResultDocument) -> dict[str, Any]:

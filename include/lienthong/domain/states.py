@@ -95,6 +95,7 @@ class PackageHandling(StrEnum):
     TRACED = "traced"
     BYPASS = "bypass"
     ADOPTED = "adopted"
+    BUSY = "busy"  # another process holds the package or its dossier: it stays pending for a later run
     ERROR = "error"
 
 

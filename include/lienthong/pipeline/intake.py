@@ -33,11 +33,12 @@ from lienthong.pipeline.metrics import timed
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, Route, route_for
-from lienthong.store import ledger
+from lienthong.store import claims, ledger
 from lienthong.store.schema import DossierLink, Quarantine
 
 log = get_logger(__name__)
 CURSOR = "dossier_intake"
+LINKS_LOCK = "dossier-links"  # serialises creating and moving link records across flows
 PORTAL_CLOCK = "portal_clock"  # the portal's own time at the last pull (its HTTP Date header)
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 OPEN_STATUSES = {DossierStatus.ACCEPTED, DossierStatus.PROCESSING}
@@ -131,6 +132,7 @@ def _record_batch(resources: Resources, run: ledger.RunContext, batch: list[dict
     valid = [dossier for _, dossier in parsed if isinstance(dossier, Dossier)]
     to_push: list[tuple[Dossier, Route]] = []
     with resources.session() as session:
+        claims.xact_lock(session, LINKS_LOCK)  # concurrent flows meeting the same new dossier: one link
         known = ledger.links_by_dossier_id(session, [dossier.id for dossier in valid])
         open_q = _open_quarantine_keys(session, [dossier.id for dossier in valid])
         for raw, item in parsed:
@@ -237,6 +239,7 @@ def _push_all(resources: Resources, run: ledger.RunContext, to_push: list[tuple[
         results = list(pool.map(push, to_push))
     pushed: list[tuple[Dossier, Route]] = []
     with resources.session() as session:
+        claims.xact_lock(session, LINKS_LOCK)  # a push another flow recorded meanwhile is seen here
         links = ledger.links_by_dossier_id(session, [dossier.id for dossier, *_ in results])
         for dossier, route, doc_id, created, error in results:
             link = links[dossier.id]
@@ -252,26 +255,37 @@ def _push_all(resources: Resources, run: ledger.RunContext, to_push: list[tuple[
                                                 "already_existed": not created})
             out["transferred" if created else "transferred_existing"] += 1
             pushed.append((dossier, route))
-    out.update(_notify_portal(resources, run, [(dossier.id, dossier.code, route, dossier.due_at)
+    out.update(_notify_portal(resources, run, [(dossier.id, dossier.code, route, dossier.due_at, now)
                                                for dossier, route in pushed]))
     return out
 
 
+def dossier_claim(dossier_id: str) -> str:
+    """The claim a process holds while it writes to this dossier on the portal (one writer at a time)."""
+    return f"portal-dossier:{dossier_id}"
+
+
+BUSY = "busy"  # another process holds the dossier's claim: it is left for a later run, not failed
+
+
 def _notify_portal(resources: Resources, run: ledger.RunContext,
-                   items: list[tuple[str, str, Route | None, datetime | None]]) -> Counter[str]:
-    """Record "transferred to iOffice" on the portal: status 4 with the step, then the flag."""
+                   items: list[tuple[str, str, Route | None, datetime | None, datetime]]) -> Counter[str]:
+    """Record "transferred to iOffice" on the portal: status 4 with the step, then the flag. The
+    step's time is the transfer's, so a repeat is recognised on the portal."""
     out: Counter[str] = Counter()
     if not items:
         return out
-    now = datetime.now(timezone.utc)
 
-    def notify(item: tuple[str, str, Route | None, datetime | None]) -> tuple[str, str | None]:
-        dossier_id, code, route, due = item
-        step = Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, now, due=due) if route is None else \
-            Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, now, person=route.unit.handler.name,
+    def notify(item: tuple[str, str, Route | None, datetime | None, datetime]) -> tuple[str, str | None]:
+        dossier_id, code, route, due, at = item
+        step = Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, at, due=due) if route is None else \
+            Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, at, person=route.unit.handler.name,
                  title=route.unit.handler.title, unit=route.unit.ioffice_unit.name, due=due)
         try:
-            resources.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON)
+            with claims.held(resources.engine, dossier_claim(dossier_id)) as lease:
+                if lease is None:
+                    return dossier_id, BUSY
+                resources.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON)
             return dossier_id, None
         except Exception as exc:
             return dossier_id, f"{type(exc).__name__}: {exc}"[:500]
@@ -282,6 +296,9 @@ def _notify_portal(resources: Resources, run: ledger.RunContext,
         links = ledger.links_by_dossier_id(session, [i for i, _ in results])
         for dossier_id, error in results:
             link = links[dossier_id]
+            if error == BUSY:
+                out["notify_busy"] += 1
+                continue
             if error:
                 link.last_error = error
                 out["notify_failed"] += 1
@@ -313,7 +330,8 @@ def complete_pending(resources: Resources, run: ledger.RunContext, limit: int = 
             route = route_for(resources.routing, link.procedure_code, link.agency_code)
         except (NoRoute, KeyError):
             route = None
-        items.append((link.dossier_id, link.dossier_code, route, link.due_at))
+        items.append((link.dossier_id, link.dossier_code, route, link.due_at,
+                      link.transferred_at or link.state_changed_at))
     counts.update(_notify_portal(resources, run, items))
     return dict(counts)
 

@@ -1,10 +1,12 @@
 """Signed results: read iOffice packages, verify, attach to the portal, finish, log savings, ack.
 
 Order per issued package (each step safe to repeat):
+Each package is handled by one process at a time (its claim), and its dossier's portal writes by
+one process at a time (the dossier's claim, shared with intake and the repairs).
 envelope checks (:mod:`.package_checks`) -> verify -> record ``issued`` -> attach
 (skipped if the portal already has this number/notation) -> status 9 with its step
 (skipped if already 9) -> record ``attached`` + the savings row (one transaction; the
-row's key is the dossier code) -> acknowledge. A crash before the acknowledgement only means the package
+row's key is the dossier code) -> acknowledge, always after the record committed. A crash before the acknowledgement only means the package
 is delivered again, and every step above then finds its work done. A package refused by
 the envelope checks or the verification is quarantined (acknowledged as failed), never
 attached; the rest of the batch goes on.
@@ -37,12 +39,13 @@ from lienthong.domain.vocabulary import (
     PackageOutcome,
 )
 from lienthong.pipeline.package_checks import LinkIdentity, PackageProblem, check_package
+from lienthong.pipeline.intake import LINKS_LOCK, dossier_claim
 from lienthong.pipeline.metrics import timed
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, route_for
 from lienthong.pipeline.verify_result import ExpectedSigner, Verdict, verify_signed_pdf
-from lienthong.store import ledger
+from lienthong.store import claims, ledger
 from lienthong.store.schema import DossierLink
 
 log = get_logger(__name__)
@@ -79,43 +82,67 @@ def _find_link(session: Session, pkg: Package) -> DossierLink | None:
     return link
 
 
+def package_claim(doc_id: str) -> str:
+    return f"ioffice-package:{doc_id}"
+
+
 def handle_package(resources: Resources, run: ledger.RunContext, doc_id: str) -> PackageHandling:
+    """One package, by one process at a time (its claim), acknowledged only after its record committed."""
+    with claims.held(resources.engine, package_claim(doc_id)) as lease:
+        if lease is None:
+            return PackageHandling.BUSY
+        handled = _handle(resources, run, doc_id)
+        if handled != PackageHandling.BUSY:
+            resources.ioffice.acknowledge(doc_id, AckStatus.FAILED if handled == PackageHandling.QUARANTINED
+                                          else AckStatus.PROCESSED)
+        return handled
+
+
+def _handle(resources: Resources, run: ledger.RunContext, doc_id: str) -> PackageHandling:
     pkg = resources.ioffice.get_package(doc_id)
     with resources.session() as session:
         link = _find_link(session, pkg)
-        if link is None:
-            handled = _unlinked(resources, session, run, pkg)
-            if handled != PackageHandling.ADOPTED:
-                resources.ioffice.acknowledge(doc_id, AckStatus.FAILED if handled == PackageHandling.QUARANTINED
-                                              else AckStatus.PROCESSED)
-                return handled
+    if link is None:
+        raw = resources.portal.find_by_code(pkg.dossier_code) if pkg.dossier_code else None
+        with resources.session() as session:  # committed before the acknowledgement
+            claims.xact_lock(session, LINKS_LOCK)
             link = _find_link(session, pkg)
+            if link is None:
+                handled = _unlinked(resources, session, run, pkg, raw)
+                if handled != PackageHandling.ADOPTED:
+                    return handled
+                link = _find_link(session, pkg)
     assert link is not None
+    with claims.held(resources.engine, dossier_claim(link.dossier_id)) as lease:
+        if lease is None:
+            return PackageHandling.BUSY
+        with resources.session() as session:  # what the claim's last holder left, not what was read before
+            link = session.get(DossierLink, link.id)
+        return _handle_linked(resources, run, link, pkg)
+
+
+def _handle_linked(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
     if not is_at_or_past(link.state, LinkState.ATTACHED):
         problem = check_package(pkg, LinkIdentity(link.dossier_code, link.dossier_id, link.ioffice_doc_id))
         if problem is not None:
             _refuse(resources, run, link, pkg, _problem_verdict(pkg, problem))
-            resources.ioffice.acknowledge(doc_id, AckStatus.FAILED)
             return PackageHandling.QUARANTINED
     if pkg.outcome == PackageOutcome.ISSUED:
-        handled = _issued(resources, run, link, pkg)
-    elif pkg.outcome == PackageOutcome.SIGNED_NOT_ISSUED:
-        handled = _signed(resources, run, link, pkg)
-    elif pkg.outcome == PackageOutcome.REJECTED:
-        handled = _rejected(resources, run, link, pkg)
-    else:
-        with resources.session() as session:
-            ledger.add_event(session, run, link.dossier_code, "package_trace", detail=pkg.meta())
-        handled = PackageHandling.TRACED
-    resources.ioffice.acknowledge(doc_id, AckStatus.FAILED if handled == PackageHandling.QUARANTINED
-                            else AckStatus.PROCESSED)
-    return handled
+        return _issued(resources, run, link, pkg)
+    if pkg.outcome == PackageOutcome.SIGNED_NOT_ISSUED:
+        return _signed(resources, run, link, pkg)
+    if pkg.outcome == PackageOutcome.REJECTED:
+        return _rejected(resources, run, link, pkg)
+    with resources.session() as session:
+        ledger.add_event(session, run, link.dossier_code, "package_trace", detail=pkg.meta())
+    return PackageHandling.TRACED
 
 
-def _unlinked(resources: Resources, session: Session, run: ledger.RunContext, pkg: Package) -> PackageHandling:
+def _unlinked(resources: Resources, session: Session, run: ledger.RunContext, pkg: Package,
+              raw: dict[str, Any] | None) -> PackageHandling:
     """A package for no known link: a bypass (no portal dossier), or a dossier intake has not met yet (adopted,
-    unless the package contradicts itself about which dossier it is for)."""
-    raw = resources.portal.find_by_code(pkg.dossier_code) if pkg.dossier_code else None
+    unless the package contradicts itself about which dossier it is for). ``raw``: the portal's dossier
+    with the package's code, if any."""
     if raw is None:
         ledger.record_bypass(session, run, doc_id=pkg.doc_id, found_by="package", agency_code=pkg.unit_code,
                             agency_name=pkg.unit_name, doc_code_notation=pkg.code_notation or None,
@@ -159,7 +186,9 @@ def _issued(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg
             ResultDocument(code_notation=pkg.code_notation, doc_type=pkg.doc_type, subject=pkg.subject,
                            signer=pkg.signer, promulgated_on=pkg.promulgated_on, sha256=verdict.sha256 or ""))
     now = datetime.now(timezone.utc)
-    step = Step(link.dossier_code, STEP_FINISHED_VI.format(code=pkg.code_notation), DossierStatus.FINISHED, now,
+    with resources.session() as session:
+        at = ledger.step_time(session, f"finished:{pkg.doc_id}", now)
+    step = Step(link.dossier_code, STEP_FINISHED_VI.format(code=pkg.code_notation), DossierStatus.FINISHED, at,
                 person=pkg.signer or "Hệ thống liên thông", title=pkg.signer_title or "Lãnh đạo",
                 unit=pkg.unit_name, due=link.due_at)
     resources.portal.set_status_once(link.dossier_id, DossierStatus.FINISHED, step, beyond=(DossierStatus.RETURNED,))
@@ -264,7 +293,9 @@ def _step_and_move(resources: Resources, run: ledger.RunContext, link: DossierLi
                    target: LinkState, from_states: tuple[LinkState, ...], **fields: Any) -> bool:
     if link.state not in from_states:
         return False
-    step = Step(link.dossier_code, content, DossierStatus.PROCESSING, datetime.now(timezone.utc),
+    with resources.session() as session:  # one time per (package, link state): a repeat is recognised
+        at = ledger.step_time(session, f"{target}:{pkg.doc_id}:{link.state_changed_at.isoformat()}")
+    step = Step(link.dossier_code, content, DossierStatus.PROCESSING, at,
                 person=pkg.signer or "Lãnh đạo", title=pkg.signer_title, unit=pkg.unit_name, due=link.due_at)
     resources.portal.add_step_once(link.dossier_id, step)
     with resources.session() as session:

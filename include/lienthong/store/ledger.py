@@ -24,6 +24,7 @@ from lienthong.store.schema import (
     DossierTimeSavings,
     IntakeCursor,
     LinkEvent,
+    PortalStepIntent,
     Quarantine,
 )
 
@@ -225,3 +226,15 @@ def set_cursor(session: Session, run: RunContext, name: str, updated_at: datetim
 def count_by_state(session: Session) -> dict[str, int]:
     rows = session.execute(select(DossierLink.state, func.count()).group_by(DossierLink.state))
     return {state: n for state, n in rows}
+
+
+def step_time(session: Session, key: str, now: datetime | None = None) -> datetime:
+    """The time of the portal step ``key`` names: fixed when first asked, the same on every repeat, so
+    a repeated write is recognised on the portal by (content, time). The portal keeps seconds."""
+    key = key[:200]
+    intent = session.get(PortalStepIntent, key)
+    if intent is None:
+        intent = PortalStepIntent(key=key, at=(now or utcnow()).replace(microsecond=0))
+        session.add(intent)
+        session.flush()
+    return intent.at

@@ -272,3 +272,25 @@ class NationalSyncUnread(Base):
     first_seen_at: Mapped[datetime] = mapped_column(TS)
     last_tried_at: Mapped[datetime] = mapped_column(TS)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Claim(Base):
+    """Who may act on a shared effect now (a dossier's portal writes, an iOffice package, the national
+    outbox): one owner at a time, for a lease that expires, so a killed worker's claim is taken over."""
+
+    __tablename__ = "claim"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    acquired_at: Mapped[datetime] = mapped_column(TS)
+
+
+class PortalStepIntent(Base):
+    """When a portal step was first meant to be written. A repeat writes the same (content, time) and is
+    recognised on the portal; a legitimate second step with the same text has another time."""
+
+    __tablename__ = "portal_step_intent"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime] = mapped_column(TS)

@@ -1,0 +1,126 @@
+"""Claims: one owner at a time for each shared effect, decided by the store.
+
+Several flows act on the same dossier, package or outbox at once (two ``signed_results`` runs from
+two schedulers, a reconcile repair, an operator's replay, a heal, two national syncs). A remote
+system cannot be trusted to refuse the second of two identical writes, so the link never lets two
+of its own processes make them:
+
+- :func:`acquire` takes a lease on a key atomically (one ``INSERT … ON CONFLICT DO UPDATE … WHERE
+  expired RETURNING`` on PostgreSQL and SQLite alike); it expires, so a SIGKILLed worker's claim is
+  taken over once its ``ttl`` has passed, and never before.
+- :func:`xact_lock` serialises short read-then-write transactions (PostgreSQL: a transaction advisory
+  lock; SQLite: the database write lock taken first), released by the commit or rollback.
+
+Lease times are the workers' clocks (UTC): keep them in sync (NTP) and ``ttl`` well above any skew.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Engine, delete, or_, text, update
+from sqlalchemy.orm import Session
+
+from lienthong.store.schema import Claim
+
+DEFAULT_TTL = timedelta(minutes=10)
+
+
+class LeaseLost(RuntimeError):
+    """The lease expired and another owner took it: stop before acting on the effect again."""
+
+
+def new_owner() -> str:
+    """A name for one holder: host, process, thread and a random part (unique per acquisition)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{threading.get_ident() % 100000}:{uuid.uuid4().hex[:12]}"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _insert(engine: Engine):  # noqa: ANN202 - the dialect's insert construct
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def acquire(engine: Engine, key: str, owner: str, ttl: timedelta = DEFAULT_TTL) -> bool:
+    """Take ``key`` for ``owner`` unless another owner's lease on it is alive. Re-entrant for the owner."""
+    now = _now()
+    stmt = _insert(engine)(Claim).values(key=key, owner=owner, expires_at=now + ttl, acquired_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Claim.key],
+        set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at,
+              "acquired_at": stmt.excluded.acquired_at},
+        where=or_(Claim.expires_at < now, Claim.owner == owner),
+    ).returning(Claim.owner)
+    with engine.begin() as conn:
+        return conn.execute(stmt).scalar() == owner
+
+
+def renew(engine: Engine, key: str, owner: str, ttl: timedelta = DEFAULT_TTL) -> None:
+    """Extend a held lease; :class:`LeaseLost` if it is no longer ours."""
+    with engine.begin() as conn:
+        done = conn.execute(update(Claim).where(Claim.key == key, Claim.owner == owner)
+                            .values(expires_at=_now() + ttl)).rowcount
+    if done != 1:
+        raise LeaseLost(f"claim {key} is no longer held by this worker")
+
+
+def release(engine: Engine, key: str, owner: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(Claim).where(Claim.key == key, Claim.owner == owner))
+
+
+@dataclass
+class Lease:
+    """A held claim; :meth:`renew` it between steps of long work."""
+
+    engine: Engine
+    key: str
+    ttl: timedelta = DEFAULT_TTL
+    owner: str = field(default_factory=new_owner)
+
+    def renew(self) -> None:
+        renew(self.engine, self.key, self.owner, self.ttl)
+
+
+@contextmanager
+def held(engine: Engine, key: str, ttl: timedelta = DEFAULT_TTL, wait: float = 0.0,
+         poll: float = 0.2) -> Iterator[Lease | None]:
+    """The lease on ``key`` while the block runs, or ``None`` when another owner holds it (after
+    waiting up to ``wait`` seconds). Released at the end, whatever happens in the block."""
+    lease = Lease(engine, key, ttl)
+    deadline = time.monotonic() + wait
+    while not acquire(engine, key, lease.owner, ttl):
+        if time.monotonic() >= deadline:
+            yield None
+            return
+        time.sleep(poll)
+    try:
+        yield lease
+    finally:
+        release(engine, key, lease.owner)
+
+
+def xact_lock(session: Session, name: str) -> None:
+    """Serialise the rest of the caller's transaction with every other holder of ``name``.
+
+    Call it before the transaction's first read: on SQLite the reads that follow then see every
+    earlier commit and no one else writes until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())})
+    else:  # a write statement takes SQLite's database write lock at once, even when it changes no row
+        session.execute(update(Claim).where(Claim.key == f"xact:{name}").values(owner=Claim.owner))
