@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lienthong.clients.dvcqg import AmbiguousWrite, NationalClient
@@ -38,7 +38,7 @@ from lienthong.domain.national import (ItemKind, ItemResult, ItemState, National
 from lienthong.domain.states import QuarantineSource
 from lienthong.pipeline.intake import parse_dossier
 from lienthong.pipeline.resources import Resources
-from lienthong.store import ledger
+from lienthong.store import claims, ledger
 from lienthong.store.schema import NationalSyncDossier, NationalSyncItem, NationalSyncUnread
 
 log = get_logger(__name__)
@@ -47,6 +47,14 @@ EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 UNSURE_ROUNDS = 4  # lost answers tolerated per run before the rest waits for the next run
 MAX_ROUNDS = 1000  # a bound, not a target: a run sends everything queued unless the service fails
 SEND_LIMIT = 2000  # items per kind per round (one claim, one transaction)
+OUTBOX_CLAIM = "national-outbox"  # the one sender at a time (settle + send)
+OUTBOX_TTL = timedelta(minutes=10)  # renewed every round; a killed sender's lease is taken over after it
+OUTBOX_WAIT = 120.0  # seconds a replay or repair waits for a running send to finish
+QUEUE_LOCK = "national-queue"
+
+
+class OutboxBusy(RuntimeError):
+    """Another run holds the national outbox for longer than a repair waits."""
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -108,6 +116,7 @@ def queue_raws(resources: Resources, run: ledger.RunContext, raws: list[dict[str
             counts["not_configured"] += 1
     positions = [p for p in (sort_key(raw) for raw in raws if isinstance(raw, dict)) if p is not None]
     with resources.session() as session:
+        claims.xact_lock(session, QUEUE_LOCK)  # one queue writer at a time: a step is queued once, seqs unique
         counts["unreadable"] += _note_unread(session, unread, resources.portal.server_time or ledger.utcnow())
         counts.update(queue_records(session, run, national(resources), records))
         if advance_cursor and positions:
@@ -249,12 +258,24 @@ def settle(resources: Resources, run: ledger.RunContext) -> Counter[str]:
 
 # -- 3. send --------------------------------------------------------------------------------
 
-def send_pending(resources: Resources, run: ledger.RunContext, pause: float = 0.5) -> Counter[str]:
+def send_pending(resources: Resources, run: ledger.RunContext, pause: float = 0.5,
+                 lease: claims.Lease | None = None) -> Counter[str]:
     """Settle, send records, send steps; again while there is work (``SEND_LIMIT`` items of each kind
-    per round), backing off when a lost answer left something unsure (at most ``UNSURE_ROUNDS``)."""
+    per round), backing off when a lost answer left something unsure (at most ``UNSURE_ROUNDS``).
+
+    Only the holder of the outbox's lease sends or settles, so an item ``sending`` under a live lease
+    is never mistaken for a crash's leftover. A run that finds the lease held leaves the sending to
+    its holder (``send_busy``); a holder killed mid-send is taken over once its lease expires."""
+    if lease is None:
+        with claims.held(resources.engine, OUTBOX_CLAIM, OUTBOX_TTL) as held:
+            if held is None:
+                log.info("the national outbox is being sent by another run")
+                return Counter(send_busy=1)
+            return send_pending(resources, run, pause, held)
     counts: Counter[str] = Counter()
     unsure_rounds = 0
     for _ in range(MAX_ROUNDS):
+        lease.renew()
         counts.update(settle(resources, run))
         records = _send_records(resources, run)
         steps, unsure = _send_steps(resources, run)
@@ -268,6 +289,7 @@ def send_pending(resources: Resources, run: ledger.RunContext, pause: float = 0.
             time.sleep(pause * (2 ** (unsure_rounds - 1)))  # backoff before asking what the national side holds
         elif not records and not steps:
             break
+    lease.renew()
     counts.update(settle(resources, run))  # what the last round left unsure waits settled, not unsure
     return counts
 
@@ -284,9 +306,12 @@ def _claim(resources: Resources, kind: ItemKind) -> tuple[list[NationalSyncItem]
         items = list(session.scalars(query))
         known = {s.dossier_code: s.on_national for s in session.scalars(select(NationalSyncDossier).where(
             NationalSyncDossier.dossier_code.in_({i.dossier_code for i in items})))} if items else {}
-        for item in items:
-            item.state = ItemState.SENDING
-            item.attempts += 1
+        if items:  # the state predicate: an item another writer moved meanwhile is not claimed
+            claimed = set(session.scalars(update(NationalSyncItem).where(
+                NationalSyncItem.id.in_([i.id for i in items]), NationalSyncItem.state == ItemState.PENDING)
+                .values(state=ItemState.SENDING, attempts=NationalSyncItem.attempts + 1)
+                .returning(NationalSyncItem.id)))
+            items = [i for i in items if i.id in claimed]
     return items, known
 
 
@@ -410,10 +435,13 @@ def _forget_national(session: Session, code: str, *, record_too: bool = True) ->
 def resync_dossier(resources: Resources, run: ledger.RunContext, code: str) -> bool:
     """Queue a dossier the national side lost from scratch (reconciliation's repair); the next run
     sends it. False when the portal no longer has it."""
-    with resources.session() as session:
-        if session.get(NationalSyncDossier, code) is None:
-            return False
-        _forget_national(session, code)
+    with claims.held(resources.engine, OUTBOX_CLAIM, OUTBOX_TTL, wait=OUTBOX_WAIT) as lease:
+        if lease is None:
+            raise OutboxBusy("the national outbox is held by another run; the repair is tried again later")
+        with resources.session() as session:
+            if session.get(NationalSyncDossier, code) is None:
+                return False
+            _forget_national(session, code)
     raw = resources.portal.find_by_code(code)
     if raw is None:
         return False
@@ -425,22 +453,25 @@ def replay_item(resources: Resources, run: ledger.RunContext, item_id: int) -> s
     """An operator's replay of a refused item: a record is re-read from the portal and queued anew;
     a step is queued again (after the whole dossier when the national side had lost it).
     The sending happens here too, so the outcome is known at once."""
-    with resources.session() as session:
-        row = session.get(NationalSyncItem, item_id)
-        if row is None:
-            return "not_found"
-        if row.state != ItemState.REFUSED:
-            return "sent" if row.state == ItemState.SENT else "queued"
-        code, kind, reason = row.dossier_code, row.kind, row.reason_code
-        if reason == "national_unknown_dossier":
-            _forget_national(session, code)
-        elif kind == ItemKind.RECORD:
-            session.get(NationalSyncDossier, code).record_fingerprint = None
-        row.state = ItemState.SUPERSEDED if kind == ItemKind.RECORD else ItemState.PENDING
-    raw = resources.portal.find_by_code(code)
-    if raw is not None:
-        queue_raws(resources, run, [raw], advance_cursor=False)
-    send_pending(resources, run)
+    with claims.held(resources.engine, OUTBOX_CLAIM, OUTBOX_TTL, wait=OUTBOX_WAIT) as lease:
+        if lease is None:
+            return "busy"
+        with resources.session() as session:
+            row = session.get(NationalSyncItem, item_id)
+            if row is None:
+                return "not_found"
+            if row.state != ItemState.REFUSED:
+                return "sent" if row.state == ItemState.SENT else "queued"
+            code, kind, reason = row.dossier_code, row.kind, row.reason_code
+            if reason == "national_unknown_dossier":
+                _forget_national(session, code)
+            elif kind == ItemKind.RECORD:
+                session.get(NationalSyncDossier, code).record_fingerprint = None
+            row.state = ItemState.SUPERSEDED if kind == ItemKind.RECORD else ItemState.PENDING
+        raw = resources.portal.find_by_code(code)
+        if raw is not None:
+            queue_raws(resources, run, [raw], advance_cursor=False)
+        send_pending(resources, run, lease=lease)
     with resources.session() as session:
         row = session.get(NationalSyncItem, item_id)
         latest = session.scalar(select(NationalSyncItem).where(
