@@ -5,7 +5,10 @@ and send malformed data. The pipeline must survive all of it, so the stand-ins c
 produce every one of those failures on demand and reproducibly (seeded).
 
 Transport-level kinds (``latency``, ``5xx``, ``timeout``, ``reset``,
-``expired_token``) are applied by :class:`FaultMiddleware`. Content-level kinds
+``expired_token``, ``lost_answer``) are applied by :class:`FaultMiddleware`; all but
+``lost_answer`` fail the request before the system acts on it, ``lost_answer`` after:
+the request is carried out, then the connection drops before the answer (an outcome the
+client cannot know). Content-level kinds
 (``duplicate``, ``malformed``, ``bad_result``) are asked for by the endpoints via
 :meth:`FaultInjector.pick`, keyed by a stable id so the same item stays bad while
 the fault is on (an operator can then replay it once the fault is off).
@@ -24,10 +27,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 FaultKind = Literal[
-    "latency", "5xx", "timeout", "reset", "expired_token", "duplicate", "malformed", "bad_result",
+    "latency", "5xx", "timeout", "reset", "expired_token", "lost_answer", "duplicate", "malformed", "bad_result",
     "bad_page", "bad_package",
 ]
-TRANSPORT_KINDS = ("latency", "5xx", "timeout", "reset", "expired_token")
+TRANSPORT_KINDS = ("latency", "5xx", "timeout", "reset", "expired_token", "lost_answer")
 # Each variant's name is the reason code lienthong must quarantine the item with.
 MALFORMED_VARIANTS = ("missing_field", "invalid_field", "broken_date", "unknown_procedure", "wrong_type",
                       "unknown_status", "future_date", "due_before_received", "bad_dossier_code", "unknown_agency",
@@ -163,6 +166,15 @@ class FaultMiddleware:
         if inj.pick(path, "reset"):
             # Announce a body, then drop the connection mid-response: the client
             # sees the connection broken, as with a reset by a proxy.
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+            await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
+            raise ConnectionResetError(INJECTED_RESET)
+        if inj.pick(path, "lost_answer"):
+            async def swallow(message):  # the system acts; its answer never leaves
+                return None
+
+            await self.app(scope, receive, swallow)
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
             await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
