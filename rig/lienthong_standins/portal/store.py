@@ -332,7 +332,8 @@ class PortalStore:
                                         "document": document}, stamp)
             self._save(c, dossier_id, doc, stamp, result_count=row.result_count + 1)
             c.execute(update(files).where(files.c.id == file_id).values(attached_to=dossier_id))
-            c.execute(insert(attach_log).values(file_id=file_id, dossier_id=dossier_id, attached_real=time.time()))
+            c.execute(insert(attach_log).prefix_with("OR REPLACE").values(  # permissive: the same file again
+                file_id=file_id, dossier_id=dossier_id, attached_real=time.time()))
         return doc
 
     def results_view(self) -> list[dict[str, Any]]:
