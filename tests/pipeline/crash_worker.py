@@ -21,6 +21,7 @@ res = Resources(
     ioffice=IOfficeClient(IOfficeSettings(base_url=os.environ["LT_IOFFICE"], token=IOFFICE_TOKEN, retry=retry,
                                           trust_roots_pem=Path(os.environ["LT_TRUST"]).read_text())),
     engine=get_engine(os.environ["LT_STORE"]), routing=demo_routing(), batch_size=25, concurrency=4,
+    claim_ttl=timedelta(seconds=3),  # a killed worker's claims are taken over within the test
 )
 ctx = RunContext(f"worker-{os.getpid()}", "loop")
 for _ in range(3):

@@ -282,7 +282,7 @@ def _notify_portal(resources: Resources, run: ledger.RunContext,
             Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, at, person=route.unit.handler.name,
                  title=route.unit.handler.title, unit=route.unit.ioffice_unit.name, due=due)
         try:
-            with claims.held(resources.engine, dossier_claim(dossier_id)) as lease:
+            with claims.held(resources.engine, dossier_claim(dossier_id), resources.claim_ttl) as lease:
                 if lease is None:
                     return dossier_id, BUSY
                 resources.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON)

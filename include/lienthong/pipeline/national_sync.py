@@ -48,7 +48,6 @@ UNSURE_ROUNDS = 4  # lost answers tolerated per run before the rest waits for th
 MAX_ROUNDS = 1000  # a bound, not a target: a run sends everything queued unless the service fails
 SEND_LIMIT = 2000  # items per kind per round (one claim, one transaction)
 OUTBOX_CLAIM = "national-outbox"  # the one sender at a time (settle + send)
-OUTBOX_TTL = timedelta(minutes=10)  # renewed every round; a killed sender's lease is taken over after it
 OUTBOX_WAIT = 120.0  # seconds a replay or repair waits for a running send to finish
 QUEUE_LOCK = "national-queue"
 
@@ -267,7 +266,7 @@ def send_pending(resources: Resources, run: ledger.RunContext, pause: float = 0.
     is never mistaken for a crash's leftover. A run that finds the lease held leaves the sending to
     its holder (``send_busy``); a holder killed mid-send is taken over once its lease expires."""
     if lease is None:
-        with claims.held(resources.engine, OUTBOX_CLAIM, OUTBOX_TTL) as held:
+        with claims.held(resources.engine, OUTBOX_CLAIM, resources.claim_ttl) as held:
             if held is None:
                 log.info("the national outbox is being sent by another run")
                 return Counter(send_busy=1)
@@ -435,7 +434,7 @@ def _forget_national(session: Session, code: str, *, record_too: bool = True) ->
 def resync_dossier(resources: Resources, run: ledger.RunContext, code: str) -> bool:
     """Queue a dossier the national side lost from scratch (reconciliation's repair); the next run
     sends it. False when the portal no longer has it."""
-    with claims.held(resources.engine, OUTBOX_CLAIM, OUTBOX_TTL, wait=OUTBOX_WAIT) as lease:
+    with claims.held(resources.engine, OUTBOX_CLAIM, resources.claim_ttl, wait=OUTBOX_WAIT) as lease:
         if lease is None:
             raise OutboxBusy("the national outbox is held by another run; the repair is tried again later")
         with resources.session() as session:
@@ -453,7 +452,7 @@ def replay_item(resources: Resources, run: ledger.RunContext, item_id: int) -> s
     """An operator's replay of a refused item: a record is re-read from the portal and queued anew;
     a step is queued again (after the whole dossier when the national side had lost it).
     The sending happens here too, so the outcome is known at once."""
-    with claims.held(resources.engine, OUTBOX_CLAIM, OUTBOX_TTL, wait=OUTBOX_WAIT) as lease:
+    with claims.held(resources.engine, OUTBOX_CLAIM, resources.claim_ttl, wait=OUTBOX_WAIT) as lease:
         if lease is None:
             return "busy"
         with resources.session() as session:

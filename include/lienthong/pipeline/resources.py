@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from collections.abc import Iterator
 
 from sqlalchemy import Engine
@@ -20,6 +21,7 @@ from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
 from lienthong.pipeline.metrics import Metrics, NoMetrics
 from lienthong.pipeline.national_config import NationalSyncConfig
 from lienthong.pipeline.routing import RoutingConfig
+from lienthong.store import claims
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Resources:
     metrics: Metrics = field(default_factory=NoMetrics)
     national: NationalClient | None = None  # only for the tasks that talk to the national portal
     national_config: NationalSyncConfig = field(default_factory=NationalSyncConfig)
+    claim_ttl: timedelta = claims.DEFAULT_TTL  # how long a killed worker's claims block their effects
 
     @contextmanager
     def session(self) -> Iterator[Session]:

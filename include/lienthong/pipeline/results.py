@@ -88,7 +88,7 @@ def package_claim(doc_id: str) -> str:
 
 def handle_package(resources: Resources, run: ledger.RunContext, doc_id: str) -> PackageHandling:
     """One package, by one process at a time (its claim), acknowledged only after its record committed."""
-    with claims.held(resources.engine, package_claim(doc_id)) as lease:
+    with claims.held(resources.engine, package_claim(doc_id), resources.claim_ttl) as lease:
         if lease is None:
             return PackageHandling.BUSY
         handled = _handle(resources, run, doc_id)
@@ -113,7 +113,7 @@ def _handle(resources: Resources, run: ledger.RunContext, doc_id: str) -> Packag
                     return handled
                 link = _find_link(session, pkg)
     assert link is not None
-    with claims.held(resources.engine, dossier_claim(link.dossier_id)) as lease:
+    with claims.held(resources.engine, dossier_claim(link.dossier_id), resources.claim_ttl) as lease:
         if lease is None:
             return PackageHandling.BUSY
         with resources.session() as session:  # what the claim's last holder left, not what was read before

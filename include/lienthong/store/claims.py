@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from lienthong.store.schema import Claim
 
-DEFAULT_TTL = timedelta(minutes=10)
+DEFAULT_TTL = timedelta(seconds=60)  # a dead holder blocks its effect this long at most
 
 
 class LeaseLost(RuntimeError):
@@ -86,22 +86,43 @@ def release(engine: Engine, key: str, owner: str) -> None:
 
 @dataclass
 class Lease:
-    """A held claim; :meth:`renew` it between steps of long work."""
+    """A held claim, kept alive by a heartbeat while its holder lives (renewed every ``ttl / 4``): a
+    killed holder's claim expires ``ttl`` after its last beat. :meth:`check` before an effect."""
 
     engine: Engine
     key: str
     ttl: timedelta = DEFAULT_TTL
     owner: str = field(default_factory=new_owner)
+    lost: bool = False
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def renew(self) -> None:
-        renew(self.engine, self.key, self.owner, self.ttl)
+        try:
+            renew(self.engine, self.key, self.owner, self.ttl)
+        except LeaseLost:
+            self.lost = True
+            raise
+
+    def check(self) -> None:
+        """:class:`LeaseLost` if another owner may have taken the claim (this holder stalled past its ttl)."""
+        if self.lost:
+            raise LeaseLost(f"claim {self.key} was lost (the holder stalled longer than {self.ttl})")
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.ttl.total_seconds() / 4):
+            try:
+                self.renew()
+            except LeaseLost:
+                return
+            except Exception:  # a store glitch: the next beat tries again, well inside the ttl
+                continue
 
 
 @contextmanager
 def held(engine: Engine, key: str, ttl: timedelta = DEFAULT_TTL, wait: float = 0.0,
          poll: float = 0.2) -> Iterator[Lease | None]:
     """The lease on ``key`` while the block runs, or ``None`` when another owner holds it (after
-    waiting up to ``wait`` seconds). Released at the end, whatever happens in the block."""
+    waiting up to ``wait`` seconds). Kept alive meanwhile; released at the end, whatever happens."""
     lease = Lease(engine, key, ttl)
     deadline = time.monotonic() + wait
     while not acquire(engine, key, lease.owner, ttl):
@@ -109,9 +130,13 @@ def held(engine: Engine, key: str, ttl: timedelta = DEFAULT_TTL, wait: float = 0
             yield None
             return
         time.sleep(poll)
+    beat = threading.Thread(target=lease._beat, name=f"claim:{key}"[:60], daemon=True)
+    beat.start()
     try:
         yield lease
     finally:
+        lease._stop.set()
+        beat.join()
         release(engine, key, lease.owner)
 
 

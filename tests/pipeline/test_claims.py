@@ -1,0 +1,86 @@
+"""Claims: one owner at a time, kept alive while the owner lives, taken over once a killed owner's
+lease has run out, and never before; the national outbox is sent and settled only by its holder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from lienthong.domain.national import ItemState
+from lienthong.pipeline import national_sync
+from lienthong.store import claims
+from lienthong.store.engine import get_engine
+from lienthong.store.schema import NationalSyncItem
+
+from .test_flow import CTX, HOUR, run_intake
+
+HOLDER = """
+import sys, time
+from datetime import timedelta
+from lienthong.store import claims
+from lienthong.store.engine import get_engine
+with claims.held(get_engine(sys.argv[1]), "dossier:x", timedelta(seconds=float(sys.argv[2]))) as lease:
+    assert lease is not None
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_killed_holders_claim_is_taken_over_after_its_ttl_and_not_before(store_url):
+    engine = get_engine(store_url)
+    ttl = 4.0
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, store_url, str(ttl)], stdout=subprocess.PIPE,
+                            env=dict(os.environ), text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        time.sleep(ttl)  # alive past its ttl: the heartbeat keeps it
+        assert not claims.acquire(engine, "dossier:x", "other", timedelta(seconds=ttl))
+        proc.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        proc.wait(10)
+        assert not claims.acquire(engine, "dossier:x", "other", timedelta(seconds=ttl)), "taken while alive"
+        while not claims.acquire(engine, "dossier:x", "other", timedelta(seconds=ttl)):
+            assert time.monotonic() - killed_at < ttl + 5, "a dead holder's claim was never taken over"
+            time.sleep(0.2)
+        assert time.monotonic() - killed_at >= ttl / 4  # not before the last beat's lease ran out
+    finally:
+        proc.kill()
+
+
+def test_one_owner_at_a_time_and_release(store_url):
+    engine = get_engine(store_url)
+    with claims.held(engine, "k", timedelta(seconds=30)) as first:
+        assert first is not None
+        with claims.held(engine, "k", timedelta(seconds=30)) as second:
+            assert second is None
+    with claims.held(engine, "k", timedelta(seconds=30)) as third:
+        assert third is not None
+
+
+@pytest.mark.scenario("burst-20")
+def test_a_sending_item_under_a_live_lease_is_left_to_its_sender(standins, nres):
+    standins.advance(10 * HOUR)
+    run_intake(nres)
+    national_sync.observe(nres, CTX, timedelta(minutes=10))
+    with nres.session() as session:
+        item = session.scalar(select(NationalSyncItem).where(NationalSyncItem.state == ItemState.PENDING).limit(1))
+        session.execute(update(NationalSyncItem).where(NationalSyncItem.id == item.id)
+                        .values(state=ItemState.SENDING))
+    held_by_other = claims.acquire(nres.engine, national_sync.OUTBOX_CLAIM, "another-sync", timedelta(seconds=60))
+    assert held_by_other
+    counts = national_sync.send_pending(nres, CTX, pause=0.05)
+    assert counts == {"send_busy": 1}
+    with nres.session() as session:
+        assert session.get(NationalSyncItem, item.id).state == ItemState.SENDING  # not taken for a leftover
+    claims.release(nres.engine, national_sync.OUTBOX_CLAIM, "another-sync")
+    counts = national_sync.send_pending(nres, CTX, pause=0.05)
+    assert counts["records_sent"] >= 1
+    with nres.session() as session:
+        assert session.get(NationalSyncItem, item.id).state == ItemState.SENT
