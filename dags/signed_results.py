@@ -54,7 +54,7 @@ Every step is safe to repeat: a package delivered again finds its work done.
             "wait_seconds": float(env_setting("LIENTHONG_RESULTS_WAIT_SECONDS", "270")),
             "max_poll_failures": int(env_setting("LIENTHONG_RESULTS_MAX_POLL_FAILURES", "5"))},
     doc_md=DOC,
-    **link_dag(tags=("portal", "ioffice")),
+    **link_dag(tags=("portal", "ioffice"), max_active_runs=2),  # overlaps are safe: packages and dossiers are claimed
 )
 def signed_results():
     @task(pool="lienthong_ioffice", outlets=[RESULTS_ATTACHED])

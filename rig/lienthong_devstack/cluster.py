@@ -1,6 +1,6 @@
 """``make cluster``: the demo on Airflow's distributed topology, on one machine.
 
-CeleryExecutor with two workers, a separate scheduler, dag-processor, triggerer and api-server;
+CeleryExecutor with two workers, two schedulers (Airflow's HA set-up), dag-processor, triggerer and api-server;
 metadata and Celery results on PostgreSQL, the broker on Redis, the store (``lienthong_db``) on
 PostgreSQL; the stand-ins as the two external systems. Each component has its own
 ``AIRFLOW_HOME`` and temp dir and reaches the others only through PostgreSQL, Redis and HTTP
@@ -29,7 +29,7 @@ from lienthong_devstack.settings import (connections_import_json, load_settings,
                                          variables_json)
 
 AIRFLOW_BIN = str(Path(sys.executable).with_name("airflow"))
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+COMPONENTS = ("api-server", "dag-processor", "triggerer")  # and scheduler-1..N, worker-1..N
 
 
 def free_port() -> int:
@@ -61,6 +61,7 @@ class ClusterConfig:
     token_ttl: int = 300  # portal access tokens, real seconds
     paused_dags: tuple[str, ...] = ()  # registered paused before the scheduler starts
     workers: int = 2
+    schedulers: int = 2  # HA: the schedulers share the work through row locks in PostgreSQL
     worker_concurrency: int = 2
     fresh: bool = False  # drop the cluster's databases first
     settings_file: str = "airflow_settings.yaml"
@@ -237,7 +238,7 @@ class Cluster:
         return child
 
     def start(self, name: str) -> Child:
-        """Start (or start again) one Airflow component: a name of COMPONENTS or ``worker-N``."""
+        """Start (or start again) one Airflow component: a name of COMPONENTS, ``scheduler-N`` or ``worker-N``."""
         if name.startswith("worker-"):
             argv = [AIRFLOW_BIN, "celery", "worker", "--celery-hostname", f"{name}@%h",
                     "--concurrency", str(self.cfg.worker_concurrency), "--queues", self.cfg.queue,
@@ -253,6 +254,8 @@ class Cluster:
         elif name == "triggerer":
             argv = [AIRFLOW_BIN, "triggerer"]
             env = self.env_for(name, AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()))
+        elif name.startswith("scheduler-"):
+            argv, env = [AIRFLOW_BIN, "scheduler"], self.env_for(name)
         else:
             argv, env = [AIRFLOW_BIN, name], self.env_for(name)
         child = Child(name, argv, env, self.cfg.var / "proc-logs" / f"{name}.log").start()
@@ -268,6 +271,8 @@ class Cluster:
         self.start("api-server")
         if not wait_http(f"{self.cfg.ui_url}/api/v2/monitor/health", 180, self.children["api-server"].alive):
             raise RuntimeError(f"the api-server did not answer; see {self.children['api-server'].log_path}")
+        for n in range(1, self.cfg.schedulers + 1):
+            self.start(f"scheduler-{n}")
         for name in COMPONENTS[1:]:
             self.start(name)
         for _ in range(self.cfg.workers):
@@ -287,7 +292,8 @@ class Cluster:
 
     def stop(self) -> None:
         """Stop everything: scheduler first (no new work), then workers, the rest, the stand-ins."""
-        order = ["scheduler"] + sorted(n for n in self.children if n.startswith("worker-")) + \
+        order = sorted(n for n in self.children if n.startswith("scheduler-")) + \
+            sorted(n for n in self.children if n.startswith("worker-")) + \
                 ["triggerer", "dag-processor", "api-server", "standins"]
         for name in order:
             if name in self.children:
@@ -333,7 +339,8 @@ def main() -> None:
     print("", flush=True)
     print("=" * 72, flush=True)
     print(f"  Airflow UI:  {cfg.ui_url}   (login: admin / {cluster.admin_password})", flush=True)
-    print(f"  Executor: Celery, workers {', '.join(n for n in cluster.children if n.startswith('worker-'))}; "
+    print(f"  Executor: Celery, schedulers {', '.join(n for n in cluster.children if n.startswith('scheduler-'))}; "
+          f"workers {', '.join(n for n in cluster.children if n.startswith('worker-'))}; "
           f"metadata + results: PostgreSQL {cfg.metadata_db}; broker: {cfg.redis_url}", flush=True)
     print(f"  Store (lienthong_db): PostgreSQL {cfg.store_db}", flush=True)
     print(f"  Portal stand-in:  {cfg.portal_url}/docs   iOffice stand-in: {cfg.ioffice_root}/docs", flush=True)

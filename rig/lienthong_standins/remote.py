@@ -24,6 +24,12 @@ class RemoteStandins:
         requests.post(f"{self._base(system)}/_admin/faults", json={"seed": seed, "rules": rules},
                       timeout=10).raise_for_status()
 
+    def behaviour(self, system: str, **settings: Any) -> dict[str, Any]:
+        """How a stand-in answers where the public docs leave it open (``behaviour.py``)."""
+        resp = requests.post(f"{self._base(system)}/_admin/behaviour", json=settings, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
     def stats(self, system: str) -> dict[str, Any]:
         return requests.get(f"{self._base(system)}/_admin/stats", timeout=60).json()
 

@@ -3,8 +3,10 @@
 CeleryExecutor with two workers over PostgreSQL and Redis; the stand-ins inject 5xx, resets,
 latency, expired portal tokens, duplicate package deliveries, bad result PDFs, malformed dossiers,
 and, on the national portal, lost answers and expired sessions. While work is in flight the test SIGKILLs a Celery worker (and everything under it)
-mid-task, SIGKILLs the triggerer while it runs the results watcher, and kills and restarts
-the scheduler. Lost task instances are detected by ``[scheduler]
+mid-task, SIGKILLs the triggerer while it runs the results watcher, and SIGKILLs one of the two
+schedulers while the other goes on. Meanwhile ``signed_results`` runs overlap (the watcher, the cron
+and extra manual runs), operators replay quarantined items in a burst and a reconcile repairs, on a
+portal that would take a duplicate (permissive). Lost task instances are detected by ``[scheduler]
 task_instance_heartbeat_timeout`` (set to 20 s below, checked every
 ``task_instance_heartbeat_timeout_detection_interval`` = 5 s). Then faults stop, the link
 converges, and the effects are checked from the stand-ins over HTTP and from the store (the
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+import requests
 import time
 from collections import Counter
 from datetime import datetime
@@ -23,6 +26,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from lienthong.domain.vocabulary import STEP_FINISHED_VI, STEP_TRANSFERRED_VI
 from lienthong_standins.remote import RemoteStandins
 from tests.cluster.conftest import Metadata, cluster_config, remote_standins, run_cluster
 from tests.conftest import ROOT
@@ -68,6 +72,7 @@ NATIONAL_FAULTS = [
 LINK_TASKS = ("pull_and_link_dossiers", "attach_signed_results")
 END_OF_DAY = "2022-12-01T17:30"
 CONVERGED_BY = "2022-12-06T17:00"  # two working days after the last arrival
+FINISHED_PREFIX = STEP_FINISHED_VI.split("{")[0]
 
 
 @pytest.fixture
@@ -136,6 +141,71 @@ def kill_triggerer_while_watching(cluster, md: Metadata) -> dict[str, Any]:
     return {**row, "killed_pids": len(killed), "killed_at": killed_at}
 
 
+class Api:
+    """Airflow's REST API as an operator's script uses it (a token, then JSON)."""
+
+    def __init__(self, cluster):
+        self.base = cluster.cfg.ui_url
+        token = requests.post(f"{self.base}/auth/token", json={"username": "admin", "password": cluster.admin_password},
+                              timeout=30)
+        token.raise_for_status()
+        self.headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        resp = requests.post(f"{self.base}/api/v2/dags/{dag_id}/dagRuns", headers=self.headers, timeout=30,
+                             json={"logical_date": None, "conf": conf or {}})
+        resp.raise_for_status()
+        return resp.json()["dag_run_id"]
+
+    def unpause(self, dag_id: str) -> None:
+        requests.patch(f"{self.base}/api/v2/dags/{dag_id}", headers=self.headers, json={"is_paused": False},
+                       timeout=30).raise_for_status()
+
+
+def operators_act_while_work_is_in_flight(cluster, store) -> dict[str, list[str]]:
+    """Extra signed_results runs beside the watcher's and the cron's, a burst of replays of the open
+    quarantine records, and a reconcile with repair: all at once, with the day's work going on."""
+    api = Api(cluster)
+
+    def open_quarantine() -> list[int]:
+        with store.connect() as c:
+            return list(c.execute(text("SELECT id FROM quarantine WHERE status='open' ORDER BY id")).scalars())
+
+    open_ids = wait_for(lambda: (ids := open_quarantine()) and len(ids) >= 3 and ids, 180,
+                        "quarantine records to replay while the day runs", every=2)
+    runs: dict[str, list[str]] = {"signed_results": [], "quarantine_replay": [], "dossier_reconcile": []}
+    runs["signed_results"] += [api.trigger("signed_results") for _ in range(2)]
+    for chunk in (open_ids[i::3] for i in range(3)):
+        if chunk:
+            runs["quarantine_replay"].append(api.trigger("quarantine_replay", {
+                "quarantine_ids": chunk, "reason": "Kiểm thử: chạy lại hàng loạt khi hệ thống đang xử lý"}))
+    api.unpause("dossier_reconcile")
+    runs["dossier_reconcile"].append(api.trigger("dossier_reconcile", {
+        "date_from": "2022-12-01", "date_to": "2022-12-06", "repair": True}))
+    runs["signed_results"] += [api.trigger("signed_results")]
+    return runs
+
+
+def overlapping_runs(md: Metadata, dag_id: str) -> int:
+    """Pairs of runs of ``dag_id`` that were running at the same time."""
+    return md.rows("SELECT count(*) AS n FROM dag_run a JOIN dag_run b ON a.dag_id=b.dag_id AND a.id < b.id "
+                   "WHERE a.dag_id=%s AND a.start_date < coalesce(b.end_date, now()) "
+                   "AND b.start_date < coalesce(a.end_date, now())", dag_id)[0]["n"]
+
+
+def repeated_portal_steps(s: RemoteStandins) -> list[str]:
+    """Decision dossiers holding one step twice (same content and time), or the link's transfer or
+    finishing step more than once."""
+    out = []
+    for r in s.results()["dossiers"]:
+        same = Counter(tuple(step) for step in r["steps"])
+        contents = Counter(step[0] for step in r["steps"])
+        out += [f"{r['code']}: {c} x{n}" for (c, _), n in same.items() if n > 1]
+        out += [f"{r['code']}: {c} x{n}" for c, n in contents.items()
+                if n > 1 and (c == STEP_TRANSFERRED_VI or c.startswith(FINISHED_PREFIX))]
+    return out
+
+
 def converged(s: RemoteStandins, md: Metadata, killed: dict[str, Any]) -> bool:
     docs = s.documents()
     if any(p["state"] == "pending" for d in docs for p in d["packages"]):
@@ -161,7 +231,7 @@ def national_differences(s: RemoteStandins) -> list[str]:
     return out
 
 
-def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
+def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):  # noqa: PLR0915
     started = time.monotonic()
     cfg = cluster.cfg
     s, md = remote_standins(cfg), Metadata(cluster.metadata_url)
@@ -169,13 +239,16 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
     s.faults("portal", PORTAL_FAULTS, seed=3)
     s.faults("ioffice", IOFFICE_FAULTS, seed=3)
     s.faults("national", NATIONAL_FAULTS, seed=3)
+    s.behaviour("portal", permissive=True)  # a second attachment or step would be taken: only the link prevents it
     driver = ClockDriver(s, step=900, every=2.0, until=END_OF_DAY)  # the day in about 80 s
     driver.start()
 
     worker_kill = kill_worker_mid_task(cluster, md)
     trigger_kill = kill_triggerer_while_watching(cluster, md)
-    cluster.restart("scheduler")
-    scheduler_restart = time.time()
+    schedulers_seen = md.rows("SELECT count(*) AS n FROM job WHERE job_type='SchedulerJob' AND state='running'")[0]["n"]
+    cluster.kill("scheduler-1")  # scheduler-2 goes on alone
+    scheduler_kill = time.time()
+    operator_runs = operators_act_while_work_is_in_flight(cluster, store)
 
     driver.join(timeout=300)
     assert driver.error is None, driver.error
@@ -189,6 +262,9 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
     phase_two.join(timeout=300)
     assert phase_two.error is None, phase_two.error
     wait_for(lambda: converged(s, md, worker_kill), 240, "the link to converge", every=3)
+    wait_for(lambda: all(md.rows("SELECT state FROM dag_run WHERE dag_id=%s AND run_id=%s", dag, run)[0]["state"]
+                         in ("success", "failed") for dag, ids in operator_runs.items() for run in ids),
+             240, "the operators' runs to finish", every=3)
     try:
         wait_for(lambda: not national_differences(s), 240, "the national record to equal the local one", every=5)
     except AssertionError:
@@ -236,10 +312,21 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
     assert watched_runs >= 1, "no results run was started by the watcher after the triggerer restart"
     triggerers = md.rows("SELECT id FROM job WHERE job_type='TriggererJob'")
     assert len(triggerers) >= 2
-    after_restart = md.rows("SELECT count(*) AS n FROM dag_run WHERE dag_id IN ('dossier_intake','signed_results') "
-                            "AND state='success' AND start_date > to_timestamp(%s)", scheduler_restart)[0]["n"]
-    assert after_restart >= 2, "no run finished after the scheduler restart"
-    assert cluster.starts["scheduler"] == 2 and cluster.starts["triggerer"] == 2
+    after_kill = md.rows("SELECT count(*) AS n FROM dag_run WHERE dag_id IN ('dossier_intake','signed_results') "
+                         "AND state='success' AND start_date > to_timestamp(%s)", scheduler_kill)[0]["n"]
+    assert schedulers_seen >= 2, "two schedulers were not running together"
+    assert after_kill >= 2, "no run finished after one scheduler was killed"
+    assert not cluster.children["scheduler-1"].alive() and cluster.children["scheduler-2"].alive()
+    assert cluster.starts["triggerer"] == 2
+    # ---- overlaps and operators' runs happened, and kept every effect single
+    overlaps = overlapping_runs(md, "signed_results")
+    assert overlaps >= 1, "no two signed_results runs ran at the same time"
+    operator_states = {dag: Counter(md.rows("SELECT state FROM dag_run WHERE dag_id=%s AND run_id=%s", dag, run)[0]["state"]
+                                    for run in ids) for dag, ids in operator_runs.items()}
+    assert operator_states["dossier_reconcile"] == Counter(success=1), operator_states
+    assert set(operator_states["quarantine_replay"]) <= {"success"}, operator_states
+    assert len(operator_runs["quarantine_replay"]) >= 1, "no quarantine record to replay while work was in flight"
+    assert repeated_portal_steps(s) == []
     retried = md.rows("SELECT dag_id, task_id, try_number, state, hostname FROM task_instance WHERE try_number > 1 "
                       "ORDER BY dag_id, task_id")
     for kind in ("5xx", "reset", "latency", "expired_token", "malformed"):
@@ -266,6 +353,9 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster):
         "triggerer_kill": {"trigger_id": trigger_kill["trigger_id"], "killed_pids": trigger_kill["killed_pids"],
                            "watcher_runs_after": watched_runs},
         "starts": dict(cluster.starts),
+        "schedulers_running_before_kill": schedulers_seen, "runs_after_scheduler_kill": after_kill,
+        "signed_results_overlapping_pairs": overlaps,
+        "operator_runs": {dag: dict(states) for dag, states in operator_states.items()},
         "retried_task_instances": retried,
         "finished_at": datetime.now().isoformat(timespec="seconds"),
     }

@@ -337,8 +337,8 @@ class PortalStore:
         return doc
 
     def results_view(self) -> list[dict[str, Any]]:
-        """[own, admin] every decision/certificate dossier with its status and its attached results
-        (file digest, number/notation, real attach time)."""
+        """[own, admin] every decision/certificate dossier with its status, its attached results
+        (file digest, number/notation, real attach time) and its steps (content, time)."""
         d = dossiers.c
         with self.engine.connect() as c:
             rows = c.execute(select(d.id, d.code, d.status, d.doc).where(d.must_attach == 1)
@@ -350,7 +350,9 @@ class PortalStore:
             attachments = [{"fileId": a["id"], "sha256": digests.get(a["id"]),
                             "codeNotation": (a.get("document") or {}).get("codeNotation"),
                             "attached_real": stamps.get(a["id"])} for a in json.loads(r.doc).get("attachment") or []]
-            out.append({"id": r.id, "code": r.code, "status": r.status, "attachments": attachments})
+            steps = [[t.get("NoiDungXuLy"), t.get("ThoiDiemXuLy")] for t in json.loads(r.doc).get("task") or []
+                     if "NoiDungXuLy" in t]
+            out.append({"id": r.id, "code": r.code, "status": r.status, "attachments": attachments, "steps": steps})
         return out
 
     # ------------------------------------------------------------------ files
