@@ -62,6 +62,11 @@ def test_one_owner_at_a_time_and_release(store_url):
             assert second is None
     with claims.held(engine, "k", timedelta(seconds=30)) as third:
         assert third is not None
+        with claims.held_many(engine, ["k", "a", "b"], timedelta(seconds=30)) as batch:
+            assert batch.keys == {"a", "b"}  # "k" is another owner's
+            batch.renew()
+        with claims.held_many(engine, ["a"], timedelta(seconds=30)) as again:
+            assert again.keys == {"a"}  # given back at the end of the batch
 
 
 @pytest.mark.scenario("burst-20")
@@ -79,7 +84,7 @@ def test_a_sending_item_under_a_live_lease_is_left_to_its_sender(standins, nres)
     assert counts == {"send_busy": 1}
     with nres.session() as session:
         assert session.get(NationalSyncItem, item.id).state == ItemState.SENDING  # not taken for a leftover
-    claims.release(nres.engine, national_sync.OUTBOX_CLAIM, "another-sync")
+    claims.release(nres.engine, "another-sync")
     counts = national_sync.send_pending(nres, CTX, pause=0.05)
     assert counts["records_sent"] >= 1
     with nres.session() as session:

@@ -3,8 +3,8 @@
 Each round starts, at the same instant and each with its own clients (as separate task processes
 have): two ``signed_results``, intake with its pending work, ``dossier_reconcile`` with repair, an
 operator's replay of every open quarantine record, ``quarantine_recheck`` and two ``national_sync``.
-The portal stand-in is permissive (it would take a second attachment or the same status twice), and
-answers are lost after the portal or the national side acted. The link's own claims must keep every
+The portal and iOffice stand-ins are permissive (they would take a second attachment, the same
+status twice, a second push of a dossier), and answers are lost after the systems acted. The link's own claims must keep every
 effect single: checked against the stand-ins' own state and the store, with the portal's full list.
 """
 
@@ -37,8 +37,11 @@ ROUNDS = 6
 FAULTS = {
     "portal": [{"endpoint": "/pa/dossier", "kind": "lost_answer", "rate": 0.06},
                {"endpoint": "/pa/dossier", "kind": "5xx", "rate": 0.03}],
+    # GuiHoSo's lost answers are left out: no public iOffice call reads a push back, so a lenient
+    # office given a push repeated after one would hold two documents (docs/exactly-once.md, open).
     "ioffice": [{"endpoint": "*", "kind": "5xx", "rate": 0.03},
-                {"endpoint": "*", "kind": "lost_answer", "rate": 0.03}],
+                {"endpoint": "/api/lienthong/LayGoiTinVanBan", "kind": "lost_answer", "rate": 0.03},
+                {"endpoint": "/api/lienthong/CapNhatTrangThaiVanBan", "kind": "lost_answer", "rate": 0.05}],
     "national": [{"endpoint": "*", "kind": "lost_answer", "rate": 0.05},
                  {"endpoint": "*", "kind": "5xx", "rate": 0.03}],
 }
@@ -91,6 +94,7 @@ def run_together(standins, resources: dict[str, Any], round_no: int) -> Counter:
             fn(resources[name], RunContext(f"round-{round_no}", name))
         except Exception as exc:  # a run failed on a fault: the next round (the retry) goes on
             failures[f"{name}:{type(exc).__name__}"] += 1
+            print(f"{name} failed: {str(exc)[:300]}")
 
     threads = [threading.Thread(target=go, args=(name, fn)) for name, fn in flows(standins).items()]
     for t in threads:
@@ -140,6 +144,7 @@ def national_steps_twice(standins) -> list[str]:
 def test_every_flow_at_once_keeps_every_effect_single(standins, store_url, seed):
     """On PostgreSQL (production) and on SQLite (the default store), two fault seeds."""
     standins.behaviour("portal", permissive=True, tie_ms=60_000, shuffle_ties=True)
+    standins.behaviour("ioffice", permissive=True)  # a second push would be a second document
     resources = {name: make_resources(standins, store_url, national=True) for name in flows(standins)}
     failures: Counter = Counter()
     try:

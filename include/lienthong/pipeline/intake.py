@@ -220,10 +220,32 @@ def _decide_route(resources: Resources, session, run: ledger.RunContext, link: D
 
 
 def _push_all(resources: Resources, run: ledger.RunContext, to_push: list[tuple[Dossier, Route]]) -> Counter[str]:
-    """Push concurrently (bounded), record transfers in one transaction, then note them on the portal."""
+    """Push concurrently (bounded), record transfers in one transaction, then note them on the portal.
+
+    The batch's dossiers are claimed first: a dossier another flow is pushing is left to it (it
+    stays ``seen`` if that flow dies, and the next run finishes it), so two flows never push one."""
     out: Counter[str] = Counter()
     if not to_push:
         return out
+    keys = {dossier.id: dossier_claim(dossier.id) for dossier, _ in to_push}
+    with claims.held_many(resources.engine, list(keys.values()), resources.claim_ttl) as lease:
+        mine = [(dossier, route) for dossier, route in to_push if keys[dossier.id] in lease.keys]
+        out["push_busy"] += len(to_push) - len(mine)
+        with resources.session() as session:  # what an earlier holder of a claim recorded meanwhile
+            links = ledger.links_by_dossier_id(session, [dossier.id for dossier, _ in mine])
+        mine = [(dossier, route) for dossier, route in mine if links[dossier.id].state == LinkState.SEEN]
+        pushed, counts = _push_claimed(resources, run, mine)
+        out.update(counts)
+        out.update(_notify_portal(resources, run, [(dossier.id, dossier.code, route, dossier.due_at, at)
+                                                   for dossier, route, at in pushed], lease))
+    return out
+
+
+def _push_claimed(resources: Resources, run: ledger.RunContext, to_push: list[tuple[Dossier, Route]]
+                  ) -> tuple[list[tuple[Dossier, Route, datetime]], Counter[str]]:
+    out: Counter[str] = Counter()
+    if not to_push:
+        return [], out
     now = datetime.now(timezone.utc)
 
     def push(item: tuple[Dossier, Route]) -> tuple[Dossier, Route, str | None, bool, str | None]:
@@ -237,9 +259,9 @@ def _push_all(resources: Resources, run: ledger.RunContext, to_push: list[tuple[
 
     with ThreadPoolExecutor(max_workers=resources.concurrency) as pool:
         results = list(pool.map(push, to_push))
-    pushed: list[tuple[Dossier, Route]] = []
+    pushed: list[tuple[Dossier, Route, datetime]] = []
     with resources.session() as session:
-        claims.xact_lock(session, LINKS_LOCK)  # a push another flow recorded meanwhile is seen here
+        claims.xact_lock(session, LINKS_LOCK)
         links = ledger.links_by_dossier_id(session, [dossier.id for dossier, *_ in results])
         for dossier, route, doc_id, created, error in results:
             link = links[dossier.id]
@@ -254,10 +276,8 @@ def _push_all(resources: Resources, run: ledger.RunContext, to_push: list[tuple[
                        last_error=None, detail={"doc_id": doc_id, "unit": route.unit.ioffice_unit.code,
                                                 "already_existed": not created})
             out["transferred" if created else "transferred_existing"] += 1
-            pushed.append((dossier, route))
-    out.update(_notify_portal(resources, run, [(dossier.id, dossier.code, route, dossier.due_at, now)
-                                               for dossier, route in pushed]))
-    return out
+            pushed.append((dossier, route, now))
+    return pushed, out
 
 
 def dossier_claim(dossier_id: str) -> str:
@@ -269,9 +289,11 @@ BUSY = "busy"  # another process holds the dossier's claim: it is left for a lat
 
 
 def _notify_portal(resources: Resources, run: ledger.RunContext,
-                   items: list[tuple[str, str, Route | None, datetime | None, datetime]]) -> Counter[str]:
+                   items: list[tuple[str, str, Route | None, datetime | None, datetime]],
+                   lease: claims.Lease | None = None) -> Counter[str]:
     """Record "transferred to iOffice" on the portal: status 4 with the step, then the flag. The
-    step's time is the transfer's, so a repeat is recognised on the portal."""
+    step's time is the transfer's, so a repeat is recognised on the portal. Each dossier under its
+    claim (``lease``: the caller holds those claims already)."""
     out: Counter[str] = Counter()
     if not items:
         return out
@@ -282,8 +304,11 @@ def _notify_portal(resources: Resources, run: ledger.RunContext,
             Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, at, person=route.unit.handler.name,
                  title=route.unit.handler.title, unit=route.unit.ioffice_unit.name, due=due)
         try:
-            with claims.held(resources.engine, dossier_claim(dossier_id), resources.claim_ttl) as lease:
-                if lease is None:
+            if lease is not None and dossier_claim(dossier_id) in lease.keys:
+                resources.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON)
+                return dossier_id, None
+            with claims.held(resources.engine, dossier_claim(dossier_id), resources.claim_ttl) as own:
+                if own is None:
                     return dossier_id, BUSY
                 resources.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON)
             return dossier_id, None

@@ -70,27 +70,27 @@ def acquire(engine: Engine, key: str, owner: str, ttl: timedelta = DEFAULT_TTL) 
         return conn.execute(stmt).scalar() == owner
 
 
-def renew(engine: Engine, key: str, owner: str, ttl: timedelta = DEFAULT_TTL) -> None:
-    """Extend a held lease; :class:`LeaseLost` if it is no longer ours."""
+def renew(engine: Engine, owner: str, held: int, ttl: timedelta = DEFAULT_TTL) -> None:
+    """Extend every claim ``owner`` holds; :class:`LeaseLost` unless all ``held`` of them are still ours."""
     with engine.begin() as conn:
-        done = conn.execute(update(Claim).where(Claim.key == key, Claim.owner == owner)
-                            .values(expires_at=_now() + ttl)).rowcount
-    if done != 1:
-        raise LeaseLost(f"claim {key} is no longer held by this worker")
+        done = conn.execute(update(Claim).where(Claim.owner == owner).values(expires_at=_now() + ttl)).rowcount
+    if done != held:
+        raise LeaseLost(f"{held - done} of {held} claims are no longer held by this worker")
 
 
-def release(engine: Engine, key: str, owner: str) -> None:
+def release(engine: Engine, owner: str) -> None:
+    """Give back every claim ``owner`` holds."""
     with engine.begin() as conn:
-        conn.execute(delete(Claim).where(Claim.key == key, Claim.owner == owner))
+        conn.execute(delete(Claim).where(Claim.owner == owner))
 
 
 @dataclass
 class Lease:
-    """A held claim, kept alive by a heartbeat while its holder lives (renewed every ``ttl / 4``): a
-    killed holder's claim expires ``ttl`` after its last beat. :meth:`check` before an effect."""
+    """Claims held by one owner, kept alive by one heartbeat while the holder lives (renewed every
+    ``ttl / 4``): a killed holder's claims expire ``ttl`` after its last beat."""
 
     engine: Engine
-    key: str
+    keys: frozenset[str] = frozenset()
     ttl: timedelta = DEFAULT_TTL
     owner: str = field(default_factory=new_owner)
     lost: bool = False
@@ -98,15 +98,15 @@ class Lease:
 
     def renew(self) -> None:
         try:
-            renew(self.engine, self.key, self.owner, self.ttl)
+            renew(self.engine, self.owner, len(self.keys), self.ttl)
         except LeaseLost:
             self.lost = True
             raise
 
     def check(self) -> None:
-        """:class:`LeaseLost` if another owner may have taken the claim (this holder stalled past its ttl)."""
+        """:class:`LeaseLost` if another owner may have taken a claim (this holder stalled past its ttl)."""
         if self.lost:
-            raise LeaseLost(f"claim {self.key} was lost (the holder stalled longer than {self.ttl})")
+            raise LeaseLost(f"claims of {self.owner} were lost (the holder stalled longer than {self.ttl})")
 
     def _beat(self) -> None:
         while not self._stop.wait(self.ttl.total_seconds() / 4):
@@ -119,25 +119,46 @@ class Lease:
 
 
 @contextmanager
-def held(engine: Engine, key: str, ttl: timedelta = DEFAULT_TTL, wait: float = 0.0,
-         poll: float = 0.2) -> Iterator[Lease | None]:
-    """The lease on ``key`` while the block runs, or ``None`` when another owner holds it (after
-    waiting up to ``wait`` seconds). Kept alive meanwhile; released at the end, whatever happens."""
-    lease = Lease(engine, key, ttl)
-    deadline = time.monotonic() + wait
-    while not acquire(engine, key, lease.owner, ttl):
-        if time.monotonic() >= deadline:
-            yield None
-            return
-        time.sleep(poll)
-    beat = threading.Thread(target=lease._beat, name=f"claim:{key}"[:60], daemon=True)
+def _kept(lease: Lease) -> Iterator[Lease]:
+    """The lease's heartbeat while the block runs; every claim given back at the end."""
+    beat = threading.Thread(target=lease._beat, name=f"claims:{lease.owner}"[:60], daemon=True)
     beat.start()
     try:
         yield lease
     finally:
         lease._stop.set()
         beat.join()
-        release(engine, key, lease.owner)
+        release(lease.engine, lease.owner)
+
+
+@contextmanager
+def held(engine: Engine, key: str, ttl: timedelta = DEFAULT_TTL, wait: float = 0.0,
+         poll: float = 0.2) -> Iterator[Lease | None]:
+    """The lease on ``key`` while the block runs, or ``None`` when another owner holds it (after
+    waiting up to ``wait`` seconds). Kept alive meanwhile; released at the end, whatever happens."""
+    lease = Lease(engine, frozenset({key}), ttl)
+    deadline = time.monotonic() + wait
+    while not acquire(engine, key, lease.owner, ttl):
+        if time.monotonic() >= deadline:
+            yield None
+            return
+        time.sleep(poll)
+    with _kept(lease):
+        yield lease
+
+
+@contextmanager
+def held_many(engine: Engine, keys: list[str], ttl: timedelta = DEFAULT_TTL) -> Iterator[Lease]:
+    """Those of ``keys`` no other owner holds, under one owner and one heartbeat (a batch's dossiers):
+    ``lease.keys`` says which were taken; the rest are another flow's for now."""
+    lease = Lease(engine, ttl=ttl)
+    try:
+        lease.keys = frozenset(key for key in dict.fromkeys(keys) if acquire(engine, key, lease.owner, ttl))
+    except BaseException:
+        release(engine, lease.owner)  # those taken before the failure
+        raise
+    with _kept(lease):
+        yield lease
 
 
 def xact_lock(session: Session, name: str) -> None:

@@ -320,7 +320,8 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
         store.materialize(clock.now())
         return store.stats()
 
-    app.include_router(make_admin_router(clock, injector, stats, lambda: store.materialize(clock.now())))
+    app.include_router(make_admin_router(clock, injector, stats, lambda: store.materialize(clock.now()),
+                                         behaviour=store.behaviour))
 
     @app.get("/_admin/documents", tags=["stand-in control (not part of the real system)"])
     def documents() -> dict[str, Any]:

@@ -23,6 +23,7 @@ from sqlalchemy import (Boolean, Date, Float, ForeignKey, Integer, LargeBinary, 
 from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, deferred, mapped_column, sessionmaker,
                             undefer)
 
+from lienthong_standins.behaviour import Behaviour
 from lienthong_standins.clock import VN_TZ
 from lienthong_standins.ioffice.ca import TrustedCA, load_or_create_cas
 from lienthong_standins.ioffice.office import Plan, plan_document
@@ -67,7 +68,7 @@ class Document(Base):
 
     ma_van_ban: Mapped[str] = mapped_column(String(40), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
-    ma_ho_so: Mapped[str | None] = mapped_column(String(80), unique=True)  # None: never from the portal
+    ma_ho_so: Mapped[str | None] = mapped_column(String(80), index=True)  # None: never from the portal; one document each unless permissive
     id_ho_so: Mapped[str] = mapped_column(String(80), default="")
     unit_code: Mapped[str] = mapped_column(String(60), index=True)
     unit_name: Mapped[str] = mapped_column(String(200))
@@ -192,6 +193,7 @@ class IOfficeStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.seed = seed
+        self.behaviour = Behaviour()
         self.ca = ca or load_or_create_cas(self.path.parent / "ca").trusted_ca
         self.engine = create_engine(f"sqlite:///{self.path}", connect_args={"check_same_thread": False})
 
@@ -214,13 +216,14 @@ class IOfficeStore:
 
     def find_by_dossier(self, ma_ho_so: str) -> Document | None:
         with self._session() as s:
-            return s.scalar(select(Document).where(Document.ma_ho_so == ma_ho_so))
+            return s.scalar(select(Document).where(Document.ma_ho_so == ma_ho_so).order_by(Document.seq).limit(1))
 
     def receive(self, push: dict[str, Any], now: datetime) -> tuple[Document, bool]:
-        """Register a pushed dossier; ``(document, False)`` if that MaHoSo is already here."""
+        """Register a pushed dossier; ``(document, False)`` if that MaHoSo is already here (permissive:
+        a second document, as a lenient office would create)."""
         with self._lock, self._session() as s, s.begin():
-            existing = s.scalar(select(Document).where(Document.ma_ho_so == push["MaHoSo"]))
-            if existing is not None:
+            existing = s.scalar(select(Document).where(Document.ma_ho_so == push["MaHoSo"]).limit(1))
+            if existing is not None and not self.behaviour.permissive:
                 return existing, False
             draft, signer, unit = push["VanBanDuThao"], push["NguoiKy"], push["DonVi"]
             thu_tuc = push.get("ThuTuc")
