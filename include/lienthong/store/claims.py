@@ -58,16 +58,29 @@ def _insert(engine: Engine):  # noqa: ANN202 - the dialect's insert construct
 
 def acquire(engine: Engine, key: str, owner: str, ttl: timedelta = DEFAULT_TTL) -> bool:
     """Take ``key`` for ``owner`` unless another owner's lease on it is alive. Re-entrant for the owner."""
-    now = _now()
-    stmt = _insert(engine)(Claim).values(key=key, owner=owner, expires_at=now + ttl, acquired_at=now)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Claim.key],
-        set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at,
-              "acquired_at": stmt.excluded.acquired_at},
-        where=or_(Claim.expires_at < now, Claim.owner == owner),
-    ).returning(Claim.owner)
-    with engine.begin() as conn:
-        return conn.execute(stmt).scalar() == owner
+    return key in acquire_many(engine, [key], owner, ttl)
+
+
+def acquire_many(engine: Engine, keys: list[str], owner: str, ttl: timedelta = DEFAULT_TTL,
+                 chunk: int = 500) -> set[str]:
+    """Those of ``keys`` taken for ``owner`` (one statement per ``chunk``): a key is taken when it is
+    free, its lease has run out, or ``owner`` holds it already."""
+    taken: set[str] = set()
+    keys = sorted(set(keys))  # one lock order for every caller: two batches never deadlock on PostgreSQL
+    for start in range(0, len(keys), chunk):
+        now = _now()
+        stmt = _insert(engine)(Claim).values([
+            {"key": key, "owner": owner, "expires_at": now + ttl, "acquired_at": now}
+            for key in keys[start:start + chunk]])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[Claim.key],
+            set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at,
+                  "acquired_at": stmt.excluded.acquired_at},
+            where=or_(Claim.expires_at < now, Claim.owner == owner),
+        ).returning(Claim.key, Claim.owner)
+        with engine.begin() as conn:
+            taken.update(key for key, holder in conn.execute(stmt) if holder == owner)
+    return taken
 
 
 def renew(engine: Engine, owner: str, held: int, ttl: timedelta = DEFAULT_TTL) -> None:
@@ -153,7 +166,7 @@ def held_many(engine: Engine, keys: list[str], ttl: timedelta = DEFAULT_TTL) -> 
     ``lease.keys`` says which were taken; the rest are another flow's for now."""
     lease = Lease(engine, ttl=ttl)
     try:
-        lease.keys = frozenset(key for key in dict.fromkeys(keys) if acquire(engine, key, lease.owner, ttl))
+        lease.keys = frozenset(acquire_many(engine, keys, lease.owner, ttl))
     except BaseException:
         release(engine, lease.owner)  # those taken before the failure
         raise
