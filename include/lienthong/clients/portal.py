@@ -103,8 +103,9 @@ class PortalClient:
 
         return self._call(method, path, parse, **kwargs)
 
-    def _call(self, method: str, path: str, parse: Any, **kwargs: Any) -> Any:
-        """One call with retries on transient failures (the auth renews the token once on a 401)."""
+    def _call(self, method: str, path: str, parse: Any, retry: Any = None, **kwargs: Any) -> Any:
+        """One call with retries on transient failures (the auth renews the token once on a 401);
+        ``retry``: another retry policy (writes: :meth:`_write`)."""
 
         def attempt() -> Any:
             resp = self.session.request(method, self.settings.base_url + path, timeout=self.settings.timeout,
@@ -116,7 +117,7 @@ class PortalClient:
             self._note_server_time(resp)
             return parse(resp)
 
-        return self._retrying(attempt)
+        return (retry or self._retrying)(attempt)
 
     def _note_server_time(self, resp: requests.Response) -> None:
         """The portal's own clock (HTTP Date): "now" for due-date checks, whatever ours says."""
@@ -231,17 +232,7 @@ class PortalClient:
     def _write(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """A write that is not idempotent: retried only when it surely never reached the portal. Any
         other failure leaves its outcome unknown, and the caller reads back before repeating it."""
-
-        def attempt() -> requests.Response:
-            resp = self.session.request(method, self.settings.base_url + path, timeout=self.settings.timeout,
-                                        auth=self.auth, **kwargs)
-            if resp.status_code == 401:
-                raise TransientHTTPError(401, resp.url)
-            raise_for_status(resp)
-            self._note_server_time(resp)
-            return resp
-
-        return self._write_retrying(attempt)
+        return self._call(method, path, lambda resp: resp, retry=self._write_retrying, **kwargs)
 
     def _unknown_outcome(self, what: str, dossier_id: str, attempt: int, exc: BaseException) -> None:
         if not is_transient(exc) or attempt + 1 >= self.settings.retry.attempts:
