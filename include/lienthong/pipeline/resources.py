@@ -40,8 +40,12 @@ class Resources:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One transaction: commits on success, rolls back on any error."""
+        """One transaction: commits on success, rolls back on any error. On SQLite it takes the
+        database's write lock first: flows running at once then wait their turn (busy timeout)
+        instead of failing a read-then-write on a snapshot another flow's commit made stale."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            if self.engine.dialect.name == "sqlite":
+                claims.xact_lock(session, "store")
             yield session
 
     def minutes_saved(self, procedure_code: str) -> int:
