@@ -34,6 +34,7 @@ OUTCOME_LABELS_VI = {
     "already_done": "Đã xong từ trước",
     "adopted": "Đã nhận vào liên thông",
     "quarantined": "Bị cách ly",
+    "busy": "Đang được một lượt chạy khác xử lý, sẽ thử lại ở lượt sau",
 }
 
 
