@@ -37,12 +37,12 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lienthong.clients.dvcqg import SessionExpired  # noqa: E402
+from lienthong.clients.national import SessionExpired  # noqa: E402
 from lienthong.clients.http import InvalidResponse, RetryPolicy, TransientHTTPError  # noqa: E402
 from lienthong.pipeline import intake, national_sync, results  # noqa: E402
 from lienthong.pipeline.national_config import NationalSyncConfig  # noqa: E402
-from lienthong.reconcile.national import national_findings  # noqa: E402
-from lienthong.report.national import sync_figures  # noqa: E402
+from lienthong.reconcile.national_findings import national_findings  # noqa: E402
+from lienthong.report.national_figures import sync_figures  # noqa: E402
 from lienthong.store.ledger import RunContext  # noqa: E402
 from lienthong_standins.harness import make_resources, national_client, start_standins  # noqa: E402
 
@@ -146,7 +146,7 @@ def year_2022(work: Path) -> dict:
 
 
 def throughput(work: Path, n: int) -> dict:
-    from lienthong.clients.portal_shapes import to_national_record
+    from lienthong.clients.portal_national_shapes import to_national_record
 
     def fresh(name: str):
         server, standins = start_standins(work / name, scenario=f"burst-{n}")

@@ -41,7 +41,7 @@ The same table prints with `python -m lienthong.report --from YYYY-MM-DD --to YY
 
 def _settings(params: dict[str, Any]) -> tuple[float, int]:
     """Hours per dossier and cost per hour: the run's params, else the savings Variables."""
-    from lienthong.orchestration.resources import savings_settings
+    from lienthong.orchestration.airflow_resources import savings_settings
 
     hours, cost = params.get("hours_per_dossier"), params.get("cost_per_hour")
     if hours in (None, "") or cost in (None, ""):
@@ -81,7 +81,7 @@ def _period(context: dict[str, Any]):
 def savings_report():
     @task
     def compute_savings_report() -> dict[str, Any]:
-        from lienthong.orchestration.resources import store_engine
+        from lienthong.orchestration.airflow_resources import store_engine
         from lienthong.report.figures import headline
 
         ctx = get_current_context()
@@ -91,7 +91,7 @@ def savings_report():
 
     @task
     def export_savings_report(summary: dict[str, Any]) -> dict[str, Any]:
-        from lienthong.orchestration.resources import store_engine
+        from lienthong.orchestration.airflow_resources import store_engine
         from lienthong.report.export import export_report
         from lienthong.report.figures import build_report
 

@@ -15,7 +15,7 @@ from airflow.sdk import dag, get_current_context, task
 def bench_mapped_intake():
     @task
     def list_dossier_ids() -> list[str]:
-        from lienthong.orchestration.resources import resources_from_airflow
+        from lienthong.orchestration.airflow_resources import resources_from_airflow
 
         limit = int(get_current_context()["params"]["limit"])
         with resources_from_airflow() as res:
@@ -23,7 +23,7 @@ def bench_mapped_intake():
 
     @task
     def link_one_dossier(dossier_id: str) -> dict:
-        from lienthong.orchestration.resources import resources_from_airflow
+        from lienthong.orchestration.airflow_resources import resources_from_airflow
         from lienthong.orchestration.tasks import run_context
         from lienthong.pipeline.intake import link_raw
 

@@ -79,7 +79,7 @@ IOFFICE_TYPE: dict[str, Any] = {
     },
 }
 
-DVCQG_TYPE: dict[str, Any] = {
+NATIONAL_CONN_TYPE: dict[str, Any] = {
     "connection-type": "dvcqg",
     "hook-class-name": f"{HOOKS_MODULE}.NationalPortalHook",
     "hook-name": "Cổng Dịch vụ công quốc gia (đồng bộ hồ sơ)",
@@ -108,5 +108,5 @@ def get_provider_info() -> dict[str, Any]:
         "integrations": [{"integration-name": "lienthong", "external-doc-url": "https://dichvucong.gov.vn/",
                           "tags": ["service"]}],
         "hooks": [{"integration-name": "lienthong", "python-modules": [HOOKS_MODULE]}],
-        "connection-types": [PORTAL_TYPE, IOFFICE_TYPE, DVCQG_TYPE],
+        "connection-types": [PORTAL_TYPE, IOFFICE_TYPE, NATIONAL_CONN_TYPE],
     }

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from lienthong.clients.dvcqg import NationalClient, NationalSettings
+from lienthong.clients.national import NationalClient, NationalSettings
 from lienthong.clients.http import RetryPolicy
 from lienthong.clients.ioffice import IOfficeClient, IOfficeSettings
 from lienthong.clients.portal import PortalClient, PortalSettings

@@ -9,7 +9,7 @@ import pytest
 from lienthong.clients.ioffice import IOfficeClient
 from lienthong.clients.oidc import AuthError, ClientCredentialsAuth
 from lienthong.clients.portal import PortalClient
-from lienthong.clients.dvcqg import NationalClient
+from lienthong.clients.national import NationalClient
 from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook, NationalPortalHook
 from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET, NATIONAL_PASSWORD
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lienthong.domain.savings import DEFAULT_SAVINGS
-from lienthong.orchestration.resources import ServerLookup, resources_from_airflow, savings_settings
+from lienthong.orchestration.airflow_resources import ServerLookup, resources_from_airflow, savings_settings
 from lienthong.pipeline.routing import RoutingNotConfigured
 from lienthong_standins.routing import demo_routing
 

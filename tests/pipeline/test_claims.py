@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from lienthong.domain.national import ItemState
+from lienthong.domain.national_record import ItemState
 from lienthong.pipeline import national_sync
 from lienthong.store import claims
 from lienthong.store.engine import get_engine

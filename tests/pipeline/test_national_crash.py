@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lienthong.domain.national import ItemState
+from lienthong.domain.national_record import ItemState
 from lienthong.pipeline import national_sync
 from lienthong.store.schema import NationalSyncItem
 

@@ -15,9 +15,9 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from lienthong.clients.dvcqg import SessionExpired
+from lienthong.clients.national import SessionExpired
 from lienthong.clients.http import InvalidResponse, TransientHTTPError
-from lienthong.domain.national import ItemState
+from lienthong.domain.national_record import ItemState
 from lienthong.pipeline import intake, national_sync, replay, results
 from lienthong.store.schema import NationalSyncItem, NationalSyncUnread, Quarantine
 

@@ -6,7 +6,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from lienthong.report.figures import VN_TZ, headline, percent
+from lienthong.report.figures import VN_TZ, headline
+from lienthong.report.rates import percent
 from lienthong.store.district_totals import load_district_totals
 from lienthong.store.schema import DossierLink, DossierTimeSavings
 

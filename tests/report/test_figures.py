@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from lienthong.report import figures
-from lienthong.report.figures import article_estimate, district_total_for, on_time_rate, percent, previous_month
+from lienthong.report.figures import article_estimate, district_total_for, on_time_rate, previous_month
+from lienthong.report.rates import percent
 from lienthong.store.engine import get_engine
 
 from .scenario import populate

@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy.orm import Session
 
-from lienthong.report.national import sync_figures
+from lienthong.report.national_figures import sync_figures
 from lienthong.store.engine import get_engine
 from lienthong.store.schema import NationalSyncDossier, NationalSyncItem
 from lienthong.domain.timeliness import VN_TZ

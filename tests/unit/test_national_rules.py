@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from lienthong.clients import dvcqg_shapes as shapes
+from lienthong.clients import national_shapes as shapes
 from lienthong.domain.dossier import Step
-from lienthong.domain.national import (ItemKind, NationalRecord, Outcome, ResultPaper, lag_percentiles,
+from lienthong.domain.national_record import (ItemKind, NationalRecord, Outcome, ResultPaper, lag_percentiles,
                                        national_timeliness, plan_items, settle_unconfirmed, step_key)
 from lienthong.domain.timeliness import VN_TZ
 from lienthong.domain.vocabulary import DossierStatus

@@ -28,7 +28,7 @@ from airflow.api_fastapi.auth.managers.models.resource_details import (
     DagDetails,
 )
 
-from lienthong.orchestration.resources import DB_CONN, IOFFICE_CONN, PORTAL_CONN
+from lienthong.orchestration.airflow_resources import DB_CONN, IOFFICE_CONN, PORTAL_CONN
 
 log = logging.getLogger(__name__)
 

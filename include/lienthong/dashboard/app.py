@@ -23,7 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lienthong.dashboard import audit, charts, data
 from lienthong.dashboard.access import Grants, grants_for
 from lienthong.dashboard.auth import Forbidden, check_form_token, error_handler, form_token, get_user, username
-from lienthong.orchestration.resources import ServerLookup, savings_settings, store_engine
+from lienthong.orchestration.airflow_resources import ServerLookup, savings_settings, store_engine
+from lienthong.reconcile.watchlists import WATCH_LABELS_VI
 from lienthong.dashboard.trigger import REPLAY_DAG, NotAllowed, NotStarted, StartedRun, api_base, trigger_dag, user_token
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,6 @@ def may_audit(can: Can) -> Grants:
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'self'; base-uri 'none'")
-KIND_LABELS_VI = {"stuck": "Nằm quá lâu ở một trạng thái", "near_due": "Sắp đến hạn trả", "overdue": "Đã quá hạn"}
 SOURCE_LABELS_VI = {"portal_dossier": "Hồ sơ Một cửa", "ioffice_package": "Gói tin kết quả iOffice"}
 
 
@@ -90,7 +90,7 @@ def _env() -> Environment:
                       autoescape=select_autoescape(["html"]))
     env.filters.update(num=_vn_number, dt=_dt, pct=_pct, vnd=lambda v: _vn_number(v) + " ₫",
                        ddmmyyyy=lambda d: d.strftime("%d/%m/%Y"))
-    env.globals.update(state_label=data.state_label, kind_label=KIND_LABELS_VI.get,
+    env.globals.update(state_label=data.state_label, kind_label=WATCH_LABELS_VI.get,
                        source_label=lambda s: SOURCE_LABELS_VI.get(s, s),
                        action_label=lambda a: audit.ACTION_LABELS_VI.get(a, a), outcome_label=audit.outcome_label)
     return env

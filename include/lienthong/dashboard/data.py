@@ -22,7 +22,7 @@ from lienthong.domain.states import STATE_LABELS_VI
 from lienthong.pipeline.heal import NeedsPerson, needs_person
 from lienthong.reconcile.watchlists import WatchItem, late_links, portal_now, stuck_links
 from lienthong.report import figures
-from lienthong.report.national import sync_figures
+from lienthong.report.national_figures import sync_figures
 from lienthong.store.ledger import OPERATOR_ACTION
 from lienthong.store.schema import DossierLink, LinkEvent, Quarantine
 
@@ -78,7 +78,7 @@ class Overview:
     headline: dict[str, Any]  # lienthong.report.figures.summary: the same figures as the report
     by_month: Series
     by_agency: Series
-    national: dict[str, Any] | None = None  # lienthong.report.national: the period's sync figures
+    national: dict[str, Any] | None = None  # lienthong.report.national_figures: the period's sync figures
     national_by_agency: tuple[dict[str, Any], ...] = ()
 
 

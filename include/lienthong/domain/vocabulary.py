@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import IntEnum, StrEnum
+
+from lienthong.domain.timeliness import VN_TZ
+
+NATIONAL_TIME_FORMAT = "%Y%m%d%H%M%S"  # yyyyMMddHHmmss, Asia/Ho_Chi_Minh (interfaces.md §2)
 
 
 class DossierStatus(IntEnum):
@@ -61,3 +66,15 @@ STEP_TRANSFERRED_VI = "Chuyển xử lý trên iOffice"
 STEP_SIGNED_VI = "Lãnh đạo đã ký số văn bản trên iOffice, chờ phát hành"
 STEP_REJECTED_VI = "Lãnh đạo trả lại dự thảo trên iOffice, chuyển lại bước xử lý trước"
 STEP_FINISHED_VI = "Đã ban hành văn bản {code}; kết quả đã ký số được gắn tự động từ iOffice"
+
+
+def national_time(dt: datetime | None) -> str:
+    """A time in the national format, as the portal's steps and DVCQG's bodies write it."""
+    return dt.astimezone(VN_TZ).strftime(NATIONAL_TIME_FORMAT) if dt else ""
+
+
+def parse_national_time(value: str) -> datetime:
+    """Reads ``yyyyMMddHHmmss`` in Asia/Ho_Chi_Minh; anything else is a ``ValueError``."""
+    if len(value) != 14 or not value.isdigit():
+        raise ValueError(f"not yyyyMMddHHmmss: {value[:20]!r}")
+    return datetime.strptime(value, NATIONAL_TIME_FORMAT).replace(tzinfo=VN_TZ)

@@ -26,7 +26,7 @@ from lienthong.clients.ioffice_shapes import IOfficeError
 from lienthong.clients.oidc import AuthError
 from lienthong.clients.portal import PortalClient, PortalSettings
 from lienthong.clients.http import RetryPolicy
-from lienthong.clients.dvcqg import NationalAuthError, NationalClient, NationalSettings
+from lienthong.clients.national import NationalAuthError, NationalClient, NationalSettings
 
 QUICK = RetryPolicy(attempts=1)  # a connection test answers at once: no retries behind the button
 
@@ -128,17 +128,17 @@ class IOfficeHook(BaseHook):
 class NationalPortalHook(BaseHook):
     """The national public-service portal's sync service (DVCQG): session login, records, steps."""
 
-    conn_name_attr = "dvcqg_conn_id"
+    conn_name_attr = "national_conn_id"
     default_conn_name = "lienthong_dvcqg"
     conn_type = "dvcqg"
     hook_name = "Cổng Dịch vụ công quốc gia (đồng bộ hồ sơ)"
 
-    def __init__(self, dvcqg_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+    def __init__(self, national_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.dvcqg_conn_id = dvcqg_conn_id
+        self.national_conn_id = national_conn_id
 
     def settings(self, **overrides: Any) -> NationalSettings:
-        return NationalSettings.from_connection(self.get_connection(self.dvcqg_conn_id), **overrides)
+        return NationalSettings.from_connection(self.get_connection(self.national_conn_id), **overrides)
 
     def get_conn(self) -> NationalClient:
         return NationalClient(self.settings())

@@ -7,8 +7,8 @@ from typing import Any
 
 from lienthong.domain.masking import get_logger
 from lienthong.orchestration.dag_settings import TIMEZONE
-from lienthong.orchestration.metrics import report_counts, report_levels
-from lienthong.orchestration.resources import resources_from_airflow, store_engine
+from lienthong.orchestration.airflow_stats import report_counts, report_levels
+from lienthong.orchestration.airflow_resources import resources_from_airflow, store_engine
 from lienthong.pipeline import intake, results
 from lienthong.pipeline.resources import Resources
 from lienthong.store.ledger import RunContext, record_operator_action, record_quarantine_action
@@ -206,7 +206,7 @@ def purge_personal_data(context: dict[str, Any]) -> dict[str, int]:
     """Reduce resolved and expired quarantine records to their lookup keys (``store.retention``)."""
     from datetime import datetime, timezone
 
-    from lienthong.orchestration.resources import retention_days
+    from lienthong.orchestration.airflow_resources import retention_days
     from lienthong.store.ledger import add_event
     from lienthong.store.retention import purge_payloads
     from sqlalchemy.orm import Session

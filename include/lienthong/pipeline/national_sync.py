@@ -28,12 +28,13 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from lienthong.clients.dvcqg import AmbiguousWrite, NationalClient
+from lienthong.clients.national import AmbiguousWrite, NationalClient
 from lienthong.clients.http import RemoteRefused, is_auth_refusal
-from lienthong.clients.portal_shapes import sort_key, to_national_record
+from lienthong.clients.portal_national_shapes import to_national_record
+from lienthong.clients.portal_shapes import sort_key
 from lienthong.domain.dossier import InvalidDossier
 from lienthong.domain.masking import get_logger
-from lienthong.domain.national import (ItemKind, ItemResult, ItemState, NationalRecord, Outcome, plan_items,
+from lienthong.domain.national_record import (ItemKind, ItemResult, ItemState, NationalRecord, Outcome, plan_items,
                                        record_timeliness, settle_unconfirmed)
 from lienthong.domain.states import QuarantineSource
 from lienthong.pipeline.intake import parse_dossier

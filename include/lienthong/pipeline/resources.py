@@ -1,6 +1,6 @@
 """What a pipeline step needs, built once per task: clients, store engine, configuration.
 
-Built from Airflow Connections/Variables by :mod:`lienthong.orchestration.resources`,
+Built from Airflow Connections/Variables by :mod:`lienthong.orchestration.airflow_resources`,
 or directly in tests and benchmarks.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lienthong.clients.dvcqg import NationalClient
+from lienthong.clients.national import NationalClient
 from lienthong.clients.ioffice import IOfficeClient
 from lienthong.clients.portal import PortalClient
 from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings

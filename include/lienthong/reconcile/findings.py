@@ -9,7 +9,7 @@ Findings (each recorded in ``reconcile_finding``):
 * ``bypass`` - a decision in iOffice with no portal dossier at all; reported, never invented;
 * ``overdue`` / ``near_due`` / ``stuck`` - from the watch lists; reported and alerted;
 * ``not_synced`` / ``synced_late`` / ``national_status_differs`` - the national record against the
-  local one (:mod:`lienthong.reconcile.national`), when the national client is configured.
+  local one (:mod:`lienthong.reconcile.national_findings`), when the national client is configured.
 A document whose result was quarantined is reported, not repaired: an operator replays it.
 """
 
@@ -27,34 +27,14 @@ from lienthong.domain.states import DONE_HANDLINGS, LinkState, PackageHandling
 from lienthong.domain.vocabulary import DossierStatus
 from lienthong.pipeline import results
 from lienthong.pipeline.resources import Resources
-from lienthong.reconcile.national import KIND_LABELS_VI as NATIONAL_LABELS_VI
-from lienthong.reconcile.national import national_findings
+from lienthong.reconcile.finding_kinds import FINDING_LABELS_VI, Finding
+from lienthong.reconcile.national_findings import national_findings
 from lienthong.reconcile.watchlists import late_links, portal_now, stuck_links
 from lienthong.store import ledger
 from lienthong.store.schema import DossierLink, ReconcileFinding
 
 log = get_logger(__name__)
 
-KIND_LABELS_VI = {
-    "resolved_not_closed": "Đã giải quyết trên iOffice nhưng chưa kết thúc trên Một cửa",
-    "issued_not_attached": "Đã ban hành nhưng chưa gắn kết quả trên Một cửa",
-    "not_linked": "Có văn bản trên iOffice nhưng hồ sơ chưa được liên thông",
-    "bypass": "Văn bản trên iOffice không qua Một cửa",
-    "overdue": "Quá hạn trả kết quả, đang chờ ký/ban hành",
-    "near_due": "Sắp đến hạn trả kết quả, đang chờ ký/ban hành",
-    "stuck": "Dừng quá lâu ở một bước",
-    **NATIONAL_LABELS_VI,
-}
-
-
-@dataclass
-class Finding:
-    kind: str
-    dossier_code: str | None
-    ioffice_doc_id: str | None
-    detail: dict[str, Any] = field(default_factory=dict)
-    repaired: bool = False
-    repair_result: str | None = None
 
 
 def reconcile(resources: Resources, run: ledger.RunContext, date_from: date, date_to: date, *, repair: bool = True,
@@ -155,10 +135,10 @@ def summarize(found: list[Finding]) -> dict[str, int]:
 
 def summary_vi(counts: dict[str, int]) -> str:
     """One line per finding kind, for officials."""
-    if not any(k in KIND_LABELS_VI for k in counts):
+    if not any(k in FINDING_LABELS_VI for k in counts):
         return "Không phát hiện sai lệch."
     lines = []
-    for kind, label in KIND_LABELS_VI.items():
+    for kind, label in FINDING_LABELS_VI.items():
         if counts.get(kind):
             repaired = counts.get(f"{kind}_repaired", 0)
             lines.append(f"{label}: {counts[kind]}" + (f" (đã xử lý {repaired})" if repaired else ""))

@@ -28,6 +28,13 @@ WAITING = (LinkState.SEEN.value, LinkState.TRANSFERRED.value, LinkState.SIGNED.v
            LinkState.REJECTED.value, LinkState.ISSUED.value, LinkState.QUARANTINED.value)
 
 
+WATCH_LABELS_VI: dict[str, str] = {
+    "stuck": "Nằm quá lâu ở một trạng thái",
+    "near_due": "Sắp đến hạn trả",
+    "overdue": "Đã quá hạn",
+}
+
+
 @dataclass(frozen=True)
 class WatchItem:
     dossier_code: str

@@ -26,7 +26,7 @@ def resolve_engine(url: str | None) -> Engine:
     (a report computed from some other database would be wrong without saying so)."""
     from sqlalchemy import text
 
-    from lienthong.orchestration.resources import DB_CONN, ServerLookup, store_engine
+    from lienthong.orchestration.airflow_resources import DB_CONN, ServerLookup, store_engine
     from lienthong.store.engine import get_engine
 
     where = url or f"Airflow connection {DB_CONN}"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from lienthong.report.national import FIGURE_LABELS_VI as NATIONAL_LABELS_VI
+from lienthong.report.national_figures import FIGURE_LABELS_VI as NATIONAL_LABELS_VI
 
 from lienthong.report.figures import Report
 

@@ -28,6 +28,8 @@ from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.domain.states import QuarantineStatus
 from lienthong.domain.timeliness import VN_TZ, timeliness
 from lienthong.domain.vocabulary import DossierStatus
+from lienthong.report.national_figures import sync_figures
+from lienthong.report.rates import percent
 from lienthong.store.schema import BypassDocument, DistrictTotal, DossierLink, DossierTimeSavings, LinkEvent, Quarantine
 
 # Submitted online but not yet accepted, or refused: not dossiers processed on the portal.
@@ -78,14 +80,6 @@ def article_estimate(dossiers: int, hours_per_dossier: float = DEFAULT_SAVINGS.h
     hours = Decimal(int(dossiers)) * Decimal(str(hours_per_dossier))
     vnd = (hours * Decimal(int(cost_per_hour))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return float(hours), int(vnd)
-
-
-def percent(part: int | float, whole: int | float | None, digits: int = 1) -> float | None:
-    """part/whole in percent, rounded half-up to ``digits``; None when the whole is unknown or zero."""
-    if whole is None or whole == 0 or pd.isna(whole):
-        return None
-    value = Decimal(str(part)) * 100 / Decimal(str(whole))
-    return float(value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 def on_time_rate(early: int, on_time: int, late: int) -> float | None:
@@ -378,7 +372,6 @@ def build_report(bind: Engine | Session | Connection, date_from: date | str, dat
                  hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
              cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> Report:
     """Read the store once and compute every table."""
-    from lienthong.report.national import sync_figures
 
     inputs = read_inputs(bind, date_from, date_to)
     national = pd.DataFrame(sync_figures(bind, _as_date(date_from), _as_date(date_to), by="agency"))

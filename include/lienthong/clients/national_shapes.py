@@ -1,6 +1,6 @@
 """The national public-service portal's (DVCQG) sync wire format: record and step bodies, answers.
 
-Everything that knows a DVCQG field name or error code lives here and in ``dvcqg.py``. All values
+Everything that knows a DVCQG field name or error code lives here and in ``national.py``. All values
 are strings; dates are ``yyyyMMddHHmmss`` in Asia/Ho_Chi_Minh (interfaces.md §2).
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 from lienthong.clients.http import InvalidResponse
 from lienthong.domain.dossier import Step
-from lienthong.domain.national import ItemResult, NationalHolding, NationalRecord, Outcome, national_timeliness
-from lienthong.domain.timeliness import VN_TZ
+from lienthong.domain.national_record import ItemResult, NationalHolding, NationalRecord, Outcome, national_timeliness
+from lienthong.domain.vocabulary import national_time, parse_national_time
 
 OK, SESSION_INVALID, LOGIN_FAILED, ALREADY_EXISTS, UNKNOWN_DOSSIER = 0, 1, 2, 4, 5
 # Refusals an operator must see, each with its own reason code (quarantine records, docs/bad-inputs.md).
@@ -34,14 +34,12 @@ STEP_FIELDS = ("MaHoSo", "NguoiXuLy", "ChucDanh", "ThoiDiemXuLy", "PhongBanXuLy"
                "NgayBatDau", "NgayKetThucTheoQuyDinh")
 
 
-def national_time(dt: datetime | None) -> str:
-    return dt.astimezone(VN_TZ).strftime("%Y%m%d%H%M%S") if dt else ""
-
-
 def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or len(value) != 14 or not value.isdigit():
+    """A national time, or ``None`` where the answer holds none or an unreadable one."""
+    try:
+        return parse_national_time(value) if isinstance(value, str) else None
+    except ValueError:
         return None
-    return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=VN_TZ)
 
 
 def _text(value: Any) -> str:

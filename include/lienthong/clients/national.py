@@ -21,12 +21,12 @@ from typing import Any
 
 import requests
 
-from lienthong.clients import dvcqg_shapes as shapes
+from lienthong.clients import national_shapes as shapes
 from lienthong.clients.http import (RetryPolicy, base_url, extra_value, is_transient, json_body,
                                    make_session, raise_for_status, retrying, tls_verify)
 from lienthong.domain.dossier import Step
 from lienthong.domain.masking import get_logger
-from lienthong.domain.national import ItemResult, NationalHolding, NationalRecord, Outcome
+from lienthong.domain.national_record import ItemResult, NationalHolding, NationalRecord, Outcome
 
 log = get_logger(__name__)
 DEFAULT_BASE_PATH = "/api/dvcqg"

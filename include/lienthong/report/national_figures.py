@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
-from lienthong.domain.national import ItemKind, ItemState, lag_percentiles
+from lienthong.domain.national_record import ItemKind, ItemState, lag_percentiles
 from lienthong.domain.timeliness import VN_TZ
-from lienthong.report.figures import percent
+from lienthong.report.rates import percent
 from lienthong.store.schema import NationalSyncDossier, NationalSyncItem
 
 GROUPINGS = ("total", "agency", "month")

@@ -23,7 +23,7 @@ from lienthong.store.engine import get_engine, url_from_connection
 PORTAL_CONN = "lienthong_portal"
 IOFFICE_CONN = "lienthong_ioffice"
 DB_CONN = "lienthong_db"
-DVCQG_CONN = "lienthong_dvcqg"
+NATIONAL_CONN = "lienthong_dvcqg"
 MINUTES_VARIABLE = "lienthong_minutes_saved_per_dossier"
 COST_VARIABLE = "lienthong_cost_per_hour_vnd"
 CONCURRENCY_VARIABLE = "lienthong_concurrency"
@@ -99,12 +99,12 @@ def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> 
     look = lookup or TaskLookup()
     routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
     from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook, NationalPortalHook
-    from lienthong.orchestration.metrics import AirflowStats
+    from lienthong.orchestration.airflow_stats import AirflowStats
     from lienthong.pipeline.national_config import NATIONAL_SYNC_VARIABLE, config_from_variable
 
     extra = {}
     if national:
-        extra = dict(national=NationalPortalHook(DVCQG_CONN).get_conn(),
+        extra = dict(national=NationalPortalHook(NATIONAL_CONN).get_conn(),
                      national_config=config_from_variable(look.variable(NATIONAL_SYNC_VARIABLE)))
 
     return Resources(

@@ -18,17 +18,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lienthong.domain.national import ItemState
+from lienthong.domain.national_record import ItemState
 from lienthong.domain.timeliness import VN_TZ
 from lienthong.pipeline import national_sync
 from lienthong.pipeline.resources import Resources
+from lienthong.reconcile.finding_kinds import Finding
 from lienthong.store.schema import DossierLink, NationalSyncDossier, NationalSyncItem, NationalSyncUnread
 
-KIND_LABELS_VI = {
-    "not_synced": "Chưa đồng bộ lên Cổng Dịch vụ công quốc gia",
-    "synced_late": "Đồng bộ lên Cổng Dịch vụ công quốc gia chậm",
-    "national_status_differs": "Trạng thái trên Cổng Dịch vụ công quốc gia khác Một cửa",
-}
 UNCONFIRMED = (ItemState.PENDING, ItemState.SENDING, ItemState.REFUSED)
 
 
@@ -37,11 +33,9 @@ def _aware(value: datetime) -> datetime:
 
 
 def national_findings(resources: Resources, date_from: date, date_to: date, as_of: datetime, *,
-                      run: Any = None, repair: bool = False) -> list:
+                      run: Any = None, repair: bool = False) -> list[Finding]:
     """The three national findings for changes in [date_from, date_to] (Vietnamese dates). With
     ``repair``, a dossier the national side lost is queued again from scratch (sent by the next run)."""
-    from lienthong.reconcile.findings import Finding
-
     late = timedelta(minutes=resources.national_config.late_after_minutes)
     start = datetime.combine(date_from, time.min, VN_TZ)
     end = datetime.combine(date_to + timedelta(days=1), time.min, VN_TZ)
