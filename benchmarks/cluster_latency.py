@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,19 +43,26 @@ def pct(values: list[float], q: float) -> float:
 def summary(values: list[float]) -> dict[str, float]:
     if not values:
         return {"n": 0}
-    return {"n": len(values), "p50": round(pct(values, 0.5), 2), "p95": round(pct(values, 0.95), 2),
-            "max": round(max(values), 2), "mean": round(statistics.fmean(values), 2)}
+    return {
+        "n": len(values),
+        "p50": round(pct(values, 0.5), 2),
+        "p95": round(pct(values, 0.95), 2),
+        "max": round(max(values), 2),
+        "mean": round(statistics.fmean(values), 2),
+    }
 
 
 def sensor_windows(metadata_url: str) -> list[tuple[float, float]]:
     """Real-time intervals during which a ``wait_for_result_packages`` instance was running or deferred."""
     conn = psycopg2.connect(metadata_url.replace("postgresql+psycopg2", "postgresql"))
     with conn, conn.cursor() as cur:
-        cur.execute("SELECT start_date, end_date FROM task_instance WHERE dag_id='signed_results' "
-                    "AND task_id='wait_for_result_packages' AND start_date IS NOT NULL")
+        cur.execute(
+            "SELECT start_date, end_date FROM task_instance WHERE dag_id='signed_results' "
+            "AND task_id='wait_for_result_packages' AND start_date IS NOT NULL"
+        )
         rows = cur.fetchall()
     conn.close()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return [(s.timestamp(), (e or now).timestamp()) for s, e in rows]
 
 
@@ -64,40 +71,71 @@ def run_cost(metadata_url: str) -> dict[str, float]:
     that hold a worker slot (a deferred sensor holds none: its time in the triggerer is not counted)."""
     conn = psycopg2.connect(metadata_url.replace("postgresql+psycopg2", "postgresql"))
     with conn, conn.cursor() as cur:
-        cur.execute("SELECT min(start_date), max(coalesce(end_date, now())), count(*) FROM dag_run "
-                    "WHERE dag_id='signed_results' AND start_date IS NOT NULL")
+        cur.execute(
+            "SELECT min(start_date), max(coalesce(end_date, now())), count(*) FROM dag_run "
+            "WHERE dag_id='signed_results' AND start_date IS NOT NULL"
+        )
         first, last, runs = cur.fetchone()
-        cur.execute("SELECT coalesce(sum(duration), 0) FROM task_instance WHERE dag_id='signed_results' "
-                    "AND task_id='attach_signed_results'")
+        cur.execute(
+            "SELECT coalesce(sum(duration), 0) FROM task_instance WHERE dag_id='signed_results' "
+            "AND task_id='attach_signed_results'"
+        )
         attach_seconds = float(cur.fetchone()[0])
     conn.close()
     hours = max((last - first).total_seconds(), 1.0) / 3600 if first else 1.0
-    return {"results_runs": runs, "results_runs_per_hour": round(runs / hours, 1),
-            "attach_worker_seconds_per_hour": round(attach_seconds / hours, 1)}
+    return {
+        "results_runs": runs,
+        "results_runs_per_hour": round(runs / hours, 1),
+        "attach_worker_seconds_per_hour": round(attach_seconds / hours, 1),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--n", type=int, default=400, help="dossiers in the day (about 40 %% are decisions)")
+    ap.add_argument(
+        "--n", type=int, default=400, help="dossiers in the day (about 40 %% are decisions)"
+    )
     ap.add_argument("--poll", type=float, default=5.0, help="the sensor's poll interval, seconds")
     ap.add_argument("--wait", type=float, default=50.0, help="the sensor's wait_seconds")
     ap.add_argument("--min-results", type=int, default=100)
-    ap.add_argument("--mode", choices=("sensor", "watcher"), default="sensor",
-                    help="signed_results on a cron with a deferred sensor, or on an AssetWatcher (README)")
-    ap.add_argument("--kill-triggerer", action="store_true",
-                    help="SIGKILL the triggerer mid-day and start it again 10 s later (nothing may be lost)")
+    ap.add_argument(
+        "--mode",
+        choices=("sensor", "watcher"),
+        default="sensor",
+        help="signed_results on a cron with a deferred sensor, or on an AssetWatcher (README)",
+    )
+    ap.add_argument(
+        "--kill-triggerer",
+        action="store_true",
+        help="SIGKILL the triggerer mid-day and start it again 10 s later (nothing may be lost)",
+    )
     args = ap.parse_args()
 
     uid = uuid.uuid4().hex[:8]
     var = Path(tempfile.mkdtemp(prefix="lienthong-bench-cluster-"))
     cfg = ClusterConfig(
-        root=ROOT, var=var, ui_port=free_port(), portal_port=free_port(), ioffice_port=free_port(), national_port=free_port(),
-        metadata_db=f"lienthong_bench_af_{uid}", store_db=f"lienthong_bench_store_{uid}",
-        redis_url="redis://127.0.0.1:6379/3", queue=f"lienthong-bench-{uid}", scenario=f"burst-{args.n}",
-        speed=0.0, fresh=True, paused_dags=("dossier_reconcile", "savings_report", "dossier_backfill"),
-        tuning={"LIENTHONG_INTAKE_CRON": "*/1 * * * *", "LIENTHONG_RESULTS_CRON": "*/1 * * * *",
-                "LIENTHONG_RESULTS_POLL_SECONDS": str(args.poll), "LIENTHONG_RESULTS_WAIT_SECONDS": str(args.wait),
-                "LIENTHONG_RESULTS_MODE": args.mode})
+        root=ROOT,
+        var=var,
+        ui_port=free_port(),
+        portal_port=free_port(),
+        ioffice_port=free_port(),
+        national_port=free_port(),
+        metadata_db=f"lienthong_bench_af_{uid}",
+        store_db=f"lienthong_bench_store_{uid}",
+        redis_url="redis://127.0.0.1:6379/3",
+        queue=f"lienthong-bench-{uid}",
+        scenario=f"burst-{args.n}",
+        speed=0.0,
+        fresh=True,
+        paused_dags=("dossier_reconcile", "savings_report", "dossier_backfill"),
+        tuning={
+            "LIENTHONG_INTAKE_CRON": "*/1 * * * *",
+            "LIENTHONG_RESULTS_CRON": "*/1 * * * *",
+            "LIENTHONG_RESULTS_POLL_SECONDS": str(args.poll),
+            "LIENTHONG_RESULTS_WAIT_SECONDS": str(args.wait),
+            "LIENTHONG_RESULTS_MODE": args.mode,
+        },
+    )
     cluster = Cluster(cfg)
     started = time.monotonic()
     try:
@@ -119,7 +157,9 @@ def main() -> None:
             docs = s.documents()
             pending = sum(p["state"] == "pending" for d in docs for p in d["packages"])
             attached = sum(bool(r["attachments"]) for r in s.results()["dossiers"])
-            if pending == 0 and attached >= min(args.min_results, sum(d["state"] == "issued" for d in docs)):
+            if pending == 0 and attached >= min(
+                args.min_results, sum(d["state"] == "issued" for d in docs)
+            ):
                 break
             time.sleep(3)
         docs, results = s.documents(), s.results()["dossiers"]
@@ -130,7 +170,9 @@ def main() -> None:
         for name in (cfg.metadata_db, cfg.store_db):
             drop_database(cfg.pg_admin_url, name)
 
-    attached_at = {r["code"]: r["attachments"][0]["attached_real"] for r in results if r["attachments"]}
+    attached_at = {
+        r["code"]: r["attachments"][0]["attached_real"] for r in results if r["attachments"]
+    }
     from_offer, from_listing, inside, between = [], [], [], []
     for d in docs:
         issued = [p for p in d["packages"] if p["LoaiKetQua"] == "01"]
@@ -143,7 +185,9 @@ def main() -> None:
             from_listing.append(attached_at[d["MaHoSo"]] - listed)
         (inside if any(a <= offered < b for a, b in windows) else between).append(latency)
     figures = {
-        "poll_seconds": args.poll, "wait_seconds": args.wait, "schedule": "*/1 * * * *",
+        "poll_seconds": args.poll,
+        "wait_seconds": args.wait,
+        "schedule": "*/1 * * * *",
         "results_attached": len(from_offer),
         "offered_to_attached": summary(from_offer),
         "first_listed_to_attached": summary(from_listing),
@@ -152,7 +196,9 @@ def main() -> None:
         "target_p95_while_waiting": args.poll + 5,
         "mode": args.mode,
         "triggerer_killed": killed_at is not None,
-        "issued_not_attached": sum(1 for d in docs if d["state"] == "issued" and d["MaHoSo"] not in attached_at),
+        "issued_not_attached": sum(
+            1 for d in docs if d["state"] == "issued" and d["MaHoSo"] not in attached_at
+        ),
         **cost,
         "wall_seconds": round(time.monotonic() - started),
     }

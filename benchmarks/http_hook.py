@@ -22,8 +22,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = Path(tempfile.mkdtemp(prefix="lienthong-bench-hook-"))
-os.environ.update({"AIRFLOW_HOME": str(HOME / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                   "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR"})
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(HOME / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+    }
+)
 
 from lienthong_standins.harness import make_resources, start_standins  # noqa: E402
 
@@ -45,10 +50,16 @@ def main() -> None:
     try:
         standins.advance(10 * HOUR)
         res = make_resources(standins, f"sqlite:///{HOME}/store.sqlite")
-        ids = [d["id"] for d in res.portal.search({"page": 0, "size": 200, "sort": "updatedDate,asc"})["content"]]
+        ids = [
+            d["id"]
+            for d in res.portal.search({"page": 0, "size": 200, "sort": "updatedDate,asc"})[
+                "content"
+            ]
+        ]
         port = standins.portal_url.rsplit(":", 1)[1]
         os.environ["AIRFLOW_CONN_BENCH_PORTAL"] = json.dumps(
-            {"conn_type": "http", "host": "127.0.0.1", "port": int(port), "schema": "http"})
+            {"conn_type": "http", "host": "127.0.0.1", "port": int(port), "schema": "http"}
+        )
         from airflow.providers.http.hooks.http import HttpHook
 
         hook = HttpHook(method="GET", http_conn_id="bench_portal")
@@ -57,12 +68,19 @@ def main() -> None:
             res.portal.get_dossier(ids[i % len(ids)])
             hook.run(f"/pa/dossier/{ids[i % len(ids)]}", headers=bearer)
         pooled = rate(args.calls, lambda i: res.portal.get_dossier(ids[i % len(ids)]))
-        per_call = rate(args.calls, lambda i: hook.run(f"/pa/dossier/{ids[i % len(ids)]}", headers=bearer).json())
+        per_call = rate(
+            args.calls,
+            lambda i: hook.run(f"/pa/dossier/{ids[i % len(ids)]}", headers=bearer).json(),
+        )
         res.close()
     finally:
         server.stop()
-    out = {"calls": args.calls, "pooled_client_per_s": round(pooled, 1), "http_hook_per_s": round(per_call, 1),
-           "http_hook_vs_pooled": round(per_call / pooled, 3)}
+    out = {
+        "calls": args.calls,
+        "pooled_client_per_s": round(pooled, 1),
+        "http_hook_per_s": round(per_call, 1),
+        "http_hook_vs_pooled": round(per_call / pooled, 3),
+    }
     print(json.dumps(out, indent=2))
     results = ROOT / "benchmarks" / "results"
     results.mkdir(exist_ok=True)

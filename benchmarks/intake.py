@@ -26,21 +26,28 @@ HOME = Path(tempfile.mkdtemp(prefix="lienthong-bench-"))
 DAGS = HOME / "dags"  # dag.test() serialises only DAGs inside the configured DAG folder
 DAGS.mkdir()
 (DAGS / "dossier_intake.py").symlink_to(ROOT / "dags" / "dossier_intake.py")
-(DAGS / "bench_mapped_intake.py").symlink_to(ROOT / "benchmarks" / "dags" / "bench_mapped_intake.py")
-os.environ.update({
-    "AIRFLOW_HOME": str(HOME / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME}/airflow.db",
-    "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
-})
+(DAGS / "bench_mapped_intake.py").symlink_to(
+    ROOT / "benchmarks" / "dags" / "bench_mapped_intake.py"
+)
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(HOME / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME}/airflow.db",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+    }
+)
 sys.path.insert(0, str(ROOT))
+
+from datetime import UTC
 
 from lienthong.clients.portal_shapes import to_dossier  # noqa: E402
 from lienthong.domain.dossier import Step  # noqa: E402
 from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus  # noqa: E402
 from lienthong.pipeline.routing import route_for  # noqa: E402
-from lienthong_standins.routing import demo_routing  # noqa: E402
 from lienthong_standins.harness import make_resources, start_standins  # noqa: E402
+from lienthong_standins.routing import demo_routing  # noqa: E402
 
 HOUR = 3600
 
@@ -92,7 +99,7 @@ def bench_mapped(sample: int) -> float:
 
 def bench_plain_loop(n: int) -> float:
     """Search pages, then per routed dossier: push, read, set status with the step. No store."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     server, standins = fresh("plain", n)
     routing = demo_routing()
@@ -100,8 +107,8 @@ def bench_plain_loop(n: int) -> float:
         res = make_resources(standins, f"sqlite:///{HOME}/unused.sqlite")
         t0 = time.perf_counter()
         seen: set[str] = set()
-        now = datetime.now(timezone.utc)
-        for raw in res.portal.iter_updated(datetime(2000, 1, 1, tzinfo=timezone.utc)):
+        now = datetime.now(UTC)
+        for raw in res.portal.iter_updated(datetime(2000, 1, 1, tzinfo=UTC)):
             if raw["id"] in seen:  # met again after its own status change moved it past the cursor
                 continue
             seen.add(raw["id"])
@@ -110,8 +117,11 @@ def bench_plain_loop(n: int) -> float:
             if route is None:
                 continue
             res.ioffice.push(d, route, now)
-            res.portal.set_status_once(d.id, DossierStatus.PROCESSING,
-                                       Step(d.code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, now))
+            res.portal.set_status_once(
+                d.id,
+                DossierStatus.PROCESSING,
+                Step(d.code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, now),
+            )
         elapsed = time.perf_counter() - t0
         assert len(seen) == n
         res.close()
@@ -137,9 +147,15 @@ def main() -> None:
     rates["ratio_vs_plain_loop"] = rates["lienthong_per_s"] / rates["plain_loop_per_s"]
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    (out / "intake.json").write_text(json.dumps({"n": args.n, "sample": args.sample, **rates}, indent=2))
-    print(f"lienthong intake : {rates['lienthong_per_s']:8.1f} dossiers/s  ({args.n} dossiers, one run)")
-    print(f"mapped baseline  : {rates['mapped_per_s']:8.1f} dossiers/s  ({args.sample}-dossier sample)")
+    (out / "intake.json").write_text(
+        json.dumps({"n": args.n, "sample": args.sample, **rates}, indent=2)
+    )
+    print(
+        f"lienthong intake : {rates['lienthong_per_s']:8.1f} dossiers/s  ({args.n} dossiers, one run)"
+    )
+    print(
+        f"mapped baseline  : {rates['mapped_per_s']:8.1f} dossiers/s  ({args.sample}-dossier sample)"
+    )
     print(f"plain HTTP loop  : {rates['plain_loop_per_s']:8.1f} dossiers/s  ({args.n} dossiers)")
     print(f"ratio vs mapped  : {rates['ratio_vs_mapped']:8.1f}x   (target >= 20x)")
     print(f"ratio vs loop    : {rates['ratio_vs_plain_loop']:8.2f}    (target >= 0.5)")

@@ -37,8 +37,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lienthong.clients.national import SessionExpired  # noqa: E402
 from lienthong.clients.http import InvalidResponse, RetryPolicy, TransientHTTPError  # noqa: E402
+from lienthong.clients.national import SessionExpired  # noqa: E402
 from lienthong.pipeline import intake, national_sync, results  # noqa: E402
 from lienthong.pipeline.national_config import NationalSyncConfig  # noqa: E402
 from lienthong.reconcile.national_findings import national_findings  # noqa: E402
@@ -61,7 +61,9 @@ FAULTS = [
 
 
 def resources(standins, store: str, batch: int = 100):
-    client = national_client(standins, batch, RetryPolicy(attempts=6, backoff=0.05, backoff_max=0.5))
+    client = national_client(
+        standins, batch, RetryPolicy(attempts=6, backoff=0.05, backoff_max=0.5)
+    )
     return make_resources(standins, store, national=client, national_config=NationalSyncConfig())
 
 
@@ -79,38 +81,63 @@ def demo(work: Path) -> dict:
     try:
         standins.faults("national", FAULTS, seed=3)
         started = time.perf_counter()
-        for tick in range(TICKS):  # the DAGs' cadence in simulated time: sync every 5 min, the rest hourly
+        for tick in range(
+            TICKS
+        ):  # the DAGs' cadence in simulated time: sync every 5 min, the rest hourly
             standins.advance(TICK)
             if tick % 12 == 0:
                 results.process_packages(res, CTX)
-                intake.pull_and_link(res, CTX, intake.scheduled_window(res, timedelta(minutes=10)),
-                                     advance_cursor=True)
+                intake.pull_and_link(
+                    res,
+                    CTX,
+                    intake.scheduled_window(res, timedelta(minutes=10)),
+                    advance_cursor=True,
+                )
                 intake.complete_pending(res, CTX)
             sync(res, totals)
-        fired = requests.get(f"{standins.national_root}/_admin/stats", timeout=10).json()["faults_fired"]
+        fired = requests.get(f"{standins.national_root}/_admin/stats", timeout=10).json()[
+            "faults_fired"
+        ]
         standins.faults("national", [])
         for _ in range(3):
             sync(res, totals)
         elapsed = time.perf_counter() - started
         with res.session() as session:
             as_of = res.national.server_time
-            findings = Counter(f.kind for f in national_findings(res, date(2022, 12, 1), date(2022, 12, 3), as_of))
+            findings = Counter(
+                f.kind for f in national_findings(res, date(2022, 12, 1), date(2022, 12, 3), as_of)
+            )
         figures = sync_figures(res.engine, date(2022, 12, 1), date(2022, 12, 3))
         held = requests.get(f"{standins.national_root}/_admin/records", timeout=60).json()
         local = list(res.portal.iter_updated(intake.EPOCH, None))
         equal = _equal(local, {r["MaHoSo"]: r for r in held})
-        return {"figures": figures[0] if figures else {}, "faults_fired": {k: v for k, v in fired.items() if ":" not in k},
-                "relogins": res.national.relogins, "counts": dict(totals), "findings": dict(findings),
-                "dossiers_local": len(local), "dossiers_national": len(held), "equal": equal,
-                "seconds": round(elapsed, 1)}
+        return {
+            "figures": figures[0] if figures else {},
+            "faults_fired": {k: v for k, v in fired.items() if ":" not in k},
+            "relogins": res.national.relogins,
+            "counts": dict(totals),
+            "findings": dict(findings),
+            "dossiers_local": len(local),
+            "dossiers_national": len(held),
+            "equal": equal,
+            "seconds": round(elapsed, 1),
+        }
     finally:
         res.close()
         server.stop()
 
 
 def _equal(local: list[dict], held: dict[str, dict]) -> dict:
-    fields = ("NguoiXuLy", "ChucDanh", "ThoiDiemXuLy", "PhongBanXuLy", "NoiDungXuLy", "TrangThai", "NgayBatDau",
-              "NgayKetThucTheoQuyDinh")
+    fields = (
+        "NguoiXuLy",
+        "ChucDanh",
+        "ThoiDiemXuLy",
+        "PhongBanXuLy",
+        "NoiDungXuLy",
+        "TrangThai",
+        "NgayBatDau",
+        "NgayKetThucTheoQuyDinh",
+    )
     same = 0
     for raw in local:
         rec = held.get(raw["code"])
@@ -118,7 +145,10 @@ def _equal(local: list[dict], held: dict[str, dict]) -> dict:
             continue
         steps_local = [tuple(str(t.get(f, "")) for f in fields) for t in raw.get("task") or []]
         steps_national = [tuple(str(s.get(f, "")) for f in fields) for s in rec["TienDo"]]
-        same += rec["HoSo"]["TrangThaiHoSo"] == str(raw["dossierStatus"]["id"]) and steps_local == steps_national
+        same += (
+            rec["HoSo"]["TrangThaiHoSo"] == str(raw["dossierStatus"]["id"])
+            and steps_local == steps_national
+        )
     return {"equal": same, "of": len(local)}
 
 
@@ -138,8 +168,12 @@ def year_2022(work: Path) -> dict:
             rows = sync_figures(res.engine, date(2022, a, 1), end)
             quarters[f"Q{q}"] = rows[0] if rows else {}
         year = sync_figures(res.engine, date(2022, 1, 1), date(2022, 12, 31))
-        return {"year": year[0] if year else {}, "quarters": quarters, "counts": dict(totals),
-                "seconds": round(elapsed, 1)}
+        return {
+            "year": year[0] if year else {},
+            "quarters": quarters,
+            "counts": dict(totals),
+            "seconds": round(elapsed, 1),
+        }
     finally:
         res.close()
         server.stop()
@@ -168,7 +202,10 @@ def throughput(work: Path, n: int) -> dict:
     try:
         client = res.national
         started = time.perf_counter()
-        records = [to_national_record(raw, res.portal.file_url) for raw in res.portal.iter_updated(intake.EPOCH, None)]
+        records = [
+            to_national_record(raw, res.portal.file_url)
+            for raw in res.portal.iter_updated(intake.EPOCH, None)
+        ]
         client.sync_records([client.record_body(r) for r in records], [False] * len(records))
         client.add_steps([client.step_body(step) for r in records for step in r.steps])
         plain_s = time.perf_counter() - started
@@ -177,9 +214,15 @@ def throughput(work: Path, n: int) -> dict:
         res.close()
         server.stop()
     link_rate, plain_rate = items / link_s, plain_items / plain_s
-    return {"dossiers": n, "items": items, "lienthong_items_per_s": round(link_rate, 1),
-            "plain_items_per_s": round(plain_rate, 1), "ratio": round(link_rate / plain_rate, 2),
-            "lienthong_seconds": round(link_s, 1), "plain_seconds": round(plain_s, 1)}
+    return {
+        "dossiers": n,
+        "items": items,
+        "lienthong_items_per_s": round(link_rate, 1),
+        "plain_items_per_s": round(plain_rate, 1),
+        "ratio": round(link_rate / plain_rate, 2),
+        "lienthong_seconds": round(link_s, 1),
+        "plain_seconds": round(plain_s, 1),
+    }
 
 
 def main() -> None:
@@ -188,8 +231,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=3000, help="throughput: dossiers in the burst day")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lienthong-national-"))
-    out = (demo(work) if args.scenario == "demo" else year_2022(work) if args.scenario == "year-2022"
-           else throughput(work, args.n))
+    out = (
+        demo(work)
+        if args.scenario == "demo"
+        else year_2022(work)
+        if args.scenario == "year-2022"
+        else throughput(work, args.n)
+    )
     text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
     print(text)
     dest = ROOT / "benchmarks" / "results" / f"national-{args.scenario}.json"

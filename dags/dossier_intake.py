@@ -29,7 +29,9 @@ marked *skipped*; malformed ones are quarantined with a specific reason.
 
 @dag(
     dag_id="dossier_intake",
-    schedule=CronDataIntervalTimetable(env_setting("LIENTHONG_INTAKE_CRON", "*/5 * * * *"), timezone=TIMEZONE),
+    schedule=CronDataIntervalTimetable(
+        env_setting("LIENTHONG_INTAKE_CRON", "*/5 * * * *"), timezone=TIMEZONE
+    ),
     dagrun_timeout=timedelta(minutes=30),
     params={"overlap_minutes": 10},
     doc_md=DOC,

@@ -25,15 +25,33 @@ reported, not repaired (an operator replays them).
 
 @dag(
     dag_id="dossier_reconcile",
-    schedule=CronTriggerTimetable(env_setting("LIENTHONG_RECONCILE_CRON", "30 6 * * *"), timezone=TIMEZONE),
+    schedule=CronTriggerTimetable(
+        env_setting("LIENTHONG_RECONCILE_CRON", "30 6 * * *"), timezone=TIMEZONE
+    ),
     params={
-        "days": Param(7, type="integer", minimum=1, maximum=366, title="Số ngày đối soát",
-                      description="Đối soát văn bản ban hành trong bấy nhiêu ngày gần nhất."),
-        "date_from": Param("", type="string", title="Từ ngày (không bắt buộc)",
-                           description="YYYY-MM-DD; để trống thì tính theo số ngày."),
-        "date_to": Param("", type="string", title="Đến ngày (không bắt buộc)", description="YYYY-MM-DD."),
-        "repair": Param(True, type="boolean", title="Tự động xử lý",
-                        description="Gắn kết quả còn thiếu khi an toàn; tắt để chỉ báo cáo."),
+        "days": Param(
+            7,
+            type="integer",
+            minimum=1,
+            maximum=366,
+            title="Số ngày đối soát",
+            description="Đối soát văn bản ban hành trong bấy nhiêu ngày gần nhất.",
+        ),
+        "date_from": Param(
+            "",
+            type="string",
+            title="Từ ngày (không bắt buộc)",
+            description="YYYY-MM-DD; để trống thì tính theo số ngày.",
+        ),
+        "date_to": Param(
+            "", type="string", title="Đến ngày (không bắt buộc)", description="YYYY-MM-DD."
+        ),
+        "repair": Param(
+            True,
+            type="boolean",
+            title="Tự động xử lý",
+            description="Gắn kết quả còn thiếu khi an toàn; tắt để chỉ báo cáo.",
+        ),
     },
     doc_md=DOC,
     **link_dag(retries=2, tags=("operators",)),

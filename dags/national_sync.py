@@ -31,8 +31,9 @@ them, not only decision dossiers) and sends the national portal each dossier's r
 
 @dag(
     dag_id="national_sync",
-    schedule=CronDataIntervalTimetable(env_setting("LIENTHONG_NATIONAL_SYNC_CRON", "*/5 * * * *"),
-                                       timezone=TIMEZONE),
+    schedule=CronDataIntervalTimetable(
+        env_setting("LIENTHONG_NATIONAL_SYNC_CRON", "*/5 * * * *"), timezone=TIMEZONE
+    ),
     dagrun_timeout=timedelta(minutes=30),
     params={"overlap_minutes": 10},
     doc_md=DOC,

@@ -26,7 +26,9 @@ run leaves a `personal_data_purged` event with its counts. Safe to run again at 
 
 @dag(
     dag_id="personal_data_retention",
-    schedule=CronTriggerTimetable(env_setting("LIENTHONG_RETENTION_CRON", "15 2 * * *"), timezone=TIMEZONE),
+    schedule=CronTriggerTimetable(
+        env_setting("LIENTHONG_RETENTION_CRON", "15 2 * * *"), timezone=TIMEZONE
+    ),
     dagrun_timeout=timedelta(minutes=30),
     doc_md=DOC,
     **link_dag(retries=2, tags=("operators",)),

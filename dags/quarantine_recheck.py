@@ -31,7 +31,9 @@ The table of causes is `lienthong.pipeline.heal.RECHECK_BY_REASON` (and the READ
 
 @dag(
     dag_id="quarantine_recheck",
-    schedule=CronTriggerTimetable(env_setting("LIENTHONG_RECHECK_CRON", "*/5 * * * *"), timezone=TIMEZONE),
+    schedule=CronTriggerTimetable(
+        env_setting("LIENTHONG_RECHECK_CRON", "*/5 * * * *"), timezone=TIMEZONE
+    ),
     dagrun_timeout=timedelta(minutes=30),
     params={"limit": 200, "near_due_working_days": 2},
     doc_md=DOC,

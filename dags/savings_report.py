@@ -56,24 +56,48 @@ def _period(context: dict[str, Any]):
 
     params = context["params"]
     when = context.get("logical_date") or context["dag_run"].run_after
-    return resolve_period(params.get("date_from"), params.get("date_to"), when.astimezone(VN_TZ).date())
+    return resolve_period(
+        params.get("date_from"), params.get("date_to"), when.astimezone(VN_TZ).date()
+    )
 
 
 @dag(
     dag_id="savings_report",
-    schedule=CronTriggerTimetable(env_setting("LIENTHONG_REPORT_CRON", "0 6 1 * *"), timezone=TIMEZONE),
+    schedule=CronTriggerTimetable(
+        env_setting("LIENTHONG_REPORT_CRON", "0 6 1 * *"), timezone=TIMEZONE
+    ),
     dagrun_timeout=timedelta(hours=1),
     params={
-        "date_from": Param(None, type=["null", "string"], format="date", title="Từ ngày",
-                           description="Ngày đầu kỳ báo cáo (YYYY-MM-DD). Để trống: tháng trước."),
-        "date_to": Param(None, type=["null", "string"], format="date", title="Đến ngày",
-                         description="Ngày cuối kỳ báo cáo, tính cả ngày này. Để trống: tháng trước."),
-        "hours_per_dossier": Param(None, type=["null", "number"], minimum=0, title="Số giờ tiết kiệm mỗi hồ sơ",
-                                   description=f"Theo cách tính của bài viết ({_HOURS} giờ). Để trống: lấy từ "
-                                               "Variable lienthong_minutes_saved_per_dossier."),
-        "cost_per_hour": Param(None, type=["null", "integer"], minimum=0, title="Chi phí một giờ công (VNĐ)",
-                               description=f"Khoảng {_COST} VNĐ theo bài viết. Để trống: lấy từ Variable "
-                                           "lienthong_cost_per_hour_vnd."),
+        "date_from": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Từ ngày",
+            description="Ngày đầu kỳ báo cáo (YYYY-MM-DD). Để trống: tháng trước.",
+        ),
+        "date_to": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Đến ngày",
+            description="Ngày cuối kỳ báo cáo, tính cả ngày này. Để trống: tháng trước.",
+        ),
+        "hours_per_dossier": Param(
+            None,
+            type=["null", "number"],
+            minimum=0,
+            title="Số giờ tiết kiệm mỗi hồ sơ",
+            description=f"Theo cách tính của bài viết ({_HOURS} giờ). Để trống: lấy từ "
+            "Variable lienthong_minutes_saved_per_dossier.",
+        ),
+        "cost_per_hour": Param(
+            None,
+            type=["null", "integer"],
+            minimum=0,
+            title="Chi phí một giờ công (VNĐ)",
+            description=f"Khoảng {_COST} VNĐ theo bài viết. Để trống: lấy từ Variable "
+            "lienthong_cost_per_hour_vnd.",
+        ),
     },
     doc_md=DOC,
     **link_dag(retries=2, max_active_runs=2, tags=("report",)),
@@ -97,8 +121,13 @@ def savings_report():
 
         home = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))
         directory = Variable.get("lienthong_reports_dir", default=os.path.join(home, "reports"))
-        report = build_report(store_engine(), summary["date_from"], summary["date_to"],
-                              summary["hours_per_dossier"], summary["cost_per_hour"])
+        report = build_report(
+            store_engine(),
+            summary["date_from"],
+            summary["date_to"],
+            summary["hours_per_dossier"],
+            summary["cost_per_hour"],
+        )
         return export_report(report, directory)
 
     export_savings_report(compute_savings_report())

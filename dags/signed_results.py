@@ -19,8 +19,15 @@ RESULTS_ATTACHED = Asset("lienthong://portal/results-attached")
 MODE = env_setting("LIENTHONG_RESULTS_MODE", "watcher")
 POLL_SECONDS = float(env_setting("LIENTHONG_RESULTS_POLL_SECONDS", "10"))
 CRON = CronTriggerTimetable(env_setting("LIENTHONG_RESULTS_CRON", "*/5 * * * *"), timezone=TIMEZONE)
-PACKAGES_OFFERED = Asset("lienthong://ioffice/result-packages", watchers=[AssetWatcher(
-    name="ioffice_packages_offered", trigger=PackagesOfferedTrigger("lienthong_ioffice", POLL_SECONDS))])
+PACKAGES_OFFERED = Asset(
+    "lienthong://ioffice/result-packages",
+    watchers=[
+        AssetWatcher(
+            name="ioffice_packages_offered",
+            trigger=PackagesOfferedTrigger("lienthong_ioffice", POLL_SECONDS),
+        )
+    ],
+)
 
 DOC = """
 ### Gắn kết quả đã ký số (signed results)
@@ -48,13 +55,19 @@ Every step is safe to repeat: a package delivered again finds its work done.
 
 @dag(
     dag_id="signed_results",
-    schedule=AssetOrTimeSchedule(timetable=CRON, assets=PACKAGES_OFFERED) if MODE == "watcher" else CRON,
+    schedule=AssetOrTimeSchedule(timetable=CRON, assets=PACKAGES_OFFERED)
+    if MODE == "watcher"
+    else CRON,
     dagrun_timeout=timedelta(minutes=30),
-    params={"poll_seconds": POLL_SECONDS,
-            "wait_seconds": float(env_setting("LIENTHONG_RESULTS_WAIT_SECONDS", "270")),
-            "max_poll_failures": int(env_setting("LIENTHONG_RESULTS_MAX_POLL_FAILURES", "5"))},
+    params={
+        "poll_seconds": POLL_SECONDS,
+        "wait_seconds": float(env_setting("LIENTHONG_RESULTS_WAIT_SECONDS", "270")),
+        "max_poll_failures": int(env_setting("LIENTHONG_RESULTS_MAX_POLL_FAILURES", "5")),
+    },
     doc_md=DOC,
-    **link_dag(tags=("portal", "ioffice"), max_active_runs=2),  # overlaps are safe: packages and dossiers are claimed
+    **link_dag(
+        tags=("portal", "ioffice"), max_active_runs=2
+    ),  # overlaps are safe: packages and dossiers are claimed
 )
 def signed_results():
     @task(pool="lienthong_ioffice", outlets=[RESULTS_ATTACHED])

@@ -16,11 +16,15 @@ from lienthong.dashboard.mount import URL_PREFIX, dashboard_app
 
 class LienthongDashboardPlugin(AirflowPlugin):
     name = "lienthong_dashboard"
-    fastapi_apps = [{"app": dashboard_app, "url_prefix": URL_PREFIX, "name": "Liên thông dashboard"}]
-    external_views = [{
-        "name": "Liên thông",
-        "href": f"{URL_PREFIX}/",
-        "destination": "nav",
-        "url_route": "lienthong",
-        "nav_top_level": True,
-    }]
+    fastapi_apps = [
+        {"app": dashboard_app, "url_prefix": URL_PREFIX, "name": "Liên thông dashboard"}
+    ]
+    external_views = [
+        {
+            "name": "Liên thông",
+            "href": f"{URL_PREFIX}/",
+            "destination": "nav",
+            "url_route": "lienthong",
+            "nav_top_level": True,
+        }
+    ]

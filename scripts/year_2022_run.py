@@ -23,10 +23,10 @@ from pathlib import Path
 from lienthong.pipeline import intake, results
 from lienthong.report.export import render
 from lienthong.report.figures import build_report
-from lienthong_standins.clock import VN_TZ
-from lienthong_standins.harness import make_resources, start_standins
 from lienthong.store.district_totals import load_district_totals
 from lienthong.store.ledger import RunContext
+from lienthong_standins.clock import VN_TZ
+from lienthong_standins.harness import make_resources, start_standins
 
 CTX = RunContext("year-2022", "measured_run")
 OVERLAP = timedelta(minutes=10)
@@ -49,7 +49,11 @@ def drain(res, window: intake.Window | None) -> dict[str, int]:
             totals[k] = totals.get(k, 0) + v
 
     if window is None:
-        add(intake.pull_and_link(res, CTX, intake.scheduled_window(res, OVERLAP), advance_cursor=True))
+        add(
+            intake.pull_and_link(
+                res, CTX, intake.scheduled_window(res, OVERLAP), advance_cursor=True
+            )
+        )
     else:
         add(intake.pull_and_link(res, CTX, window, advance_cursor=False))
     add(intake.complete_pending(res, CTX))
@@ -69,21 +73,33 @@ def walk(standins, res, until: datetime, step: timedelta, log, by_step: bool) ->
         now = standins.clock.now()
         t0 = time.monotonic()
         counts = drain(res, intake.Window(updated_from=previous - OVERLAP) if by_step else None)
-        log(f"{now:%Y-%m-%d}  {time.monotonic() - t0:6.1f}s  "
-            + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()) if v))
+        log(
+            f"{now:%Y-%m-%d}  {time.monotonic() - t0:6.1f}s  "
+            + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()) if v)
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--months", type=int, default=12, help="simulated months of 2022 to walk (1-12)")
-    p.add_argument("--step-days", type=float, default=7.0, help="clock step between pipeline rounds")
-    p.add_argument("--tail-days", type=float, default=45.0,
-                   help="days walked past the last month so its dossiers can finish")
+    p.add_argument(
+        "--step-days", type=float, default=7.0, help="clock step between pipeline rounds"
+    )
+    p.add_argument(
+        "--tail-days",
+        type=float,
+        default=45.0,
+        help="days walked past the last month so its dossiers can finish",
+    )
     p.add_argument("--concurrency", type=int, default=8)
-    p.add_argument("--window", choices=("cursor", "step"), default="cursor",
-                   help="cursor: the scheduled intake's stored cursor; step: pull what changed since the "
-                        "previous clock step (works around a portal stand-in whose change stamps run ahead "
-                        "of its frozen clock, which makes the cursor skip dossiers)")
+    p.add_argument(
+        "--window",
+        choices=("cursor", "step"),
+        default="cursor",
+        help="cursor: the scheduled intake's stored cursor; step: pull what changed since the "
+        "previous clock step (works around a portal stand-in whose change stamps run ahead "
+        "of its frozen clock, which makes the cursor skip dossiers)",
+    )
     p.add_argument("--work", help="working folder (default: a fresh temporary one)")
     args = p.parse_args(argv)
     if not 1 <= args.months <= 12:
@@ -98,8 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         last_day = month_end(args.months)
         until = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), VN_TZ)
-        walk(standins, res, until + timedelta(days=args.tail_days), timedelta(days=args.step_days), log,
-             args.window == "step")
+        walk(
+            standins,
+            res,
+            until + timedelta(days=args.tail_days),
+            timedelta(days=args.step_days),
+            log,
+            args.window == "step",
+        )
         load_district_totals(res.engine, standins.data_dir / "district_totals.csv")
         report = build_report(res.engine, date(2022, 1, 1), last_day)
         wall = time.monotonic() - started
@@ -108,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     print(render(report, "month"))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"Thời gian chạy (wall time): {wall:.1f} s; bộ nhớ đỉnh (peak RSS): {peak_mb:.0f} MB; "
-          f"kỳ 2022-01-01..{last_day.isoformat()}; dữ liệu: {work}")
+    print(
+        f"Thời gian chạy (wall time): {wall:.1f} s; bộ nhớ đỉnh (peak RSS): {peak_mb:.0f} MB; "
+        f"kỳ 2022-01-01..{last_day.isoformat()}; dữ liệu: {work}"
+    )
     return 0
 
 

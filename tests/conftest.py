@@ -18,7 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # One Airflow home and metadata DB per test process: xdist workers inherit the controller's
 # environment, and two workers creating one SQLite metadata DB at once fail ("table already exists").
-_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix=f"lienthong-airflow-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-"))
+_AIRFLOW_HOME = Path(
+    tempfile.mkdtemp(prefix=f"lienthong-airflow-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
+)
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
@@ -26,7 +28,9 @@ os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 
-PG_ADMIN_URL = os.environ.get("LIENTHONG_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "LIENTHONG_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _pg_available() -> bool:
@@ -52,7 +56,10 @@ SHARED_FIXTURE_GROUPS = {
 
 def shared_fixture_scope(nodeid: str) -> str:
     """The unit of work a test is handed out in: its shared-fixture group, or the test alone."""
-    return next((group for prefix, group in SHARED_FIXTURE_GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+    return next(
+        (group for prefix, group in SHARED_FIXTURE_GROUPS.items() if nodeid.startswith(prefix)),
+        nodeid,
+    )
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -85,7 +92,9 @@ LONG_FIRST = (
 
 
 def _long_rank(nodeid: str) -> int:
-    return next((i for i, prefix in enumerate(LONG_FIRST) if nodeid.startswith(prefix)), len(LONG_FIRST))
+    return next(
+        (i for i, prefix in enumerate(LONG_FIRST) if nodeid.startswith(prefix)), len(LONG_FIRST)
+    )
 
 
 def pytest_collection_modifyitems(config, items) -> None:

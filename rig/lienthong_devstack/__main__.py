@@ -60,25 +60,29 @@ def _drain(proc: subprocess.Popen, path: Path) -> None:
 
 def _airflow_env(home: Path, port: int) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__PARALLELISM": "8",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{name}:{role}" for name, role in USERS.items()),
-        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",  # the Connections form's Test button
-        "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "lienthong.orchestration.sqlite_busy.CONNECT_ARGS",
-        "LIENTHONG_INTAKE_CRON": os.environ.get("LIENTHONG_INTAKE_CRON", "*/1 * * * *"),
-        "LIENTHONG_RESULTS_CRON": os.environ.get("LIENTHONG_RESULTS_CRON", "*/2 * * * *"),
-        "PYTHONPATH": str(ROOT),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__PARALLELISM": "8",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+                f"{name}:{role}" for name, role in USERS.items()
+            ),
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",  # the Connections form's Test button
+            "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "lienthong.orchestration.sqlite_busy.CONNECT_ARGS",
+            "LIENTHONG_INTAKE_CRON": os.environ.get("LIENTHONG_INTAKE_CRON", "*/1 * * * *"),
+            "LIENTHONG_RESULTS_CRON": os.environ.get("LIENTHONG_RESULTS_CRON", "*/2 * * * *"),
+            "PYTHONPATH": str(ROOT),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+    )
     return env
 
 
@@ -94,8 +98,12 @@ def _passwords(pw_file: Path) -> dict[str, str]:
 
 
 def _airflow(env: dict[str, str], *args: str) -> None:
-    subprocess.run([str(Path(sys.executable).with_name("airflow")), *args], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), *args],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def main() -> None:
@@ -110,15 +118,38 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     settings = load_settings(ROOT / "airflow_settings.yaml")
     conns = connections_json(settings, ROOT)
-    portal, ioffice, national = conns["lienthong_portal"], conns["lienthong_ioffice"], conns["lienthong_dvcqg"]
+    portal, ioffice, national = (
+        conns["lienthong_portal"],
+        conns["lienthong_ioffice"],
+        conns["lienthong_dvcqg"],
+    )
 
     standins = subprocess.Popen(
-        [sys.executable, "-m", "lienthong_standins", "--scenario", "demo", "--seed", str(args.seed),
-         "--portal-port", str(portal["port"]), "--ioffice-port", str(ioffice["port"]),
-         "--national-port", str(national["port"]),
-         "--data-dir", str(var / "standins"), "--speed", str(args.speed),
-         "--settings", str(ROOT / "airflow_settings.yaml")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "lienthong_standins",
+            "--scenario",
+            "demo",
+            "--seed",
+            str(args.seed),
+            "--portal-port",
+            str(portal["port"]),
+            "--ioffice-port",
+            str(ioffice["port"]),
+            "--national-port",
+            str(national["port"]),
+            "--data-dir",
+            str(var / "standins"),
+            "--speed",
+            str(args.speed),
+            "--settings",
+            str(ROOT / "airflow_settings.yaml"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     CHILDREN.append(standins)
 
@@ -154,14 +185,20 @@ def main() -> None:
         time.sleep(2)
 
 
-def _start(args, standins, settings, conns, home: Path, portal: dict, ioffice: dict) -> subprocess.Popen:
+def _start(
+    args, standins, settings, conns, home: Path, portal: dict, ioffice: dict
+) -> subprocess.Popen:
     """Everything after the stand-ins: trust root, store, Airflow. Returns the Airflow process."""
     _wait_line(standins, "READY", 120)
-    threading.Thread(target=_drain, args=(standins, home.parent / "standins.log"), daemon=True).start()
+    threading.Thread(
+        target=_drain, args=(standins, home.parent / "standins.log"), daemon=True
+    ).start()
 
     trust = Path(ioffice["extra"]["trust_roots_file"])
     trust.parent.mkdir(parents=True, exist_ok=True)
-    with urllib.request.urlopen(f"http://{ioffice['host']}:{ioffice['port']}/_admin/trust-root", timeout=10) as r:
+    with urllib.request.urlopen(
+        f"http://{ioffice['host']}:{ioffice['port']}/_admin/trust-root", timeout=10
+    ) as r:
         trust.write_bytes(r.read())
 
     from lienthong.store.engine import get_engine, url_from_connection
@@ -181,13 +218,25 @@ def _start(args, standins, settings, conns, home: Path, portal: dict, ioffice: d
     (imports / "variables.json").write_text(json.dumps(variables_json(settings)))
     (imports / "pools.json").write_text(json.dumps(pools_json(settings)))
     _airflow(env, "connections", "import", "--overwrite", str(imports / "connections.json"))
-    _airflow(env, "variables", "import", "--action-on-existing-key", "overwrite", str(imports / "variables.json"))
+    _airflow(
+        env,
+        "variables",
+        "import",
+        "--action-on-existing-key",
+        "overwrite",
+        str(imports / "variables.json"),
+    )
     _airflow(env, "pools", "import", str(imports / "pools.json"))
     (imports / "connections.json").unlink()  # holds the demo secrets; Airflow has them now
 
     log = open(home / "standalone.log", "a")
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("airflow")), "standalone"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("airflow")), "standalone"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     CHILDREN.append(proc)
     ok = wait_http(f"http://localhost:{args.port}/api/v2/monitor/health", 180)
     print("", flush=True)
@@ -200,12 +249,16 @@ def _start(args, standins, settings, conns, home: Path, portal: dict, ioffice: d
     print(f"  Portal stand-in:  http://{portal['host']}:{portal['port']}/docs", flush=True)
     print(f"  iOffice stand-in: http://{ioffice['host']}:{ioffice['port']}/docs", flush=True)
     national = conns["lienthong_dvcqg"]
-    print(f"  National (DVCQG) stand-in: http://{national['host']}:{national['port']}/docs", flush=True)
+    print(
+        f"  National (DVCQG) stand-in: http://{national['host']}:{national['port']}/docs",
+        flush=True,
+    )
     print(f"  Logs: {home / 'standalone.log'}   Ctrl-C stops everything.", flush=True)
     print("=" * 64, flush=True)
     if not ok:
         print("warning: the Airflow API did not answer yet; see the log", flush=True)
     return proc
+
 
 if __name__ == "__main__":
     main()

@@ -25,8 +25,12 @@ from pathlib import Path
 
 from lienthong_devstack.processes import Child, wait_http
 from lienthong_devstack.services import ensure_database, ensure_postgres, ensure_redis
-from lienthong_devstack.settings import (connections_import_json, load_settings, pools_json,
-                                         variables_json)
+from lienthong_devstack.settings import (
+    connections_import_json,
+    load_settings,
+    pools_json,
+    variables_json,
+)
 
 AIRFLOW_BIN = str(Path(sys.executable).with_name("airflow"))
 COMPONENTS = ("api-server", "dag-processor", "triggerer")  # and scheduler-1..N, worker-1..N
@@ -66,14 +70,16 @@ class ClusterConfig:
     fresh: bool = False  # drop the cluster's databases first
     settings_file: str = "airflow_settings.yaml"
     # Airflow and DAG settings by environment (crons, timeouts); the test and benchmark add to these.
-    tuning: dict[str, str] = field(default_factory=lambda: {
-        "LIENTHONG_INTAKE_CRON": "*/1 * * * *",
-        "LIENTHONG_RESULTS_CRON": "*/2 * * * *",
-        # Lost task instances (a dead worker) are failed and retried after this many seconds
-        # without a heartbeat (Airflow 3's name for the former zombie threshold).
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "10",
-    })
+    tuning: dict[str, str] = field(
+        default_factory=lambda: {
+            "LIENTHONG_INTAKE_CRON": "*/1 * * * *",
+            "LIENTHONG_RESULTS_CRON": "*/2 * * * *",
+            # Lost task instances (a dead worker) are failed and retried after this many seconds
+            # without a heartbeat (Airflow 3's name for the former zombie threshold).
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "10",
+        }
+    )
 
     @property
     def ui_url(self) -> str:
@@ -122,7 +128,9 @@ class Cluster:
         self._import_settings()
         if cfg.paused_dags:
             self.airflow("dags", "reserialize")
-            self.airflow("dags", "pause", "--treat-dag-id-as-regex", "-y", f"^({'|'.join(cfg.paused_dags)})$")
+            self.airflow(
+                "dags", "pause", "--treat-dag-id-as-regex", "-y", f"^({'|'.join(cfg.paused_dags)})$"
+            )
 
     def _load_secrets(self) -> dict[str, str]:
         """Keys every component must share (Fernet, API secret, JWT secret): generated once per
@@ -132,8 +140,12 @@ class Cluster:
             return json.loads(path.read_text())
         from cryptography.fernet import Fernet
 
-        keys = {"fernet": Fernet.generate_key().decode(), "api": secrets.token_urlsafe(32),
-                "jwt": secrets.token_urlsafe(32), "admin_password": secrets.token_urlsafe(12)}
+        keys = {
+            "fernet": Fernet.generate_key().decode(),
+            "api": secrets.token_urlsafe(32),
+            "jwt": secrets.token_urlsafe(32),
+            "admin_password": secrets.token_urlsafe(12),
+        }
         path.write_text(json.dumps(keys))
         path.chmod(0o600)
         return keys
@@ -153,20 +165,36 @@ class Cluster:
         from sqlalchemy.engine import make_url
 
         u = make_url(self.store_url)
-        conns["lienthong_db"] = {"conn_type": "postgres", "host": u.host, "port": u.port or 5432,
-                                 "login": u.username or "postgres", "schema": u.database}
+        conns["lienthong_db"] = {
+            "conn_type": "postgres",
+            "host": u.host,
+            "port": u.port or 5432,
+            "login": u.username or "postgres",
+            "schema": u.database,
+        }
         imports = cfg.var / "imports"
         imports.mkdir(parents=True, exist_ok=True)
-        files = {"connections.json": conns, "variables.json": variables_json(settings),
-                 "pools.json": pools_json(settings)}
+        files = {
+            "connections.json": conns,
+            "variables.json": variables_json(settings),
+            "pools.json": pools_json(settings),
+        }
         for name, body in files.items():
             (imports / name).write_text(json.dumps(body))
         try:
             self.airflow("connections", "import", "--overwrite", str(imports / "connections.json"))
-            self.airflow("variables", "import", "--action-on-existing-key", "overwrite", str(imports / "variables.json"))
+            self.airflow(
+                "variables",
+                "import",
+                "--action-on-existing-key",
+                "overwrite",
+                str(imports / "variables.json"),
+            )
             self.airflow("pools", "import", str(imports / "pools.json"))
         finally:
-            (imports / "connections.json").unlink()  # holds the demo secrets; the metadata DB has them now
+            (
+                imports / "connections.json"
+            ).unlink()  # holds the demo secrets; the metadata DB has them now
 
     def trust_root(self) -> str:
         with urllib.request.urlopen(f"{self.cfg.ioffice_root}/_admin/trust-root", timeout=10) as r:
@@ -176,36 +204,40 @@ class Cluster:
     def common_env(self) -> dict[str, str]:
         cfg, keys = self.cfg, self._secrets
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-        env.update({
-            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(cfg.root / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(cfg.root / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__PARALLELISM": "8",
-            "AIRFLOW__CORE__FERNET_KEY": keys["fernet"],
-            "AIRFLOW__API__SECRET_KEY": keys["api"],
-            "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,op:op,user:user,viewer:viewer",
-            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(cfg.var / "homes" / "api-server" / "passwords.json"),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.metadata_url,
-            "AIRFLOW__CELERY__BROKER_URL": cfg.redis_url,
-            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{self.metadata_url}",
-            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(cfg.worker_concurrency),
-            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": cfg.queue,
-            "AIRFLOW__API__PORT": str(cfg.ui_port),
-            "AIRFLOW__API__BASE_URL": cfg.ui_url,
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{cfg.ui_url}/execution/",
-            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(cfg.var / "logs"),
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-            "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "30",
-            "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "3",
-            "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
-            "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "15",
-            "PYTHONPATH": str(cfg.root),
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        })
+        env.update(
+            {
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                "AIRFLOW__CORE__DAGS_FOLDER": str(cfg.root / "dags"),
+                "AIRFLOW__CORE__PLUGINS_FOLDER": str(cfg.root / "plugins"),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__PARALLELISM": "8",
+                "AIRFLOW__CORE__FERNET_KEY": keys["fernet"],
+                "AIRFLOW__API__SECRET_KEY": keys["api"],
+                "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,op:op,user:user,viewer:viewer",
+                "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(
+                    cfg.var / "homes" / "api-server" / "passwords.json"
+                ),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.metadata_url,
+                "AIRFLOW__CELERY__BROKER_URL": cfg.redis_url,
+                "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{self.metadata_url}",
+                "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(cfg.worker_concurrency),
+                "AIRFLOW__OPERATORS__DEFAULT_QUEUE": cfg.queue,
+                "AIRFLOW__API__PORT": str(cfg.ui_port),
+                "AIRFLOW__API__BASE_URL": cfg.ui_url,
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{cfg.ui_url}/execution/",
+                "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(cfg.var / "logs"),
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+                "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+                "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "30",
+                "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "3",
+                "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
+                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "15",
+                "PYTHONPATH": str(cfg.root),
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            }
+        )
         env.update(cfg.tuning)
         return env
 
@@ -218,7 +250,9 @@ class Cluster:
         return {**self.common_env(), "AIRFLOW_HOME": str(home), "TMPDIR": str(tmp), **extra}
 
     def airflow(self, *args: str) -> str:
-        done = subprocess.run([AIRFLOW_BIN, *args], env=self.env_for("cli"), capture_output=True, text=True)
+        done = subprocess.run(
+            [AIRFLOW_BIN, *args], env=self.env_for("cli"), capture_output=True, text=True
+        )
         if done.returncode != 0:
             raise RuntimeError(f"airflow {' '.join(args[:2])} failed:\n{done.stderr[-3000:]}")
         return done.stdout
@@ -226,12 +260,32 @@ class Cluster:
     # ------------------------------------------------------------------ components
     def start_standins(self) -> Child:
         cfg = self.cfg
-        argv = [sys.executable, "-m", "lienthong_standins", "--scenario", cfg.scenario, "--seed", str(cfg.seed),
-                "--portal-port", str(cfg.portal_port), "--ioffice-port", str(cfg.ioffice_port),
-                "--national-port", str(cfg.national_port),
-                "--data-dir", str(cfg.var / "standins"), "--speed", str(cfg.speed), "--token-ttl", str(cfg.token_ttl),
-                "--settings", str(cfg.root / cfg.settings_file)]
-        child = Child("standins", argv, dict(os.environ), cfg.var / "proc-logs" / "standins.log").start()
+        argv = [
+            sys.executable,
+            "-m",
+            "lienthong_standins",
+            "--scenario",
+            cfg.scenario,
+            "--seed",
+            str(cfg.seed),
+            "--portal-port",
+            str(cfg.portal_port),
+            "--ioffice-port",
+            str(cfg.ioffice_port),
+            "--national-port",
+            str(cfg.national_port),
+            "--data-dir",
+            str(cfg.var / "standins"),
+            "--speed",
+            str(cfg.speed),
+            "--token-ttl",
+            str(cfg.token_ttl),
+            "--settings",
+            str(cfg.root / cfg.settings_file),
+        ]
+        child = Child(
+            "standins", argv, dict(os.environ), cfg.var / "proc-logs" / "standins.log"
+        ).start()
         self.children["standins"] = child
         if not wait_http(f"{cfg.ioffice_root}/_admin/clock", 180, child.alive):
             raise RuntimeError(f"the stand-ins did not start; see {child.log_path}")
@@ -240,16 +294,34 @@ class Cluster:
     def start(self, name: str) -> Child:
         """Start (or start again) one Airflow component: a name of COMPONENTS, ``scheduler-N`` or ``worker-N``."""
         if name.startswith("worker-"):
-            argv = [AIRFLOW_BIN, "celery", "worker", "--celery-hostname", f"{name}@%h",
-                    "--concurrency", str(self.cfg.worker_concurrency), "--queues", self.cfg.queue,
-                    "--without-gossip", "--without-mingle"]
-            env = self.env_for(name, LIENTHONG_SIMULATED_HOST=name,
-                               AIRFLOW__CORE__HOSTNAME_CALLABLE="lienthong_devstack.hostnames.simulated_host",
-                               AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()))
+            argv = [
+                AIRFLOW_BIN,
+                "celery",
+                "worker",
+                "--celery-hostname",
+                f"{name}@%h",
+                "--concurrency",
+                str(self.cfg.worker_concurrency),
+                "--queues",
+                self.cfg.queue,
+                "--without-gossip",
+                "--without-mingle",
+            ]
+            env = self.env_for(
+                name,
+                LIENTHONG_SIMULATED_HOST=name,
+                AIRFLOW__CORE__HOSTNAME_CALLABLE="lienthong_devstack.hostnames.simulated_host",
+                AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
+            )
         elif name == "api-server":
-            argv, env = [AIRFLOW_BIN, "api-server", "--port", str(self.cfg.ui_port)], self.env_for(name)
+            argv, env = (
+                [AIRFLOW_BIN, "api-server", "--port", str(self.cfg.ui_port)],
+                self.env_for(name),
+            )
             pw = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
-            kept = json.loads(pw.read_text()) if pw.exists() else {}  # op/user/viewer: generated by Airflow
+            kept = (
+                json.loads(pw.read_text()) if pw.exists() else {}
+            )  # op/user/viewer: generated by Airflow
             pw.write_text(json.dumps({**kept, "admin": self._secrets["admin_password"]}))
         elif name == "triggerer":
             argv = [AIRFLOW_BIN, "triggerer"]
@@ -269,8 +341,12 @@ class Cluster:
 
     def start_airflow(self) -> None:
         self.start("api-server")
-        if not wait_http(f"{self.cfg.ui_url}/api/v2/monitor/health", 180, self.children["api-server"].alive):
-            raise RuntimeError(f"the api-server did not answer; see {self.children['api-server'].log_path}")
+        if not wait_http(
+            f"{self.cfg.ui_url}/api/v2/monitor/health", 180, self.children["api-server"].alive
+        ):
+            raise RuntimeError(
+                f"the api-server did not answer; see {self.children['api-server'].log_path}"
+            )
         for n in range(1, self.cfg.schedulers + 1):
             self.start(f"scheduler-{n}")
         for name in COMPONENTS[1:]:
@@ -292,9 +368,11 @@ class Cluster:
 
     def stop(self) -> None:
         """Stop everything: scheduler first (no new work), then workers, the rest, the stand-ins."""
-        order = sorted(n for n in self.children if n.startswith("scheduler-")) + \
-            sorted(n for n in self.children if n.startswith("worker-")) + \
-                ["triggerer", "dag-processor", "api-server", "standins"]
+        order = (
+            sorted(n for n in self.children if n.startswith("scheduler-"))
+            + sorted(n for n in self.children if n.startswith("worker-"))
+            + ["triggerer", "dag-processor", "api-server", "standins"]
+        )
         for name in order:
             if name in self.children:
                 self.children[name].stop()
@@ -312,8 +390,16 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true", help="start from empty databases")
     args = ap.parse_args()
     root = Path.cwd()
-    cluster = Cluster(ClusterConfig(root=root, var=root / "var" / "cluster", ui_port=args.port, speed=args.speed,
-                                    seed=args.seed, fresh=args.fresh))
+    cluster = Cluster(
+        ClusterConfig(
+            root=root,
+            var=root / "var" / "cluster",
+            ui_port=args.port,
+            speed=args.speed,
+            seed=args.seed,
+            fresh=args.fresh,
+        )
+    )
     stopping = False
 
     def stop(*_: object) -> None:
@@ -339,11 +425,17 @@ def main() -> None:
     print("", flush=True)
     print("=" * 72, flush=True)
     print(f"  Airflow UI:  {cfg.ui_url}   (login: admin / {cluster.admin_password})", flush=True)
-    print(f"  Executor: Celery, schedulers {', '.join(n for n in cluster.children if n.startswith('scheduler-'))}; "
-          f"workers {', '.join(n for n in cluster.children if n.startswith('worker-'))}; "
-          f"metadata + results: PostgreSQL {cfg.metadata_db}; broker: {cfg.redis_url}", flush=True)
+    print(
+        f"  Executor: Celery, schedulers {', '.join(n for n in cluster.children if n.startswith('scheduler-'))}; "
+        f"workers {', '.join(n for n in cluster.children if n.startswith('worker-'))}; "
+        f"metadata + results: PostgreSQL {cfg.metadata_db}; broker: {cfg.redis_url}",
+        flush=True,
+    )
     print(f"  Store (lienthong_db): PostgreSQL {cfg.store_db}", flush=True)
-    print(f"  Portal stand-in:  {cfg.portal_url}/docs   iOffice stand-in: {cfg.ioffice_root}/docs", flush=True)
+    print(
+        f"  Portal stand-in:  {cfg.portal_url}/docs   iOffice stand-in: {cfg.ioffice_root}/docs",
+        flush=True,
+    )
     print(f"  Component logs: {cfg.var / 'proc-logs'}   Ctrl-C stops everything.", flush=True)
     print("=" * 72, flush=True)
     while True:
@@ -352,7 +444,10 @@ def main() -> None:
             if name == "standins":
                 print("the stand-ins exited; stopping", flush=True)
                 stop()
-            print(f"{name} exited (code {cluster.children[name].proc.returncode}); starting it again", flush=True)
+            print(
+                f"{name} exited (code {cluster.children[name].proc.returncode}); starting it again",
+                flush=True,
+            )
             cluster.start(name)
 
 

@@ -43,19 +43,19 @@ CONNECTION_NOTES = {
 }
 VARIABLE_NOTES = {
     "lienthong_routing": "routing YAML: result kind per procedure; iOffice unit, handler and signer per agency "
-                         "(shape of `rig/lienthong_standins/demo_routing.yaml`)",
+    "(shape of `rig/lienthong_standins/demo_routing.yaml`)",
     "lienthong_minutes_saved_per_dossier": "minutes one dossier carried through saves",
     "lienthong_cost_per_hour_vnd": "cost of an official's hour, VND",
     "lienthong_concurrency": "threads one task uses for concurrent calls to iOffice and the portal",
     "lienthong_personal_data_retention_days": "days an open quarantine record keeps the dossier's content",
-    "lienthong_national_sync": "JSON `{\"agencies\": [...], \"late_after_minutes\": N}`: which agencies sync "
-                               "(omitted or `null`: all) and when a sync counts as late; malformed fails the run",
+    "lienthong_national_sync": 'JSON `{"agencies": [...], "late_after_minutes": N}`: which agencies sync '
+    "(omitted or `null`: all) and when a sync counts as late; malformed fails the run",
     "lienthong_reports_dir": "where `savings_report` writes its CSV and XLSX",
 }
 ENV_NOTES = {
     "LIENTHONG_INTAKE_CRON": "schedule of `dossier_intake`",
     "LIENTHONG_RESULTS_MODE": "`watcher` (AssetWatcher in the triggerer, cron as safety net) or `sensor` "
-                              "(cron + deferrable sensor)",
+    "(cron + deferrable sensor)",
     "LIENTHONG_RESULTS_CRON": "cron of `signed_results` (the safety net in watcher mode)",
     "LIENTHONG_RESULTS_POLL_SECONDS": "how often the watcher's trigger or the sensor polls iOffice",
     "LIENTHONG_RESULTS_WAIT_SECONDS": "sensor mode: how long one run's sensor waits for packages",
@@ -74,8 +74,12 @@ class Found:
     """Settings read by the product source, found by walking its syntax trees."""
 
     env: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # name -> (default, files)
-    conns: dict[str, str] = field(default_factory=dict)  # conn id -> file defining a ``*_CONN`` constant
-    variables: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # name -> (default, file)
+    conns: dict[str, str] = field(
+        default_factory=dict
+    )  # conn id -> file defining a ``*_CONN`` constant
+    variables: dict[str, tuple[str | None, str]] = field(
+        default_factory=dict
+    )  # name -> (default, file)
     pools: dict[str, set[str]] = field(default_factory=dict)  # pool -> {"file: task"}
 
 
@@ -102,7 +106,11 @@ def scan_product() -> Found:
                 default = _str(node.args[1]) if len(node.args) > 1 else None
                 if name and func.endswith("env_setting") and default is not None:
                     found.env.setdefault(name, (default, set()))[1].add(rel)
-                elif name and name.startswith("LIENTHONG_") and func in ("os.environ.get", "os.getenv"):
+                elif (
+                    name
+                    and name.startswith("LIENTHONG_")
+                    and func in ("os.environ.get", "os.getenv")
+                ):
                     found.env.setdefault(name, (default or "(unset)", set()))[1].add(rel)
                 elif name and func.endswith("Variable.get"):
                     found.variables.setdefault(name, (default, rel))
@@ -110,7 +118,11 @@ def scan_product() -> Found:
                 name = _str(node.slice)
                 if name and name.startswith("LIENTHONG_"):
                     found.env.setdefault(name, ("(required)", set()))[1].add(rel)
-            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            elif (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+            ):
                 target, value = node.targets[0].id, _str(node.value)
                 if value and target.endswith("_CONN"):
                     found.conns.setdefault(value, rel)
@@ -144,8 +156,11 @@ def _variable_defaults() -> dict[str, str]:
 
 def _constants(suffix: str) -> dict[str, str]:
     """``airflow_resources``' constants ending in ``suffix``, in the module's order: name -> value."""
-    return {name: value for name, value in vars(airflow_resources).items()
-            if name.endswith(suffix) and isinstance(value, str)}
+    return {
+        name: value
+        for name, value in vars(airflow_resources).items()
+        if name.endswith(suffix) and isinstance(value, str)
+    }
 
 
 def _resources_rel() -> str:
@@ -176,81 +191,158 @@ def _connections(found: Found, demo: dict[str, Any]) -> list[str]:
     for conn_id, where in ids.items():
         d = demo_conns.get(conn_id, {})
         address = ":".join(str(d[k]) for k in ("conn_host", "conn_port") if d.get(k) is not None)
-        rows.append((_code(conn_id), _code(d.get("conn_type")) or "—", CONNECTION_NOTES.get(
-            conn_id, MISSING.format(table="CONNECTION_NOTES")), where, _code(address) or "not set"))
-    lines = ["## Connections", "",
-             "Connection ids the link reads. In production they come from a secrets backend "
-             "([deployment.md](deployment.md#pointing-at-the-real-systems)); the demo's values are "
-             "in `airflow_settings.yaml`.", ""]
+        rows.append(
+            (
+                _code(conn_id),
+                _code(d.get("conn_type")) or "—",
+                CONNECTION_NOTES.get(conn_id, MISSING.format(table="CONNECTION_NOTES")),
+                where,
+                _code(address) or "not set",
+            )
+        )
+    lines = [
+        "## Connections",
+        "",
+        "Connection ids the link reads. In production they come from a secrets backend "
+        "([deployment.md](deployment.md#pointing-at-the-real-systems)); the demo's values are "
+        "in `airflow_settings.yaml`.",
+        "",
+    ]
     lines += _table(("Connection id", "type (demo)", "what", "in the code", "demo address"), rows)
     for ctype in get_provider_info()["connection-types"]:
         behaviour = ctype.get("ui-field-behaviour", {})
         hidden = set(behaviour.get("hidden-fields", []))
         labels, holders = behaviour.get("relabeling", {}), behaviour.get("placeholders", {})
-        lines += [f"### Connection type `{ctype['connection-type']}`: {ctype['hook-name']}", "",
-                  f"Hook `{ctype['hook-class-name']}`.", ""]
-        std = [(_code(f), labels.get(f, "—"), _code(holders.get(f)) or "—") for f in
-               ("host", "schema", "port", "login", "password") if f not in hidden]
+        lines += [
+            f"### Connection type `{ctype['connection-type']}`: {ctype['hook-name']}",
+            "",
+            f"Hook `{ctype['hook-class-name']}`.",
+            "",
+        ]
+        std = [
+            (_code(f), labels.get(f, "—"), _code(holders.get(f)) or "—")
+            for f in ("host", "schema", "port", "login", "password")
+            if f not in hidden
+        ]
         lines += _table(("standard field", "form label", "placeholder"), std)
         if hidden:
-            lines += ["Hidden on the form: " + ", ".join(_code(f) for f in sorted(hidden)) + ".", ""]
-        extras = [(_code(name), spec["label"], spec.get("description", ""), _code(spec["schema"].get("default")))
-                  for name, spec in ctype.get("conn-fields", {}).items()]
+            lines += [
+                "Hidden on the form: " + ", ".join(_code(f) for f in sorted(hidden)) + ".",
+                "",
+            ]
+        extras = [
+            (
+                _code(name),
+                spec["label"],
+                spec.get("description", ""),
+                _code(spec["schema"].get("default")),
+            )
+            for name, spec in ctype.get("conn-fields", {}).items()
+        ]
         lines += _table(("extra field", "form label", "what", "default"), extras)
     return lines
 
 
 def _variables(found: Found, demo: dict[str, Any]) -> list[str]:
-    names = {value: f"`{_resources_rel()}` (`{name}`)" for name, value in _constants("_VARIABLE").items()}
+    names = {
+        value: f"`{_resources_rel()}` (`{name}`)" for name, value in _constants("_VARIABLE").items()
+    }
     for name, (_, rel) in sorted(found.variables.items()):
         names.setdefault(name, f"`{rel}`")
     defaults = _variable_defaults()
-    demo_vars = {v["variable_name"]: v.get("variable_value") for v in demo.get("variables", []) or []}
-    rows = [(_code(name), VARIABLE_NOTES.get(name, MISSING.format(table="VARIABLE_NOTES")),
-             defaults.get(name) or _code(found.variables.get(name, (None, ""))[0]) or "—", where,
-             _code(demo_vars.get(name)) or "—") for name, where in names.items()]
-    return ["## Variables", "",
-            "Read by the link through Airflow (a secrets backend, `AIRFLOW_VAR_*`, or the metadata DB). "
-            "The demo file sets none; the dev stacks and tests load "
-            "`rig/lienthong_standins/demo_routing.yaml` into `lienthong_routing`.", "",
-            *_table(("Variable", "what", "when not set", "in the code", "demo value"), rows)]
+    demo_vars = {
+        v["variable_name"]: v.get("variable_value") for v in demo.get("variables", []) or []
+    }
+    rows = [
+        (
+            _code(name),
+            VARIABLE_NOTES.get(name, MISSING.format(table="VARIABLE_NOTES")),
+            defaults.get(name) or _code(found.variables.get(name, (None, ""))[0]) or "—",
+            where,
+            _code(demo_vars.get(name)) or "—",
+        )
+        for name, where in names.items()
+    ]
+    return [
+        "## Variables",
+        "",
+        "Read by the link through Airflow (a secrets backend, `AIRFLOW_VAR_*`, or the metadata DB). "
+        "The demo file sets none; the dev stacks and tests load "
+        "`rig/lienthong_standins/demo_routing.yaml` into `lienthong_routing`.",
+        "",
+        *_table(("Variable", "what", "when not set", "in the code", "demo value"), rows),
+    ]
 
 
 def _pools(found: Found, demo: dict[str, Any]) -> list[str]:
     demo_pools = {p["pool_name"]: p for p in demo.get("pools", []) or []}
-    rows = [(_code(name), demo_pools.get(name, {}).get("pool_slot", "not in the demo file"),
-             demo_pools.get(name, {}).get("pool_description", ""), "; ".join(sorted(found.pools.get(name, ()))))
-            for name in sorted(set(demo_pools) | set(found.pools))]
-    return ["## Pools", "",
-            "Created once per deployment (`airflow pools import`); slots below are the demo's.", "",
-            *_table(("pool", "slots (demo)", "what", "used by"), rows)]
+    rows = [
+        (
+            _code(name),
+            demo_pools.get(name, {}).get("pool_slot", "not in the demo file"),
+            demo_pools.get(name, {}).get("pool_description", ""),
+            "; ".join(sorted(found.pools.get(name, ()))),
+        )
+        for name in sorted(set(demo_pools) | set(found.pools))
+    ]
+    return [
+        "## Pools",
+        "",
+        "Created once per deployment (`airflow pools import`); slots below are the demo's.",
+        "",
+        *_table(("pool", "slots (demo)", "what", "used by"), rows),
+    ]
 
 
 def _environment(found: Found) -> list[str]:
-    rows = [(_code(name), _code(default), ENV_NOTES.get(name, MISSING.format(table="ENV_NOTES")),
-             ", ".join(f"`{f}`" for f in sorted(files))) for name, (default, files) in sorted(found.env.items())]
-    return ["## Environment settings", "",
-            "DAG settings read from the environment when the DAG files are parsed "
-            "(`lienthong.orchestration.dag_settings.env_setting`) or by the package: set the same values "
-            "on every Airflow host.", "",
-            *_table(("variable", "default", "what", "read in"), rows)]
+    rows = [
+        (
+            _code(name),
+            _code(default),
+            ENV_NOTES.get(name, MISSING.format(table="ENV_NOTES")),
+            ", ".join(f"`{f}`" for f in sorted(files)),
+        )
+        for name, (default, files) in sorted(found.env.items())
+    ]
+    return [
+        "## Environment settings",
+        "",
+        "DAG settings read from the environment when the DAG files are parsed "
+        "(`lienthong.orchestration.dag_settings.env_setting`) or by the package: set the same values "
+        "on every Airflow host.",
+        "",
+        *_table(("variable", "default", "what", "read in"), rows),
+    ]
 
 
 def render() -> str:
     """The whole page, deterministic for one source tree."""
     found = scan_product()
     demo = load_settings(ROOT / "airflow_settings.yaml")
-    lines = [f"> Generated by `{REGENERATE}`; do not edit by hand.", "", "# Configuration", "",
-             "Everything a deployment sets: Connections, Variables, pools and environment settings. "
-             "Where production values come from: [deployment.md](deployment.md).", ""]
-    for section in (_connections(found, demo), _variables(found, demo), _pools(found, demo), _environment(found)):
+    lines = [
+        f"> Generated by `{REGENERATE}`; do not edit by hand.",
+        "",
+        "# Configuration",
+        "",
+        "Everything a deployment sets: Connections, Variables, pools and environment settings. "
+        "Where production values come from: [deployment.md](deployment.md).",
+        "",
+    ]
+    for section in (
+        _connections(found, demo),
+        _variables(found, demo),
+        _pools(found, demo),
+        _environment(found),
+    ):
         lines += section
     return "\n".join(lines).rstrip() + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help=f"write {DOC_PATH.relative_to(ROOT)} instead of stdout")
+    parser.add_argument(
+        "--write", action="store_true", help=f"write {DOC_PATH.relative_to(ROOT)} instead of stdout"
+    )
     args = parser.parse_args(argv)
     text = render()
     if args.write:

@@ -36,16 +36,25 @@ def _apt_install(package: str) -> bool:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return False
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    done = subprocess.run(f"apt-get update -qq && apt-get install -y -qq {package}", shell=True, env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(
+        f"apt-get update -qq && apt-get install -y -qq {package}",
+        shell=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     return done.returncode == 0
 
 
 def _start_postgres() -> None:
     if shutil.which("pg_ctlcluster") and Path("/etc/postgresql").is_dir():
         for version in sorted(os.listdir("/etc/postgresql")):
-            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
 
 
 def _start_redis(port: int) -> None:
@@ -53,9 +62,25 @@ def _start_redis(port: int) -> None:
     if server:
         logdir = Path("/var/log/redis") if os.access("/var/log", os.W_OK) else Path("/tmp")
         logdir.mkdir(parents=True, exist_ok=True)
-        subprocess.run([server, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                        "--appendonly", "no", "--logfile", str(logdir / "redis-lienthong.log")],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                server,
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(logdir / "redis-lienthong.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 def ensure_postgres(host: str = "127.0.0.1", port: int = 5432) -> None:
@@ -64,11 +89,14 @@ def ensure_postgres(host: str = "127.0.0.1", port: int = 5432) -> None:
     if not shutil.which("pg_ctlcluster") and not _apt_install("postgresql"):
         raise ServiceUnavailable(
             f"PostgreSQL does not answer on {host}:{port} and is not installed. Install it "
-            "(apt-get install postgresql, as root) or start it, then try again.")
+            "(apt-get install postgresql, as root) or start it, then try again."
+        )
     _start_postgres()
     if not _wait(host, port, 30):
-        raise ServiceUnavailable(f"PostgreSQL is installed but did not start on {host}:{port}; "
-                                 "see its log under /var/log/postgresql.")
+        raise ServiceUnavailable(
+            f"PostgreSQL is installed but did not start on {host}:{port}; "
+            "see its log under /var/log/postgresql."
+        )
 
 
 def ensure_redis(host: str = "127.0.0.1", port: int = 6379) -> None:
@@ -77,7 +105,8 @@ def ensure_redis(host: str = "127.0.0.1", port: int = 6379) -> None:
     if not shutil.which("redis-server") and not _apt_install("redis-server"):
         raise ServiceUnavailable(
             f"Redis does not answer on {host}:{port} and is not installed. Install it "
-            "(apt-get install redis-server, as root) or start it, then try again.")
+            "(apt-get install redis-server, as root) or start it, then try again."
+        )
     _start_redis(port)
     if not _wait(host, port, 20):
         raise ServiceUnavailable(f"Redis is installed but did not start on {host}:{port}.")
@@ -93,7 +122,9 @@ def ensure_database(admin_url: str, name: str, *, fresh: bool = False) -> str:
         with admin.connect() as conn:
             if fresh:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
             if not exists:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     finally:

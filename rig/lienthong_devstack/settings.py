@@ -35,8 +35,12 @@ def connections_json(settings: dict[str, Any], root: Path) -> dict[str, dict[str
         if c.get("conn_type") == "sqlite" and host:
             host = _absolute(host, root)
         out[c["conn_id"]] = {
-            "conn_type": c.get("conn_type"), "host": host, "schema": c.get("conn_schema"),
-            "login": c.get("conn_login"), "password": c.get("conn_password"), "port": c.get("conn_port"),
+            "conn_type": c.get("conn_type"),
+            "host": host,
+            "schema": c.get("conn_schema"),
+            "login": c.get("conn_login"),
+            "password": c.get("conn_password"),
+            "port": c.get("conn_port"),
             "extra": extra,
         }
     return out
@@ -59,8 +63,12 @@ def connection_uri_env(settings: dict[str, Any], root: Path) -> dict[str, str]:
     """The same connections as ``AIRFLOW_CONN_*`` JSON values (for processes without the DB import)."""
     import json
 
-    return {f"AIRFLOW_CONN_{cid.upper()}": json.dumps({k: v for k, v in c.items() if v not in (None, {})})
-            for cid, c in connections_json(settings, root).items()}
+    return {
+        f"AIRFLOW_CONN_{cid.upper()}": json.dumps(
+            {k: v for k, v in c.items() if v not in (None, {})}
+        )
+        for cid, c in connections_json(settings, root).items()
+    }
 
 
 def variables_json(settings: dict[str, Any]) -> dict[str, str]:
@@ -68,12 +76,19 @@ def variables_json(settings: dict[str, Any]) -> dict[str, str]:
     from lienthong.pipeline.routing import ROUTING_VARIABLE
     from lienthong_standins.routing import ROUTING_PATH
 
-    out = {v["variable_name"]: str(v["variable_value"]) for v in settings.get("variables", []) or []}
+    out = {
+        v["variable_name"]: str(v["variable_value"]) for v in settings.get("variables", []) or []
+    }
     out.setdefault(ROUTING_VARIABLE, ROUTING_PATH.read_text(encoding="utf-8"))
     return out
 
 
 def pools_json(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {p["pool_name"]: {"slots": int(p["pool_slot"]), "description": p.get("pool_description", ""),
-                             "include_deferred": False}
-            for p in settings.get("pools", []) or []}
+    return {
+        p["pool_name"]: {
+            "slots": int(p["pool_slot"]),
+            "description": p.get("pool_description", ""),
+            "include_deferred": False,
+        }
+        for p in settings.get("pools", []) or []
+    }

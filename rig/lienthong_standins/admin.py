@@ -51,6 +51,7 @@ def make_admin_router(
         return injector.config
 
     if behaviour is not None:
+
         @router.post("/behaviour")
         def set_behaviour(new: Behaviour) -> Behaviour:
             for name in Behaviour.model_fields:
@@ -63,7 +64,12 @@ def make_admin_router(
 
     @router.get("/stats")
     def get_stats() -> dict[str, Any]:
-        return {"now": clock.now().isoformat(), "faults_fired": dict(injector.fired), "requests": injector.requests,
-                "faulted_items": {kind: dict(items) for kind, items in injector.served.items()}, **stats()}
+        return {
+            "now": clock.now().isoformat(),
+            "faults_fired": dict(injector.fired),
+            "requests": injector.requests,
+            "faulted_items": {kind: dict(items) for kind, items in injector.served.items()},
+            **stats(),
+        }
 
     return router

@@ -54,7 +54,9 @@ class SimClock:
         current = self.now()
         with self._lock:
             self._anchor = _Anchor(
-                sim=current + timedelta(seconds=seconds), real=time.monotonic(), speed=self._anchor.speed
+                sim=current + timedelta(seconds=seconds),
+                real=time.monotonic(),
+                speed=self._anchor.speed,
             )
         self._save()
         return self.now()

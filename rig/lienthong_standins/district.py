@@ -74,31 +74,101 @@ class Procedure:
         return object_id("procedure", self.code)
 
 
-DISTRICT = Agency("000.00.30.H36", "UBND huyện Hữu Lũng", "Huu Lung District People's Committee", "district", "huulung")
+DISTRICT = Agency(
+    "000.00.30.H36",
+    "UBND huyện Hữu Lũng",
+    "Huu Lung District People's Committee",
+    "district",
+    "huulung",
+)
 
 OFFICES: tuple[Agency, ...] = (
-    Agency("000.30.01.H36", "Văn phòng HĐND và UBND huyện Hữu Lũng", "Office of the District People's Council and Committee", "office", "vp"),
+    Agency(
+        "000.30.01.H36",
+        "Văn phòng HĐND và UBND huyện Hữu Lũng",
+        "Office of the District People's Council and Committee",
+        "office",
+        "vp",
+    ),
     Agency("000.30.02.H36", "Phòng Tư pháp huyện Hữu Lũng", "Justice Office", "office", "tuphap"),
-    Agency("000.30.03.H36", "Phòng Tài nguyên và Môi trường huyện Hữu Lũng", "Natural Resources and Environment Office", "office", "tnmt"),
-    Agency("000.30.04.H36", "Phòng Kinh tế và Hạ tầng huyện Hữu Lũng", "Economy and Infrastructure Office", "office", "ktht"),
-    Agency("000.30.05.H36", "Phòng Lao động - Thương binh và Xã hội huyện Hữu Lũng", "Labour, Invalids and Social Affairs Office", "office", "ldtbxh"),
-    Agency("000.30.06.H36", "Phòng Nội vụ huyện Hữu Lũng", "Home Affairs Office", "office", "noivu"),
-    Agency("000.30.07.H36", "Phòng Tài chính - Kế hoạch huyện Hữu Lũng", "Finance and Planning Office", "office", "tckh"),
-    Agency("000.30.08.H36", "Phòng Giáo dục và Đào tạo huyện Hữu Lũng", "Education and Training Office", "office", "gddt"),
-    Agency("000.30.09.H36", "Phòng Văn hóa và Thông tin huyện Hữu Lũng", "Culture and Information Office", "office", "vhtt"),
+    Agency(
+        "000.30.03.H36",
+        "Phòng Tài nguyên và Môi trường huyện Hữu Lũng",
+        "Natural Resources and Environment Office",
+        "office",
+        "tnmt",
+    ),
+    Agency(
+        "000.30.04.H36",
+        "Phòng Kinh tế và Hạ tầng huyện Hữu Lũng",
+        "Economy and Infrastructure Office",
+        "office",
+        "ktht",
+    ),
+    Agency(
+        "000.30.05.H36",
+        "Phòng Lao động - Thương binh và Xã hội huyện Hữu Lũng",
+        "Labour, Invalids and Social Affairs Office",
+        "office",
+        "ldtbxh",
+    ),
+    Agency(
+        "000.30.06.H36", "Phòng Nội vụ huyện Hữu Lũng", "Home Affairs Office", "office", "noivu"
+    ),
+    Agency(
+        "000.30.07.H36",
+        "Phòng Tài chính - Kế hoạch huyện Hữu Lũng",
+        "Finance and Planning Office",
+        "office",
+        "tckh",
+    ),
+    Agency(
+        "000.30.08.H36",
+        "Phòng Giáo dục và Đào tạo huyện Hữu Lũng",
+        "Education and Training Office",
+        "office",
+        "gddt",
+    ),
+    Agency(
+        "000.30.09.H36",
+        "Phòng Văn hóa và Thông tin huyện Hữu Lũng",
+        "Culture and Information Office",
+        "office",
+        "vhtt",
+    ),
     Agency("000.30.10.H36", "Phòng Y tế huyện Hữu Lũng", "Health Office", "office", "yte"),
 )
 
 _COMMUNE_NAMES = (
-    "Thị trấn Hữu Lũng", "Xã Đồng Tân", "Xã Minh Sơn", "Xã Hồ Sơn", "Xã Yên Vượng", "Xã Yên Thịnh",
-    "Xã Hữu Liên", "Xã Yên Bình", "Xã Quyết Thắng", "Xã Hòa Bình", "Xã Thiện Tân", "Xã Tân Lập",
-    "Xã Hòa Lạc", "Xã Hòa Sơn", "Xã Tân Thành", "Xã Vân Nham", "Xã Sơn Hà", "Xã Cai Kinh",
-    "Xã Đồng Tiến", "Xã Minh Hòa", "Xã Minh Tiến", "Xã Nhật Tiến",
+    "Thị trấn Hữu Lũng",
+    "Xã Đồng Tân",
+    "Xã Minh Sơn",
+    "Xã Hồ Sơn",
+    "Xã Yên Vượng",
+    "Xã Yên Thịnh",
+    "Xã Hữu Liên",
+    "Xã Yên Bình",
+    "Xã Quyết Thắng",
+    "Xã Hòa Bình",
+    "Xã Thiện Tân",
+    "Xã Tân Lập",
+    "Xã Hòa Lạc",
+    "Xã Hòa Sơn",
+    "Xã Tân Thành",
+    "Xã Vân Nham",
+    "Xã Sơn Hà",
+    "Xã Cai Kinh",
+    "Xã Đồng Tiến",
+    "Xã Minh Hòa",
+    "Xã Minh Tiến",
+    "Xã Nhật Tiến",
 )
 
 
 def _commune(i: int, name: str) -> Agency:
-    kind_vi, place = name.split(" ", 1) if not name.startswith("Thị trấn") else ("Thị trấn", name[9:])
+    kind_vi, place = (
+        name.split(" ", 1) if not name.startswith("Thị trấn") else ("Thị trấn", name[9:])
+    )
     label = f"UBND {name[0].lower()}{name[1:]}"
     en = f"{ascii_fold(place)} {'Town' if kind_vi == 'Thị trấn' else 'Commune'} People's Committee"
     slug = ("tt" if kind_vi == "Thị trấn" else "") + ascii_fold(place).lower().replace(" ", "")
@@ -109,7 +179,9 @@ COMMUNES: tuple[Agency, ...] = tuple(_commune(i, n) for i, n in enumerate(_COMMU
 AGENCIES: tuple[Agency, ...] = OFFICES + COMMUNES
 AGENCY_BY_CODE: dict[str, Agency] = {a.code: a for a in (DISTRICT, *AGENCIES)}
 #: Relative dossier volume of each commune (the town and large communes file more).
-COMMUNE_WEIGHT: dict[str, float] = {c.code: (3.0 if i == 0 else 1.0 + (i * 7 % 5) * 0.2) for i, c in enumerate(COMMUNES)}
+COMMUNE_WEIGHT: dict[str, float] = {
+    c.code: (3.0 if i == 0 else 1.0 + (i * 7 % 5) * 0.2) for i, c in enumerate(COMMUNES)
+}
 
 SECTORS: tuple[Sector, ...] = (
     Sector("G09-TP01", "Chứng thực", "Certification"),
@@ -130,86 +202,431 @@ SECTOR_BY_CODE: dict[str, Sector] = {s.code: s for s in SECTORS}
 
 _C = tuple(c.code for c in COMMUNES)
 _TP, _TNMT, _KTHT, _LD, _NV, _TCKH, _GD, _VH, _YT, _VP = (
-    "000.30.02.H36", "000.30.03.H36", "000.30.04.H36", "000.30.05.H36", "000.30.06.H36",
-    "000.30.07.H36", "000.30.08.H36", "000.30.09.H36", "000.30.10.H36", "000.30.01.H36",
+    "000.30.02.H36",
+    "000.30.03.H36",
+    "000.30.04.H36",
+    "000.30.05.H36",
+    "000.30.06.H36",
+    "000.30.07.H36",
+    "000.30.08.H36",
+    "000.30.09.H36",
+    "000.30.10.H36",
+    "000.30.01.H36",
 )
 
 PROCEDURES: tuple[Procedure, ...] = (
     # --- results signed directly on the filed papers (portal only)
-    Procedure("2.000815", "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan, tổ chức có thẩm quyền của Việt Nam cấp hoặc chứng nhận",
-              "G09-TP01", 1, "direct", None, (_TP, *_C), 22.0, handler_role="tp", forms=("Bản chính giấy tờ", "Bản sao cần chứng thực")),
-    Procedure("2.000884", "Chứng thực chữ ký trong các giấy tờ, văn bản (áp dụng cho cả trường hợp chứng thực điểm chỉ và trường hợp người yêu cầu chứng thực không thể ký, không thể điểm chỉ được)",
-              "G09-TP01", 1, "direct", None, (_TP, *_C), 4.0, handler_role="tp", forms=("Giấy tờ, văn bản cần chứng thực chữ ký",)),
-    Procedure("2.000913", "Chứng thực hợp đồng, giao dịch liên quan đến tài sản là động sản, quyền sử dụng đất và nhà ở",
-              "G09-TP01", 2, "direct", None, _C, 3.0, handler_role="tp", forms=("Dự thảo hợp đồng, giao dịch", "Giấy chứng nhận quyền sử dụng đất")),
-    Procedure("2.001008", "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan, tổ chức có thẩm quyền của nước ngoài cấp hoặc chứng nhận",
-              "G09-TP01", 1, "direct", None, (_TP,), 0.3, forms=("Bản chính giấy tờ đã hợp pháp hóa lãnh sự",)),
-    Procedure("1.001193", "Đăng ký khai sinh", "G09-TP02", 1, "direct", None, _C, 4.0, handler_role="tp",
-              forms=("Tờ khai đăng ký khai sinh", "Giấy chứng sinh")),
-    Procedure("1.000894", "Đăng ký kết hôn", "G09-TP02", 1, "direct", None, _C, 1.2, handler_role="tp",
-              forms=("Tờ khai đăng ký kết hôn",)),
-    Procedure("1.000656", "Đăng ký khai tử", "G09-TP02", 1, "direct", None, _C, 1.0, handler_role="tp",
-              forms=("Tờ khai đăng ký khai tử", "Giấy báo tử")),
-    Procedure("1.004873", "Cấp Giấy xác nhận tình trạng hôn nhân", "G09-TP02", 3, "direct", None, _C, 2.5, handler_role="tp",
-              forms=("Tờ khai cấp Giấy xác nhận tình trạng hôn nhân",)),
-    Procedure("1.001022", "Cấp bản sao Trích lục hộ tịch", "G09-TP02", 1, "direct", None, (_TP, *_C), 1.5, handler_role="tp",
-              forms=("Tờ khai cấp bản sao trích lục hộ tịch",)),
+    Procedure(
+        "2.000815",
+        "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan, tổ chức có thẩm quyền của Việt Nam cấp hoặc chứng nhận",
+        "G09-TP01",
+        1,
+        "direct",
+        None,
+        (_TP, *_C),
+        22.0,
+        handler_role="tp",
+        forms=("Bản chính giấy tờ", "Bản sao cần chứng thực"),
+    ),
+    Procedure(
+        "2.000884",
+        "Chứng thực chữ ký trong các giấy tờ, văn bản (áp dụng cho cả trường hợp chứng thực điểm chỉ và trường hợp người yêu cầu chứng thực không thể ký, không thể điểm chỉ được)",
+        "G09-TP01",
+        1,
+        "direct",
+        None,
+        (_TP, *_C),
+        4.0,
+        handler_role="tp",
+        forms=("Giấy tờ, văn bản cần chứng thực chữ ký",),
+    ),
+    Procedure(
+        "2.000913",
+        "Chứng thực hợp đồng, giao dịch liên quan đến tài sản là động sản, quyền sử dụng đất và nhà ở",
+        "G09-TP01",
+        2,
+        "direct",
+        None,
+        _C,
+        3.0,
+        handler_role="tp",
+        forms=("Dự thảo hợp đồng, giao dịch", "Giấy chứng nhận quyền sử dụng đất"),
+    ),
+    Procedure(
+        "2.001008",
+        "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan, tổ chức có thẩm quyền của nước ngoài cấp hoặc chứng nhận",
+        "G09-TP01",
+        1,
+        "direct",
+        None,
+        (_TP,),
+        0.3,
+        forms=("Bản chính giấy tờ đã hợp pháp hóa lãnh sự",),
+    ),
+    Procedure(
+        "1.001193",
+        "Đăng ký khai sinh",
+        "G09-TP02",
+        1,
+        "direct",
+        None,
+        _C,
+        4.0,
+        handler_role="tp",
+        forms=("Tờ khai đăng ký khai sinh", "Giấy chứng sinh"),
+    ),
+    Procedure(
+        "1.000894",
+        "Đăng ký kết hôn",
+        "G09-TP02",
+        1,
+        "direct",
+        None,
+        _C,
+        1.2,
+        handler_role="tp",
+        forms=("Tờ khai đăng ký kết hôn",),
+    ),
+    Procedure(
+        "1.000656",
+        "Đăng ký khai tử",
+        "G09-TP02",
+        1,
+        "direct",
+        None,
+        _C,
+        1.0,
+        handler_role="tp",
+        forms=("Tờ khai đăng ký khai tử", "Giấy báo tử"),
+    ),
+    Procedure(
+        "1.004873",
+        "Cấp Giấy xác nhận tình trạng hôn nhân",
+        "G09-TP02",
+        3,
+        "direct",
+        None,
+        _C,
+        2.5,
+        handler_role="tp",
+        forms=("Tờ khai cấp Giấy xác nhận tình trạng hôn nhân",),
+    ),
+    Procedure(
+        "1.001022",
+        "Cấp bản sao Trích lục hộ tịch",
+        "G09-TP02",
+        1,
+        "direct",
+        None,
+        (_TP, *_C),
+        1.5,
+        handler_role="tp",
+        forms=("Tờ khai cấp bản sao trích lục hộ tịch",),
+    ),
     # --- decisions and certificates issued through iOffice
-    Procedure("2.000720", "Đăng ký thành lập hộ kinh doanh", "G09-KH01", 3, "decision", "GCN", (_TCKH,), 4.0,
-              forms=("Giấy đề nghị đăng ký hộ kinh doanh", "Bản sao giấy tờ pháp lý của cá nhân")),
-    Procedure("2.000575", "Đăng ký thay đổi nội dung đăng ký hộ kinh doanh", "G09-KH01", 3, "decision", "GCN", (_TCKH,), 2.0,
-              forms=("Thông báo thay đổi nội dung đăng ký hộ kinh doanh",)),
-    Procedure("1.009794", "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ", "G09-XD01", 15, "decision", "GP", (_KTHT,), 3.5,
-              signer_level="district", forms=("Đơn đề nghị cấp giấy phép xây dựng", "Bản vẽ thiết kế xây dựng")),
-    Procedure("1.009799", "Cấp giấy phép sửa chữa, cải tạo đối với nhà ở riêng lẻ", "G09-XD01", 15, "decision", "GP", (_KTHT,), 0.5,
-              signer_level="district", forms=("Đơn đề nghị cấp giấy phép sửa chữa, cải tạo",)),
-    Procedure("2.001240", "Cấp Giấy phép bán lẻ sản phẩm thuốc lá", "G09-CT01", 15, "decision", "GP", (_KTHT,), 0.4),
-    Procedure("2.000633", "Cấp Giấy phép bán lẻ rượu", "G09-CT01", 10, "decision", "GP", (_KTHT,), 0.4),
-    Procedure("1.004203", "Chuyển mục đích sử dụng đất phải được phép của cơ quan nhà nước có thẩm quyền đối với hộ gia đình, cá nhân",
-              "G09-TN01", 15, "decision", "QĐ", (_TNMT,), 3.0, signer_level="district",
-              forms=("Đơn xin chuyển mục đích sử dụng đất", "Giấy chứng nhận quyền sử dụng đất")),
-    Procedure("1.004217", "Giao đất, cho thuê đất cho hộ gia đình, cá nhân không thông qua hình thức đấu giá quyền sử dụng đất",
-              "G09-TN01", 20, "decision", "QĐ", (_TNMT,), 0.4, signer_level="district"),
-    Procedure("1.001776", "Thực hiện, điều chỉnh, thôi hưởng trợ cấp xã hội hằng tháng, hỗ trợ kinh phí chăm sóc, nuôi dưỡng hằng tháng",
-              "G09-LD01", 20, "decision", "QĐ", (_LD,), 3.5, signer_level="district",
-              forms=("Tờ khai đề nghị trợ giúp xã hội",)),
-    Procedure("1.001758", "Chi trả trợ cấp xã hội hằng tháng, hỗ trợ kinh phí chăm sóc, nuôi dưỡng hằng tháng khi đối tượng thay đổi nơi cư trú trong cùng địa bàn huyện",
-              "G09-LD01", 10, "decision", "QĐ", (_LD,), 0.5, signer_level="district"),
-    Procedure("1.002519", "Hỗ trợ chi phí mai táng cho đối tượng bảo trợ xã hội", "G09-LD01", 10, "decision", "QĐ", (_LD,), 1.2,
-              signer_level="district", forms=("Tờ khai đề nghị hỗ trợ chi phí mai táng", "Giấy chứng tử")),
-    Procedure("2.000305", "Tặng Giấy khen của Chủ tịch Ủy ban nhân dân cấp huyện về thành tích thực hiện nhiệm vụ chính trị",
-              "G09-NV01", 20, "decision", "QĐ", (_NV,), 2.0, signer_level="district", forms=("Tờ trình đề nghị khen thưởng", "Báo cáo thành tích")),
-    Procedure("1.001622", "Chuyển trường đối với học sinh trung học cơ sở", "G09-GD01", 3, "decision", "GGT", (_GD,), 0.8,
-              forms=("Đơn xin chuyển trường", "Học bạ")),
-    Procedure("1.001029", "Cấp Giấy phép đủ điều kiện kinh doanh dịch vụ karaoke", "G09-VH01", 5, "decision", "GP", (_VH,), 0.2),
-    Procedure("1.001120", "Xét tặng danh hiệu Gia đình văn hóa hằng năm", "G09-VH01", 5, "decision", "GCN", _C, 2.5,
-              handler_role="vhxh", forms=("Báo cáo thành tích gia đình",)),
-    Procedure("1.003602", "Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm đối với cơ sở kinh doanh dịch vụ ăn uống",
-              "G09-YT01", 15, "decision", "GCN", (_YT,), 0.4, forms=("Đơn đề nghị cấp Giấy chứng nhận", "Bản thuyết minh cơ sở vật chất")),
-    Procedure("1.000748", "Công nhận hòa giải viên", "G09-TP03", 3, "decision", "QĐ", _C, 0.4, handler_role="tp",
-              forms=("Biên bản bầu hòa giải viên",)),
-    Procedure("2.002165", "Giải quyết khiếu nại lần đầu tại cấp huyện", "G09-TD01", 30, "decision", "QĐ", (_VP,), 0.2,
-              signer_level="district", forms=("Đơn khiếu nại",)),
+    Procedure(
+        "2.000720",
+        "Đăng ký thành lập hộ kinh doanh",
+        "G09-KH01",
+        3,
+        "decision",
+        "GCN",
+        (_TCKH,),
+        4.0,
+        forms=("Giấy đề nghị đăng ký hộ kinh doanh", "Bản sao giấy tờ pháp lý của cá nhân"),
+    ),
+    Procedure(
+        "2.000575",
+        "Đăng ký thay đổi nội dung đăng ký hộ kinh doanh",
+        "G09-KH01",
+        3,
+        "decision",
+        "GCN",
+        (_TCKH,),
+        2.0,
+        forms=("Thông báo thay đổi nội dung đăng ký hộ kinh doanh",),
+    ),
+    Procedure(
+        "1.009794",
+        "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ",
+        "G09-XD01",
+        15,
+        "decision",
+        "GP",
+        (_KTHT,),
+        3.5,
+        signer_level="district",
+        forms=("Đơn đề nghị cấp giấy phép xây dựng", "Bản vẽ thiết kế xây dựng"),
+    ),
+    Procedure(
+        "1.009799",
+        "Cấp giấy phép sửa chữa, cải tạo đối với nhà ở riêng lẻ",
+        "G09-XD01",
+        15,
+        "decision",
+        "GP",
+        (_KTHT,),
+        0.5,
+        signer_level="district",
+        forms=("Đơn đề nghị cấp giấy phép sửa chữa, cải tạo",),
+    ),
+    Procedure(
+        "2.001240",
+        "Cấp Giấy phép bán lẻ sản phẩm thuốc lá",
+        "G09-CT01",
+        15,
+        "decision",
+        "GP",
+        (_KTHT,),
+        0.4,
+    ),
+    Procedure(
+        "2.000633", "Cấp Giấy phép bán lẻ rượu", "G09-CT01", 10, "decision", "GP", (_KTHT,), 0.4
+    ),
+    Procedure(
+        "1.004203",
+        "Chuyển mục đích sử dụng đất phải được phép của cơ quan nhà nước có thẩm quyền đối với hộ gia đình, cá nhân",
+        "G09-TN01",
+        15,
+        "decision",
+        "QĐ",
+        (_TNMT,),
+        3.0,
+        signer_level="district",
+        forms=("Đơn xin chuyển mục đích sử dụng đất", "Giấy chứng nhận quyền sử dụng đất"),
+    ),
+    Procedure(
+        "1.004217",
+        "Giao đất, cho thuê đất cho hộ gia đình, cá nhân không thông qua hình thức đấu giá quyền sử dụng đất",
+        "G09-TN01",
+        20,
+        "decision",
+        "QĐ",
+        (_TNMT,),
+        0.4,
+        signer_level="district",
+    ),
+    Procedure(
+        "1.001776",
+        "Thực hiện, điều chỉnh, thôi hưởng trợ cấp xã hội hằng tháng, hỗ trợ kinh phí chăm sóc, nuôi dưỡng hằng tháng",
+        "G09-LD01",
+        20,
+        "decision",
+        "QĐ",
+        (_LD,),
+        3.5,
+        signer_level="district",
+        forms=("Tờ khai đề nghị trợ giúp xã hội",),
+    ),
+    Procedure(
+        "1.001758",
+        "Chi trả trợ cấp xã hội hằng tháng, hỗ trợ kinh phí chăm sóc, nuôi dưỡng hằng tháng khi đối tượng thay đổi nơi cư trú trong cùng địa bàn huyện",
+        "G09-LD01",
+        10,
+        "decision",
+        "QĐ",
+        (_LD,),
+        0.5,
+        signer_level="district",
+    ),
+    Procedure(
+        "1.002519",
+        "Hỗ trợ chi phí mai táng cho đối tượng bảo trợ xã hội",
+        "G09-LD01",
+        10,
+        "decision",
+        "QĐ",
+        (_LD,),
+        1.2,
+        signer_level="district",
+        forms=("Tờ khai đề nghị hỗ trợ chi phí mai táng", "Giấy chứng tử"),
+    ),
+    Procedure(
+        "2.000305",
+        "Tặng Giấy khen của Chủ tịch Ủy ban nhân dân cấp huyện về thành tích thực hiện nhiệm vụ chính trị",
+        "G09-NV01",
+        20,
+        "decision",
+        "QĐ",
+        (_NV,),
+        2.0,
+        signer_level="district",
+        forms=("Tờ trình đề nghị khen thưởng", "Báo cáo thành tích"),
+    ),
+    Procedure(
+        "1.001622",
+        "Chuyển trường đối với học sinh trung học cơ sở",
+        "G09-GD01",
+        3,
+        "decision",
+        "GGT",
+        (_GD,),
+        0.8,
+        forms=("Đơn xin chuyển trường", "Học bạ"),
+    ),
+    Procedure(
+        "1.001029",
+        "Cấp Giấy phép đủ điều kiện kinh doanh dịch vụ karaoke",
+        "G09-VH01",
+        5,
+        "decision",
+        "GP",
+        (_VH,),
+        0.2,
+    ),
+    Procedure(
+        "1.001120",
+        "Xét tặng danh hiệu Gia đình văn hóa hằng năm",
+        "G09-VH01",
+        5,
+        "decision",
+        "GCN",
+        _C,
+        2.5,
+        handler_role="vhxh",
+        forms=("Báo cáo thành tích gia đình",),
+    ),
+    Procedure(
+        "1.003602",
+        "Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm đối với cơ sở kinh doanh dịch vụ ăn uống",
+        "G09-YT01",
+        15,
+        "decision",
+        "GCN",
+        (_YT,),
+        0.4,
+        forms=("Đơn đề nghị cấp Giấy chứng nhận", "Bản thuyết minh cơ sở vật chất"),
+    ),
+    Procedure(
+        "1.000748",
+        "Công nhận hòa giải viên",
+        "G09-TP03",
+        3,
+        "decision",
+        "QĐ",
+        _C,
+        0.4,
+        handler_role="tp",
+        forms=("Biên bản bầu hòa giải viên",),
+    ),
+    Procedure(
+        "2.002165",
+        "Giải quyết khiếu nại lần đầu tại cấp huyện",
+        "G09-TD01",
+        30,
+        "decision",
+        "QĐ",
+        (_VP,),
+        0.2,
+        signer_level="district",
+        forms=("Đơn khiếu nại",),
+    ),
 )
 PROCEDURE_BY_CODE: dict[str, Procedure] = {p.code: p for p in PROCEDURES}
 
 DOCUMENT_TYPES: dict[str, str] = {
-    "QĐ": "Quyết định", "GCN": "Giấy chứng nhận", "GP": "Giấy phép", "GGT": "Giấy giới thiệu",
+    "QĐ": "Quyết định",
+    "GCN": "Giấy chứng nhận",
+    "GP": "Giấy phép",
+    "GGT": "Giấy giới thiệu",
 }
 
 # --------------------------------------------------------------------------- people
 
-_FAMILY = ("Nguyễn", "Hoàng", "Nông", "Lương", "Trần", "Vi", "Lăng", "Lê", "Phạm", "Triệu", "Chu", "Hà",
-           "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô", "Dương", "Lý", "Mông", "Lành", "Hứa", "Đinh")
+_FAMILY = (
+    "Nguyễn",
+    "Hoàng",
+    "Nông",
+    "Lương",
+    "Trần",
+    "Vi",
+    "Lăng",
+    "Lê",
+    "Phạm",
+    "Triệu",
+    "Chu",
+    "Hà",
+    "Vũ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Mông",
+    "Lành",
+    "Hứa",
+    "Đinh",
+)
 _FAMILY_W = (18, 12, 9, 7, 7, 6, 4, 6, 4, 4, 3, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 2)
 _MIDDLE_M = ("Văn", "Đức", "Minh", "Quang", "Hữu", "Xuân", "Thế", "Tiến", "Ngọc", "Mạnh")
 _MIDDLE_F = ("Thị", "Thu", "Ngọc", "Thanh", "Hồng", "Phương", "Minh", "Thúy", "Kim", "Bích")
-_GIVEN_M = ("Hùng", "Dũng", "Tuấn", "Hải", "Nam", "Sơn", "Long", "Thắng", "Cường", "Quân", "Huy", "Khánh",
-            "Tùng", "Đạt", "Phúc", "Hiếu", "Tài", "Việt", "Bình", "Toàn", "Lâm", "Thành", "Trung", "Kiên")
-_GIVEN_F = ("Lan", "Hương", "Hoa", "Mai", "Thảo", "Linh", "Trang", "Hằng", "Nga", "Yến", "Thủy", "Hạnh",
-            "Dung", "Nhung", "Huyền", "Vân", "Loan", "Ngân", "Hiền", "Phượng", "Liên", "Chi", "Quyên", "Oanh")
-_VILLAGES = ("Thôn Đồng Mỏ", "Thôn Phố Vị", "Thôn Làng Trang", "Thôn Đồng Bục", "Thôn Ba Nàng", "Thôn Lân Hoài",
-             "Thôn Na Hoa", "Thôn Khuôn Thê", "Thôn Cầu Lường", "Khu Sơn Hà", "Khu Minh Khai", "Khu Trần Hưng Đạo")
+_GIVEN_M = (
+    "Hùng",
+    "Dũng",
+    "Tuấn",
+    "Hải",
+    "Nam",
+    "Sơn",
+    "Long",
+    "Thắng",
+    "Cường",
+    "Quân",
+    "Huy",
+    "Khánh",
+    "Tùng",
+    "Đạt",
+    "Phúc",
+    "Hiếu",
+    "Tài",
+    "Việt",
+    "Bình",
+    "Toàn",
+    "Lâm",
+    "Thành",
+    "Trung",
+    "Kiên",
+)
+_GIVEN_F = (
+    "Lan",
+    "Hương",
+    "Hoa",
+    "Mai",
+    "Thảo",
+    "Linh",
+    "Trang",
+    "Hằng",
+    "Nga",
+    "Yến",
+    "Thủy",
+    "Hạnh",
+    "Dung",
+    "Nhung",
+    "Huyền",
+    "Vân",
+    "Loan",
+    "Ngân",
+    "Hiền",
+    "Phượng",
+    "Liên",
+    "Chi",
+    "Quyên",
+    "Oanh",
+)
+_VILLAGES = (
+    "Thôn Đồng Mỏ",
+    "Thôn Phố Vị",
+    "Thôn Làng Trang",
+    "Thôn Đồng Bục",
+    "Thôn Ba Nàng",
+    "Thôn Lân Hoài",
+    "Thôn Na Hoa",
+    "Thôn Khuôn Thê",
+    "Thôn Cầu Lường",
+    "Khu Sơn Hà",
+    "Khu Minh Khai",
+    "Khu Trần Hưng Đạo",
+)
 
 
 @dataclass(frozen=True)
@@ -246,17 +663,30 @@ def phone_number(rng: random.Random) -> str:
 def make_person(rng: random.Random, agency: Agency, year: int = 2022) -> Person:
     name, female = person_name(rng)
     birth = rng.randint(year - 80, year - 18)
-    place = agency.name.removeprefix("UBND ") if agency.kind == "commune" else rng.choice(COMMUNES).name.removeprefix("UBND ")
+    place = (
+        agency.name.removeprefix("UBND ")
+        if agency.kind == "commune"
+        else rng.choice(COMMUNES).name.removeprefix("UBND ")
+    )
     folded = ascii_fold(name).lower().split()
-    email = f"{folded[-1]}{''.join(w[0] for w in folded[:-1])}{rng.randrange(100)}@example.com" if rng.random() < 0.4 else ""
+    email = (
+        f"{folded[-1]}{''.join(w[0] for w in folded[:-1])}{rng.randrange(100)}@example.com"
+        if rng.random() < 0.4
+        else ""
+    )
     return Person(
-        fullname=name, female=female, birth_year=birth,
-        identity_number=identity_number(rng, female, birth), phone=phone_number(rng), email=email,
+        fullname=name,
+        female=female,
+        birth_year=birth,
+        identity_number=identity_number(rng, female, birth),
+        phone=phone_number(rng),
+        email=email,
         address=f"{rng.choice(_VILLAGES)}, {place}, huyện Hữu Lũng, tỉnh Lạng Sơn",
     )
 
 
 # --------------------------------------------------------------------------- officials
+
 
 @dataclass(frozen=True)
 class Official:
@@ -301,7 +731,9 @@ def _build_staff() -> tuple[dict[str, AgencyStaff], tuple[Official, Official]]:
     staff: dict[str, AgencyStaff] = {}
     for office in OFFICES:
         head_title = "Chánh Văn phòng HĐND và UBND huyện" if office.code == _VP else "Trưởng phòng"
-        staff[office.code] = AgencyStaff(official(office.short, head_title), {"office": official(office.short, "Chuyên viên")})
+        staff[office.code] = AgencyStaff(
+            official(office.short, head_title), {"office": official(office.short, "Chuyên viên")}
+        )
     for commune in COMMUNES:
         unit = "thị trấn" if commune.name.startswith("UBND thị trấn") else "xã"
         staff[commune.code] = AgencyStaff(
@@ -330,6 +762,7 @@ def signer_for(procedure: Procedure, agency: Agency) -> Official:
 
 
 # --------------------------------------------------------------------------- codes
+
 
 def dossier_code(agency_code: str, accepted: datetime, sequence: int) -> str:
     """``<agency code>-<yyMMdd>-<4-digit daily sequence per agency>``."""

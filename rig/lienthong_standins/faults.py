@@ -27,23 +27,62 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 FaultKind = Literal[
-    "latency", "5xx", "timeout", "reset", "expired_token", "lost_answer", "duplicate", "malformed", "bad_result",
-    "bad_page", "bad_package",
+    "latency",
+    "5xx",
+    "timeout",
+    "reset",
+    "expired_token",
+    "lost_answer",
+    "duplicate",
+    "malformed",
+    "bad_result",
+    "bad_page",
+    "bad_package",
 ]
 TRANSPORT_KINDS = ("latency", "5xx", "timeout", "reset", "expired_token", "lost_answer")
 # Each variant's name is the reason code lienthong must quarantine the item with.
-MALFORMED_VARIANTS = ("missing_field", "invalid_field", "broken_date", "unknown_procedure", "wrong_type",
-                      "unknown_status", "future_date", "due_before_received", "bad_dossier_code", "unknown_agency",
-                      "too_long", "control_characters", "markup_in_text")
+MALFORMED_VARIANTS = (
+    "missing_field",
+    "invalid_field",
+    "broken_date",
+    "unknown_procedure",
+    "wrong_type",
+    "unknown_status",
+    "future_date",
+    "due_before_received",
+    "bad_dossier_code",
+    "unknown_agency",
+    "too_long",
+    "control_characters",
+    "markup_in_text",
+)
 # Only when named: the dossier must have been seen before with its real code to be recognised.
 MALFORMED_NAMED_ONLY = ("code_changed",)
-BAD_RESULT_VARIANTS = ("unsigned", "tampered", "untrusted", "not_pdf", "oversized", "expired_certificate",
-                       "revoked_certificate", "modified_after_signing", "encrypted", "wrong_signer")
+BAD_RESULT_VARIANTS = (
+    "unsigned",
+    "tampered",
+    "untrusted",
+    "not_pdf",
+    "oversized",
+    "expired_certificate",
+    "revoked_certificate",
+    "modified_after_signing",
+    "encrypted",
+    "wrong_signer",
+)
 # A search page as a broken proxy or server may serve it (transient: refused, retried, never quarantined).
 BAD_PAGE_VARIANTS = ("html_200", "truncated_json", "skip", "repeat")
 # An iOffice result package whose envelope is broken (the file inside may be fine).
-BAD_PACKAGE_VARIANTS = ("unknown_outcome", "code_mismatch", "invalid_base64", "no_file", "many_files",
-                        "unsafe_file_name", "wrong_extension", "empty_file")
+BAD_PACKAGE_VARIANTS = (
+    "unknown_outcome",
+    "code_mismatch",
+    "invalid_base64",
+    "no_file",
+    "many_files",
+    "unsafe_file_name",
+    "wrong_extension",
+    "empty_file",
+)
 
 
 class FaultRule(BaseModel):
@@ -56,8 +95,9 @@ class FaultRule(BaseModel):
     hold_seconds: float = Field(30.0, ge=0.0, description="how long a 'timeout' holds the request")
     status: int = Field(503, ge=500, le=599, description="status code for '5xx'")
     variant: str | None = Field(
-        None, description="malformed: one of MALFORMED_VARIANTS (+ code_changed); bad_result: BAD_RESULT_VARIANTS; "
-        "bad_page: BAD_PAGE_VARIANTS; bad_package: BAD_PACKAGE_VARIANTS; None = any, chosen by key"
+        None,
+        description="malformed: one of MALFORMED_VARIANTS (+ code_changed); bad_result: BAD_RESULT_VARIANTS; "
+        "bad_page: BAD_PAGE_VARIANTS; bad_package: BAD_PACKAGE_VARIANTS; None = any, chosen by key",
     )
 
     def matches(self, path: str) -> bool:
@@ -157,26 +197,47 @@ class FaultMiddleware:
         if rule := inj.pick(path, "5xx"):
             await _send_json(send, rule.status, b'{"error":"injected server error"}')
             return
-        if not any(path.startswith(p) for p in self.token_paths) and inj.pick(path, "expired_token"):
+        if not any(path.startswith(p) for p in self.token_paths) and inj.pick(
+            path, "expired_token"
+        ):
             await _send_json(
-                send, 401, b'{"error":"invalid_token","error_description":"Token is not active"}',
+                send,
+                401,
+                b'{"error":"invalid_token","error_description":"Token is not active"}',
                 extra=[(b"www-authenticate", b'Bearer error="invalid_token"')],
             )
             return
         if inj.pick(path, "reset"):
             # Announce a body, then drop the connection mid-response: the client
             # sees the connection broken, as with a reset by a proxy.
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", b"4096"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
             raise ConnectionResetError(INJECTED_RESET)
         if inj.pick(path, "lost_answer"):
+
             async def swallow(message):  # the system acts; its answer never leaves
                 return None
 
             await self.app(scope, receive, swallow)
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", b"4096"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
             raise ConnectionResetError(INJECTED_RESET)
         await self.app(scope, receive, send)
@@ -184,5 +245,7 @@ class FaultMiddleware:
 
 async def _send_json(send, status: int, body: bytes, extra: list | None = None) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
+    )
     await send({"type": "http.response.body", "body": body})

@@ -9,12 +9,12 @@ from typing import Any
 
 import requests
 
-from lienthong.clients.national import NationalClient, NationalSettings
 from lienthong.clients.http import RetryPolicy
 from lienthong.clients.ioffice import IOfficeClient, IOfficeSettings
+from lienthong.clients.national import NationalClient, NationalSettings
 from lienthong.clients.portal import PortalClient, PortalSettings
 from lienthong.pipeline.resources import Resources
-from lienthong_standins.routing import demo_routing
+from lienthong.store.engine import get_engine
 from lienthong_standins import ioffice as ioffice_standin
 from lienthong_standins import national as national_standin
 from lienthong_standins import portal as portal_standin
@@ -22,8 +22,8 @@ from lienthong_standins import scenarios
 from lienthong_standins.clock import SimClock
 from lienthong_standins.faults import FaultInjector
 from lienthong_standins.ioffice.ca import CRL_PATH
+from lienthong_standins.routing import demo_routing
 from lienthong_standins.serve import ServerThread
-from lienthong.store.engine import get_engine
 
 CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN = "lienthong-test", "test-secret", "test-ioffice-token"
 NATIONAL_USER, NATIONAL_PASSWORD = "lienthong-test", "test-dvcqg-password"
@@ -43,8 +43,12 @@ class Standins:
 
     def advance(self, seconds: float) -> None:
         """Move the shared clock, then let both systems perform what fell due."""
-        requests.post(f"{self.portal_url}/_admin/advance", json={"seconds": seconds}, timeout=900).raise_for_status()
-        requests.post(f"{self.ioffice_root}/_admin/advance", json={"seconds": 0}, timeout=900).raise_for_status()
+        requests.post(
+            f"{self.portal_url}/_admin/advance", json={"seconds": seconds}, timeout=900
+        ).raise_for_status()
+        requests.post(
+            f"{self.ioffice_root}/_admin/advance", json={"seconds": 0}, timeout=900
+        ).raise_for_status()
 
     @property
     def ioffice_root(self) -> str:
@@ -55,12 +59,18 @@ class Standins:
         return self.national_url.rsplit("/api/", 1)[0]
 
     def faults(self, system: str, rules: list[dict[str, Any]], seed: int = 1) -> None:
-        base = {"portal": self.portal_url, "national": self.national_root}.get(system, self.ioffice_root)
-        requests.post(f"{base}/_admin/faults", json={"seed": seed, "rules": rules}, timeout=10).raise_for_status()
+        base = {"portal": self.portal_url, "national": self.national_root}.get(
+            system, self.ioffice_root
+        )
+        requests.post(
+            f"{base}/_admin/faults", json={"seed": seed, "rules": rules}, timeout=10
+        ).raise_for_status()
 
     def behaviour(self, system: str, **settings: Any) -> dict[str, Any]:
         """Switch how a stand-in answers where the public docs leave it open (see ``behaviour.py``)."""
-        base = {"portal": self.portal_url, "national": self.national_root}.get(system, self.ioffice_root)
+        base = {"portal": self.portal_url, "national": self.national_root}.get(
+            system, self.ioffice_root
+        )
         resp = requests.post(f"{base}/_admin/behaviour", json=settings, timeout=10)
         resp.raise_for_status()
         return resp.json()
@@ -86,40 +96,89 @@ class Standins:
         return self.ioffice_root + CRL_PATH
 
 
-def start_standins(data_dir: Path, scenario: str = "demo", seed: int = 7, token_ttl: int = 300,
-                   national_session_ttl: float = 600):
+def start_standins(
+    data_dir: Path,
+    scenario: str = "demo",
+    seed: int = 7,
+    token_ttl: int = 300,
+    national_session_ttl: float = 600,
+):
     data_dir.mkdir(parents=True, exist_ok=True)
     start = scenarios.scenario_for(scenario).start
     clock = SimClock(start, speed=0.0, state_file=data_dir / "clock.json")
-    portal_app, portal_store = portal_standin.build(data_dir, clock, FaultInjector(), seed,
-                                                    {CLIENT_ID: CLIENT_SECRET}, token_ttl)
-    ioffice_app, ioffice_store = ioffice_standin.build(data_dir, clock, FaultInjector(), seed, IOFFICE_TOKEN)
-    national_app, national_store = national_standin.build(data_dir, clock, FaultInjector(),
-                                                          {NATIONAL_USER: NATIONAL_PASSWORD}, national_session_ttl)
+    portal_app, portal_store = portal_standin.build(
+        data_dir, clock, FaultInjector(), seed, {CLIENT_ID: CLIENT_SECRET}, token_ttl
+    )
+    ioffice_app, ioffice_store = ioffice_standin.build(
+        data_dir, clock, FaultInjector(), seed, IOFFICE_TOKEN
+    )
+    national_app, national_store = national_standin.build(
+        data_dir, clock, FaultInjector(), {NATIONAL_USER: NATIONAL_PASSWORD}, national_session_ttl
+    )
     scenarios.load(scenario, portal_store, data_dir, seed, ioffice_store)
     server = ServerThread([(portal_app, 0), (ioffice_app, 0), (national_app, 0)]).start()
     pp, ip, np_ = server.ports
-    return server, Standins(f"http://127.0.0.1:{pp}", f"http://127.0.0.1:{ip}/api/lienthong", clock,
-                            portal_store, ioffice_store, data_dir,
-                            national_url=f"http://127.0.0.1:{np_}/api/dvcqg", national_store=national_store)
+    return server, Standins(
+        f"http://127.0.0.1:{pp}",
+        f"http://127.0.0.1:{ip}/api/lienthong",
+        clock,
+        portal_store,
+        ioffice_store,
+        data_dir,
+        national_url=f"http://127.0.0.1:{np_}/api/dvcqg",
+        national_store=national_store,
+    )
 
 
-def national_client(s: Standins, batch_size: int = 100, retry: RetryPolicy = FAST_RETRY) -> NationalClient:
+def national_client(
+    s: Standins, batch_size: int = 100, retry: RetryPolicy = FAST_RETRY
+) -> NationalClient:
     """A client of the national stand-in, as ``NationalPortalHook`` builds one from its Connection."""
-    return NationalClient(NationalSettings(base_url=s.national_url, username=NATIONAL_USER, password=NATIONAL_PASSWORD,
-                                           timeout=5.0, batch_size=batch_size, retry=retry))
+    return NationalClient(
+        NationalSettings(
+            base_url=s.national_url,
+            username=NATIONAL_USER,
+            password=NATIONAL_PASSWORD,
+            timeout=5.0,
+            batch_size=batch_size,
+            retry=retry,
+        )
+    )
 
 
-def make_resources(s: Standins, store_url: str, *, national: bool = False, **overrides: Any) -> Resources:
+def make_resources(
+    s: Standins, store_url: str, *, national: bool = False, **overrides: Any
+) -> Resources:
     """Resources as a task builds them. The CRL is fetched for every verification (``crl_max_age=0``):
     these clients live for a whole test, a task's only for one run. ``national``: with the national
     stand-in's client (the national_sync and reconciliation tasks have one)."""
     if national and "national" not in overrides:
         overrides["national"] = national_client(s)
-    portal = PortalClient(PortalSettings(base_url=s.portal_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                                         timeout=overrides.pop("timeout", 5.0), retry=FAST_RETRY))
-    ioffice = IOfficeClient(IOfficeSettings(base_url=s.ioffice_url, token=IOFFICE_TOKEN, parent_unit="",
-                                            timeout=5.0, trust_roots_pem=s.trust_root(), crl_url=s.crl_url,
-                                            crl_max_age=0.0, retry=FAST_RETRY))
-    return Resources(portal=portal, ioffice=ioffice, engine=get_engine(store_url), routing=demo_routing(),
-                     **overrides)
+    portal = PortalClient(
+        PortalSettings(
+            base_url=s.portal_url,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            timeout=overrides.pop("timeout", 5.0),
+            retry=FAST_RETRY,
+        )
+    )
+    ioffice = IOfficeClient(
+        IOfficeSettings(
+            base_url=s.ioffice_url,
+            token=IOFFICE_TOKEN,
+            parent_unit="",
+            timeout=5.0,
+            trust_roots_pem=s.trust_root(),
+            crl_url=s.crl_url,
+            crl_max_age=0.0,
+            retry=FAST_RETRY,
+        )
+    )
+    return Resources(
+        portal=portal,
+        ioffice=ioffice,
+        engine=get_engine(store_url),
+        routing=demo_routing(),
+        **overrides,
+    )

@@ -17,12 +17,17 @@ class RemoteStandins:
 
     def advance(self, seconds: float) -> None:
         """Move the shared clock, then let both systems perform what fell due."""
-        requests.post(f"{self.portal}/_admin/advance", json={"seconds": seconds}, timeout=300).raise_for_status()
-        requests.post(f"{self.ioffice}/_admin/advance", json={"seconds": 0}, timeout=300).raise_for_status()
+        requests.post(
+            f"{self.portal}/_admin/advance", json={"seconds": seconds}, timeout=300
+        ).raise_for_status()
+        requests.post(
+            f"{self.ioffice}/_admin/advance", json={"seconds": 0}, timeout=300
+        ).raise_for_status()
 
     def faults(self, system: str, rules: list[dict[str, Any]], seed: int = 1) -> None:
-        requests.post(f"{self._base(system)}/_admin/faults", json={"seed": seed, "rules": rules},
-                      timeout=10).raise_for_status()
+        requests.post(
+            f"{self._base(system)}/_admin/faults", json={"seed": seed, "rules": rules}, timeout=10
+        ).raise_for_status()
 
     def behaviour(self, system: str, **settings: Any) -> dict[str, Any]:
         """How a stand-in answers where the public docs leave it open (``behaviour.py``)."""

@@ -14,9 +14,13 @@ from typing import Any
 import yaml
 
 from lienthong.pipeline.routing import RoutingConfig, parse_routing
-
 from lienthong_standins.district import (
-    AGENCY_BY_CODE, DISTRICT, DOCUMENT_TYPES, PROCEDURES, handler_for, signer_for,
+    AGENCY_BY_CODE,
+    DISTRICT,
+    DOCUMENT_TYPES,
+    PROCEDURES,
+    handler_for,
+    signer_for,
 )
 
 ROUTING_PATH = Path(__file__).with_name("demo_routing.yaml")
@@ -48,7 +52,10 @@ def routing_config() -> dict[str, Any]:
         }
         if p.result_kind == "decision":
             assert p.document_type is not None
-            entry["document_type"] = {"code": p.document_type, "name": DOCUMENT_TYPES[p.document_type]}
+            entry["document_type"] = {
+                "code": p.document_type,
+                "name": DOCUMENT_TYPES[p.document_type],
+            }
             units: dict[str, Any] = {}
             for code in p.offered_by:
                 agency = AGENCY_BY_CODE[code]
@@ -62,7 +69,10 @@ def routing_config() -> dict[str, Any]:
     return {
         "district": {"code": DISTRICT.code, "name": DISTRICT.name},
         "procedures": procedures,
-        "agencies": {DISTRICT.code: DISTRICT.name, **{a.code: a.name for a in AGENCY_BY_CODE.values()}},
+        "agencies": {
+            DISTRICT.code: DISTRICT.name,
+            **{a.code: a.name for a in AGENCY_BY_CODE.values()},
+        },
     }
 
 

@@ -22,8 +22,15 @@ from typing import Any
 
 from lienthong_standins.clock import VN_TZ
 from lienthong_standins.district import (
-    AGENCY_BY_CODE, COMMUNE_WEIGHT, DOCUMENT_TYPES, PROCEDURES, Agency, Procedure,
-    ascii_fold, dossier_code, make_person,
+    AGENCY_BY_CODE,
+    COMMUNE_WEIGHT,
+    DOCUMENT_TYPES,
+    PROCEDURES,
+    Agency,
+    Procedure,
+    ascii_fold,
+    dossier_code,
+    make_person,
 )
 from lienthong_standins.portal.desk import apply_due, desk_plan, receiver_for
 from lienthong_standins.portal.dossiers import new_dossier, to_ms
@@ -55,12 +62,15 @@ SCENARIOS: dict[str, Scenario] = {
 
 # --------------------------------------------------------------------------- pure helpers
 
+
 def apportion(total: int, weights: tuple[float, ...] | list[float]) -> list[int]:
     """Split ``total`` in proportion to ``weights`` (largest remainder): the parts sum exactly."""
     s = sum(weights)
     raw = [total * w / s for w in weights]
     parts = [int(r) for r in raw]
-    for i in sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)[: total - sum(parts)]:
+    for i in sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)[
+        : total - sum(parts)
+    ]:
         parts[i] += 1
     return parts
 
@@ -82,8 +92,9 @@ def month_instants(rng: random.Random, year: int, month: int, n: int) -> list[da
     start = date(year, month, 1)
     end = date(year + (month == 12), month % 12 + 1, 1)
     days = working_days(start, end)
-    saturdays = [d for d in (start + timedelta(i) for i in range((end - start).days))
-                 if d.weekday() == 5]
+    saturdays = [
+        d for d in (start + timedelta(i) for i in range((end - start).days)) if d.weekday() == 5
+    ]
     out = []
     for _ in range(n):
         if saturdays and rng.random() < 0.03:
@@ -115,7 +126,10 @@ def document_subject(procedure: Procedure, name: str) -> str:
 
 # --------------------------------------------------------------------------- generation
 
-def _arrivals(rng: random.Random, instants: list[datetime]) -> list[tuple[datetime, Procedure, Agency]]:
+
+def _arrivals(
+    rng: random.Random, instants: list[datetime]
+) -> list[tuple[datetime, Procedure, Agency]]:
     weights = [p.weight for p in PROCEDURES]
     picks = rng.choices(PROCEDURES, weights, k=len(instants))
     out = [(at, p, pick_agency(rng, p)) for at, p in zip(instants, picks)]
@@ -123,39 +137,70 @@ def _arrivals(rng: random.Random, instants: list[datetime]) -> list[tuple[dateti
     return out
 
 
-def _dossier(rng: random.Random, at: datetime, procedure: Procedure, agency: Agency, seq: int,
-             now_ms: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _dossier(
+    rng: random.Random, at: datetime, procedure: Procedure, agency: Agency, seq: int, now_ms: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     person = make_person(rng, agency, at.year)
     channel = rng.choices((1, 2, 3), (70, 28, 2))[0]
-    applied = at - (timedelta(minutes=rng.uniform(2, 25)) if channel == 1 else timedelta(hours=rng.uniform(0.5, 40)))
+    applied = at - (
+        timedelta(minutes=rng.uniform(2, 25))
+        if channel == 1
+        else timedelta(hours=rng.uniform(0.5, 40))
+    )
     code = dossier_code(agency.code, at, seq)
     did = object_id_at(rng, at)
     forms = []
     for i, form in enumerate(procedure.forms):
         fid = f"{did[:16]}{i + 1:08x}"
-        recipe = {"title": form, "lines": [f"Ma ho so: {code}", f"Nguoi nop: {person.fullname}", procedure.name[:90]]}
+        recipe = {
+            "title": form,
+            "lines": [f"Ma ho so: {code}", f"Nguoi nop: {person.fullname}", procedure.name[:90]],
+        }
         size, sha = describe(form_pdf(recipe["title"], recipe["lines"]))
-        forms.append({"id": fid, "filename": f"{ascii_fold(form).replace(' ', '_').replace(',', '')}.pdf",
-                      "content_type": "application/pdf", "size": size, "sha256": sha, "data": None,
-                      "recipe": json.dumps(recipe, ensure_ascii=False), "dossier_id": did, "attached_to": None,
-                      "created_ms": to_ms(applied), "form": form})
+        forms.append(
+            {
+                "id": fid,
+                "filename": f"{ascii_fold(form).replace(' ', '_').replace(',', '')}.pdf",
+                "content_type": "application/pdf",
+                "size": size,
+                "sha256": sha,
+                "data": None,
+                "recipe": json.dumps(recipe, ensure_ascii=False),
+                "dossier_id": did,
+                "attached_to": None,
+                "created_ms": to_ms(applied),
+                "form": form,
+            }
+        )
     accepted_ms = to_ms(at)
     doc = new_dossier(
-        id=did, code=code, procedure=procedure, agency=agency, applicant=person,
-        applicant_type=2 if procedure.sector in ("G09-KH01", "G09-CT01") and rng.random() < 0.3 else 1,
-        channel=channel, applied_ms=to_ms(applied), accepted_ms=accepted_ms,
-        due_ms=to_ms(add_working_days(at, procedure.processing_days)), receiver=receiver_for(agency),
+        id=did,
+        code=code,
+        procedure=procedure,
+        agency=agency,
+        applicant=person,
+        applicant_type=2
+        if procedure.sector in ("G09-KH01", "G09-CT01") and rng.random() < 0.3
+        else 1,
+        channel=channel,
+        applied_ms=to_ms(applied),
+        accepted_ms=accepted_ms,
+        due_ms=to_ms(add_working_days(at, procedure.processing_days)),
+        receiver=receiver_for(agency),
         form_files=forms,
     )
     plan = desk_plan(rng, at, procedure)
-    doc, plan, _ = apply_due(doc, plan, now_ms, lambda t: t)  # whatever fell due before the clock's now
+    doc, plan, _ = apply_due(
+        doc, plan, now_ms, lambda t: t
+    )  # whatever fell due before the clock's now
     for f in forms:
         del f["form"]
     return dossier_row(doc, accepted_ms=accepted_ms, plan=plan), forms
 
 
-def generate(rng: random.Random, instants: list[datetime], now: datetime
-             ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+def generate(
+    rng: random.Random, instants: list[datetime], now: datetime
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Rows for the portal store: dossiers accepted at ``instants``, as they stand at ``now``."""
     now_ms = to_ms(now)
     seq: Counter[tuple[str, date]] = Counter()
@@ -182,9 +227,13 @@ def _bypass(ioffice: Any, rng: random.Random, instants: list[datetime]) -> int:
         p = rng.choices(decisions, [d.weight for d in decisions])[0]
         agency = pick_agency(rng, p)
         person = make_person(rng, agency, at.year)
-        ioffice.add_bypass_document(agency_code=agency.code, agency_name=agency.name,
-                                    subject=document_subject(p, person.fullname),
-                                    document_type=p.document_type or "QĐ", created_at=at)
+        ioffice.add_bypass_document(
+            agency_code=agency.code,
+            agency_name=agency.name,
+            subject=document_subject(p, person.fullname),
+            document_type=p.document_type or "QĐ",
+            created_at=at,
+        )
     return len(instants)
 
 
@@ -203,7 +252,9 @@ def scenario_for(name: str) -> Scenario:
     return SCENARIOS[name]
 
 
-def load(name: str, portal: PortalStore, data_dir: Path, seed: int, ioffice: Any = None) -> dict[str, Any]:
+def load(
+    name: str, portal: PortalStore, data_dir: Path, seed: int, ioffice: Any = None
+) -> dict[str, Any]:
     """Fill an empty store with scenario ``name``; a store with dossiers is left as it is."""
     if burst_size(name) is None and name not in SCENARIOS:
         raise ValueError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
@@ -221,7 +272,9 @@ def load(name: str, portal: PortalStore, data_dir: Path, seed: int, ioffice: Any
         for month, n in enumerate(apportion(YEAR_2022_PORTAL, PORTAL_MONTH_PCT), start=1):
             instants += month_instants(rng, 2022, month, n)
         district = apportion(YEAR_2022_DISTRICT, DISTRICT_MONTH_PCT)
-        totals = [(f"2022-{m:02d}", n) for m, n in enumerate(district, start=1)] + [("2022", YEAR_2022_DISTRICT)]
+        totals = [(f"2022-{m:02d}", n) for m, n in enumerate(district, start=1)] + [
+            ("2022", YEAR_2022_DISTRICT)
+        ]
         n_bypass = round(YEAR_2022_PORTAL * BYPASS_SHARE)
         bypass_at = []
         for month, n in enumerate(apportion(n_bypass, PORTAL_MONTH_PCT), start=1):
@@ -230,4 +283,3 @@ def load(name: str, portal: PortalStore, data_dir: Path, seed: int, ioffice: Any
     write_totals(data_dir, totals)
     bypass = _bypass(ioffice, rng, sorted(bypass_at))
     return {"scenario": name, "loaded": True, "dossiers": count, "bypass_documents": bypass}
-

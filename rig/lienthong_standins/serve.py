@@ -45,8 +45,15 @@ class ServerThread:
         self._sockets = [_listen(port) for _, port in pairs]
         self.ports = [sock.getsockname()[1] for sock in self._sockets]
         self._configs = [
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, access_log=False, date_header=False,
-                           timeout_graceful_shutdown=2)
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=port,
+                log_level=log_level,
+                access_log=False,
+                date_header=False,
+                timeout_graceful_shutdown=2,
+            )
             for (app, _), port in zip(pairs, self.ports)
         ]
         self._servers = [uvicorn.Server(c) for c in self._configs]
@@ -63,9 +70,11 @@ class ServerThread:
             raise
 
     async def _serve_all(self) -> None:
-        await asyncio.gather(*(s.serve(sockets=[sock]) for s, sock in zip(self._servers, self._sockets)))
+        await asyncio.gather(
+            *(s.serve(sockets=[sock]) for s, sock in zip(self._servers, self._sockets))
+        )
 
-    def start(self, timeout: float = 60.0) -> "ServerThread":
+    def start(self, timeout: float = 60.0) -> ServerThread:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not all(s.started for s in self._servers):
@@ -83,7 +92,7 @@ class ServerThread:
         for sock in self._sockets:
             sock.close()
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self) -> ServerThread:
         return self.start()
 
     def __exit__(self, *exc) -> None:

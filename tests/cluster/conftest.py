@@ -10,6 +10,7 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 import pytest
+
 from lienthong_devstack.cluster import Cluster, ClusterConfig, free_port
 from lienthong_devstack.services import drop_database
 from lienthong_standins.remote import RemoteStandins
@@ -22,11 +23,24 @@ OTHER_DAGS = ("dossier_reconcile", "savings_report", "dossier_backfill")
 def cluster_config(tmp_path, scenario: str, tuning: dict[str, str], **kw: Any) -> ClusterConfig:
     uid = uuid.uuid4().hex[:8]
     return ClusterConfig(
-        root=ROOT, var=tmp_path / "cluster", ui_port=free_port(), portal_port=free_port(),
-        ioffice_port=free_port(), national_port=free_port(),
-        pg_admin_url=PG_ADMIN_URL, metadata_db=f"lienthong_ci_af_{uid}",
-        store_db=f"lienthong_ci_store_{uid}", redis_url="redis://127.0.0.1:6379/2", queue=f"lienthong-ci-{uid}",
-        scenario=scenario, speed=0.0, fresh=True, paused_dags=OTHER_DAGS, tuning=tuning, **kw)
+        root=ROOT,
+        var=tmp_path / "cluster",
+        ui_port=free_port(),
+        portal_port=free_port(),
+        ioffice_port=free_port(),
+        national_port=free_port(),
+        pg_admin_url=PG_ADMIN_URL,
+        metadata_db=f"lienthong_ci_af_{uid}",
+        store_db=f"lienthong_ci_store_{uid}",
+        redis_url="redis://127.0.0.1:6379/2",
+        queue=f"lienthong-ci-{uid}",
+        scenario=scenario,
+        speed=0.0,
+        fresh=True,
+        paused_dags=OTHER_DAGS,
+        tuning=tuning,
+        **kw,
+    )
 
 
 def run_cluster(cfg: ClusterConfig) -> Iterator[Cluster]:

@@ -6,8 +6,14 @@ import json
 
 import pytest
 
-from lienthong_standins.harness import (CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN, NATIONAL_PASSWORD, NATIONAL_USER,
-                                       start_standins)
+from lienthong_standins.harness import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    IOFFICE_TOKEN,
+    NATIONAL_PASSWORD,
+    NATIONAL_USER,
+    start_standins,
+)
 from lienthong_standins.routing import ROUTING_PATH
 
 
@@ -37,18 +43,51 @@ def connections_env(standins, store_url: str, trust_file) -> dict[str, str]:
         from sqlalchemy.engine import make_url
 
         u = make_url(store_url)
-        db = {"conn_type": "postgres", "host": u.host, "port": u.port, "login": u.username, "schema": u.database}
+        db = {
+            "conn_type": "postgres",
+            "host": u.host,
+            "port": u.port,
+            "login": u.username,
+            "schema": u.database,
+        }
     return {
-        "AIRFLOW_CONN_LIENTHONG_PORTAL": json.dumps({
-            "conn_type": "igate_portal", "host": "127.0.0.1", "port": portal_port, "schema": "http",
-            "login": CLIENT_ID, "password": CLIENT_SECRET, "extra": {"timeout": 5}}),
-        "AIRFLOW_CONN_LIENTHONG_IOFFICE": json.dumps({
-            "conn_type": "vnpt_ioffice", "host": "127.0.0.1", "port": ioffice_port, "schema": "http", "login": "lienthong",
-            "password": IOFFICE_TOKEN, "extra": {"base_path": "/api/lienthong", "trust_roots_file": str(trust_file),
-                                                    "crl_url": "/ca/crl.der"}}),
-        "AIRFLOW_CONN_LIENTHONG_DVCQG": json.dumps({
-            "conn_type": "dvcqg", "host": "127.0.0.1", "port": int(standins.national_root.rsplit(":", 1)[1]),
-            "schema": "http", "login": NATIONAL_USER, "password": NATIONAL_PASSWORD, "extra": {"timeout": 5}}),
+        "AIRFLOW_CONN_LIENTHONG_PORTAL": json.dumps(
+            {
+                "conn_type": "igate_portal",
+                "host": "127.0.0.1",
+                "port": portal_port,
+                "schema": "http",
+                "login": CLIENT_ID,
+                "password": CLIENT_SECRET,
+                "extra": {"timeout": 5},
+            }
+        ),
+        "AIRFLOW_CONN_LIENTHONG_IOFFICE": json.dumps(
+            {
+                "conn_type": "vnpt_ioffice",
+                "host": "127.0.0.1",
+                "port": ioffice_port,
+                "schema": "http",
+                "login": "lienthong",
+                "password": IOFFICE_TOKEN,
+                "extra": {
+                    "base_path": "/api/lienthong",
+                    "trust_roots_file": str(trust_file),
+                    "crl_url": "/ca/crl.der",
+                },
+            }
+        ),
+        "AIRFLOW_CONN_LIENTHONG_DVCQG": json.dumps(
+            {
+                "conn_type": "dvcqg",
+                "host": "127.0.0.1",
+                "port": int(standins.national_root.rsplit(":", 1)[1]),
+                "schema": "http",
+                "login": NATIONAL_USER,
+                "password": NATIONAL_PASSWORD,
+                "extra": {"timeout": 5},
+            }
+        ),
         "AIRFLOW_CONN_LIENTHONG_DB": json.dumps(db),
         "AIRFLOW_VAR_LIENTHONG_ROUTING": ROUTING_PATH.read_text(encoding="utf-8"),
     }

@@ -4,9 +4,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-VERBS = {"pull", "complete", "wait", "attach", "find", "repair", "build", "export", "link", "plan", "check",
-         "report", "alert", "load", "write", "compute", "summarize", "replay", "list", "notify", "send", "purge",
-         "reconcile", "export", "recheck", "sync"}
+VERBS = {
+    "pull",
+    "complete",
+    "wait",
+    "attach",
+    "find",
+    "repair",
+    "build",
+    "export",
+    "link",
+    "plan",
+    "check",
+    "report",
+    "alert",
+    "load",
+    "write",
+    "compute",
+    "summarize",
+    "replay",
+    "list",
+    "notify",
+    "send",
+    "purge",
+    "reconcile",
+    "recheck",
+    "sync",
+}
 
 
 def test_dags_import_cleanly(dagbag):
@@ -29,8 +53,14 @@ def test_every_link_dag_alerts_on_failure_and_retries(dagbag):
 
     for dag_id in dagbag.dag_ids:
         dag = dagbag.get_dag(dag_id)
-        callbacks = dag.on_failure_callback if isinstance(dag.on_failure_callback, list) else [dag.on_failure_callback]
-        assert any(isinstance(c, LienthongAlertNotifier) for c in callbacks), f"{dag_id} fails silently"
+        callbacks = (
+            dag.on_failure_callback
+            if isinstance(dag.on_failure_callback, list)
+            else [dag.on_failure_callback]
+        )
+        assert any(isinstance(c, LienthongAlertNotifier) for c in callbacks), (
+            f"{dag_id} fails silently"
+        )
         assert "lienthong" in dag.tags and not dag.catchup
         assert all(task.retries >= 2 for task in dag.tasks), dag_id
 

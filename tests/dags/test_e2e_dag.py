@@ -8,15 +8,17 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lienthong.store.engine import get_engine
-from lienthong_standins.harness import CLIENT_SECRET, IOFFICE_TOKEN
 from lienthong.store.schema import DossierLink, DossierTimeSavings, Quarantine
-from tests.pipeline.invariants import check
+from lienthong_standins.harness import CLIENT_SECRET, IOFFICE_TOKEN
 from tests.conftest import on_store
+from tests.pipeline.invariants import check
 
 HOUR = 3600
 FAST = {"poll_seconds": 0.5, "wait_seconds": 5}
-BAD = [{"endpoint": "/api/lienthong/LayGoiTinVanBan", "kind": "bad_result", "rate": 0.1, "variant": v}
-       for v in ("unsigned", "tampered", "untrusted")]
+BAD = [
+    {"endpoint": "/api/lienthong/LayGoiTinVanBan", "kind": "bad_result", "rate": 0.1, "variant": v}
+    for v in ("unsigned", "tampered", "untrusted")
+]
 
 
 def run(dag) -> str:
@@ -38,16 +40,26 @@ def test_demo_day_through_both_dags(dagbag, linked_airflow, store_url, capsys, c
     standins.faults("ioffice", [])
     for _ in range(4):
         standins.advance(12 * HOUR)
-        assert run(results_dag) == "success"  # skipped sensor (nothing pending) still ends in success
+        assert (
+            run(results_dag) == "success"
+        )  # skipped sensor (nothing pending) still ends in success
         assert run(intake_dag) == "success"
 
     engine = get_engine(store_url)
     snap = check(standins, engine)
     with engine.connect() as c:
-        completed = c.scalar(select(func.count()).select_from(DossierLink).where(DossierLink.attached_at.is_not(None)))
+        completed = c.scalar(
+            select(func.count())
+            .select_from(DossierLink)
+            .where(DossierLink.attached_at.is_not(None))
+        )
         rows = c.scalar(select(func.count()).select_from(DossierTimeSavings))
-        reasons = set(c.scalars(select(Quarantine.reason_code).where(Quarantine.source == "ioffice_package")))
-        quarantined_codes = set(c.scalars(select(Quarantine.dossier_code).where(Quarantine.status == "open")))
+        reasons = set(
+            c.scalars(select(Quarantine.reason_code).where(Quarantine.source == "ioffice_package"))
+        )
+        quarantined_codes = set(
+            c.scalars(select(Quarantine.dossier_code).where(Quarantine.status == "open"))
+        )
     assert completed == rows == len(snap.attached_codes) > 50
     assert reasons == {"unsigned", "tampered", "untrusted"}
     assert not quarantined_codes & snap.attached_codes  # and check() saw no attachment on them
@@ -57,11 +69,19 @@ def test_demo_day_through_both_dags(dagbag, linked_airflow, store_url, capsys, c
     from lienthong_standins.portal.store import SearchFilters
     from lienthong_standins.routing import demo_routing
 
-    officials = {person.name for proc in demo_routing().procedures.values() for unit in proc.units.values()
-                 for person in (unit.handler, unit.signer)}
+    officials = {
+        person.name
+        for proc in demo_routing().procedures.values()
+        for unit in proc.units.values()
+        for person in (unit.handler, unit.signer)
+    }
     served = standins.portal_store.search(SearchFilters(), 0, 10_000, False)[0]
-    identities = {str(v) for d in served for k, v in d["applicant"]["data"].items()
-                  if v and k in ("identityNumber", "phoneNumber", "email", "address")}
+    identities = {
+        str(v)
+        for d in served
+        for k, v in d["applicant"]["data"].items()
+        if v and k in ("identityNumber", "phoneNumber", "email", "address")
+    }
     identities |= {d["applicant"]["data"]["fullname"] for d in served} - officials
     assert len(identities) > 300
     from sqlalchemy import MetaData
@@ -69,10 +89,14 @@ def test_demo_day_through_both_dags(dagbag, linked_airflow, store_url, capsys, c
     tables = MetaData()
     tables.reflect(engine)
     with engine.connect() as c:
-        stored = "\n".join(str(row) for table in tables.sorted_tables for row in c.execute(table.select()))
+        stored = "\n".join(
+            str(row) for table in tables.sorted_tables for row in c.execute(table.select())
+        )
     captured = capsys.readouterr()
     logged = captured.out + captured.err + caplog.text
-    assert stored and logged  # both searched texts are really there (warnings of the bad-result part)
+    assert (
+        stored and logged
+    )  # both searched texts are really there (warnings of the bad-result part)
     assert [v for v in identities if v in stored] == [], "personal data kept in the store"
     assert [v for v in identities if v in logged] == [], "personal data written to the logs"
     # Nor any secret of the Connections (given as Airflow reads them from a secrets backend: the

@@ -69,7 +69,9 @@ def statsd(monkeypatch):
     monkeypatch.setenv("AIRFLOW__METRICS__STATSD_PREFIX", "airflow")
     from airflow.sdk.configuration import conf
 
-    conf.set("metrics", "statsd_on", "True")  # the SDK's config was read before the environment changed
+    conf.set(
+        "metrics", "statsd_on", "True"
+    )  # the SDK's config was read before the environment changed
     conf.set("metrics", "statsd_host", "127.0.0.1")
     conf.set("metrics", "statsd_port", str(listener.port))
     # What the task runner does at start (dag.test() runs tasks in this process, without it).
@@ -85,8 +87,11 @@ def statsd(monkeypatch):
 @on_store("sqlite")
 def test_intake_and_results_runs_report_their_metrics(dagbag, linked_airflow, store_url, statsd):
     standins = linked_airflow
-    standins.faults("portal", [{"endpoint": "/pa/dossier", "kind": "malformed", "variant": "broken_date",
-                                "rate": 0.1}], seed=3)
+    standins.faults(
+        "portal",
+        [{"endpoint": "/pa/dossier", "kind": "malformed", "variant": "broken_date", "rate": 0.1}],
+        seed=3,
+    )
     standins.advance(10 * HOUR)
     assert str(dagbag.get_dag("dossier_intake").test().state) == "success"
     standins.faults("portal", [])
@@ -100,10 +105,17 @@ def test_intake_and_results_runs_report_their_metrics(dagbag, linked_airflow, st
     counters, gauges, timers = m["c"], m["g"], m["ms"]
     with Session(get_engine(store_url)) as s:
         links = s.scalar(select(func.count()).select_from(DossierLink))
-        attached = s.scalar(select(func.count()).select_from(DossierLink).where(DossierLink.state == "attached"))
-        transferred_ever = s.scalar(select(func.count()).select_from(DossierLink)
-                                    .where(DossierLink.transferred_at.is_not(None)))
-        quarantined = s.scalar(select(func.count()).select_from(Quarantine).where(Quarantine.status == "open"))
+        attached = s.scalar(
+            select(func.count()).select_from(DossierLink).where(DossierLink.state == "attached")
+        )
+        transferred_ever = s.scalar(
+            select(func.count())
+            .select_from(DossierLink)
+            .where(DossierLink.transferred_at.is_not(None))
+        )
+        quarantined = s.scalar(
+            select(func.count()).select_from(Quarantine).where(Quarantine.status == "open")
+        )
     assert attached > 0 and quarantined > 0
 
     assert sum(counters["airflow.lienthong.intake.new"]) == links
@@ -120,4 +132,6 @@ def test_intake_and_results_runs_report_their_metrics(dagbag, linked_airflow, st
     assert gauges["airflow.lienthong.links.attached"][-1] == attached
     assert gauges["airflow.lienthong.quarantine_open.portal_dossier"][-1] == quarantined
     assert gauges["airflow.lienthong.oldest_transferred_not_issued_seconds"][-1] >= 0
-    assert sum(g[-1] for n, g in gauges.items() if n.startswith("airflow.lienthong.links.")) == links
+    assert (
+        sum(g[-1] for n, g in gauges.items() if n.startswith("airflow.lienthong.links.")) == links
+    )

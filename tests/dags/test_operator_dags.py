@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from sqlalchemy import func, select
 
-from lienthong_standins.serve import free_port
 from lienthong.store.engine import get_engine
 from lienthong.store.schema import DossierLink, LinkEvent, ReconcileFinding
+from lienthong_standins.serve import free_port
 from tests.conftest import on_store
 
-pytestmark = pytest.mark.scenario("burst-60")  # each operator DAG needs a few dossiers, not the demo's 300
+pytestmark = pytest.mark.scenario(
+    "burst-60"
+)  # each operator DAG needs a few dossiers, not the demo's 300
 
 HOUR = 3600
 
@@ -37,8 +40,18 @@ def webhook(monkeypatch):
     port = free_port()
     server = HTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("AIRFLOW_CONN_LIENTHONG_ALERTS", json.dumps(
-        {"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http", "extra": {"path": "/hook"}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LIENTHONG_ALERTS",
+        json.dumps(
+            {
+                "conn_type": "http",
+                "host": "127.0.0.1",
+                "port": port,
+                "schema": "http",
+                "extra": {"path": "/hook"},
+            }
+        ),
+    )
     yield received
     server.shutdown()
 
@@ -47,12 +60,19 @@ def test_backfill_form_links_missing_then_nothing(dagbag, linked_airflow, store_
     standins = linked_airflow
     standins.advance(10 * HOUR)
     dag = dagbag.get_dag("dossier_backfill")
-    conf = {"date_from": "2022-12-01", "date_to": "2022-12-01", "agencies": [], "dossier_codes": [],
-            "dry_run": True}
+    conf = {
+        "date_from": "2022-12-01",
+        "date_to": "2022-12-01",
+        "agencies": [],
+        "dossier_codes": [],
+        "dry_run": True,
+    }
     assert str(dag.test(run_conf=conf).state) == "success"
     engine = get_engine(store_url)
     with engine.connect() as c:
-        assert c.scalar(select(func.count()).select_from(DossierLink)) == 0  # dry run changed nothing
+        assert (
+            c.scalar(select(func.count()).select_from(DossierLink)) == 0
+        )  # dry run changed nothing
     conf["dry_run"] = False
     assert str(dag.test(run_conf=conf).state) == "success"
     visible = standins.portal_store.stats()["dossiers"]["visible"]
@@ -61,12 +81,24 @@ def test_backfill_form_links_missing_then_nothing(dagbag, linked_airflow, store_
     assert str(dag.test(run_conf=conf).state) == "success"
     with engine.connect() as c:
         assert c.scalar(select(func.count()).select_from(DossierLink)) == visible
-        audit = [d for d, in c.execute(select(LinkEvent.detail).where(LinkEvent.kind == "operator_action")
-                                       .order_by(LinkEvent.id))]
+        audit = [
+            d
+            for (d,) in c.execute(
+                select(LinkEvent.detail)
+                .where(LinkEvent.kind == "operator_action")
+                .order_by(LinkEvent.id)
+            )
+        ]
     # Who ran it (dag.test() triggers as "dag_test"), on what window, with what outcome: one event per run.
     assert [(d["actor"], d["action"], d["outcome"]) for d in audit] == [
-        ("dag_test", "backfill", "dry_run"), ("dag_test", "backfill", "success"), ("dag_test", "backfill", "success")]
-    assert audit[0]["target"] == "received 2022-12-01..2022-12-01" and audit[1]["counts"]["new"] == visible
+        ("dag_test", "backfill", "dry_run"),
+        ("dag_test", "backfill", "success"),
+        ("dag_test", "backfill", "success"),
+    ]
+    assert (
+        audit[0]["target"] == "received 2022-12-01..2022-12-01"
+        and audit[1]["counts"]["new"] == visible
+    )
 
 
 @on_store("postgres")  # reconciliation itself runs on both in tests/pipeline
@@ -76,8 +108,9 @@ def test_reconcile_dag_records_findings_and_alerts(dagbag, linked_airflow, store
     assert str(dagbag.get_dag("dossier_intake").test().state) == "success"
     standins.advance(20 * 24 * HOUR)  # results never processed: dossiers go overdue
     assert str(dagbag.get_dag("dossier_intake").test().state) == "success"
-    dr = dagbag.get_dag("dossier_reconcile").test(run_conf={"days": 30, "date_from": "", "date_to": "",
-                                                             "repair": False})
+    dr = dagbag.get_dag("dossier_reconcile").test(
+        run_conf={"days": 30, "date_from": "", "date_to": "", "repair": False}
+    )
     assert str(dr.state) == "success"
     with get_engine(store_url).connect() as c:
         kinds = set(c.scalars(select(ReconcileFinding.kind)))
@@ -94,48 +127,83 @@ def test_reconcile_repairs_by_a_person_are_audited(dagbag, linked_airflow, store
     standins.advance(10 * HOUR)
     assert str(dagbag.get_dag("dossier_intake").test().state) == "success"
     standins.advance(30 * HOUR)
-    dr = dagbag.get_dag("dossier_reconcile").test(run_conf={"days": 30, "date_from": "2022-12-01",
-                                                             "date_to": "2022-12-06", "repair": True})
+    dr = dagbag.get_dag("dossier_reconcile").test(
+        run_conf={"days": 30, "date_from": "2022-12-01", "date_to": "2022-12-06", "repair": True}
+    )
     assert str(dr.state) == "success"
     with get_engine(store_url).connect() as c:
-        repaired = set(c.scalars(select(ReconcileFinding.dossier_code).where(ReconcileFinding.repaired)))
-        audit = c.execute(select(LinkEvent.dossier_code, LinkEvent.detail)
-                          .where(LinkEvent.kind == "operator_action")).all()
+        repaired = set(
+            c.scalars(select(ReconcileFinding.dossier_code).where(ReconcileFinding.repaired))
+        )
+        audit = c.execute(
+            select(LinkEvent.dossier_code, LinkEvent.detail).where(
+                LinkEvent.kind == "operator_action"
+            )
+        ).all()
     assert repaired
     assert {code for code, _ in audit} >= repaired
-    assert all(d["actor"] == "dag_test" and d["action"] == "reconcile_repair" and d["target"].startswith("ioffice_doc#")
-               for _, d in audit)
-    assert {d["outcome"] for code, d in audit if code in repaired} <= {"attached", "already_done", "adopted"}
+    assert all(
+        d["actor"] == "dag_test"
+        and d["action"] == "reconcile_repair"
+        and d["target"].startswith("ioffice_doc#")
+        for _, d in audit
+    )
+    assert {d["outcome"] for code, d in audit if code in repaired} <= {
+        "attached",
+        "already_done",
+        "adopted",
+    }
 
 
-def test_quarantine_recheck_dag_heals_and_tells_people_once(dagbag, linked_airflow, store_url, webhook):
+def test_quarantine_recheck_dag_heals_and_tells_people_once(
+    dagbag, linked_airflow, store_url, webhook
+):
     """Malformed dossiers during a glitch; once it passes, the re-check DAG links them; what stays
     broken (the glitch still on for some) is alerted once, not on every run."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from sqlalchemy import update
 
     from lienthong.store.schema import Quarantine
 
     standins = linked_airflow
-    standins.faults("portal", [{"endpoint": "/pa/dossier", "kind": "malformed", "rate": 0.1}], seed=5)
+    standins.faults(
+        "portal", [{"endpoint": "/pa/dossier", "kind": "malformed", "rate": 0.1}], seed=5
+    )
     standins.advance(10 * HOUR)
     assert str(dagbag.get_dag("dossier_intake").test().state) == "success"
     engine = get_engine(store_url)
     with engine.begin() as c:
-        quarantined = c.scalar(select(func.count()).select_from(Quarantine).where(Quarantine.status == "open"))
-        c.execute(update(Quarantine).values(  # time passes: every record is due and the last attempt
-            heal_attempts=5, last_seen_at=datetime.now(timezone.utc) - timedelta(days=2)))
+        quarantined = c.scalar(
+            select(func.count()).select_from(Quarantine).where(Quarantine.status == "open")
+        )
+        c.execute(
+            update(Quarantine).values(  # time passes: every record is due and the last attempt
+                heal_attempts=5, last_seen_at=datetime.now(UTC) - timedelta(days=2)
+            )
+        )
     assert quarantined > 0
     recheck = dagbag.get_dag("quarantine_recheck")
-    assert str(recheck.test().state) == "success"  # the glitch is still on: nothing heals, people are told
+    assert (
+        str(recheck.test().state) == "success"
+    )  # the glitch is still on: nothing heals, people are told
     assert len(webhook) == 1 and "cần người xử lý" in webhook[0]["title"]
     assert str(recheck.test().state) == "success"
     assert len(webhook) == 1  # told once per cause
     standins.faults("portal", [])
     with engine.begin() as c:
-        c.execute(update(Quarantine).values(heal_attempts=4, next_heal_at=datetime.now(timezone.utc)))
+        c.execute(
+            update(Quarantine).values(heal_attempts=4, next_heal_at=datetime.now(UTC))
+        )
     assert str(recheck.test().state) == "success"
     with engine.connect() as c:
-        assert c.scalar(select(func.count()).select_from(Quarantine).where(Quarantine.status == "open")) == 0
-        assert c.scalar(select(func.count()).select_from(DossierLink)) == standins.portal_store.stats()["dossiers"]["visible"]
+        assert (
+            c.scalar(
+                select(func.count()).select_from(Quarantine).where(Quarantine.status == "open")
+            )
+            == 0
+        )
+        assert (
+            c.scalar(select(func.count()).select_from(DossierLink))
+            == standins.portal_store.stats()["dossiers"]["visible"]
+        )

@@ -16,8 +16,11 @@ from tests.pipeline.test_flow import HOUR, run_intake
 @on_store("sqlite")
 def test_replay_dag_resolves_the_named_items_and_audits_them(dagbag, linked_airflow, store_url):
     standins = linked_airflow
-    standins.faults("portal", [{"endpoint": "/pa/dossier", "kind": "malformed", "variant": "broken_date",
-                                "rate": 0.2}], seed=3)
+    standins.faults(
+        "portal",
+        [{"endpoint": "/pa/dossier", "kind": "malformed", "variant": "broken_date", "rate": 0.2}],
+        seed=3,
+    )
     standins.advance(10 * HOUR)
     res = make_resources(standins, store_url)
     try:
@@ -34,15 +37,22 @@ def test_replay_dag_resolves_the_named_items_and_audits_them(dagbag, linked_airf
     dag = dagbag.get_dag("quarantine_replay")
     conf = {"quarantine_ids": chosen + [999999], "reason": "cổng đã sửa dữ liệu"}
     assert str(dag.test(run_conf=conf).state) == "success"
-    assert str(dag.test(run_conf=conf).state) == "success"  # again: nothing left to do, nothing doubled
+    assert (
+        str(dag.test(run_conf=conf).state) == "success"
+    )  # again: nothing left to do, nothing doubled
     with Session(engine) as s:
         status = {q.id: q.status for q in s.scalars(select(Quarantine))}
-        audit = [e.detail for e in s.scalars(select(LinkEvent).where(LinkEvent.kind == "operator_action")
-                                             .order_by(LinkEvent.id))]
+        audit = [
+            e.detail
+            for e in s.scalars(
+                select(LinkEvent).where(LinkEvent.kind == "operator_action").order_by(LinkEvent.id)
+            )
+        ]
     assert [status[i] for i in chosen] == ["resolved", "resolved"]
     assert all(status[q.id] == "open" for q in left)  # only what the form named
     assert [(a["actor"], a["target"], a["outcome"], a["reason"]) for a in audit[:3]] == [
         ("dag_test", f"quarantine#{chosen[0]}", "resolved", "cổng đã sửa dữ liệu"),
         ("dag_test", f"quarantine#{chosen[1]}", "resolved", "cổng đã sửa dữ liệu"),
-        ("dag_test", "quarantine#999999", "not_found", "cổng đã sửa dữ liệu")]
+        ("dag_test", "quarantine#999999", "not_found", "cổng đã sửa dữ liệu"),
+    ]
     assert len(audit) == 6

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,13 +23,11 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datetime import timedelta
-
 from lienthong.pipeline import national_sync, results
 from lienthong.pipeline.resources import Resources
+from lienthong.store.schema import DossierLink, Quarantine
 from lienthong_standins.harness import Standins, make_resources, start_standins
 from lienthong_standins.serve import free_port
-from lienthong.store.schema import DossierLink, Quarantine
 from tests.conftest import ROOT
 from tests.dags.conftest import connections_env
 from tests.pipeline.test_faults import BAD_RESULTS
@@ -59,8 +58,11 @@ class Stack:
     def token(self, username: str = "admin") -> str:
         """A JWT for one of the :data:`ROLES` users (fetched once, valid for the session)."""
         if username not in self._tokens:
-            r = requests.post(f"{self.base}/auth/token",
-                              json={"username": username, "password": PASSWORDS[username]}, timeout=30)
+            r = requests.post(
+                f"{self.base}/auth/token",
+                json={"username": username, "password": PASSWORDS[username]},
+                timeout=30,
+            )
             r.raise_for_status()
             self._tokens[username] = r.json()["access_token"]
         return self._tokens[username]
@@ -70,12 +72,20 @@ class Stack:
 
     def open_quarantine(self) -> list[Quarantine]:
         with Session(self.res.engine) as s:
-            return list(s.scalars(select(Quarantine).where(Quarantine.status == "open").order_by(Quarantine.id)))
+            return list(
+                s.scalars(
+                    select(Quarantine).where(Quarantine.status == "open").order_by(Quarantine.id)
+                )
+            )
 
     def attached_code(self) -> str:
         with Session(self.res.engine) as s:
-            return s.scalar(select(DossierLink.dossier_code).where(DossierLink.attached_at.is_not(None))
-                            .order_by(DossierLink.id).limit(1))
+            return s.scalar(
+                select(DossierLink.dossier_code)
+                .where(DossierLink.attached_at.is_not(None))
+                .order_by(DossierLink.id)
+                .limit(1)
+            )
 
 
 def _fill_store(standins: Standins, res: Resources) -> None:
@@ -91,8 +101,18 @@ def _fill_store(standins: Standins, res: Resources) -> None:
         results.process_packages(res, CTX)
         run_intake(res)
     # Dossiers with HTML/script in their text: quarantined, and shown escaped (browser test).
-    standins.faults("portal", [{"endpoint": "/pa/dossier", "kind": "malformed", "variant": "markup_in_text",
-                                "rate": 0.2}], seed=2)
+    standins.faults(
+        "portal",
+        [
+            {
+                "endpoint": "/pa/dossier",
+                "kind": "malformed",
+                "variant": "markup_in_text",
+                "rate": 0.2,
+            }
+        ],
+        seed=2,
+    )
     standins.advance(2 * HOUR)
     run_intake(res)
     standins.faults("portal", [])
@@ -125,34 +145,49 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         home, port = tmp / "airflow", free_port()
         home.mkdir()
         base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, **connections_env(standins, store_url, tmp / "trust.pem"),
-               "AIRFLOW_HOME": str(home),
-               "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-               "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-               "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-               "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-               "AIRFLOW__CORE__AUTH_MANAGER":
-                   "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-               "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{name}:{name}" for name in ROLES),
-               "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-               "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
-               "AIRFLOW__API__BASE_URL": base,
-               "AIRFLOW__API__SECRET_KEY": SECRET_KEY,
-               "AIRFLOW__API_AUTH__JWT_SECRET": "dashboard-test-jwt-secret-0123456789abcdef",
-               "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"}
-        subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+        env = {
+            **os.environ,
+            **connections_env(standins, store_url, tmp / "trust.pem"),
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+                f"{name}:{name}" for name in ROLES
+            ),
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+            "AIRFLOW__API__BASE_URL": base,
+            "AIRFLOW__API__SECRET_KEY": SECRET_KEY,
+            "AIRFLOW__API_AUTH__JWT_SECRET": "dashboard-test-jwt-secret-0123456789abcdef",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        }
+        subprocess.run(
+            [AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300
+        )
         # The DAGs in the metadata DB, as the dag-processor would put them: a replay triggers one.
-        subprocess.run([AIRFLOW, "dags", "reserialize"], env=env, check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [AIRFLOW, "dags", "reserialize"], env=env, check=True, capture_output=True, timeout=300
+        )
         (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps(PASSWORDS))
         log = tmp / "api-server.log"
         with log.open("wb") as out:
-            proc = subprocess.Popen([AIRFLOW, "api-server", "-H", "127.0.0.1", "-p", str(port), "-w", "1"],
-                                    env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [AIRFLOW, "api-server", "-H", "127.0.0.1", "-p", str(port), "-w", "1"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         _wait_healthy(base, proc, log)
         yield Stack(base, standins, res, log)
     finally:
         if proc is not None and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # our own session: the server and its uvicorn worker
+            os.killpg(
+                proc.pid, signal.SIGTERM
+            )  # our own session: the server and its uvicorn worker
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -164,11 +199,17 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
 
 def standin_requests(standins: Standins) -> int:
     """Requests both stand-ins have served on their APIs so far (their control surface not counted)."""
-    return sum(requests.get(f"{base}/_admin/stats", timeout=30).json()["requests"]
-               for base in (standins.portal_url, standins.ioffice_root))
+    return sum(
+        requests.get(f"{base}/_admin/stats", timeout=30).json()["requests"]
+        for base in (standins.portal_url, standins.ioffice_root)
+    )
 
 
 def dag_run(stack: Stack, dag_id: str, run_id: str) -> dict:
-    r = requests.get(f"{stack.base}/api/v2/dags/{dag_id}/dagRuns/{run_id}", headers=stack.auth("admin"), timeout=30)
+    r = requests.get(
+        f"{stack.base}/api/v2/dags/{dag_id}/dagRuns/{run_id}",
+        headers=stack.auth("admin"),
+        timeout=30,
+    )
     r.raise_for_status()
     return r.json()

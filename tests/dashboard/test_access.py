@@ -5,10 +5,9 @@ configured in SimpleAuthManager, so this one is built here, not logged in)."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
-
 from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
 from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+from fastapi.testclient import TestClient
 
 from lienthong.dashboard import access
 from lienthong.dashboard.access import FORBIDDEN_VI, Grants, grants_for
@@ -21,13 +20,16 @@ def simple(monkeypatch):
     return manager
 
 
-@pytest.mark.parametrize(("role", "expected"), [
-    ("admin", Grants("admin", read=True, operate=True, audit=True, payload=True)),
-    ("op", Grants("op", read=True, operate=True, audit=True, payload=False)),
-    ("user", Grants("user", read=True, operate=False, audit=True, payload=False)),
-    ("viewer", Grants("viewer", read=True, operate=False, audit=True, payload=False)),
-    (None, Grants("nobody", read=False, operate=False, audit=False, payload=False)),
-])
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("admin", Grants("admin", read=True, operate=True, audit=True, payload=True)),
+        ("op", Grants("op", read=True, operate=True, audit=True, payload=False)),
+        ("user", Grants("user", read=True, operate=False, audit=True, payload=False)),
+        ("viewer", Grants("viewer", read=True, operate=False, audit=True, payload=False)),
+        (None, Grants("nobody", read=False, operate=False, audit=False, payload=False)),
+    ],
+)
 def test_grants_per_role(simple, role, expected):
     user = SimpleAuthManagerUser(username=expected.user, role=role)
     assert grants_for(user, expected.user) == expected
@@ -35,11 +37,18 @@ def test_grants_per_role(simple, role, expected):
 
 def test_user_role_may_trigger_dags_but_not_operate(simple):
     """Why the operate check is not the DAG-run check alone: SimpleAuthManager lets ``user`` trigger."""
-    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+    from airflow.api_fastapi.auth.managers.models.resource_details import (
+        DagAccessEntity,
+        DagDetails,
+    )
 
     user = SimpleAuthManagerUser(username="user", role="user")
-    assert simple.is_authorized_dag(method="POST", access_entity=DagAccessEntity.RUN,
-                                    details=DagDetails(id="dossier_intake"), user=user)
+    assert simple.is_authorized_dag(
+        method="POST",
+        access_entity=DagAccessEntity.RUN,
+        details=DagDetails(id="dossier_intake"),
+        user=user,
+    )
     assert not grants_for(user, "user").operate
 
 
@@ -63,10 +72,19 @@ def client_without_read(simple):
     return TestClient(app, root_path="/lienthong")
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/"), ("GET", "/api/summary"), ("GET", "/dossier?code=X"), ("GET", "/quarantine"), ("GET", "/watch"),
-    ("GET", "/audit"), ("GET", "/quarantine/1/payload"), ("POST", "/quarantine/1/replay"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/api/summary"),
+        ("GET", "/dossier?code=X"),
+        ("GET", "/quarantine"),
+        ("GET", "/watch"),
+        ("GET", "/audit"),
+        ("GET", "/quarantine/1/payload"),
+        ("POST", "/quarantine/1/replay"),
+    ],
+)
 def test_no_read_access_no_route(client_without_read, method, path):
     r = client_without_read.request(method, path)
     assert r.status_code == 403 and r.json() == {"detail": FORBIDDEN_VI}
@@ -88,5 +106,11 @@ def test_an_invalid_session_is_explained_in_vietnamese(simple):
     app.dependency_overrides[get_user] = invalid
     client = TestClient(app, root_path="/lienthong")
     r = client.get("/quarantine", headers={"Accept": "text/html"})
-    assert r.status_code == 403 and "Phiên đăng nhập không hợp lệ" in r.text and "Người dùng:" not in r.text
-    assert client.get("/quarantine").json() == {"detail": "Invalid JWT token"}  # API clients: Airflow's words
+    assert (
+        r.status_code == 403
+        and "Phiên đăng nhập không hợp lệ" in r.text
+        and "Người dùng:" not in r.text
+    )
+    assert client.get("/quarantine").json() == {
+        "detail": "Invalid JWT token"
+    }  # API clients: Airflow's words

@@ -23,8 +23,16 @@ from tests.conftest import ROOT
 from .conftest import ADMIN_PASSWORD, PASSWORDS, dag_run, form_token_for
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "dashboard"
 
 
@@ -110,7 +118,9 @@ def test_login_search_and_replay(stack, page):
     row.locator("input[name=reason]").fill("bên gửi đã ký lại")
     page.locator(f"#replay-{item.id}").click()
     # The api-server only asked Airflow for a quarantine_replay run, as this user; a worker replays.
-    expect(page.locator("#replay-result")).to_contain_text(f"Đã gửi yêu cầu xử lý lại mục cách ly #{item.id}")
+    expect(page.locator("#replay-result")).to_contain_text(
+        f"Đã gửi yêu cầu xử lý lại mục cách ly #{item.id}"
+    )
     run_link = page.locator("#replay-run")
     run_id = run_link.inner_text()
     assert run_link.get_attribute("href") == f"/dags/quarantine_replay/runs/{run_id}"
@@ -151,19 +161,25 @@ def test_viewer_sees_no_replay_and_cannot_forge_one(stack, browser):
         page.screenshot(path=str(ARTIFACTS / "07-viewer-cach-ly.png"), full_page=True)
 
         # A forged form in the viewer's own page (their cookie, a valid form token): refused, in Vietnamese.
-        page.evaluate("""([action, token]) => {
+        page.evaluate(
+            """([action, token]) => {
             const f = document.createElement("form");
             f.method = "post"; f.action = action;
             const i = document.createElement("input");
             i.type = "hidden"; i.name = "csrf_token"; i.value = token;
             f.appendChild(i); document.body.appendChild(f); f.submit();
-        }""", [f"{stack.base}/lienthong/quarantine/{item.id}/replay", form_token_for("viewer")])
+        }""",
+            [f"{stack.base}/lienthong/quarantine/{item.id}/replay", form_token_for("viewer")],
+        )
         page.wait_for_url(re.compile(r"/replay$"))
         expect(page.locator("#error-message")).to_have_text(FORBIDDEN_VI)
         page.screenshot(path=str(ARTIFACTS / "08-viewer-bi-tu-choi.png"), full_page=True)
         # The same POST through the session's HTTP client: 403, nothing replayed.
-        r = context.request.post(f"{stack.base}/lienthong/quarantine/{item.id}/replay",
-                                 form={"csrf_token": form_token_for("viewer")}, max_redirects=0)
+        r = context.request.post(
+            f"{stack.base}/lienthong/quarantine/{item.id}/replay",
+            form={"csrf_token": form_token_for("viewer")},
+            max_redirects=0,
+        )
         assert r.status == 403 and r.json() == {"detail": FORBIDDEN_VI}
         # And the stored payload is not for viewers.
         response = page.goto(f"{stack.base}/lienthong/quarantine/{item.id}/payload")
@@ -178,7 +194,9 @@ def test_viewer_sees_no_replay_and_cannot_forge_one(stack, browser):
 def test_markup_in_dossier_text_is_shown_escaped(stack, browser):
     """A dossier with <script>/<img onerror> in its text is quarantined; the page shows the tag as text."""
     with Session(stack.res.engine) as s:
-        marked = list(s.scalars(select(Quarantine).where(Quarantine.reason_code == "markup_in_text")))
+        marked = list(
+            s.scalars(select(Quarantine).where(Quarantine.reason_code == "markup_in_text"))
+        )
     assert marked, "no dossier with markup was quarantined: the check proves nothing"
     context, page = _session(browser)
     try:
@@ -190,8 +208,13 @@ def test_markup_in_dossier_text_is_shown_escaped(stack, browser):
             text = row.inner_text()
             assert "<script>" in text or "<img src=x" in text, text
             assert row.locator("script, img").count() == 0  # rendered as text, never as elements
-        assert page.evaluate("document.querySelectorAll('#quarantine script, #quarantine img').length") == 0
-        page.screenshot(path=str(ARTIFACTS / "09-ma-html-duoc-hien-thi-an-toan.png"), full_page=True)
+        assert (
+            page.evaluate("document.querySelectorAll('#quarantine script, #quarantine img').length")
+            == 0
+        )
+        page.screenshot(
+            path=str(ARTIFACTS / "09-ma-html-duoc-hien-thi-an-toan.png"), full_page=True
+        )
     finally:
         context.close()
 
@@ -201,10 +224,21 @@ def test_connection_form_and_test_button(stack, browser):
     login, and a useful failure message after a wrong secret is saved through the form."""
     from playwright.sync_api import expect
 
-    r = requests.post(f"{stack.base}/api/v2/connections", headers=stack.auth("admin"), timeout=30, json={
-        "connection_id": "lienthong_portal_form", "conn_type": "igate_portal", "host": "127.0.0.1",
-        "port": int(stack.standins.portal_url.rsplit(":", 1)[1]), "schema": "http",
-        "login": CLIENT_ID, "password": CLIENT_SECRET, "extra": json.dumps({"timeout": 5})})
+    r = requests.post(
+        f"{stack.base}/api/v2/connections",
+        headers=stack.auth("admin"),
+        timeout=30,
+        json={
+            "connection_id": "lienthong_portal_form",
+            "conn_type": "igate_portal",
+            "host": "127.0.0.1",
+            "port": int(stack.standins.portal_url.rsplit(":", 1)[1]),
+            "schema": "http",
+            "login": CLIENT_ID,
+            "password": CLIENT_SECRET,
+            "extra": json.dumps({"timeout": 5}),
+        },
+    )
     assert r.status_code == 201, r.text
     context, page = _session(browser)
     try:
@@ -213,7 +247,9 @@ def test_connection_form_and_test_button(stack, browser):
         row = page.locator("tr", has_text="lienthong_portal_form")
         expect(row).to_contain_text("igate_portal")
 
-        with page.expect_response(lambda resp: resp.url.endswith("/api/v2/connections/test")) as tested:
+        with page.expect_response(
+            lambda resp: resp.url.endswith("/api/v2/connections/test")
+        ) as tested:
             row.get_by_role("button", name="Test Connection").click()
         body = tested.value.json()
         assert body["status"] is True, body
@@ -229,11 +265,15 @@ def test_connection_form_and_test_button(stack, browser):
         dialog.get_by_role("button", name="Save").click()
         expect(dialog).to_be_hidden()
 
-        with page.expect_response(lambda resp: resp.url.endswith("/api/v2/connections/test")) as tested:
+        with page.expect_response(
+            lambda resp: resp.url.endswith("/api/v2/connections/test")
+        ) as tested:
             row.get_by_role("button", name="Test Connection").click()
         assert tested.value.json()["status"] is False
         expect(page.get_by_text("Test Connection Failed")).to_be_visible()
-        expect(page.get_by_text("Cổng Một cửa từ chối thông tin đăng nhập", exact=False)).to_be_visible()
+        expect(
+            page.get_by_text("Cổng Một cửa từ chối thông tin đăng nhập", exact=False)
+        ).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "11-ket-noi-sai-khoa-bi-mat.png"), full_page=True)
     finally:
         context.close()

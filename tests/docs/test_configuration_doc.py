@@ -44,9 +44,12 @@ def _anchors(page: Path) -> set[str]:
 
 def test_configuration_doc_is_what_the_generator_writes() -> None:
     expected = config_docs.render()
-    actual = config_docs.DOC_PATH.read_text(encoding="utf-8") if config_docs.DOC_PATH.exists() else ""
+    actual = (
+        config_docs.DOC_PATH.read_text(encoding="utf-8") if config_docs.DOC_PATH.exists() else ""
+    )
     assert actual == expected, (
-        f"docs/configuration.md is out of date with the code; regenerate it: {config_docs.REGENERATE}")
+        f"docs/configuration.md is out of date with the code; regenerate it: {config_docs.REGENERATE}"
+    )
 
 
 def test_the_generator_finds_the_settings_in_the_code_and_describes_each() -> None:
@@ -54,15 +57,24 @@ def test_the_generator_finds_the_settings_in_the_code_and_describes_each() -> No
     found = config_docs.scan_product()
     assert "LIENTHONG_INTAKE_CRON" in found.env and "LIENTHONG_RETRY_DELAY_SECONDS" in found.env
     resources = config_docs.airflow_resources
-    for conn_id in (resources.PORTAL_CONN, resources.IOFFICE_CONN, resources.NATIONAL_CONN, resources.DB_CONN):
+    for conn_id in (
+        resources.PORTAL_CONN,
+        resources.IOFFICE_CONN,
+        resources.NATIONAL_CONN,
+        resources.DB_CONN,
+    ):
         assert f"| `{conn_id}` |" in page
     assert "lienthong_portal" in found.pools and "lienthong_reports_dir" in found.variables
-    assert "not described yet" not in page, "a setting found in the code has no description in config_docs"
+    assert "not described yet" not in page, (
+        "a setting found in the code has no description in config_docs"
+    )
 
 
 def test_readme_is_short() -> None:
     size = len(README.read_bytes())
-    assert size <= README_MAX_BYTES, f"README.md is {size} bytes; keep it under {README_MAX_BYTES}, move detail to docs/"
+    assert size <= README_MAX_BYTES, (
+        f"README.md is {size} bytes; keep it under {README_MAX_BYTES}, move detail to docs/"
+    )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())

@@ -30,8 +30,12 @@ def pending_packages(standins, tmp_path):
     res = make_resources(standins, f"sqlite:///{tmp_path}/pending.sqlite")
     try:
         standins.advance(10 * HOUR)
-        intake.pull_and_link(res, RunContext("test", "orchestration"),
-                             intake.scheduled_window(res, timedelta(minutes=10)), advance_cursor=True)
+        intake.pull_and_link(
+            res,
+            RunContext("test", "orchestration"),
+            intake.scheduled_window(res, timedelta(minutes=10)),
+            advance_cursor=True,
+        )
         standins.advance(24 * HOUR)
         assert res.ioffice.pending_doc_ids(), "the stand-in office should have issued something"
     finally:

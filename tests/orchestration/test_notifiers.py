@@ -22,7 +22,9 @@ class Webhook:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's naming
-                hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                hook.received.append(
+                    json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                )
                 self.send_response(status)
                 self.end_headers()
 
@@ -33,8 +35,15 @@ class Webhook:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def conn(self) -> str:
-        return json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": self.server.server_port,
-                           "schema": "http", "extra": {"path": "/hooks/lienthong"}})
+        return json.dumps(
+            {
+                "conn_type": "http",
+                "host": "127.0.0.1",
+                "port": self.server.server_port,
+                "schema": "http",
+                "extra": {"path": "/hooks/lienthong"},
+            }
+        )
 
 
 @pytest.fixture
@@ -51,7 +60,9 @@ def webhook():
 
 
 def alert() -> LienthongAlertNotifier:
-    return LienthongAlertNotifier(title="Liên thông: cần xử lý", message="Hồ sơ của Nguyễn Văn An, SĐT 0912345678")
+    return LienthongAlertNotifier(
+        title="Liên thông: cần xử lý", message="Hồ sơ của Nguyễn Văn An, SĐT 0912345678"
+    )
 
 
 def test_delivers_the_masked_vietnamese_message(webhook, monkeypatch):
@@ -76,4 +87,6 @@ def test_a_refusing_channel_is_logged_and_raised(webhook, monkeypatch, caplog):
     with caplog.at_level(logging.ERROR), pytest.raises(requests.HTTPError):
         alert().notify({})
     assert len(hook.received) == 1
-    assert any("NOT delivered" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
+    assert any(
+        "NOT delivered" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR
+    )

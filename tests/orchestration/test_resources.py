@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from lienthong.domain.savings import DEFAULT_SAVINGS
-from lienthong.orchestration.airflow_resources import ServerLookup, resources_from_airflow, savings_settings
+from lienthong.orchestration.airflow_resources import (
+    ServerLookup,
+    resources_from_airflow,
+    savings_settings,
+)
 from lienthong.pipeline.routing import RoutingNotConfigured
 from lienthong_standins.routing import demo_routing
 
@@ -27,7 +31,11 @@ def test_savings_variables_override_the_article_defaults(airflow_env, monkeypatc
     monkeypatch.setenv("AIRFLOW_VAR_LIENTHONG_MINUTES_SAVED_PER_DOSSIER", "45")
     monkeypatch.setenv("AIRFLOW_VAR_LIENTHONG_COST_PER_HOUR_VND", "40000")
     savings = savings_settings(ServerLookup())
-    assert (savings.minutes_per_dossier, savings.cost_per_hour_vnd, savings.hours_per_dossier) == (45, 40_000, 0.75)
+    assert (savings.minutes_per_dossier, savings.cost_per_hour_vnd, savings.hours_per_dossier) == (
+        45,
+        40_000,
+        0.75,
+    )
 
 
 @pytest.mark.parametrize("value", [None, "", "procedures: [not, a, mapping]"])

@@ -10,8 +10,9 @@ from lienthong.orchestration.triggers import PendingPackagesTrigger
 
 
 def sensor() -> PendingPackagesSensor:
-    return PendingPackagesSensor(task_id="wait_for_result_packages", poll_interval="2", wait_timeout="30",
-                                 max_failures="4")
+    return PendingPackagesSensor(
+        task_id="wait_for_result_packages", poll_interval="2", wait_timeout="30", max_failures="4"
+    )
 
 
 def test_defers_to_the_trigger_with_its_settings():
@@ -32,9 +33,14 @@ def test_quiet_window_skips():
         sensor().execute_complete({}, {"status": "timeout"})
 
 
-@pytest.mark.parametrize("event", [{"status": "error", "reason": "auth", "message": "iOffice refused (401)"},
-                                   {"status": "error", "reason": "unreachable", "message": "5 in a row"},
-                                   None])
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"status": "error", "reason": "auth", "message": "iOffice refused (401)"},
+        {"status": "error", "reason": "unreachable", "message": "5 in a row"},
+        None,
+    ],
+)
 def test_errors_fail_the_task(event):
     with pytest.raises(AirflowException) as failed:
         sensor().execute_complete({}, event)

@@ -9,7 +9,9 @@ import pytest
 
 from lienthong.orchestration.triggers import PendingPackagesTrigger
 
-pytestmark = pytest.mark.scenario("burst-60")  # a few packages to wait for, not the demo's 300 dossiers
+pytestmark = pytest.mark.scenario(
+    "burst-60"
+)  # a few packages to wait for, not the demo's 300 dossiers
 
 PENDING = "/api/lienthong/LayDanhSachGoiTinVanBan"
 
@@ -24,7 +26,9 @@ def first_event(trigger: PendingPackagesTrigger) -> dict:
 
 
 def test_serialize_round_trip():
-    trigger = PendingPackagesTrigger("lienthong_ioffice", poll_interval=2.5, timeout=90.0, max_failures=3)
+    trigger = PendingPackagesTrigger(
+        "lienthong_ioffice", poll_interval=2.5, timeout=90.0, max_failures=3
+    )
     path, kwargs = trigger.serialize()
     assert path == "lienthong.orchestration.triggers.PendingPackagesTrigger"
     json.dumps(kwargs)  # the triggerer stores kwargs as JSON
@@ -34,39 +38,57 @@ def test_serialize_round_trip():
 
 
 def test_found_when_a_package_waits(airflow_env, pending_packages):
-    assert first_event(PendingPackagesTrigger("lienthong_ioffice", poll_interval=0.1, timeout=10)) == {"status": "found"}
+    assert first_event(
+        PendingPackagesTrigger("lienthong_ioffice", poll_interval=0.1, timeout=10)
+    ) == {"status": "found"}
 
 
 def test_timeout_when_nothing_waits(airflow_env):
-    assert first_event(PendingPackagesTrigger("lienthong_ioffice", poll_interval=0.1, timeout=0.5)) == {
-        "status": "timeout"}
+    assert first_event(
+        PendingPackagesTrigger("lienthong_ioffice", poll_interval=0.1, timeout=0.5)
+    ) == {"status": "timeout"}
 
 
 def test_refused_credential_is_an_error_at_once(airflow_env, monkeypatch):
     conn = json.loads(airflow_env["AIRFLOW_CONN_LIENTHONG_IOFFICE"])
-    monkeypatch.setenv("AIRFLOW_CONN_LIENTHONG_IOFFICE", json.dumps({**conn, "password": "revoked-token"}))
-    event = first_event(PendingPackagesTrigger("lienthong_ioffice", poll_interval=0.1, timeout=30, max_failures=50))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LIENTHONG_IOFFICE", json.dumps({**conn, "password": "revoked-token"})
+    )
+    event = first_event(
+        PendingPackagesTrigger("lienthong_ioffice", poll_interval=0.1, timeout=30, max_failures=50)
+    )
     assert event["status"] == "error" and event["reason"] == "auth" and "401" in event["message"]
 
 
 def test_outage_is_an_error_after_max_failures(airflow_env, standins, capsys):
     standins.faults("ioffice", [{"endpoint": PENDING, "kind": "5xx", "rate": 1.0}])
-    event = first_event(PendingPackagesTrigger("lienthong_ioffice", poll_interval=0.05, timeout=30, max_failures=3))
+    event = first_event(
+        PendingPackagesTrigger("lienthong_ioffice", poll_interval=0.05, timeout=30, max_failures=3)
+    )
     assert event["status"] == "error" and event["reason"] == "unreachable"
     assert "3 times in a row" in event["message"]
-    assert capsys.readouterr().out.count("iOffice poll failed") == 3  # each failed poll is logged (structlog)
+    assert (
+        capsys.readouterr().out.count("iOffice poll failed") == 3
+    )  # each failed poll is logged (structlog)
 
 
 def test_unreachable_host_is_an_error_not_a_quiet_timeout(airflow_env, monkeypatch):
     conn = json.loads(airflow_env["AIRFLOW_CONN_LIENTHONG_IOFFICE"])
-    monkeypatch.setenv("AIRFLOW_CONN_LIENTHONG_IOFFICE", json.dumps({**conn, "port": 9}))  # nothing listens
-    event = first_event(PendingPackagesTrigger("lienthong_ioffice", poll_interval=0.05, timeout=30, max_failures=2))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LIENTHONG_IOFFICE", json.dumps({**conn, "port": 9})
+    )  # nothing listens
+    event = first_event(
+        PendingPackagesTrigger("lienthong_ioffice", poll_interval=0.05, timeout=30, max_failures=2)
+    )
     assert event["status"] == "error" and event["reason"] == "unreachable"
 
 
 # ---- the event trigger for an AssetWatcher (LIENTHONG_RESULTS_MODE=watcher)
 
-def events_within(trigger, seconds: float, actions: tuple[tuple[float, object], ...] = ()) -> list[dict]:
+
+def events_within(
+    trigger, seconds: float, actions: tuple[tuple[float, object], ...] = ()
+) -> list[dict]:
     """Every event the (endless) trigger fires within ``seconds``, while ``actions`` (delay, callable)
     change the world beside it."""
     out: list[dict] = []
@@ -100,7 +122,10 @@ def test_event_trigger_serialize_round_trip():
     assert path == "lienthong.orchestration.triggers.PackagesOfferedTrigger"
     json.dumps(kwargs)
     module, name = path.rsplit(".", 1)
-    assert getattr(__import__(module, fromlist=[name]), name)(**kwargs).serialize() == (path, kwargs)
+    assert getattr(__import__(module, fromlist=[name]), name)(**kwargs).serialize() == (
+        path,
+        kwargs,
+    )
 
 
 def test_event_trigger_reports_offered_packages_once(airflow_env, standins, tmp_path):
@@ -116,12 +141,22 @@ def test_event_trigger_reports_offered_packages_once(airflow_env, standins, tmp_
     res = make_resources(standins, f"sqlite:///{tmp_path}/watch.sqlite")
     try:
         standins.advance(10 * 3600)
-        intake.pull_and_link(res, RunContext("test", "watch"), intake.scheduled_window(res, timedelta(minutes=10)),
-                             advance_cursor=True)
+        intake.pull_and_link(
+            res,
+            RunContext("test", "watch"),
+            intake.scheduled_window(res, timedelta(minutes=10)),
+            advance_cursor=True,
+        )
         assert res.ioffice.pending_doc_ids() == []
         # The office issues through the night: part by 18 h later, the rest by 24 h.
-        events = events_within(PackagesOfferedTrigger("lienthong_ioffice", poll_interval=0.1), 1.5, actions=(
-            (0.5, lambda: standins.advance(18 * 3600)), (1.0, lambda: standins.advance(6 * 3600))))
+        events = events_within(
+            PackagesOfferedTrigger("lienthong_ioffice", poll_interval=0.1),
+            1.5,
+            actions=(
+                (0.5, lambda: standins.advance(18 * 3600)),
+                (1.0, lambda: standins.advance(6 * 3600)),
+            ),
+        )
         pending = res.ioffice.pending_doc_ids()
     finally:
         res.close()
@@ -132,11 +167,21 @@ def test_event_trigger_reports_offered_packages_once(airflow_env, standins, tmp_
     assert second["pending_packages"] == len(pending)
 
 
-def test_event_trigger_keeps_watching_through_an_outage(airflow_env, pending_packages, standins, capsys):
+def test_event_trigger_keeps_watching_through_an_outage(
+    airflow_env, pending_packages, standins, capsys
+):
     from lienthong.orchestration.triggers import PackagesOfferedTrigger
 
     standins.faults("ioffice", [{"endpoint": PENDING, "kind": "5xx", "rate": 1.0}])
-    events = events_within(PackagesOfferedTrigger("lienthong_ioffice", poll_interval=0.05, max_backoff=0.1), 1.0,)
-    assert events == [] and capsys.readouterr().out.count("iOffice poll failed") >= 3  # loud, still running
+    events = events_within(
+        PackagesOfferedTrigger("lienthong_ioffice", poll_interval=0.05, max_backoff=0.1),
+        1.0,
+    )
+    assert (
+        events == [] and capsys.readouterr().out.count("iOffice poll failed") >= 3
+    )  # loud, still running
     standins.faults("ioffice", [])
-    assert len(events_within(PackagesOfferedTrigger("lienthong_ioffice", poll_interval=0.05), 1.5)) == 1
+    assert (
+        len(events_within(PackagesOfferedTrigger("lienthong_ioffice", poll_interval=0.05), 1.5))
+        == 1
+    )

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import create_engine, select, text
 
 from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI
-from lienthong_standins.harness import Standins
 from lienthong.store.schema import DossierLink, DossierTimeSavings
+from lienthong_standins.harness import Standins
 
 
 @dataclass
@@ -34,8 +34,11 @@ def check(s: Standins, engine, *, complete: bool = True) -> Snapshot:
         links = list(c.execute(select(DossierLink)).mappings())
         savings = {r.dossier_code: r for r in c.execute(select(DossierTimeSavings)).mappings()}
     docs = ioffice_docs_by_dossier(s)
-    snap = Snapshot(states=Counter(link["state"] for link in links), savings_rows=len(savings),
-                    ioffice_docs=sum(docs.values()))
+    snap = Snapshot(
+        states=Counter(link["state"] for link in links),
+        savings_rows=len(savings),
+        ioffice_docs=sum(docs.values()),
+    )
     assert all(n == 1 for n in docs.values()), "a dossier has more than one iOffice document"
     codes = [link["dossier_code"] for link in links]
     assert len(codes) == len(set(codes)), "a dossier has more than one link"
@@ -44,9 +47,13 @@ def check(s: Standins, engine, *, complete: bool = True) -> Snapshot:
         steps = [t.get("NoiDungXuLy") for t in portal.get("task", [])]
         attachments = portal.get("attachment") or []
         if link["ioffice_doc_id"]:
-            assert docs[link["dossier_code"]] == 1, f"{link['dossier_code']}: transferred without a document"
+            assert docs[link["dossier_code"]] == 1, (
+                f"{link['dossier_code']}: transferred without a document"
+            )
             if complete or link["portal_notified"]:
-                assert steps.count(STEP_TRANSFERRED_VI) == 1, f"{link['dossier_code']}: transfer step x{steps.count(STEP_TRANSFERRED_VI)}"
+                assert steps.count(STEP_TRANSFERRED_VI) == 1, (
+                    f"{link['dossier_code']}: transfer step x{steps.count(STEP_TRANSFERRED_VI)}"
+                )
         elif complete:
             assert docs[link["dossier_code"]] == 0, f"{link['dossier_code']}: document not recorded"
         assert len(attachments) <= 1, f"{link['dossier_code']}: {len(attachments)} results attached"
@@ -55,8 +62,12 @@ def check(s: Standins, engine, *, complete: bool = True) -> Snapshot:
             assert len(attachments) == 1
             assert attachments[0]["document"]["codeNotation"] == link["doc_code_notation"]
             assert portal["dossierStatus"]["id"] in (9, 10)
-            assert link["dossier_code"] in savings, f"{link['dossier_code']}: attached but no savings row"
+            assert link["dossier_code"] in savings, (
+                f"{link['dossier_code']}: attached but no savings row"
+            )
         elif complete:
-            assert not attachments, f"{link['dossier_code']}: attached on the portal, not in the store"
+            assert not attachments, (
+                f"{link['dossier_code']}: attached on the portal, not in the store"
+            )
     assert set(savings) == snap.attached_codes, "savings rows differ from attached dossiers"
     return snap

@@ -24,7 +24,9 @@ def test_a_package_is_acknowledged_after_its_record_commits(standins, res):
     standins.advance(10 * HOUR)
     run_intake(res)
     standins.advance(30 * HOUR)
-    issued = [i for i in res.ioffice.pending_doc_ids() if res.ioffice.get_package(i).outcome == "01"]
+    issued = [
+        i for i in res.ioffice.pending_doc_ids() if res.ioffice.get_package(i).outcome == "01"
+    ]
     assert issued, "the day must have an issued package"
     doc_id = issued[0]
     code = res.ioffice.get_package(doc_id).dossier_code
@@ -46,9 +48,14 @@ def test_a_package_is_acknowledged_after_its_record_commits(standins, res):
             results.handle_package(res, CTX, doc_id)
     finally:
         event.remove(Session, "before_commit", fail_on_record)
-    assert doc_id in res.ioffice.pending_doc_ids(), "acknowledged with no record here: the package is lost"
+    assert doc_id in res.ioffice.pending_doc_ids(), (
+        "acknowledged with no record here: the package is lost"
+    )
 
     assert results.handle_package(res, CTX, doc_id) == PackageHandling.BYPASS
     assert doc_id not in res.ioffice.pending_doc_ids()
     with res.session() as session:
-        assert session.scalar(select(BypassDocument).where(BypassDocument.ioffice_doc_id == doc_id)) is not None
+        assert (
+            session.scalar(select(BypassDocument).where(BypassDocument.ioffice_doc_id == doc_id))
+            is not None
+        )

@@ -3,10 +3,9 @@ reconciliation finds each kind of divergence created on the stand-ins, and repai
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
-
-from datetime import date, datetime, timedelta, timezone
-
 from sqlalchemy import func, select
 
 from lienthong.clients.portal_shapes import to_dossier
@@ -19,7 +18,9 @@ from lienthong.store.schema import BypassDocument, DossierLink, ReconcileFinding
 from .invariants import check
 from .test_flow import CTX, HOUR, run_intake
 
-pytestmark = pytest.mark.scenario("burst-150")  # each window or finding needs some dossiers, not the demo's 300
+pytestmark = pytest.mark.scenario(
+    "burst-150"
+)  # each window or finding needs some dossiers, not the demo's 300
 
 DAY = date(2022, 12, 1)
 
@@ -36,7 +37,9 @@ def test_backfill_makes_a_missed_window_whole_and_is_idempotent(standins, res):
     # A lost interval: the cursor jumped ahead (clock skew, a bad manual fix), so the scheduled
     # intake never sees the dossiers received in between.
     with res.session() as session:
-        store.set_cursor(session, CTX, "dossier_intake", datetime(2022, 12, 1, 16, tzinfo=timezone.utc), "f" * 24)
+        store.set_cursor(
+            session, CTX, "dossier_intake", datetime(2022, 12, 1, 16, tzinfo=UTC), "f" * 24
+        )
     standins.advance(6 * HOUR)
     run_intake(res)
     visible = standins.portal_store.stats()["dossiers"]["visible"]
@@ -81,13 +84,21 @@ def test_reconciliation_finds_and_repairs(standins, res):
     from lienthong_standins.portal.store import SearchFilters
 
     every = standins.portal_store.search(SearchFilters(), 0, 1000, False)[0]
-    manual = next(to_dossier(d) for d in every
-                  if res.routing.procedures[d["procedure"]["code"]].result_kind.value == "decision")
-    res.ioffice.push(manual, route_for(res.routing, manual.procedure_code, manual.agency_code),
-                     datetime.now(timezone.utc))
+    manual = next(
+        to_dossier(d)
+        for d in every
+        if res.routing.procedures[d["procedure"]["code"]].result_kind.value == "decision"
+    )
+    res.ioffice.push(
+        manual,
+        route_for(res.routing, manual.procedure_code, manual.agency_code),
+        datetime.now(UTC),
+    )
     run_intake(res)  # links everything, including the manual one (adopted via "already exists")
     with res.session() as session:
-        session.execute(DossierLink.__table__.delete().where(DossierLink.dossier_code == manual.code))
+        session.execute(
+            DossierLink.__table__.delete().where(DossierLink.dossier_code == manual.code)
+        )
     standins.advance(30 * HOUR)
     # resolved_not_closed / issued_not_attached: packages acknowledged by someone else, never processed.
     ids = res.ioffice.pending_doc_ids()
@@ -122,7 +133,9 @@ def test_late_and_stuck_are_found(standins, res):
     run_intake(res)
     standins.advance(20 * 24 * HOUR)  # nobody processes results for weeks
     run_intake(res)  # the store learns the portal's "now"
-    found = reconcile(res, CTX, DAY, DAY, repair=False, now=datetime.now(timezone.utc) + timedelta(days=30))
+    found = reconcile(
+        res, CTX, DAY, DAY, repair=False, now=datetime.now(UTC) + timedelta(days=30)
+    )
     counts = summarize(found)
     assert counts.get("overdue", 0) > 0
     assert counts.get("stuck", 0) > 0
@@ -136,19 +149,32 @@ def test_a_decision_for_a_skipped_dossier_is_quarantined_not_attached(standins, 
     standins.advance(10 * HOUR)
     run_intake(res)
     with res.session() as session:
-        skipped = session.scalar(select(DossierLink).where(DossierLink.state == "skipped",
-                                                           DossierLink.portal_status == 4))
+        skipped = session.scalar(
+            select(DossierLink).where(
+                DossierLink.state == "skipped", DossierLink.portal_status == 4
+            )
+        )
     assert skipped is not None
     raw = standins.portal_store.get(skipped.dossier_id)
     d = to_dossier(raw)
-    a_route = next(r for r in (route_for(res.routing, code, agency) for code, p in res.routing.procedures.items()
-                               if p.result_kind.value == "decision" for agency in p.units) if r is not None)
-    res.ioffice.push(d, Route(a_route.procedure, a_route.unit), datetime.now(timezone.utc))
+    a_route = next(
+        r
+        for r in (
+            route_for(res.routing, code, agency)
+            for code, p in res.routing.procedures.items()
+            if p.result_kind.value == "decision"
+            for agency in p.units
+        )
+        if r is not None
+    )
+    res.ioffice.push(d, Route(a_route.procedure, a_route.unit), datetime.now(UTC))
     standins.advance(3 * 24 * HOUR)
     results.process_packages(res, CTX)
     results.process_packages(res, CTX)
     with res.session() as session:
-        q = session.scalar(select(Quarantine).where(Quarantine.dossier_code == skipped.dossier_code))
+        q = session.scalar(
+            select(Quarantine).where(Quarantine.dossier_code == skipped.dossier_code)
+        )
         state = session.scalar(select(DossierLink.state).where(DossierLink.id == skipped.id))
     portal = standins.portal_store.get(skipped.dossier_id)
     assert q is not None  # seeded: this document is issued

@@ -22,7 +22,13 @@ from sqlalchemy import select
 
 from lienthong.pipeline import replay, results
 from lienthong.store.schema import DossierLink, Quarantine
-from lienthong_standins.faults import BAD_PACKAGE_VARIANTS, BAD_RESULT_VARIANTS, FaultConfig, FaultInjector, FaultRule
+from lienthong_standins.faults import (
+    BAD_PACKAGE_VARIANTS,
+    BAD_RESULT_VARIANTS,
+    FaultConfig,
+    FaultInjector,
+    FaultRule,
+)
 from lienthong_standins.harness import Standins, make_resources, start_standins
 
 from .invariants import check
@@ -31,7 +37,9 @@ from .test_flow import CTX, HOUR, run_intake
 GET_PKG = "/api/lienthong/LayGoiTinVanBan"
 SEED, RATE = 21, 0.3
 BAD_EACH, GOOD_EACH = 2, 2
-KINDS = [("bad_package", v) for v in BAD_PACKAGE_VARIANTS] + [("bad_result", v) for v in BAD_RESULT_VARIANTS]
+KINDS = [("bad_package", v) for v in BAD_PACKAGE_VARIANTS] + [
+    ("bad_result", v) for v in BAD_RESULT_VARIANTS
+]
 IDENTITY_KEYS = ("fullname", "identityNumber", "phoneNumber", "email")
 
 
@@ -71,8 +79,12 @@ def _batches(pending: list[str]) -> tuple[dict[str, list[str]], list[str]]:
         local = FaultInjector()
         local.configure(FaultConfig(seed=SEED, rules=[FaultRule(**rule(kind, variant))]))
         bad = [m for m in free if local.pick(GET_PKG, kind, key=m)][:BAD_EACH]
-        good = [m for m in free if m not in bad and not local.pick(GET_PKG, kind, key=m)][:GOOD_EACH]
-        assert len(bad) == BAD_EACH and len(good) == GOOD_EACH, f"not enough issued packages left for {variant}"
+        good = [m for m in free if m not in bad and not local.pick(GET_PKG, kind, key=m)][
+            :GOOD_EACH
+        ]
+        assert len(bad) == BAD_EACH and len(good) == GOOD_EACH, (
+            f"not enough issued packages left for {variant}"
+        )
         out[variant] = sorted(bad + good)
         free = [m for m in free if m not in out[variant]]
     return out, free
@@ -91,9 +103,14 @@ def world(tmp_path_factory):
     try:
         s.advance(10 * HOUR)
         run_intake(res)  # a morning's dossiers pushed to iOffice
-        s.advance(5 * 24 * HOUR)  # the office drafts, signs and issues them (Thu 10:00 -> Tue 10:00)
-        pending = sorted(m for m, d in admin_documents(s).items()
-                         if any(p["state"] == "pending" and p["LoaiKetQua"] == "01" for p in d["packages"]))
+        s.advance(
+            5 * 24 * HOUR
+        )  # the office drafts, signs and issues them (Thu 10:00 -> Tue 10:00)
+        pending = sorted(
+            m
+            for m, d in admin_documents(s).items()
+            if any(p["state"] == "pending" and p["LoaiKetQua"] == "01" for p in d["packages"])
+        )
         yield World(s, res, *_batches(pending), collect.buffer.getvalue(), tmp)
     finally:
         root.removeHandler(collect)
@@ -115,11 +132,19 @@ def _run_kind(world: World, kind: str, variant: str, caplog) -> None:
     served = {m: docs[m][f"{kind}_served"] for m in batch if docs[m][f"{kind}_served"]}
     assert set(served.values()) == {variant} and len(served) == BAD_EACH, served
     assert first == {"packages": len(batch), "quarantined": BAD_EACH, "attached": GOOD_EACH}, first
-    assert again == {"packages": len(batch), "quarantined": BAD_EACH, "already_done": GOOD_EACH}, again
+    assert again == {"packages": len(batch), "quarantined": BAD_EACH, "already_done": GOOD_EACH}, (
+        again
+    )
 
     with res.session() as session:
-        links = {m: session.scalar(select(DossierLink).where(DossierLink.ioffice_doc_id == m)) for m in batch}
-        records = {q.item_key: q for q in session.scalars(select(Quarantine).where(Quarantine.item_key.in_(batch)))}
+        links = {
+            m: session.scalar(select(DossierLink).where(DossierLink.ioffice_doc_id == m))
+            for m in batch
+        }
+        records = {
+            q.item_key: q
+            for q in session.scalars(select(Quarantine).where(Quarantine.item_key.in_(batch)))
+        }
     assert set(records) == set(served), "exactly the bad packages are quarantined"
     portal = {r["code"]: r for r in s.portal_store.results_view()}
     attached_digests = {a["sha256"] for r in portal.values() for a in r["attachments"]}
@@ -134,7 +159,9 @@ def _run_kind(world: World, kind: str, variant: str, caplog) -> None:
             # dossier the package wrongly names either).
             assert {docs[m]["sha256"], q.payload["sha256"]}.isdisjoint(attached_digests)
         else:
-            assert link.attached_at is not None and [a["sha256"] for a in attachments] == [docs[m]["sha256"]]
+            assert link.attached_at is not None and [a["sha256"] for a in attachments] == [
+                docs[m]["sha256"]
+            ]
     snap = check(s, res.engine)
     assert not {links[m].dossier_code for m in served} & snap.attached_codes
 
@@ -144,12 +171,17 @@ def _run_kind(world: World, kind: str, variant: str, caplog) -> None:
     snap = check(s, res.engine)
     assert {links[m].dossier_code for m in served} <= snap.attached_codes
     portal = {r["code"]: r for r in s.portal_store.results_view()}
-    assert all([a["sha256"] for a in portal[links[m].dossier_code]["attachments"]] == [docs[m]["sha256"]]
-               for m in served)
+    assert all(
+        [a["sha256"] for a in portal[links[m].dossier_code]["attachments"]] == [docs[m]["sha256"]]
+        for m in served
+    )
 
-    identities = {str(v) for link in links.values()
-                  for k, v in s.portal_store.get(link.dossier_id)["applicant"]["data"].items()
-                  if k in IDENTITY_KEYS and v}
+    identities = {
+        str(v)
+        for link in links.values()
+        for k, v in s.portal_store.get(link.dossier_id)["applicant"]["data"].items()
+        if k in IDENTITY_KEYS and v
+    }
     assert identities, "the dossiers carried no personal data: the log check proves nothing"
     logged = caplog.text + world.setup_log
     assert [v for v in identities if v in logged] == []
@@ -186,5 +218,9 @@ def test_a_package_contradicting_itself_is_not_adopted(world):
             (q,) = session.scalars(select(Quarantine)).all()
         fresh.close()
     assert handled == "quarantined" and links == []
-    assert (q.item_key, q.reason_code, q.dossier_code) == (doc_id, "code_mismatch", None) and q.reason_vi
+    assert (q.item_key, q.reason_code, q.dossier_code) == (
+        doc_id,
+        "code_mismatch",
+        None,
+    ) and q.reason_vi
     assert s.portal_store.results_view() == before

@@ -36,8 +36,12 @@ with claims.held(get_engine(sys.argv[1]), "dossier:x", timedelta(seconds=float(s
 def test_a_killed_holders_claim_is_taken_over_after_its_ttl_and_not_before(store_url):
     engine = get_engine(store_url)
     ttl = 4.0
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, store_url, str(ttl)], stdout=subprocess.PIPE,
-                            env=dict(os.environ), text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, store_url, str(ttl)],
+        stdout=subprocess.PIPE,
+        env=dict(os.environ),
+        text=True,
+    )
     try:
         assert proc.stdout.readline().strip() == "held"
         time.sleep(ttl)  # alive past its ttl: the heartbeat keeps it
@@ -45,9 +49,13 @@ def test_a_killed_holders_claim_is_taken_over_after_its_ttl_and_not_before(store
         proc.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         proc.wait(10)
-        assert not claims.acquire(engine, "dossier:x", "other", timedelta(seconds=ttl)), "taken while alive"
+        assert not claims.acquire(engine, "dossier:x", "other", timedelta(seconds=ttl)), (
+            "taken while alive"
+        )
         while not claims.acquire(engine, "dossier:x", "other", timedelta(seconds=ttl)):
-            assert time.monotonic() - killed_at < ttl + 5, "a dead holder's claim was never taken over"
+            assert time.monotonic() - killed_at < ttl + 5, (
+                "a dead holder's claim was never taken over"
+            )
             time.sleep(0.2)
         assert time.monotonic() - killed_at >= ttl / 4  # not before the last beat's lease ran out
     finally:
@@ -75,15 +83,24 @@ def test_a_sending_item_under_a_live_lease_is_left_to_its_sender(standins, nres)
     run_intake(nres)
     national_sync.observe(nres, CTX, timedelta(minutes=10))
     with nres.session() as session:
-        item = session.scalar(select(NationalSyncItem).where(NationalSyncItem.state == ItemState.PENDING).limit(1))
-        session.execute(update(NationalSyncItem).where(NationalSyncItem.id == item.id)
-                        .values(state=ItemState.SENDING))
-    held_by_other = claims.acquire(nres.engine, national_sync.OUTBOX_CLAIM, "another-sync", timedelta(seconds=60))
+        item = session.scalar(
+            select(NationalSyncItem).where(NationalSyncItem.state == ItemState.PENDING).limit(1)
+        )
+        session.execute(
+            update(NationalSyncItem)
+            .where(NationalSyncItem.id == item.id)
+            .values(state=ItemState.SENDING)
+        )
+    held_by_other = claims.acquire(
+        nres.engine, national_sync.OUTBOX_CLAIM, "another-sync", timedelta(seconds=60)
+    )
     assert held_by_other
     counts = national_sync.send_pending(nres, CTX, pause=0.05)
     assert counts == {"send_busy": 1}
     with nres.session() as session:
-        assert session.get(NationalSyncItem, item.id).state == ItemState.SENDING  # not taken for a leftover
+        assert (
+            session.get(NationalSyncItem, item.id).state == ItemState.SENDING
+        )  # not taken for a leftover
     claims.release(nres.engine, "another-sync")
     counts = national_sync.send_pending(nres, CTX, pause=0.05)
     assert counts["records_sent"] >= 1

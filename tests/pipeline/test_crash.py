@@ -47,14 +47,19 @@ def heal(obj, name: str) -> None:
     delattr(obj, name)  # back to the class's method
 
 
-SMALL_DAY = pytest.mark.scenario("burst-60")  # one crash point needs a few dossiers, not the demo's 300
+SMALL_DAY = pytest.mark.scenario(
+    "burst-60"
+)  # one crash point needs a few dossiers, not the demo's 300
 
 
 @SMALL_DAY
-@pytest.mark.parametrize("point", [
-    ("ioffice", "push", 3),  # document created in iOffice, transfer not recorded
-    ("portal", "set_status_once", 2),  # step/status written on the portal, flag not recorded
-])
+@pytest.mark.parametrize(
+    "point",
+    [
+        ("ioffice", "push", 3),  # document created in iOffice, transfer not recorded
+        ("portal", "set_status_once", 2),  # step/status written on the portal, flag not recorded
+    ],
+)
 def test_intake_dies_after_remote_effect(standins, res, point):
     system, method, nth = point
     target = getattr(res, system)
@@ -71,12 +76,15 @@ def test_intake_dies_after_remote_effect(standins, res, point):
 
 
 @SMALL_DAY
-@pytest.mark.parametrize("point", [
-    ("portal", "upload_file", 2),  # file uploaded, not attached
-    ("portal", "attach_result_once", 2),  # attached on the portal, not in the store
-    ("portal", "set_status_once", 2),  # status 9 set, attachment not recorded
-    ("ioffice", "acknowledge", 2),  # all recorded, package not acknowledged
-])
+@pytest.mark.parametrize(
+    "point",
+    [
+        ("portal", "upload_file", 2),  # file uploaded, not attached
+        ("portal", "attach_result_once", 2),  # attached on the portal, not in the store
+        ("portal", "set_status_once", 2),  # status 9 set, attachment not recorded
+        ("ioffice", "acknowledge", 2),  # all recorded, package not acknowledged
+    ],
+)
 def test_results_die_after_remote_effect(standins, res, point):
     system, method, nth = point
     target = getattr(res, system)
@@ -98,15 +106,24 @@ def test_sigkill_at_random_moments_then_recover(standins, store_url, tmp_path):
     """A real worker process is killed -9 repeatedly mid-run; a clean run afterwards converges."""
     from lienthong_standins.harness import make_resources
 
-    env = dict(os.environ, LT_PORTAL=standins.portal_url, LT_IOFFICE=standins.ioffice_url,
-               LT_STORE=store_url, LT_TRUST=str(tmp_path / "trust.pem"))
+    env = dict(
+        os.environ,
+        LT_PORTAL=standins.portal_url,
+        LT_IOFFICE=standins.ioffice_url,
+        LT_STORE=store_url,
+        LT_TRUST=str(tmp_path / "trust.pem"),
+    )
     (tmp_path / "trust.pem").write_text(standins.trust_root())
     rng = random.Random(42)
     kills = 0
     for round_ in range(6):
         standins.advance((10 if round_ == 0 else 6) * HOUR)
-        proc = subprocess.Popen([sys.executable, str(WORKER)], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, str(WORKER)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         time.sleep(rng.uniform(0.4, 2.5))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)

@@ -40,7 +40,9 @@ def tie_groups(standins) -> Counter:
 
 
 @on_store("sqlite")
-@pytest.mark.parametrize("tie_ms,page_size", [(600_000, 1), (600_000, 5), (1_800_000, 16), (3_600_000, 7)])
+@pytest.mark.parametrize(
+    "tie_ms,page_size", [(600_000, 1), (600_000, 5), (1_800_000, 16), (3_600_000, 7)]
+)
 def test_one_scan_meets_every_dossier_once(standins, res, tie_ms, page_size):
     standins.advance(10 * HOUR)
     standins.behaviour("portal", tie_ms=tie_ms, shuffle_ties=True)
@@ -68,7 +70,9 @@ def test_intake_across_runs_and_an_outage_links_every_dossier_once(standins, res
         intake.pull_and_link(small, CTX, window(), advance_cursor=True)
     standins.faults("portal", [])
     intake.pull_and_link(small, CTX, window(), advance_cursor=True)
-    intake.pull_and_link(small, CTX, window(), advance_cursor=True)  # and once more: nothing new, nothing twice
+    intake.pull_and_link(
+        small, CTX, window(), advance_cursor=True
+    )  # and once more: nothing new, nothing twice
     with small.session() as session:
         links = Counter(session.scalars(select(DossierLink.dossier_id)))
         total = session.scalar(select(func.count()).select_from(DossierLink))

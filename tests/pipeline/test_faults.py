@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from sqlalchemy import select
 
 from lienthong.pipeline import intake, replay, results
-from lienthong_standins.harness import make_resources, start_standins
 from lienthong.store.schema import Quarantine
+from lienthong_standins.harness import make_resources, start_standins
+from tests.conftest import on_store
 
 from .invariants import check
 from .test_flow import CTX, HOUR, run_intake
-from tests.conftest import on_store
 
 TRANSPORT_FAULTS = [
     {"endpoint": "*", "kind": "5xx", "rate": 0.15},
@@ -73,7 +72,9 @@ def test_transport_faults_converge_to_the_same_end_state(standins, store_url, tm
     try:
         faulty_standins.faults("portal", TRANSPORT_FAULTS, seed=3)
         faulty_standins.faults("ioffice", TRANSPORT_FAULTS, seed=4)
-        res = make_resources(faulty_standins, f"sqlite:///{tmp_path}/faulty-store.sqlite", timeout=1.0)
+        res = make_resources(
+            faulty_standins, f"sqlite:///{tmp_path}/faulty-store.sqlite", timeout=1.0
+        )
         run_days(faulty_standins, res, 3, faulty=True)
         fired = faulty_standins.stats()
         faulty_standins.faults("portal", [])
@@ -90,11 +91,15 @@ def test_transport_faults_converge_to_the_same_end_state(standins, store_url, tm
     assert got.ioffice_docs == expected.ioffice_docs
 
 
-BAD_RESULTS = [{"endpoint": "/api/lienthong/LayGoiTinVanBan", "kind": "bad_result", "rate": 0.12, "variant": v}
-               for v in ("unsigned", "tampered", "untrusted", "not_pdf", "oversized")]
+BAD_RESULTS = [
+    {"endpoint": "/api/lienthong/LayGoiTinVanBan", "kind": "bad_result", "rate": 0.12, "variant": v}
+    for v in ("unsigned", "tampered", "untrusted", "not_pdf", "oversized")
+]
 
 
-@on_store("sqlite")  # every bad variant is met on the demo day; quarantine and replay on PostgreSQL: test_heal
+@on_store(
+    "sqlite"
+)  # every bad variant is met on the demo day; quarantine and replay on PostgreSQL: test_heal
 def test_bad_results_are_quarantined_never_attached_and_replay(standins, res):
     standins.advance(10 * HOUR)
     run_intake(res)
@@ -103,7 +108,9 @@ def test_bad_results_are_quarantined_never_attached_and_replay(standins, res):
         standins.advance(8 * HOUR)
         results.process_packages(res, CTX)
     with res.session() as session:
-        quarantined = list(session.scalars(select(Quarantine).where(Quarantine.source == "ioffice_package")))
+        quarantined = list(
+            session.scalars(select(Quarantine).where(Quarantine.source == "ioffice_package"))
+        )
     reasons = {q.reason_code for q in quarantined}
     assert reasons == {"unsigned", "tampered", "untrusted", "not_pdf", "oversized"}, reasons
     assert all(q.reason_vi and q.status == "open" for q in quarantined)
@@ -128,13 +135,20 @@ def test_malformed_dossiers_are_quarantined_and_the_batch_goes_on(standins, res)
     assert counts["quarantined"] > 0
     assert counts["new"] + counts["quarantined"] == counts["fetched"]
     with res.session() as session:
-        quarantined = list(session.scalars(select(Quarantine).where(Quarantine.source == "portal_dossier")))
+        quarantined = list(
+            session.scalars(select(Quarantine).where(Quarantine.source == "portal_dossier"))
+        )
     assert {q.reason_code for q in quarantined} >= {"missing_field", "broken_date"}
     assert all(q.reason_vi for q in quarantined)
     # The records keep what was wrong, not who the applicant is (a replay re-reads the portal).
     served = {q.item_key: standins.portal_store.get(q.item_key) for q in quarantined}
-    identities = {v for raw in served.values() if raw for k, v in raw["applicant"]["data"].items()
-                  if k in ("fullname", "identityNumber", "phoneNumber", "email", "address") and v}
+    identities = {
+        v
+        for raw in served.values()
+        if raw
+        for k, v in raw["applicant"]["data"].items()
+        if k in ("fullname", "identityNumber", "phoneNumber", "email", "address") and v
+    }
     assert identities, "the malformed dossiers carried no personal data: the check proves nothing"
     stored = json.dumps([q.payload for q in quarantined], ensure_ascii=False)
     assert [v for v in identities if str(v) in stored] == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import func, select
 
 from lienthong.pipeline import intake, results
@@ -22,7 +21,9 @@ HOUR = 3600
 
 
 def run_intake(res):
-    return intake.pull_and_link(res, CTX, intake.scheduled_window(res, timedelta(minutes=10)), advance_cursor=True)
+    return intake.pull_and_link(
+        res, CTX, intake.scheduled_window(res, timedelta(minutes=10)), advance_cursor=True
+    )
 
 
 def drive(standins, res, days: int = 4) -> None:
@@ -46,7 +47,10 @@ def test_demo_day_links_exactly_once(standins, res):
     assert snap.states["transferred"] + snap.states["signed"] + snap.states["rejected"] >= 1
     # Nothing lost: every dossier visible on the portal has its link.
     with res.session() as session:
-        assert session.scalar(select(func.count()).select_from(DossierLink)) == visible["dossiers"]["visible"]
+        assert (
+            session.scalar(select(func.count()).select_from(DossierLink))
+            == visible["dossiers"]["visible"]
+        )
         row = session.scalar(select(DossierTimeSavings).limit(1))
         assert row.minutes_saved == 30 and row.cost_saved_vnd == 16_000
         assert row.timeliness in ("early", "on_time", "late")

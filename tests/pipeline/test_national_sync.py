@@ -11,23 +11,29 @@ import json
 from collections import Counter
 from datetime import datetime, timedelta
 
-import pytest
 import requests
 from sqlalchemy import select, update
 
-from lienthong.clients.national import SessionExpired
 from lienthong.clients.http import InvalidResponse, TransientHTTPError
+from lienthong.clients.national import SessionExpired
 from lienthong.domain.national_record import ItemState
 from lienthong.pipeline import intake, national_sync, replay, results
 from lienthong.store.schema import NationalSyncItem, NationalSyncUnread, Quarantine
-
 from tests.conftest import on_store
 
 from .test_flow import CTX, HOUR, run_intake
 
 EPOCH = datetime(2000, 1, 1).astimezone()
-STEP_FIELDS = ("NguoiXuLy", "ChucDanh", "ThoiDiemXuLy", "PhongBanXuLy", "NoiDungXuLy", "TrangThai", "NgayBatDau",
-               "NgayKetThucTheoQuyDinh")
+STEP_FIELDS = (
+    "NguoiXuLy",
+    "ChucDanh",
+    "ThoiDiemXuLy",
+    "PhongBanXuLy",
+    "NoiDungXuLy",
+    "TrangThai",
+    "NgayBatDau",
+    "NgayKetThucTheoQuyDinh",
+)
 TRANSIENT = (requests.RequestException, TransientHTTPError, InvalidResponse, SessionExpired)
 
 
@@ -83,8 +89,10 @@ def mismatches(res, standins, codes: set[str] | None = None) -> list[str]:
         local_steps = [tuple(str(t.get(f, "")) for f in STEP_FIELDS) for t in raw.get("task") or []]
         national_steps = [tuple(str(s.get(f, "")) for f in STEP_FIELDS) for s in rec["TienDo"]]
         if national_steps != local_steps:
-            out.append(f"{code}: steps national {len(national_steps)} local {len(local_steps)} "
-                       f"(equal as sets: {sorted(national_steps) == sorted(local_steps)})")
+            out.append(
+                f"{code}: steps national {len(national_steps)} local {len(local_steps)} "
+                f"(equal as sets: {sorted(national_steps) == sorted(local_steps)})"
+            )
     return out
 
 
@@ -108,8 +116,11 @@ def sync_until_idle(res, rounds: int = 5) -> None:
     for _ in range(rounds):
         sync(res)
         with res.session() as session:
-            open_items = session.scalars(select(NationalSyncItem.id).where(
-                NationalSyncItem.state.in_((ItemState.PENDING, ItemState.SENDING)))).all()
+            open_items = session.scalars(
+                select(NationalSyncItem.id).where(
+                    NationalSyncItem.state.in_((ItemState.PENDING, ItemState.SENDING))
+                )
+            ).all()
         if not open_items:
             return
     raise AssertionError(f"{len(open_items)} items still not sent")
@@ -127,7 +138,9 @@ def test_demo_day_with_faults_ends_equal_to_local(standins, nres):
     ]
     standins.faults("national", rules, seed=11)
     totals = drive_with_sync(standins, nres, days=1)
-    fired = requests.get(standins.national_url.rsplit("/api/", 1)[0] + "/_admin/stats", timeout=10).json()
+    fired = requests.get(
+        standins.national_url.rsplit("/api/", 1)[0] + "/_admin/stats", timeout=10
+    ).json()
     for kind in ("5xx", "reset", "duplicate", "expired_token"):
         assert fired["faults_fired"].get(kind, 0) > 0, kind
     standins.faults("national", [])
@@ -136,7 +149,10 @@ def test_demo_day_with_faults_ends_equal_to_local(standins, nres):
     assert nres.national.relogins > 0
     assert mismatches(nres, standins) == []
     with nres.session() as session:
-        assert session.scalars(select(Quarantine).where(Quarantine.source == "national_sync")).all() == []
+        assert (
+            session.scalars(select(Quarantine).where(Quarantine.source == "national_sync")).all()
+            == []
+        )
         states = Counter(session.scalars(select(NationalSyncItem.state)).all())
     assert set(states) <= {"sent", "superseded"}
     # every dossier the link knows is on the national portal
@@ -159,10 +175,19 @@ def _edit_portal_doc(standins, dossier_id: str, edit) -> None:
     doc = store.get(dossier_id)
     edit(doc)
     stamp = store.now_ms()
-    doc["updatedDate"] = datetime.fromtimestamp(stamp / 1000).astimezone().isoformat(timespec="milliseconds")
+    doc["updatedDate"] = (
+        datetime.fromtimestamp(stamp / 1000).astimezone().isoformat(timespec="milliseconds")
+    )
     with store.engine.begin() as c:
-        c.execute(update(dossiers).where(dossiers.c.id == dossier_id).values(
-            doc=json.dumps(doc, ensure_ascii=False), updated_ms=stamp, status=doc["dossierStatus"]["id"]))
+        c.execute(
+            update(dossiers)
+            .where(dossiers.c.id == dossier_id)
+            .values(
+                doc=json.dumps(doc, ensure_ascii=False),
+                updated_ms=stamp,
+                status=doc["dossierStatus"]["id"],
+            )
+        )
 
 
 def test_refused_kinds_are_quarantined_with_their_reasons(standins, nres):
@@ -174,7 +199,9 @@ def test_refused_kinds_are_quarantined_with_their_reasons(standins, nres):
     sync(nres)
     # a step whose official's name is over 50 characters
     standins.advance(60)
-    step = dict(long_name["task"][0], NguoiXuLy="Nguyễn Văn " + "Trường" * 9, NoiDungXuLy="Thẩm định hồ sơ")
+    step = dict(
+        long_name["task"][0], NguoiXuLy="Nguyễn Văn " + "Trường" * 9, NoiDungXuLy="Thẩm định hồ sơ"
+    )
     step.pop("id", None)
     step.pop("createdDate", None)
     standins.portal_store.add_step(long_name["id"], step)
@@ -187,13 +214,25 @@ def test_refused_kinds_are_quarantined_with_their_reasons(standins, nres):
     root = standins.national_url.rsplit("/api/", 1)[0]
     requests.delete(f"{root}/_admin/records/{lost['code']}", timeout=10).raise_for_status()
     standins.advance(60)
-    standins.portal_store.add_step(lost["id"], dict(step, NguoiXuLy="Lê Thị Hoa", NoiDungXuLy="Bổ sung ý kiến"))
-    standins.portal_store.add_step(fine["id"], dict(step, NguoiXuLy="Lê Thị Hoa", NoiDungXuLy="Thẩm định"))
+    standins.portal_store.add_step(
+        lost["id"], dict(step, NguoiXuLy="Lê Thị Hoa", NoiDungXuLy="Bổ sung ý kiến")
+    )
+    standins.portal_store.add_step(
+        fine["id"], dict(step, NguoiXuLy="Lê Thị Hoa", NoiDungXuLy="Thẩm định")
+    )
     counts = sync(nres)
-    assert counts["steps_sent"] == 1 and counts["steps_refused"] == 1  # one refusal stops nothing else
+    assert (
+        counts["steps_sent"] == 1 and counts["steps_refused"] == 1
+    )  # one refusal stops nothing else
     with nres.session() as session:
-        open_q = {q.dossier_code: q for q in session.scalars(select(Quarantine).where(
-            Quarantine.source == "national_sync", Quarantine.status == "open"))}
+        open_q = {
+            q.dossier_code: q
+            for q in session.scalars(
+                select(Quarantine).where(
+                    Quarantine.source == "national_sync", Quarantine.status == "open"
+                )
+            )
+        }
     assert {code: q.reason_code for code, q in open_q.items()} == {
         no_due["code"]: "national_missing_field",
         long_name["code"]: "national_too_long",
@@ -215,7 +254,9 @@ def test_a_dossier_the_national_side_lost_is_recreated_whole(standins, nres):
     standins.advance(10 * HOUR)
     sync(nres)
     raw = portal_dossiers(nres)[5]
-    requests.delete(f"{standins.national_root}/_admin/records/{raw['code']}", timeout=10).raise_for_status()
+    requests.delete(
+        f"{standins.national_root}/_admin/records/{raw['code']}", timeout=10
+    ).raise_for_status()
     nres.portal.set_status_once(raw["id"], 4)  # a change: its record update finds the dossier gone
     counts = sync(nres)
     assert counts["dossiers_recreated"] == 1
@@ -226,10 +267,14 @@ def test_a_dossier_unreadable_when_it_changed_is_read_again_until_it_reads(stand
     """The portal serves some dossiers malformed (each variant of the corpus) while the sync's cursor
     moves past them: none is sent as served; each is remembered, read again by every run, and synced
     once it reads."""
-    standins.faults("portal", [{"endpoint": "/pa/dossier", "kind": "malformed", "rate": 0.1}], seed=5)
+    standins.faults(
+        "portal", [{"endpoint": "/pa/dossier", "kind": "malformed", "rate": 0.1}], seed=5
+    )
     standins.advance(10 * HOUR)
     first = sync(nres)
-    served = requests.get(f"{standins.portal_url}/_admin/stats", timeout=10).json()["faulted_items"]["malformed"]
+    served = requests.get(f"{standins.portal_url}/_admin/stats", timeout=10).json()[
+        "faulted_items"
+    ]["malformed"]
     assert first["unreadable"] == len(served) > 3
     assert len(national_records(standins)) == len(portal_dossiers(nres)) - len(served)
     standins.faults("portal", [])

@@ -4,7 +4,7 @@ open ones after the retention period; a purged record can still be replayed."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -16,7 +16,9 @@ from tests.conftest import on_store
 from .invariants import check
 from .test_flow import CTX, HOUR, run_intake
 
-MALFORMED = [{"endpoint": "/pa/dossier", "kind": "malformed", "variant": "broken_date", "rate": 0.2}]
+MALFORMED = [
+    {"endpoint": "/pa/dossier", "kind": "malformed", "variant": "broken_date", "rate": 0.2}
+]
 
 
 def _records(res) -> list[Quarantine]:
@@ -33,8 +35,10 @@ def test_resolved_and_expired_records_keep_only_lookup_keys(standins, res):
     assert len(records) >= 4 and all("dossier" in q.payload for q in records)
     legacy, old, recent, replayed = records[0], records[1], records[2], records[3]
 
-    now = datetime.now(timezone.utc)
-    legacy_raw = standins.portal_store.get(legacy.item_key)  # as versions before 0.4 stored it: whole
+    now = datetime.now(UTC)
+    legacy_raw = standins.portal_store.get(
+        legacy.item_key
+    )  # as versions before 0.4 stored it: whole
     with res.session() as session:
         session.get(Quarantine, legacy.id).payload = {"dossier": legacy_raw}
         session.get(Quarantine, legacy.id).first_seen_at = now - timedelta(days=200)
@@ -44,7 +48,9 @@ def test_resolved_and_expired_records_keep_only_lookup_keys(standins, res):
     standins.faults("portal", [])
     assert replay.replay(res, CTX, replayed.id).status == "resolved"
     resolved = {q.id: q for q in _records(res)}[replayed.id]
-    assert PURGED_MARK in resolved.payload and "dossier" not in resolved.payload  # resolved: purged at once
+    assert (
+        PURGED_MARK in resolved.payload and "dossier" not in resolved.payload
+    )  # resolved: purged at once
 
     with res.session() as session:
         report = purge_payloads(session, now, retention_days=90)

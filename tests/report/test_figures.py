@@ -8,7 +8,12 @@ from datetime import date
 import pytest
 
 from lienthong.report import figures
-from lienthong.report.figures import article_estimate, district_total_for, on_time_rate, previous_month
+from lienthong.report.figures import (
+    article_estimate,
+    district_total_for,
+    on_time_rate,
+    previous_month,
+)
 from lienthong.report.rates import percent
 from lienthong.store.engine import get_engine
 
@@ -31,7 +36,11 @@ def test_headline_counts_by_hand(engine):
     assert h["dossiers_linked"] == 2
     assert h["hours_saved_measured"] == 1.25 and h["vnd_saved_measured"] == 40_000
     assert h["hours_saved_article"] == 3.0 and h["vnd_saved_article"] == 96_000
-    assert (h["decisions_issued"], h["decisions_attached"], h["results_attached_pct"]) == (3, 2, 66.7)
+    assert (h["decisions_issued"], h["decisions_attached"], h["results_attached_pct"]) == (
+        3,
+        2,
+        66.7,
+    )
     assert (h["early"], h["on_time"], h["late"], h["on_time_pct"]) == (2, 1, 1, 75.0)
     assert h["bypass_documents"] == 2
     assert h["quarantined"] == 1 and h["rejected"] == 1 and h["quarantine_open_total"] == 1
@@ -45,11 +54,18 @@ def test_parameters_change_the_article_estimate_only(engine):
 
 def test_by_month(engine):
     t = figures.by_month(engine, FROM, TO).set_index("month")
-    assert list(t.index) == ["2022-03", "2022-04"]  # D9 (1 Mar 00:30 in Vietnam) is March, D8 is not
+    assert list(t.index) == [
+        "2022-03",
+        "2022-04",
+    ]  # D9 (1 Mar 00:30 in Vietnam) is March, D8 is not
     mar, apr = t.loc["2022-03"], t.loc["2022-04"]
     assert (mar.dossiers_processed, mar.district_total, mar.portal_share_pct) == (3, 10, 30.0)
     assert (apr.dossiers_processed, apr.district_total, apr.portal_share_pct) == (3, 20, 15.0)
-    assert (mar.dossiers_linked, mar.hours_saved_measured, mar.vnd_saved_measured) == (2, 1.25, 40_000)
+    assert (mar.dossiers_linked, mar.hours_saved_measured, mar.vnd_saved_measured) == (
+        2,
+        1.25,
+        40_000,
+    )
     assert (apr.dossiers_linked, apr.vnd_saved_measured) == (0, 0)
     assert (mar.early, mar.on_time, mar.late, mar.on_time_pct) == (1, 1, 0, 100.0)
     assert (apr.early, apr.on_time, apr.late, apr.on_time_pct) == (1, 0, 1, 50.0)
@@ -84,7 +100,11 @@ def test_by_procedure(engine):
 
 def test_partial_month_has_no_district_share(engine):
     h = figures.headline(engine, date(2022, 3, 5), date(2022, 3, 31))
-    assert h["dossiers_processed"] == 2 and h["district_total"] is None and h["portal_share_pct"] is None
+    assert (
+        h["dossiers_processed"] == 2
+        and h["district_total"] is None
+        and h["portal_share_pct"] is None
+    )
     assert figures.headline(engine, date(2022, 3, 1), date(2022, 3, 31))["portal_share_pct"] == 30.0
 
 
@@ -95,6 +115,7 @@ def test_empty_period(engine):
 
 
 # --------------------------------------------------------------------------- pure arithmetic
+
 
 def test_article_arithmetic():
     assert article_estimate(48_094, 0.5, 32_000) == (24_047.0, 769_504_000)
@@ -107,14 +128,19 @@ def test_pure_helpers():
     assert percent(2, 3) == 66.7 and percent(1, 0) is None and percent(1, None) is None
     assert previous_month(date(2023, 1, 1)) == figures.Period(date(2022, 12, 1), date(2022, 12, 31))
     assert figures.resolve_period(None, "", date(2022, 3, 1)).date_to == date(2022, 2, 28)
-    assert figures.resolve_period("2022-01-01", "2022-12-31", date(2023, 5, 1)).date_from == date(2022, 1, 1)
+    assert figures.resolve_period("2022-01-01", "2022-12-31", date(2023, 5, 1)).date_from == date(
+        2022, 1, 1
+    )
     with pytest.raises(ValueError):
         figures.Period(date(2022, 2, 1), date(2022, 1, 1))
 
 
 def test_district_total_for():
     months = {f"2022-{m:02d}": 10 * m for m in range(1, 13)}
-    assert district_total_for({"2022": 98_555, **months}, date(2022, 1, 1), date(2022, 12, 31)) == 98_555
+    assert (
+        district_total_for({"2022": 98_555, **months}, date(2022, 1, 1), date(2022, 12, 31))
+        == 98_555
+    )
     assert district_total_for(months, date(2022, 1, 1), date(2022, 12, 31)) == 780
     assert district_total_for(months, date(2022, 2, 1), date(2022, 3, 31)) == 50
     assert district_total_for(months, date(2022, 2, 1), date(2022, 3, 15)) is None

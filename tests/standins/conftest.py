@@ -30,8 +30,12 @@ class PortalEnv:
     data_dir: Path
 
     def token(self) -> str:
-        r = requests.post(self.url + TOKEN_PATH, data={"grant_type": "client_credentials"},
-                          auth=(CLIENT_ID, CLIENT_SECRET), timeout=10)
+        r = requests.post(
+            self.url + TOKEN_PATH,
+            data={"grant_type": "client_credentials"},
+            auth=(CLIENT_ID, CLIENT_SECRET),
+            timeout=10,
+        )
         r.raise_for_status()
         return r.json()["access_token"]
 
@@ -46,8 +50,9 @@ class PortalEnv:
         return r.json()
 
     def faults(self, *rules: dict[str, Any], seed: int = 1) -> None:
-        requests.post(self.url + "/_admin/faults", json={"seed": seed, "rules": list(rules)},
-                      timeout=10).raise_for_status()
+        requests.post(
+            self.url + "/_admin/faults", json={"seed": seed, "rules": list(rules)}, timeout=10
+        ).raise_for_status()
 
 
 @pytest.fixture
@@ -60,10 +65,14 @@ def make_portal(tmp_path: Path) -> Iterator[Callable[..., PortalEnv]]:
         data_dir.mkdir()
         clock = SimClock(SCENARIOS[scenario].start, speed=0, state_file=data_dir / "clock.json")
         injector = FaultInjector()
-        app, store = portal.build(data_dir, clock, injector, seed, {CLIENT_ID: CLIENT_SECRET}, token_ttl=token_ttl)
+        app, store = portal.build(
+            data_dir, clock, injector, seed, {CLIENT_ID: CLIENT_SECRET}, token_ttl=token_ttl
+        )
         load(scenario, store, data_dir, seed)
         servers.append(ServerThread([(app, 0)]).start())
-        return PortalEnv(f"http://127.0.0.1:{servers[-1].ports[0]}", store, clock, injector, data_dir)
+        return PortalEnv(
+            f"http://127.0.0.1:{servers[-1].ports[0]}", store, clock, injector, data_dir
+        )
 
     yield start
     for s in servers:

@@ -20,10 +20,10 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from lienthong_standins.clock import VN_TZ, SimClock
 from lienthong.clients.http import RetryPolicy, is_transient
 from lienthong.clients.ioffice import IOfficeClient, IOfficeSettings, RevocationUnavailable
 from lienthong.clients.ioffice_shapes import to_package
+from lienthong_standins.clock import VN_TZ, SimClock
 from lienthong_standins.faults import BAD_PACKAGE_VARIANTS, BAD_RESULT_VARIANTS, FaultInjector
 from lienthong_standins.ioffice import build
 from lienthong_standins.ioffice.pdf import load_cert
@@ -34,7 +34,10 @@ START = datetime(2022, 12, 1, 8, 0, tzinfo=VN_TZ)  # a Thursday morning
 API = "/api/lienthong"
 GET_PKG = f"{API}/LayGoiTinVanBan"
 LIST = f"{API}/LayDanhSachGoiTinVanBan"
-UNITS = [("000.30.20.H36", "Ủy ban nhân dân huyện Hữu Lũng"), ("000.31.20.H36", "Ủy ban nhân dân xã Minh Sơn")]
+UNITS = [
+    ("000.30.20.H36", "Ủy ban nhân dân huyện Hữu Lũng"),
+    ("000.31.20.H36", "Ủy ban nhân dân xã Minh Sơn"),
+]
 
 
 class IOffice:
@@ -69,12 +72,16 @@ class IOffice:
         return body["data"]
 
     def advance(self, hours: float) -> dict:
-        r = self.http.post(self.base + "/_admin/advance", json={"seconds": hours * 3600}, timeout=60)
+        r = self.http.post(
+            self.base + "/_admin/advance", json={"seconds": hours * 3600}, timeout=60
+        )
         assert r.status_code == 200
         return r.json()
 
     def faults(self, *rules: dict) -> None:
-        r = self.http.post(self.base + "/_admin/faults", json={"seed": 1, "rules": list(rules)}, timeout=10)
+        r = self.http.post(
+            self.base + "/_admin/faults", json={"seed": 1, "rules": list(rules)}, timeout=10
+        )
         assert r.status_code == 200
 
     def push(self, code: str, unit: int = 0, doc_type: str = "QĐ") -> requests.Response:
@@ -87,22 +94,35 @@ class IOffice:
         return self.ok("GET", GET_PKG, params={"MaVanBan": ma_van_ban})
 
     def ack(self, ma_van_ban: str, status: str = "03") -> dict:
-        return self.ok("POST", f"{API}/CapNhatTrangThaiVanBan", json={"MaVanBan": ma_van_ban, "TrangThai": status})
+        return self.ok(
+            "POST",
+            f"{API}/CapNhatTrangThaiVanBan",
+            json={"MaVanBan": ma_van_ban, "TrangThai": status},
+        )
 
 
 def push_payload(code: str, unit: int = 0, doc_type: str = "QĐ") -> dict:
     unit_code, unit_name = UNITS[unit]
     return {
-        "IDHoSo": f"65a1{abs(hash(code)) % 10**20:020x}"[:24], "MaHoSo": code,
-        "ChuHoSo": "Nguyễn Thị Hương", "NguoiNop": "Nguyễn Thị Hương",
+        "IDHoSo": f"65a1{abs(hash(code)) % 10**20:020x}"[:24],
+        "MaHoSo": code,
+        "ChuHoSo": "Nguyễn Thị Hương",
+        "NguoiNop": "Nguyễn Thị Hương",
         "NguoiKy": {"Ten": "Đoàn Văn Thường", "TaiKhoan": "thuongdv", "ChucVu": "Chủ tịch"},
         "NguoiTrinhKy": "Lê Thị Ngọc Ánh",
         "DonVi": {"Ten": unit_name, "MaDinhDanh": unit_code},
-        "VanBanDuThao": {"TrichYeu": "Về việc cấp giấy phép xây dựng nhà ở riêng lẻ", "LoaiVanBan": doc_type,
-                         "NgayTao": "01/12/2022", "DinhKem": [{"Ten": "du-thao.docx", "Base64": "UEsDBA=="}]},
+        "VanBanDuThao": {
+            "TrichYeu": "Về việc cấp giấy phép xây dựng nhà ở riêng lẻ",
+            "LoaiVanBan": doc_type,
+            "NgayTao": "01/12/2022",
+            "DinhKem": [{"Ten": "du-thao.docx", "Base64": "UEsDBA=="}],
+        },
         "ThanhPhanHoSo": [{"Ten": "Đơn đề nghị", "Link": "http://portal/fi/file/1"}],
-        "TenHoSo": "Hồ sơ cấp giấy phép xây dựng", "ThuTuc": "Cấp giấy phép xây dựng nhà ở riêng lẻ",
-        "ThamSoAn": f"dossier={code}", "HccLinkAPI": "http://pipeline/callback", "LoaiHSLienthong": "1",
+        "TenHoSo": "Hồ sơ cấp giấy phép xây dựng",
+        "ThuTuc": "Cấp giấy phép xây dựng nhà ở riêng lẻ",
+        "ThamSoAn": f"dossier={code}",
+        "HccLinkAPI": "http://pipeline/callback",
+        "LoaiHSLienthong": "1",
         "HanXuLyVanBan": "08/12/2022",
     }
 
@@ -116,9 +136,12 @@ def ioffice(tmp_path: Path):
 
 def validate(pdf: bytes, trust_root_pem: bytes, crl: bytes | None = None):
     """(accepted, status) with the pipeline's rule: bottom line and entire-file coverage."""
-    vc = ValidationContext(trust_roots=[load_cert(trust_root_pem)], allow_fetching=False,
-                           crls=[CertificateList.load(crl)] if crl else [],
-                           revocation_mode="hard-fail" if crl else "soft-fail")
+    vc = ValidationContext(
+        trust_roots=[load_cert(trust_root_pem)],
+        allow_fetching=False,
+        crls=[CertificateList.load(crl)] if crl else [],
+        revocation_mode="hard-fail" if crl else "soft-fail",
+    )
     sigs = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
     if not sigs:
         return False, None
@@ -135,16 +158,25 @@ def pdf_text(pdf: bytes) -> str:
         if "/ToUnicode" not in font:
             continue
         cmap = font["/ToUnicode"].get_object().data.decode("latin-1")
-        maps[name.lstrip("/")] = {int(a, 16): chr(int(b, 16))
-                                  for a, b in re.findall(r"<([0-9A-Fa-f]{2})>\s*<([0-9A-Fa-f]{4})>", cmap)}
+        maps[name.lstrip("/")] = {
+            int(a, 16): chr(int(b, 16))
+            for a, b in re.findall(r"<([0-9A-Fa-f]{2})>\s*<([0-9A-Fa-f]{4})>", cmap)
+        }
     content = page["/Contents"].get_object().data.decode("latin-1")
     out, current = [], {}
     for m in re.finditer(r"/(\S+)\s+[\d.]+\s+Tf|\(((?:\\.|[^\\)])*)\)\s*Tj", content, re.S):
         if m.group(1):
             current = maps.get(m.group(1), {})
             continue
-        raw = re.sub(r"\\([0-7]{1,3}|.)", lambda e: chr(int(e.group(1), 8)) if e.group(1).isdigit()
-                     else {"n": "\n", "r": "\r", "t": "\t"}.get(e.group(1), e.group(1)), m.group(2))
+        raw = re.sub(
+            r"\\([0-7]{1,3}|.)",
+            lambda e: (
+                chr(int(e.group(1), 8))
+                if e.group(1).isdigit()
+                else {"n": "\n", "r": "\r", "t": "\t"}.get(e.group(1), e.group(1))
+            ),
+            m.group(2),
+        )
         out.append("".join(current.get(ord(c), c) for c in raw))
     return "\n".join(out)
 
@@ -167,13 +199,17 @@ def attachment(pkg: dict) -> bytes:
 
 # --- contract ------------------------------------------------------------------------
 
+
 def test_auth_required(ioffice: IOffice) -> None:
     url = ioffice.base + LIST
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Token {TOKEN}"}):
         r = requests.get(url, headers=headers, timeout=10)
         assert r.status_code == 401
         assert r.json()["error"]["code"] == 401 and r.json()["data"] is None
-    assert requests.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).status_code == 200
+    assert (
+        requests.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).status_code
+        == 200
+    )
 
 
 def test_push_then_repeated_push_names_existing_document(ioffice: IOffice) -> None:
@@ -188,22 +224,34 @@ def test_push_then_repeated_push_names_existing_document(ioffice: IOffice) -> No
     assert body["error"]["code"] == 409
     assert body["error"]["internalMessage"] == "HOSO_DA_TON_TAI"
     assert body["data"]["MaVanBan"] == first["MaVanBan"]
-    assert first["MaVanBan"] in body["error"]["userMessage"] and "Hồ sơ" in body["error"]["userMessage"]
+    assert (
+        first["MaVanBan"] in body["error"]["userMessage"]
+        and "Hồ sơ" in body["error"]["userMessage"]
+    )
 
     bad = push_payload("000.30.20.H36-221201-0002")
     del bad["NguoiKy"], bad["VanBanDuThao"]["LoaiVanBan"]
     r = ioffice.call("POST", f"{API}/GuiHoSo", json=bad)
     assert r.status_code == 400
     err = r.json()["error"]
-    assert err["code"] == 400 and "NguoiKy" in err["userMessage"] and "LoaiVanBan" in err["userMessage"]
-    assert ioffice.ok("GET", f"{API}/TraCuuHoSo", params={"MaHoSo": "000.30.20.H36-221201-0002"}) is None
+    assert (
+        err["code"] == 400
+        and "NguoiKy" in err["userMessage"]
+        and "LoaiVanBan" in err["userMessage"]
+    )
+    assert (
+        ioffice.ok("GET", f"{API}/TraCuuHoSo", params={"MaHoSo": "000.30.20.H36-221201-0002"})
+        is None
+    )
 
 
 def test_packages_appear_with_time_and_stay_until_acknowledged(ioffice: IOffice) -> None:
     code = "000.30.20.H36-221201-0010"
     mvb = ioffice.push(code).json()["data"]["MaVanBan"]
     assert ioffice.listing() == []
-    assert ioffice.ok("GET", f"{API}/TraCuuHoSo", params={"MaHoSo": code})["TrangThai"] == "received"
+    assert (
+        ioffice.ok("GET", f"{API}/TraCuuHoSo", params={"MaHoSo": code})["TrangThai"] == "received"
+    )
     ioffice.advance(24 * 14)
     listed = ioffice.listing()
     assert [p["MaVanBan"] for p in listed] == [mvb] and listed[0]["MaHoSo"] == code
@@ -213,7 +261,9 @@ def test_packages_appear_with_time_and_stay_until_acknowledged(ioffice: IOffice)
     ioffice.ack(mvb)
     assert ioffice.listing() == []
     assert ioffice.ack(mvb)["DaXacNhanTruocDo"] is True  # acknowledging again is harmless
-    r = ioffice.call("POST", f"{API}/CapNhatTrangThaiVanBan", json={"MaVanBan": "VB-none", "TrangThai": "03"})
+    r = ioffice.call(
+        "POST", f"{API}/CapNhatTrangThaiVanBan", json={"MaVanBan": "VB-none", "TrangThai": "03"}
+    )
     assert r.status_code == 404
     steps = [s["BuocXuLy"] for s in pkg["QuaTrinhXuLy"]]
     assert steps[:3] == ["received", "drafted", "submitted"]
@@ -222,7 +272,9 @@ def test_packages_appear_with_time_and_stay_until_acknowledged(ioffice: IOffice)
 def test_batch_outcomes_numbers_and_later_outcome(ioffice: IOffice) -> None:
     codes = [f"000.30.20.H36-221201-{i:04d}" for i in range(80)]
     for i, code in enumerate(codes):
-        assert ioffice.push(code, unit=i % 2, doc_type=("QĐ", "GCN", "GP")[i % 3]).status_code == 200
+        assert (
+            ioffice.push(code, unit=i % 2, doc_type=("QĐ", "GCN", "GP")[i % 3]).status_code == 200
+        )
     ioffice.advance(48)  # Thu 08:00 -> Sat 08:00: two working days
     first = {p["MaVanBan"]: p["LoaiKetQua"] for p in ioffice.listing()}
     kinds = Counter(first.values())
@@ -232,17 +284,25 @@ def test_batch_outcomes_numbers_and_later_outcome(ioffice: IOffice) -> None:
     assert pkg["LyDo"] and pkg["VanBanDi"]["DinhKem"] == [] and pkg["VanBanDi"]["SoKyHieu"] == ""
     late = [m for m, k in first.items() if k == "02"]
     pkg = ioffice.package(late[0])
-    assert pkg["VanBanDi"]["NgayKy"] and pkg["VanBanDi"]["SoKyHieu"] == "" and pkg["VanBanDi"]["DinhKem"] == []
+    assert (
+        pkg["VanBanDi"]["NgayKy"]
+        and pkg["VanBanDi"]["SoKyHieu"] == ""
+        and pkg["VanBanDi"]["DinhKem"] == []
+    )
     for m in first:
         ioffice.ack(m)
     assert ioffice.listing() == []
 
     ioffice.advance(24 * 14)
     later = {p["MaVanBan"]: p["LoaiKetQua"] for p in ioffice.listing()}
-    assert set(late) <= set(later) and all(later[m] == "01" for m in late), "a later outcome must reappear"
+    assert set(late) <= set(later) and all(later[m] == "01" for m in late), (
+        "a later outcome must reappear"
+    )
 
     # Numbers: sequential per unit and year, notation <n>/<type>-UBND, in issue order.
-    issued = ioffice.ok("GET", f"{API}/DanhSachVanBan", params={"tuNgay": "01/12/2022", "denNgay": "31/12/2022"})
+    issued = ioffice.ok(
+        "GET", f"{API}/DanhSachVanBan", params={"tuNgay": "01/12/2022", "denNgay": "31/12/2022"}
+    )
     assert len(issued) >= 70
     for unit_code, _ in UNITS:
         notations = [d["SoKyHieu"] for d in issued if d["DonVi"]["MaDinhDanh"] == unit_code]
@@ -250,27 +310,46 @@ def test_batch_outcomes_numbers_and_later_outcome(ioffice: IOffice) -> None:
         assert numbers == list(range(1, len(numbers) + 1))
         assert all(re.fullmatch(r"\d+/(QĐ|GCN|GP)-UBND", n) for n in notations)
     unit_filtered = ioffice.listing(maDonViCha="000.31.20.H36")
-    assert unit_filtered == [p for p in ioffice.listing() if p["MaVanBan"] in {x["MaVanBan"] for x in unit_filtered}]
+    assert unit_filtered == [
+        p for p in ioffice.listing() if p["MaVanBan"] in {x["MaVanBan"] for x in unit_filtered}
+    ]
     stats = ioffice.http.get(ioffice.base + "/_admin/stats", timeout=10).json()
     assert stats["documents"]["total"] == 80 and stats["packages"]["pending"] == len(later)
 
 
 def test_bypass_documents_listed_without_dossier(ioffice: IOffice) -> None:
     mvb = ioffice.store.add_bypass_document(
-        agency_code="000.30.20.H36", agency_name="Ủy ban nhân dân huyện Hữu Lũng",
-        subject="Về việc giao chỉ tiêu thu ngân sách năm 2023", document_type="QĐ",
-        created_at=datetime(2022, 12, 1, 9, 0, tzinfo=VN_TZ))
+        agency_code="000.30.20.H36",
+        agency_name="Ủy ban nhân dân huyện Hữu Lũng",
+        subject="Về việc giao chỉ tiêu thu ngân sách năm 2023",
+        document_type="QĐ",
+        created_at=datetime(2022, 12, 1, 9, 0, tzinfo=VN_TZ),
+    )
     ioffice.advance(24 * 7)
-    docs = ioffice.ok("GET", f"{API}/DanhSachVanBan", params={"tuNgay": "01/12/2022", "denNgay": "08/12/2022"})
+    docs = ioffice.ok(
+        "GET", f"{API}/DanhSachVanBan", params={"tuNgay": "01/12/2022", "denNgay": "08/12/2022"}
+    )
     (doc,) = [d for d in docs if d["MaVanBan"] == mvb]
-    assert doc["MaHoSo"] == "" and doc["TrangThai"] == "issued" and doc["SoKyHieu"].endswith("/QĐ-UBND")
+    assert (
+        doc["MaHoSo"] == ""
+        and doc["TrangThai"] == "issued"
+        and doc["SoKyHieu"].endswith("/QĐ-UBND")
+    )
     assert ioffice.listing() == [], "a document the link never pushed yields no package"
-    assert ioffice.ok("GET", f"{API}/DanhSachVanBan", params={"tuNgay": "09/12/2022", "denNgay": "31/12/2022"}) == []
-    r = ioffice.call("GET", f"{API}/DanhSachVanBan", params={"tuNgay": "2022-12-01", "denNgay": "08/12/2022"})
+    assert (
+        ioffice.ok(
+            "GET", f"{API}/DanhSachVanBan", params={"tuNgay": "09/12/2022", "denNgay": "31/12/2022"}
+        )
+        == []
+    )
+    r = ioffice.call(
+        "GET", f"{API}/DanhSachVanBan", params={"tuNgay": "2022-12-01", "denNgay": "08/12/2022"}
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == 400
 
 
 # --- the signed result ---------------------------------------------------------------
+
 
 def test_issued_pdf_validates_and_reads_vietnamese(ioffice: IOffice) -> None:
     mvb = issued_document(ioffice, "000.30.20.H36-221202")
@@ -298,9 +377,18 @@ def test_issued_pdf_validates_and_reads_vietnamese(ioffice: IOffice) -> None:
 
     text = pdf_text(pdf)
     van_ban = pkg["VanBanDi"]
-    for phrase in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "QUYẾT ĐỊNH",
-                   "ỦY BAN NHÂN DÂN", "HUYỆN HỮU LŨNG", f"Số: {van_ban['SoKyHieu']}", "Hữu Lũng, ngày",
-                   pkg["MaHoSo"], "Nguyễn Thị Hương", "Đoàn Văn Thường"):
+    for phrase in (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "QUYẾT ĐỊNH",
+        "ỦY BAN NHÂN DÂN",
+        "HUYỆN HỮU LŨNG",
+        f"Số: {van_ban['SoKyHieu']}",
+        "Hữu Lũng, ngày",
+        pkg["MaHoSo"],
+        "Nguyễn Thị Hương",
+        "Đoàn Văn Thường",
+    ):
         assert phrase in text, phrase
     d, m, y = van_ban["NgayBanHanh"].split("/")
     assert f"ngày {d} tháng {m} năm {y}" in text
@@ -317,7 +405,9 @@ def test_every_bad_result_variant(ioffice: IOffice) -> None:
     crl = requests.get(ioffice.base + "/ca/crl.der", timeout=10).content  # published: no auth
     good = attachment(ioffice.package(mvb))
     accepted, status = validate(good, root, crl)
-    assert accepted and subject(status)["user_id"] == "thuongdv", "signed with the intended signer's own cert"
+    assert accepted and subject(status)["user_id"] == "thuongdv", (
+        "signed with the intended signer's own cert"
+    )
     assert subject(status)["common_name"] == "Đoàn Văn Thường"
     served = set()
     for variant in BAD_RESULT_VARIANTS:
@@ -327,7 +417,9 @@ def test_every_bad_result_variant(ioffice: IOffice) -> None:
         docs = ioffice.http.get(ioffice.base + "/_admin/documents", timeout=10).json()["documents"]
         served.add(next(d["bad_result_served"] for d in docs if d["MaVanBan"] == mvb))
         if variant == "unsigned":
-            assert bad.startswith(b"%PDF") and PdfFileReader(io.BytesIO(bad)).embedded_signatures == []
+            assert (
+                bad.startswith(b"%PDF") and PdfFileReader(io.BytesIO(bad)).embedded_signatures == []
+            )
         elif variant == "tampered":
             assert len(bad) == len(good) and sum(a != b for a, b in zip(bad, good)) == 1
             accepted, status = validate(bad, root)
@@ -343,11 +435,21 @@ def test_every_bad_result_variant(ioffice: IOffice) -> None:
             assert len(bad) > 12 * 1024 * 1024 and not validate(bad, root)[0]
         elif variant == "expired_certificate":
             accepted, status = validate(bad, root, crl)
-            assert not accepted and status.intact and status.trust_problem_indic.name == "OUT_OF_BOUNDS_NO_POE"
-            assert subject(status)["user_id"] == "thuongdv"  # the right person, an expired certificate
+            assert (
+                not accepted
+                and status.intact
+                and status.trust_problem_indic.name == "OUT_OF_BOUNDS_NO_POE"
+            )
+            assert (
+                subject(status)["user_id"] == "thuongdv"
+            )  # the right person, an expired certificate
         elif variant == "revoked_certificate":
             accepted, status = validate(bad, root, crl)
-            assert not accepted and status.intact and status.trust_problem_indic.name == "REVOKED_NO_POE"
+            assert (
+                not accepted
+                and status.intact
+                and status.trust_problem_indic.name == "REVOKED_NO_POE"
+            )
             assert subject(status)["user_id"] == "thuongdv"
             assert validate(bad, root)[0], "only the CRL tells: without it the signature looks fine"
         elif variant == "modified_after_signing":
@@ -384,7 +486,9 @@ def test_every_bad_package_variant(ioffice: IOffice) -> None:
         elif variant == "code_mismatch":
             assert changed == {"MaHoSo"} and pkg["MaHoSo"] != genuine["MaHoSo"]
             assert pkg["IDHoSo"] == genuine["IDHoSo"] and pkg["ThamSoAn"] == genuine["ThamSoAn"]
-            assert ioffice.ok("GET", f"{API}/TraCuuHoSo", params={"MaHoSo": pkg["MaHoSo"]}), "another real dossier"
+            assert ioffice.ok("GET", f"{API}/TraCuuHoSo", params={"MaHoSo": pkg["MaHoSo"]}), (
+                "another real dossier"
+            )
         else:
             assert changed == {"VanBanDi"}
         if variant == "invalid_base64":
@@ -398,11 +502,16 @@ def test_every_bad_package_variant(ioffice: IOffice) -> None:
         elif variant == "unsafe_file_name":
             assert any(c in files[0]["Ten"] for c in "/\\") and files[0]["Ten"].endswith(".pdf")
         elif variant == "wrong_extension":
-            assert not files[0]["Ten"].endswith(".pdf") and base64.b64decode(files[0]["Base64"]) == pdf
+            assert (
+                not files[0]["Ten"].endswith(".pdf") and base64.b64decode(files[0]["Base64"]) == pdf
+            )
         elif variant == "empty_file":
             assert files[0]["Base64"] == "" and files[0]["Ten"].endswith(".pdf")
     docs = ioffice.http.get(ioffice.base + "/_admin/documents", timeout=10).json()["documents"]
-    assert next(d for d in docs if d["MaVanBan"] == mvb)["bad_package_served"] == BAD_PACKAGE_VARIANTS[-1]
+    assert (
+        next(d for d in docs if d["MaVanBan"] == mvb)["bad_package_served"]
+        == BAD_PACKAGE_VARIANTS[-1]
+    )
     ioffice.faults()
     assert ioffice.package(mvb) == genuine
 
@@ -413,14 +522,20 @@ def test_crl_published_and_fetched_by_the_client(ioffice: IOffice) -> None:
     assert r.status_code == 200 and r.headers["content-type"] == "application/pkix-crl"
     revoked = CertificateList.load(r.content)["tbs_cert_list"]["revoked_certificates"]
     assert len(revoked) >= 1
-    settings = IOfficeSettings(base_url=ioffice.base + API, token=TOKEN, crl_url=ioffice.base + "/ca/crl.der",
-                               retry=RetryPolicy(attempts=2, backoff=0.01, backoff_max=0.02))
+    settings = IOfficeSettings(
+        base_url=ioffice.base + API,
+        token=TOKEN,
+        crl_url=ioffice.base + "/ca/crl.der",
+        retry=RetryPolicy(attempts=2, backoff=0.01, backoff_max=0.02),
+    )
     client = IOfficeClient(settings)
     try:
         first = client.crls()
         ioffice.faults({"endpoint": "/ca", "kind": "5xx", "rate": 1.0})
         assert client.crls() == first, "cached per client"
-        assert "authorization" not in {k.lower() for k in client._crl_session.headers}, "no token to the CA"
+        assert "authorization" not in {k.lower() for k in client._crl_session.headers}, (
+            "no token to the CA"
+        )
     finally:
         client.close()
     fresh = IOfficeClient(settings)
@@ -435,6 +550,7 @@ def test_crl_published_and_fetched_by_the_client(ioffice: IOffice) -> None:
 
 
 # --- faults --------------------------------------------------------------------------
+
 
 def test_duplicate_deliveries(ioffice: IOffice) -> None:
     for i in range(4):
@@ -477,7 +593,9 @@ def test_restart_keeps_documents_and_packages(tmp_path: Path) -> None:
     data_dir = tmp_path / "standins"
     svc = IOffice(data_dir)
     try:
-        mvbs = [svc.push(f"000.30.20.H36-221205-{i:04d}").json()["data"]["MaVanBan"] for i in range(3)]
+        mvbs = [
+            svc.push(f"000.30.20.H36-221205-{i:04d}").json()["data"]["MaVanBan"] for i in range(3)
+        ]
         svc.advance(24 * 14)
         before = svc.listing()
         root = requests.get(svc.base + "/_admin/trust-root", timeout=10).content

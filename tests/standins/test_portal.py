@@ -19,7 +19,9 @@ SEARCH = "/pa/dossier/search"
 
 
 def search(s: requests.Session, env: PortalEnv, **params: Any) -> dict[str, Any]:
-    r = s.get(env.url + SEARCH, params={k.replace("_", "-"): v for k, v in params.items()}, timeout=10)
+    r = s.get(
+        env.url + SEARCH, params={k.replace("_", "-"): v for k, v in params.items()}, timeout=10
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -29,21 +31,39 @@ def all_visible(s: requests.Session, env: PortalEnv) -> list[dict[str, Any]]:
 
 
 def step(name: str = "Nguyễn Văn Hùng", content: str = "Thẩm định hồ sơ") -> dict[str, str]:
-    return {"NguoiXuLy": name, "ChucDanh": "Chuyên viên", "ThoiDiemXuLy": "20221201090000",
-            "PhongBanXuLy": "Phòng Tài chính - Kế hoạch", "NoiDungXuLy": content, "TrangThai": "4",
-            "NgayBatDau": "20221201090000", "NgayKetThucTheoQuyDinh": "20221206090000"}
+    return {
+        "NguoiXuLy": name,
+        "ChucDanh": "Chuyên viên",
+        "ThoiDiemXuLy": "20221201090000",
+        "PhongBanXuLy": "Phòng Tài chính - Kế hoạch",
+        "NoiDungXuLy": content,
+        "TrangThai": "4",
+        "NgayBatDau": "20221201090000",
+        "NgayKetThucTheoQuyDinh": "20221206090000",
+    }
 
 
 # ------------------------------------------------------------------------------ auth
 
+
 def test_token_requires_valid_client_credentials(env: PortalEnv) -> None:
-    bad = requests.post(env.url + TOKEN_PATH, data={"grant_type": "client_credentials"},
-                        auth=(CLIENT_ID, "wrong"), timeout=10)
+    bad = requests.post(
+        env.url + TOKEN_PATH,
+        data={"grant_type": "client_credentials"},
+        auth=(CLIENT_ID, "wrong"),
+        timeout=10,
+    )
     assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
-    none = requests.post(env.url + TOKEN_PATH, data={"grant_type": "client_credentials"}, timeout=10)
+    none = requests.post(
+        env.url + TOKEN_PATH, data={"grant_type": "client_credentials"}, timeout=10
+    )
     assert none.status_code == 401
-    ok = requests.post(env.url + TOKEN_PATH, data={"grant_type": "client_credentials"},
-                       auth=(CLIENT_ID, "test-secret"), timeout=10)
+    ok = requests.post(
+        env.url + TOKEN_PATH,
+        data={"grant_type": "client_credentials"},
+        auth=(CLIENT_ID, "test-secret"),
+        timeout=10,
+    )
     body = ok.json()
     assert ok.status_code == 200 and body["token_type"] == "Bearer" and body["expires_in"] == 300
     assert len(body["access_token"]) >= 32
@@ -62,12 +82,15 @@ def test_tokens_expire_on_real_time(make_portal) -> None:
     s = env.session()
     assert s.get(env.url + SEARCH, timeout=10).status_code == 200
     time.sleep(1.3)
-    assert s.get(env.url + SEARCH, timeout=10).status_code == 401  # the sim clock is frozen: real time counts
+    assert (
+        s.get(env.url + SEARCH, timeout=10).status_code == 401
+    )  # the sim clock is frozen: real time counts
     s.headers["Authorization"] = f"Bearer {env.token()}"
     assert s.get(env.url + SEARCH, timeout=10).status_code == 200
 
 
 # ------------------------------------------------------------------------------ search
+
 
 def test_dossiers_appear_as_the_clock_passes_their_acceptance(env: PortalEnv) -> None:
     s = env.session()
@@ -85,8 +108,12 @@ def test_hidden_dossier_is_not_found_until_accepted(env: PortalEnv) -> None:
     s = env.session()
     with env.store.engine.connect() as c:
         from sqlalchemy import select
+
         from lienthong_standins.portal.store import dossiers
-        row = c.execute(select(dossiers.c.id, dossiers.c.accepted_ms).order_by(dossiers.c.accepted_ms.desc())).first()
+
+        row = c.execute(
+            select(dossiers.c.id, dossiers.c.accepted_ms).order_by(dossiers.c.accepted_ms.desc())
+        ).first()
     assert s.get(f"{env.url}/pa/dossier/{row.id}", timeout=10).status_code == 404
     env.advance(10 * 3600)
     r = s.get(f"{env.url}/pa/dossier/{row.id}", timeout=10)
@@ -98,11 +125,28 @@ def test_hidden_dossier_is_not_found_until_accepted(env: PortalEnv) -> None:
 def test_dossier_shape_and_dates(day_env: PortalEnv) -> None:
     s = day_env.session()
     d = search(s, day_env, size=1)["content"][0]
-    for key in ("id", "code", "dossierStatus", "applicant", "procedure", "agency", "acceptedDate", "appointmentDate",
-                "dueDate", "updatedDate", "processingTime", "currentTask", "task", "dossierFormFile", "attachment"):
+    for key in (
+        "id",
+        "code",
+        "dossierStatus",
+        "applicant",
+        "procedure",
+        "agency",
+        "acceptedDate",
+        "appointmentDate",
+        "dueDate",
+        "updatedDate",
+        "processingTime",
+        "currentTask",
+        "task",
+        "dossierFormFile",
+        "attachment",
+    ):
         assert key in d, key
     assert len(d["id"]) == 24 and int(d["id"], 16) >= 0
-    assert d["acceptedDate"].endswith("+0700") and len(d["acceptedDate"]) == len("2022-12-01T08:05:00.000+0700")
+    assert d["acceptedDate"].endswith("+0700") and len(d["acceptedDate"]) == len(
+        "2022-12-01T08:05:00.000+0700"
+    )
     assert d["code"].startswith(d["agency"]["code"] + "-221201-")
     assert {n["languageId"] for n in d["agency"]["name"]} == {228, 46}
     assert len(d["applicant"]["data"]["identityNumber"]) == 12
@@ -115,19 +159,29 @@ def test_filters(day_env: PortalEnv) -> None:
     sample = everything[17]
     assert [d["id"] for d in search(s, day_env, code=sample["code"])["content"]] == [sample["id"]]
     by_proc = search(s, day_env, procedure_code=sample["procedure"]["code"], size=500)
-    assert by_proc["totalElements"] == sum(d["procedure"]["code"] == sample["procedure"]["code"] for d in everything)
-    assert search(s, day_env, procedure_id=sample["procedure"]["id"])["totalElements"] == by_proc["totalElements"]
+    assert by_proc["totalElements"] == sum(
+        d["procedure"]["code"] == sample["procedure"]["code"] for d in everything
+    )
+    assert (
+        search(s, day_env, procedure_id=sample["procedure"]["id"])["totalElements"]
+        == by_proc["totalElements"]
+    )
     by_agency = search(s, day_env, agency_id=sample["agency"]["id"])["totalElements"]
     assert by_agency == sum(d["agency"]["id"] == sample["agency"]["id"] for d in everything)
     from lienthong_standins.district import DISTRICT
+
     assert search(s, day_env, ancestor_agency_id=DISTRICT.id)["totalElements"] == 300
     for status_list in ("2", "4,9", "10"):
         wanted = {int(x) for x in status_list.split(",")}
         got = search(s, day_env, dossier_status=status_list, size=500)
         assert got["totalElements"] == sum(d["dossierStatus"]["id"] in wanted for d in everything)
         assert all(d["dossierStatus"]["id"] in wanted for d in got["content"])
-    morning = search(s, day_env, accepted_from="2022-12-01T07:00:00.000+0700",
-                     accepted_to="2022-12-01T12:00:00.000+0700")["totalElements"]
+    morning = search(
+        s,
+        day_env,
+        accepted_from="2022-12-01T07:00:00.000+0700",
+        accepted_to="2022-12-01T12:00:00.000+0700",
+    )["totalElements"]
     assert morning == sum(d["acceptedDate"] < "2022-12-01T12:00" for d in everything)
     assert 0 < morning < 300
     r = s.get(day_env.url + SEARCH, params={"accepted-from": "2022-99-99"}, timeout=10)
@@ -137,7 +191,13 @@ def test_filters(day_env: PortalEnv) -> None:
 def test_spring_paging_envelope(day_env: PortalEnv) -> None:
     s = day_env.session()
     p0 = search(s, day_env, size=40, page=0)
-    assert (p0["totalElements"], p0["totalPages"], p0["number"], p0["size"], p0["numberOfElements"]) == (300, 8, 0, 40, 40)
+    assert (
+        p0["totalElements"],
+        p0["totalPages"],
+        p0["number"],
+        p0["size"],
+        p0["numberOfElements"],
+    ) == (300, 8, 0, 40, 40)
     assert p0["first"] and not p0["last"]
     last = search(s, day_env, size=40, page=7)
     assert last["numberOfElements"] == 20 and last["last"]
@@ -180,7 +240,11 @@ def test_keyset_paging_sees_every_dossier_while_others_change(day_env: PortalEnv
 
     def change_some(_round: int) -> None:
         for did in rng.sample(ids, 4):  # seen or not yet seen, the client cannot know
-            r = writer.post(f"{day_env.url}/pa/dossier/{did}/step", json=step(content=f"Bước {_round}"), timeout=10)
+            r = writer.post(
+                f"{day_env.url}/pa/dossier/{did}/step",
+                json=step(content=f"Bước {_round}"),
+                timeout=10,
+            )
             assert r.status_code == 200
             touched[did] = touched.get(did, 0) + 1
 
@@ -201,7 +265,9 @@ def test_naive_offset_paging_misses_dossiers_under_the_same_changes(day_env: Por
         body = search(s, day_env, sort="updatedDate,asc", size=25, page=page)
         seen += [d["id"] for d in body["content"]]
         for did in seen[:3]:  # dossiers already read change and move to the end of the ordering
-            writer.post(f"{day_env.url}/pa/dossier/{did}/step", json=step(), timeout=10).raise_for_status()
+            writer.post(
+                f"{day_env.url}/pa/dossier/{did}/step", json=step(), timeout=10
+            ).raise_for_status()
     missed = set(ids) - set(seen)
     assert missed, "offset paging over a changing ordering was expected to skip dossiers"
 
@@ -218,16 +284,22 @@ def test_updated_date_changes_on_every_change_even_with_a_frozen_clock(day_env: 
 
 # ------------------------------------------------------------------------------ lifecycle
 
+
 def _decision_dossier(s: requests.Session, env: PortalEnv) -> dict[str, Any]:
     from lienthong_standins.district import PROCEDURE_BY_CODE
+
     for d in search(s, env, dossier_status="2", size=500)["content"]:
         if PROCEDURE_BY_CODE[d["procedure"]["code"]].result_kind == "decision":
             return d
     raise AssertionError("no decision dossier waiting")
 
 
-def put_status(s: requests.Session, env: PortalEnv, did: str, status: int, **extra: Any) -> requests.Response:
-    return s.put(f"{env.url}/pa/dossier/{did}/status", json={"statusId": status, **extra}, timeout=10)
+def put_status(
+    s: requests.Session, env: PortalEnv, did: str, status: int, **extra: Any
+) -> requests.Response:
+    return s.put(
+        f"{env.url}/pa/dossier/{did}/status", json={"statusId": status, **extra}, timeout=10
+    )
 
 
 def test_lifecycle_rules_and_result_requirement(day_env: PortalEnv) -> None:
@@ -247,17 +319,34 @@ def test_lifecycle_rules_and_result_requirement(day_env: PortalEnv) -> None:
     assert refused.status_code == 409 and refused.json()["error"] == "RESULT_REQUIRED"
 
     pdf = b"%PDF-1.7\n% signed decision\n%%EOF\n"
-    up = s.post(f"{day_env.url}/fi/file/--multiple", files=[("files", ("QD-123.pdf", pdf, "application/pdf"))], timeout=10)
+    up = s.post(
+        f"{day_env.url}/fi/file/--multiple",
+        files=[("files", ("QD-123.pdf", pdf, "application/pdf"))],
+        timeout=10,
+    )
     assert up.status_code == 200
     meta = up.json()[0]
     assert meta["size"] == len(pdf) and meta["sha256"] == hashlib.sha256(pdf).hexdigest()
-    body = {"fileId": meta["id"], "filename": "QD-123.pdf",
-            "document": {"codeNotation": "123/QĐ-UBND", "documentType": "QĐ", "subject": "Quyết định cấp phép",
-                         "signer": "Hà Minh Chi", "promulgationDate": "01/12/2022"}}
-    unknown = s.post(f"{day_env.url}/pa/dossier/{did}/result", json={**body, "fileId": "f" * 24}, timeout=10)
+    body = {
+        "fileId": meta["id"],
+        "filename": "QD-123.pdf",
+        "document": {
+            "codeNotation": "123/QĐ-UBND",
+            "documentType": "QĐ",
+            "subject": "Quyết định cấp phép",
+            "signer": "Hà Minh Chi",
+            "promulgationDate": "01/12/2022",
+        },
+    }
+    unknown = s.post(
+        f"{day_env.url}/pa/dossier/{did}/result", json={**body, "fileId": "f" * 24}, timeout=10
+    )
     assert unknown.status_code == 404
     att = s.post(f"{day_env.url}/pa/dossier/{did}/result", json=body, timeout=10)
-    assert att.status_code == 200 and att.json()["attachment"][-1]["document"]["codeNotation"] == "123/QĐ-UBND"
+    assert (
+        att.status_code == 200
+        and att.json()["attachment"][-1]["document"]["codeNotation"] == "123/QĐ-UBND"
+    )
     again = s.post(f"{day_env.url}/pa/dossier/{did}/result", json=body, timeout=10)
     assert again.status_code == 409 and again.json()["error"] == "ALREADY_ATTACHED"
     returned = put_status(s, day_env, did, 10)
@@ -273,19 +362,27 @@ def test_step_validation(day_env: PortalEnv) -> None:
     d = _decision_dossier(s, day_env)
     r = s.post(f"{day_env.url}/pa/dossier/{d['id']}/step", json=step(name="x" * 51), timeout=10)
     assert r.status_code == 422
-    assert s.post(f"{day_env.url}/pa/dossier/{'a' * 24}/step", json=step(), timeout=10).status_code == 404
+    assert (
+        s.post(f"{day_env.url}/pa/dossier/{'a' * 24}/step", json=step(), timeout=10).status_code
+        == 404
+    )
 
 
 # ------------------------------------------------------------------------------ files
 
+
 def test_files_upload_download_delete(env: PortalEnv) -> None:
     s = env.session()
-    files = [("files", ("a.pdf", b"%PDF-a", "application/pdf")),
-             ("files", ("Biên bản.txt", "xin chào".encode(), "text/plain"))]
+    files = [
+        ("files", ("a.pdf", b"%PDF-a", "application/pdf")),
+        ("files", ("Biên bản.txt", "xin chào".encode(), "text/plain")),
+    ]
     metas = s.post(f"{env.url}/fi/file/--multiple", files=files, timeout=10).json()
     assert [m["filename"] for m in metas] == ["a.pdf", "Biên bản.txt"]
     got = s.get(f"{env.url}/fi/file/{metas[1]['id']}", timeout=10)
-    assert got.content == "xin chào".encode() and got.headers["content-type"].startswith("text/plain")
+    assert got.content == "xin chào".encode() and got.headers["content-type"].startswith(
+        "text/plain"
+    )
     assert s.delete(f"{env.url}/fi/file/{metas[1]['id']}", timeout=10).status_code == 204
     assert s.get(f"{env.url}/fi/file/{metas[1]['id']}", timeout=10).status_code == 404
     assert s.delete(f"{env.url}/fi/file/{metas[1]['id']}", timeout=10).status_code == 404
@@ -296,31 +393,43 @@ def test_filed_forms_are_downloadable_pdfs(day_env: PortalEnv) -> None:
     d = search(s, day_env, size=1)["content"][0]
     f = d["dossierFormFile"][0]["file"][0]
     got = s.get(f"{day_env.url}/fi/file/{f['id']}", timeout=10)
-    assert got.status_code == 200 and got.content.startswith(b"%PDF-") and len(got.content) == f["size"]
+    assert (
+        got.status_code == 200
+        and got.content.startswith(b"%PDF-")
+        and len(got.content) == f["size"]
+    )
 
 
 # ------------------------------------------------------------------------------ the desk
 
+
 def test_desk_processes_direct_dossiers_and_leaves_decisions_for_the_link(env: PortalEnv) -> None:
     from lienthong_standins.district import PROCEDURE_BY_CODE
+
     s = env.session()
     performed = env.advance(10 * 3600)["performed"]
     assert performed["desk_moves"] > 0
     docs = all_visible(s, env)
     direct = [d for d in docs if PROCEDURE_BY_CODE[d["procedure"]["code"]].result_kind == "direct"]
-    decision = [d for d in docs if PROCEDURE_BY_CODE[d["procedure"]["code"]].result_kind == "decision"]
+    decision = [
+        d for d in docs if PROCEDURE_BY_CODE[d["procedure"]["code"]].result_kind == "decision"
+    ]
     assert all(d["dossierStatus"]["id"] == 2 for d in decision)
     assert {d["dossierStatus"]["id"] for d in direct} - {2, 4, 9, 10} == set()
     env.advance(7 * 24 * 3600)
     docs = all_visible(s, env)
     direct = [d for d in docs if PROCEDURE_BY_CODE[d["procedure"]["code"]].result_kind == "direct"]
     assert direct and all(d["dossierStatus"]["id"] == 10 for d in direct)
-    assert all(d["returnedDate"] and d["completedDate"] and d["updatedDate"] >= d["returnedDate"] for d in direct)
+    assert all(
+        d["returnedDate"] and d["completedDate"] and d["updatedDate"] >= d["returnedDate"]
+        for d in direct
+    )
     assert all(len(d["task"]) == 4 for d in direct)
     assert all(d["dossierStatus"]["id"] == 2 for d in docs if d not in direct)
 
 
 # ------------------------------------------------------------------------------ faults
+
 
 def test_fault_latency(env: PortalEnv) -> None:
     s = env.session()
@@ -358,7 +467,12 @@ def test_fault_expired_token_spares_the_token_endpoint(env: PortalEnv) -> None:
     r = requests.get(env.url + SEARCH, headers={"Authorization": f"Bearer {fresh}"}, timeout=10)
     assert r.status_code == 401 and r.json()["error"] == "invalid_token"
     env.faults()
-    assert requests.get(env.url + SEARCH, headers={"Authorization": f"Bearer {fresh}"}, timeout=10).status_code == 200
+    assert (
+        requests.get(
+            env.url + SEARCH, headers={"Authorization": f"Bearer {fresh}"}, timeout=10
+        ).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize("variant", MALFORMED_VARIANTS + MALFORMED_NAMED_ONLY)
@@ -410,6 +524,7 @@ def test_fault_malformed_is_keyed_by_dossier(day_env: PortalEnv) -> None:
 
 
 # ------------------------------------------------------------------------------ admin
+
 
 def test_stats_and_district_totals(env: PortalEnv) -> None:
     stats = requests.get(env.url + "/_admin/stats", timeout=10).json()

@@ -38,14 +38,17 @@ class FakeIOffice:
 
 # ------------------------------------------------------------------------------ catalogue
 
+
 def test_catalogue_is_plausible() -> None:
     assert len(district.PROCEDURES) >= 25 and len(district.COMMUNES) >= 20
     codes = [p.code for p in district.PROCEDURES]
     assert len(set(codes)) == len(codes)
     assert all(re.fullmatch(r"[12]\.\d{6}", c) for c in codes)
     assert all(re.fullmatch(r"000\.\d{2}\.\d{2}\.H36", a.code) for a in district.AGENCIES)
-    assert all(re.fullmatch(r"G09-[A-Z]{2}\d{2}", p.sector) and p.sector in district.SECTOR_BY_CODE
-               for p in district.PROCEDURES)
+    assert all(
+        re.fullmatch(r"G09-[A-Z]{2}\d{2}", p.sector) and p.sector in district.SECTOR_BY_CODE
+        for p in district.PROCEDURES
+    )
     for p in district.PROCEDURES:
         assert (p.document_type is not None) == (p.result_kind == "decision")
         assert all(code in district.AGENCY_BY_CODE for code in p.offered_by)
@@ -90,6 +93,7 @@ def test_routing_yaml_agrees_with_the_catalogue() -> None:
 
 # ------------------------------------------------------------------------------ pure helpers
 
+
 def test_apportion_sums_exactly() -> None:
     assert sum(scenarios.apportion(48_094, scenarios.PORTAL_MONTH_PCT)) == 48_094
     assert scenarios.apportion(10, [1, 1, 1]) in ([4, 3, 3], [3, 4, 3], [3, 3, 4])
@@ -97,28 +101,43 @@ def test_apportion_sums_exactly() -> None:
 
 def test_work_time_arithmetic() -> None:
     fri = datetime(2022, 12, 2, 16, 50, tzinfo=VN_TZ)
-    assert add_work_minutes(fri, 20) == datetime(2022, 12, 5, 7, 40, tzinfo=VN_TZ)  # over the weekend
-    assert add_work_minutes(datetime(2022, 12, 1, 11, 20, tzinfo=VN_TZ), 20) == datetime(2022, 12, 1, 13, 40, tzinfo=VN_TZ)
+    assert add_work_minutes(fri, 20) == datetime(
+        2022, 12, 5, 7, 40, tzinfo=VN_TZ
+    )  # over the weekend
+    assert add_work_minutes(datetime(2022, 12, 1, 11, 20, tzinfo=VN_TZ), 20) == datetime(
+        2022, 12, 1, 13, 40, tzinfo=VN_TZ
+    )
     assert add_working_days(fri, 1).date().isoformat() == "2022-12-05"
     assert not is_working_day(datetime(2022, 9, 2).date())  # national day
 
 
 # ------------------------------------------------------------------------------ scenarios
 
+
 def test_demo_scenario(tmp_path: Path) -> None:
     store = fresh_store(tmp_path, "demo")
     fake = FakeIOffice()
     summary = scenarios.load("demo", store, tmp_path, seed=7, ioffice=fake)
     assert summary == {"scenario": "demo", "loaded": True, "dossiers": 300, "bypass_documents": 5}
-    assert len(fake.calls) == 5 and all(c["created_at"].date().isoformat() == "2022-12-01" for c in fake.calls)
+    assert len(fake.calls) == 5 and all(
+        c["created_at"].date().isoformat() == "2022-12-01" for c in fake.calls
+    )
     with store.engine.connect() as c:
-        rows = c.execute(select(dossiers.c.code, dossiers.c.accepted_ms, dossiers.c.result_kind,
-                                dossiers.c.agency_code)).all()
+        rows = c.execute(
+            select(
+                dossiers.c.code,
+                dossiers.c.accepted_ms,
+                dossiers.c.result_kind,
+                dossiers.c.agency_code,
+            )
+        ).all()
     share = sum(r.result_kind == "decision" for r in rows) / len(rows)
     assert 0.28 <= share <= 0.52
     by_agency: dict[str, list[tuple[int, str]]] = {}
     for r in rows:
-        assert re.fullmatch(r"000\.\d{2}\.\d{2}\.H36-221201-\d{4}", r.code) and r.code.startswith(r.agency_code)
+        assert re.fullmatch(r"000\.\d{2}\.\d{2}\.H36-221201-\d{4}", r.code) and r.code.startswith(
+            r.agency_code
+        )
         by_agency.setdefault(r.agency_code, []).append((r.accepted_ms, r.code))
     for items in by_agency.values():  # daily sequence per agency, in order of acceptance
         items.sort()
@@ -137,7 +156,11 @@ def test_demo_is_reproducible_from_the_seed(tmp_path: Path) -> None:
         store = fresh_store(d, "demo")
         scenarios.load("demo", store, d, seed=seed)
         with store.engine.connect() as c:
-            return [r.code + r.id for r in c.execute(select(dossiers.c.code, dossiers.c.id).order_by(dossiers.c.code))]
+            return [
+                r.code + r.id
+                for r in c.execute(select(dossiers.c.code, dossiers.c.id).order_by(dossiers.c.code))
+            ]
+
     assert codes("a", 7) == codes("b", 7) != codes("c", 8)
 
 
@@ -145,6 +168,7 @@ def test_demo_with_the_real_ioffice_store(tmp_path: Path) -> None:
     """The bypass documents land in the iOffice stand-in when it offers them."""
     from lienthong_standins import ioffice
     from lienthong_standins.faults import FaultInjector
+
     store = fresh_store(tmp_path, "demo")
     _, istore = ioffice.build(tmp_path, store.clock, FaultInjector(), 7, "tok")
     summary = scenarios.load("demo", store, tmp_path, seed=7, ioffice=istore)
@@ -160,17 +184,28 @@ def test_year_2022_volumes(tmp_path: Path) -> None:
     summary = scenarios.load("year-2022", store, tmp_path, seed=7, ioffice=fake)
     elapsed = time.perf_counter() - t0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"\nyear-2022 generation: {elapsed:.1f} s, peak RSS {rss1 / 1024:.0f} MiB "
-          f"(+{(rss1 - rss0) / 1024:.0f} MiB during generation)")
+    print(
+        f"\nyear-2022 generation: {elapsed:.1f} s, peak RSS {rss1 / 1024:.0f} MiB "
+        f"(+{(rss1 - rss0) / 1024:.0f} MiB during generation)"
+    )
     assert summary["dossiers"] == 48_094  # generation time is a benchmark figure, not a test
     with store.engine.connect() as c:
         assert c.execute(select(func.count()).select_from(dossiers)).scalar() == 48_094
-        rows = c.execute(select(dossiers.c.accepted_ms, dossiers.c.agency_code, dossiers.c.result_kind,
-                                dossiers.c.procedure_code)).all()
-    months = Counter(datetime.fromtimestamp(r.accepted_ms / 1000, VN_TZ).strftime("%Y-%m") for r in rows)
+        rows = c.execute(
+            select(
+                dossiers.c.accepted_ms,
+                dossiers.c.agency_code,
+                dossiers.c.result_kind,
+                dossiers.c.procedure_code,
+            )
+        ).all()
+    months = Counter(
+        datetime.fromtimestamp(r.accepted_ms / 1000, VN_TZ).strftime("%Y-%m") for r in rows
+    )
     assert sorted(months) == [f"2022-{m:02d}" for m in range(1, 13)]
     with (tmp_path / "district_totals.csv").open(encoding="utf-8") as fh:
         import csv
+
         totals = {r["period"]: int(r["total"]) for r in csv.DictReader(fh)}
     assert totals.pop("2022") == 98_555 and sum(totals.values()) == 98_555
     assert all(months[m] <= totals[m] for m in totals)  # the portal holds part of each month
@@ -178,7 +213,9 @@ def test_year_2022_volumes(tmp_path: Path) -> None:
     instants = [datetime.fromtimestamp(r.accepted_ms / 1000, VN_TZ) for r in rows]
     assert all(t.weekday() < 5 or (t.weekday() == 5 and t.hour < 12) for t in instants)
     assert sum(t.weekday() == 5 for t in instants) < 0.06 * len(instants)
-    assert not any(t.date().isoformat() in ("2022-02-01", "2022-09-02") for t in instants)  # holidays
+    assert not any(
+        t.date().isoformat() in ("2022-02-01", "2022-09-02") for t in instants
+    )  # holidays
     assert {r.agency_code for r in rows} == {a.code for a in district.AGENCIES}
     share = sum(r.result_kind == "decision" for r in rows) / len(rows)
     assert 0.35 <= share <= 0.45

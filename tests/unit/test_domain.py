@@ -28,12 +28,15 @@ def test_repeat_is_recognised():
     assert not is_at_or_past("transferred", "issued")
 
 
-@pytest.mark.parametrize("finished,due,expected", [
-    (datetime(2022, 5, 3, 16, tzinfo=VN), datetime(2022, 5, 4, 8, tzinfo=VN), "early"),
-    (datetime(2022, 5, 4, 23, tzinfo=VN), datetime(2022, 5, 4, 8, tzinfo=VN), "on_time"),
-    (datetime(2022, 5, 5, 0, 1, tzinfo=VN), datetime(2022, 5, 4, 17, tzinfo=VN), "late"),
-    (None, datetime(2022, 5, 4, tzinfo=VN), None),
-])
+@pytest.mark.parametrize(
+    "finished,due,expected",
+    [
+        (datetime(2022, 5, 3, 16, tzinfo=VN), datetime(2022, 5, 4, 8, tzinfo=VN), "early"),
+        (datetime(2022, 5, 4, 23, tzinfo=VN), datetime(2022, 5, 4, 8, tzinfo=VN), "on_time"),
+        (datetime(2022, 5, 5, 0, 1, tzinfo=VN), datetime(2022, 5, 4, 17, tzinfo=VN), "late"),
+        (None, datetime(2022, 5, 4, tzinfo=VN), None),
+    ],
+)
 def test_timeliness_compares_dates_not_times(finished, due, expected):
     assert timeliness(finished, due) == expected
 

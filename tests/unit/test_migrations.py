@@ -12,5 +12,7 @@ from lienthong.store.schema import Base
 def test_migrations_match_the_models(store_url):
     engine = get_engine(store_url)  # migrated to head on first use
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata
+        )
     assert diff == []

@@ -9,11 +9,24 @@ import pytest
 
 from lienthong.clients import national_shapes as shapes
 from lienthong.domain.dossier import Step
-from lienthong.domain.national_record import (ItemKind, NationalRecord, Outcome, ResultPaper, lag_percentiles,
-                                       national_timeliness, plan_items, settle_unconfirmed, step_key)
+from lienthong.domain.national_record import (
+    ItemKind,
+    NationalRecord,
+    Outcome,
+    ResultPaper,
+    lag_percentiles,
+    national_timeliness,
+    plan_items,
+    settle_unconfirmed,
+    step_key,
+)
 from lienthong.domain.timeliness import VN_TZ
 from lienthong.domain.vocabulary import DossierStatus
-from lienthong.pipeline.national_config import InvalidNationalConfig, NationalSyncConfig, config_from_variable
+from lienthong.pipeline.national_config import (
+    InvalidNationalConfig,
+    NationalSyncConfig,
+    config_from_variable,
+)
 
 
 def vn(d: int, h: int = 9, m: int = 0) -> datetime:
@@ -22,13 +35,37 @@ def vn(d: int, h: int = 9, m: int = 0) -> datetime:
 
 def record(**changes) -> NationalRecord:
     base = NationalRecord(
-        code="000.30.20.H36-221201-0001", agency_code="000.30.20.H36", agency_name="UBND xã Minh Sơn",
-        procedure_code="2.000986", procedure_name="Đăng ký khai sinh", sector_code="G09", sector_name="Hộ tịch",
-        applicant_name="Nguyễn Văn An", applicant_type=1, applicant_id_number="012345678901",
-        applicant_email=None, applicant_phone="0912345678", summary="Nguyễn Văn An - khai sinh", channel=2,
-        status=2, received_at=vn(1, 8), due_at=vn(5, 17), finished_at=None, returned_at=None,
-        updated_at=vn(1, 8), steps=(Step("000.30.20.H36-221201-0001", "Tiếp nhận hồ sơ", DossierStatus.ACCEPTED,
-                                         vn(1, 8), person="Lê Thị Hoa", ref="t1"),))
+        code="000.30.20.H36-221201-0001",
+        agency_code="000.30.20.H36",
+        agency_name="UBND xã Minh Sơn",
+        procedure_code="2.000986",
+        procedure_name="Đăng ký khai sinh",
+        sector_code="G09",
+        sector_name="Hộ tịch",
+        applicant_name="Nguyễn Văn An",
+        applicant_type=1,
+        applicant_id_number="012345678901",
+        applicant_email=None,
+        applicant_phone="0912345678",
+        summary="Nguyễn Văn An - khai sinh",
+        channel=2,
+        status=2,
+        received_at=vn(1, 8),
+        due_at=vn(5, 17),
+        finished_at=None,
+        returned_at=None,
+        updated_at=vn(1, 8),
+        steps=(
+            Step(
+                "000.30.20.H36-221201-0001",
+                "Tiếp nhận hồ sơ",
+                DossierStatus.ACCEPTED,
+                vn(1, 8),
+                person="Lê Thị Hoa",
+                ref="t1",
+            ),
+        ),
+    )
     return replace(base, **changes)
 
 
@@ -38,8 +75,11 @@ def test_plan_first_sight_then_only_what_changed():
     fp = first[0].key
     # the same record touched again (only its update time moved): nothing new
     assert plan_items(record(updated_at=vn(1, 10)), fp, {"step:t1"}) == []
-    moved = record(status=4, steps=record().steps + (Step(record().code, "Chuyển xử lý", DossierStatus.PROCESSING,
-                                                          vn(1, 10), ref="t2"),))
+    moved = record(
+        status=4,
+        steps=record().steps
+        + (Step(record().code, "Chuyển xử lý", DossierStatus.PROCESSING, vn(1, 10), ref="t2"),),
+    )
     planned = plan_items(moved, fp, {"step:t1"})
     assert [(p.kind, p.key) for p in planned][1:] == [(ItemKind.STEP, "step:t2")]
     assert planned[0].kind == ItemKind.RECORD and planned[0].key != fp
@@ -60,11 +100,17 @@ def test_settle_counts_copies_not_just_presence():
     assert settle_unconfirmed(["x", "y"], [], ["x", "y"]) == [True, True]
 
 
-@pytest.mark.parametrize("status,finished,due,expected", [
-    (1, None, vn(5), "not_received"), (3, None, vn(5), "not_received"), (4, None, vn(5), "received"),
-    (9, vn(5, 16), vn(5, 8), "on_time"),  # same date, later hour: on time (date rule)
-    (10, vn(6, 8), vn(5, 17), "late"), (9, vn(2), vn(5), "on_time"),
-])
+@pytest.mark.parametrize(
+    "status,finished,due,expected",
+    [
+        (1, None, vn(5), "not_received"),
+        (3, None, vn(5), "not_received"),
+        (4, None, vn(5), "received"),
+        (9, vn(5, 16), vn(5, 8), "on_time"),  # same date, later hour: on time (date rule)
+        (10, vn(6, 8), vn(5, 17), "late"),
+        (9, vn(2), vn(5), "on_time"),
+    ],
+)
 def test_national_timeliness_is_by_date(status, finished, due, expected):
     assert national_timeliness(status, finished, None, due) == expected
 
@@ -77,9 +123,15 @@ def test_lag_percentiles():
 
 
 def test_record_body_is_all_strings_in_national_dates():
-    body = shapes.record_body(record(results=(ResultPaper("Giấy khai sinh", "12/GKS", "f1", "https://p/fi/file/f1"),)))
+    body = shapes.record_body(
+        record(results=(ResultPaper("Giấy khai sinh", "12/GKS", "f1", "https://p/fi/file/f1"),))
+    )
     assert body["NgayTiepNhan"] == "20221201080000" and body["NgayHenTra"] == "20221205170000"
-    assert body["NgayKetThucXuLy"] == "" and body["TrangThaiHoSo"] == "2" and body["KenhThucHien"] == "2"
+    assert (
+        body["NgayKetThucXuLy"] == ""
+        and body["TrangThaiHoSo"] == "2"
+        and body["KenhThucHien"] == "2"
+    )
     assert body["DanhSachGiayToKetQua"][0]["DuongDanTepTinKetQua"] == "https://p/fi/file/f1"
     scalars = [v for v in body.values() if not isinstance(v, list)]
     assert all(isinstance(v, str) for v in scalars)
@@ -92,13 +144,19 @@ def test_step_body_keeps_long_names_for_the_national_side_to_judge():
 
 def test_step_digest_ignores_extra_keys():
     body = shapes.step_body(record().steps[0])
-    assert shapes.step_digest(body) == shapes.step_digest({**body, "NhanLuc": "20221201090000", "id": 7})
+    assert shapes.step_digest(body) == shapes.step_digest(
+        {**body, "NhanLuc": "20221201090000", "id": 7}
+    )
     assert shapes.step_digest(body) != shapes.step_digest({**body, "NoiDungXuLy": "khác"})
 
 
 def test_settled_record_body_has_no_personal_data():
     body = shapes.without_personal_data(shapes.record_body(record()))
-    assert "Nguyễn Văn An" not in str(body) and "012345678901" not in str(body) and "0912345678" not in str(body)
+    assert (
+        "Nguyễn Văn An" not in str(body)
+        and "012345678901" not in str(body)
+        and "0912345678" not in str(body)
+    )
     assert body["MaHoSo"] == record().code
 
 
@@ -106,13 +164,20 @@ def test_refusals_map_to_their_own_reasons():
     assert shapes.refusal(7, "NguoiXuLy vượt quá 50 ký tự").reason_code == "national_too_long"
     assert shapes.refusal(6, "x").reason_code == "national_status_backwards"
     assert shapes.refusal(3, "Thiếu trường bắt buộc: NgayHenTra").message.endswith("NgayHenTra")
-    assert shapes.refusal(42, "").outcome == Outcome.REFUSED and shapes.refusal(42, "").reason_code == "national_refused"
+    assert (
+        shapes.refusal(42, "").outcome == Outcome.REFUSED
+        and shapes.refusal(42, "").reason_code == "national_refused"
+    )
 
 
 def test_config_variable():
     assert config_from_variable(None) == NationalSyncConfig()
     cfg = config_from_variable('{"agencies": ["000.30.20.H36"], "late_after_minutes": 15}')
-    assert cfg.syncs("000.30.20.H36") and not cfg.syncs("000.30.21.H36") and cfg.late_after_minutes == 15
+    assert (
+        cfg.syncs("000.30.20.H36")
+        and not cfg.syncs("000.30.21.H36")
+        and cfg.late_after_minutes == 15
+    )
     with pytest.raises(InvalidNationalConfig):
         config_from_variable('{"agencies": "all"}')
     with pytest.raises(InvalidNationalConfig):

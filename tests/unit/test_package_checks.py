@@ -14,15 +14,29 @@ from lienthong.pipeline.quarantine_causes import RECHECK_BY_REASON
 from lienthong_standins.faults import BAD_PACKAGE_VARIANTS
 
 PDF = b"%PDF-1.7\n...signed...\n%%EOF\n"
-LINK = LinkIdentity(dossier_code="000.30.07.H36-221201-0001", dossier_id="65a1dossier1", doc_id="VB-20221201-00001")
+LINK = LinkIdentity(
+    dossier_code="000.30.07.H36-221201-0001", dossier_id="65a1dossier1", doc_id="VB-20221201-00001"
+)
 
 
 def package(**changes) -> Package:
-    good = Package(doc_id="VB-20221201-00001", dossier_code=LINK.dossier_code, outcome="01", unit_code="000.30.07.H36",
-                   unit_name="Phòng Tài chính - Kế hoạch", correlation=correlation_for(LINK.dossier_id),
-                   subject="V/v giải quyết hồ sơ", doc_type="GCN", code_notation="12/GCN-UBND",
-                   signer="Nguyễn Thu Hiền", signer_title="Trưởng phòng", signed_on=None, promulgated_on=None,
-                   files=(ResultFile("12_GCN-UBND.pdf", PDF),), declared_dossier_id=LINK.dossier_id)
+    good = Package(
+        doc_id="VB-20221201-00001",
+        dossier_code=LINK.dossier_code,
+        outcome="01",
+        unit_code="000.30.07.H36",
+        unit_name="Phòng Tài chính - Kế hoạch",
+        correlation=correlation_for(LINK.dossier_id),
+        subject="V/v giải quyết hồ sơ",
+        doc_type="GCN",
+        code_notation="12/GCN-UBND",
+        signer="Nguyễn Thu Hiền",
+        signer_title="Trưởng phòng",
+        signed_on=None,
+        promulgated_on=None,
+        files=(ResultFile("12_GCN-UBND.pdf", PDF),),
+        declared_dossier_id=LINK.dossier_id,
+    )
     return replace(good, **changes)
 
 
@@ -35,9 +49,13 @@ def reason(pkg: Package, link: LinkIdentity = LINK) -> str | None:
 
 def test_a_good_package_passes():
     assert reason(package()) is None
-    assert reason(package(declared_dossier_id="", correlation="")) is None  # absent is not a contradiction
+    assert (
+        reason(package(declared_dossier_id="", correlation="")) is None
+    )  # absent is not a contradiction
     assert reason(package(files=(ResultFile("ketqua.PDF", PDF),))) is None
-    assert reason(package(), replace(LINK, doc_id=None)) is None  # push answer lost: found by its code
+    assert (
+        reason(package(), replace(LINK, doc_id=None)) is None
+    )  # push answer lost: found by its code
 
 
 @pytest.mark.parametrize("outcome", ["05", "00", "99", "1", ""])
@@ -50,52 +68,76 @@ def test_known_non_issued_outcomes_need_no_file(outcome):
     assert reason(package(outcome=outcome, files=())) is None
 
 
-@pytest.mark.parametrize("changes", [
-    {"dossier_code": "000.30.07.H36-221201-0002"},
-    {"correlation": correlation_for("65a1dossier2")},
-    {"declared_dossier_id": "65a1dossier2"},
-    {"doc_id": "VB-20221201-00002"},  # found by code, but the dossier's document is another
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"dossier_code": "000.30.07.H36-221201-0002"},
+        {"correlation": correlation_for("65a1dossier2")},
+        {"declared_dossier_id": "65a1dossier2"},
+        {"doc_id": "VB-20221201-00002"},  # found by code, but the dossier's document is another
+    ],
+)
 def test_code_mismatch(changes):
     assert reason(package(**changes)) == "code_mismatch"
     assert reason(package(outcome="03", files=(), **changes)) == "code_mismatch"
 
 
-@pytest.mark.parametrize("files, expected", [
-    ((), "no_file"),
-    ((ResultFile("a.pdf", PDF), ResultFile("a-ban-sao.pdf", PDF)), "many_files"),
-    ((ResultFile("a.pdf", b"", decoded=False),), "invalid_base64"),
-    ((ResultFile("../../x.pdf", PDF),), "unsafe_file_name"),
-    ((ResultFile("a/b.pdf", PDF),), "unsafe_file_name"),
-    ((ResultFile("C:\\x.pdf", PDF),), "unsafe_file_name"),
-    ((ResultFile("x\x00.pdf", PDF),), "unsafe_file_name"),
-    ((ResultFile("..", PDF),), "unsafe_file_name"),
-    ((ResultFile("ketqua.exe", PDF),), "wrong_extension"),
-    ((ResultFile("ketqua.pdf.html", PDF),), "wrong_extension"),
-    ((ResultFile("ketqua.pdf", b""),), "empty_file"),
-])
+@pytest.mark.parametrize(
+    "files, expected",
+    [
+        ((), "no_file"),
+        ((ResultFile("a.pdf", PDF), ResultFile("a-ban-sao.pdf", PDF)), "many_files"),
+        ((ResultFile("a.pdf", b"", decoded=False),), "invalid_base64"),
+        ((ResultFile("../../x.pdf", PDF),), "unsafe_file_name"),
+        ((ResultFile("a/b.pdf", PDF),), "unsafe_file_name"),
+        ((ResultFile("C:\\x.pdf", PDF),), "unsafe_file_name"),
+        ((ResultFile("x\x00.pdf", PDF),), "unsafe_file_name"),
+        ((ResultFile("..", PDF),), "unsafe_file_name"),
+        ((ResultFile("ketqua.exe", PDF),), "wrong_extension"),
+        ((ResultFile("ketqua.pdf.html", PDF),), "wrong_extension"),
+        ((ResultFile("ketqua.pdf", b""),), "empty_file"),
+    ],
+)
 def test_file_problems(files, expected):
     assert reason(package(files=files)) == expected
 
 
 def test_every_package_variant_has_a_check():
-    covered = {"unknown_outcome", "code_mismatch", "no_file", "many_files", "invalid_base64", "unsafe_file_name",
-               "wrong_extension", "empty_file"}
+    covered = {
+        "unknown_outcome",
+        "code_mismatch",
+        "no_file",
+        "many_files",
+        "invalid_base64",
+        "unsafe_file_name",
+        "wrong_extension",
+        "empty_file",
+    }
     assert covered == set(BAD_PACKAGE_VARIANTS)
 
 
 def _wire(b64: object, name: object = "12_GCN-UBND.pdf") -> dict:
-    return {"MaVanBan": "VB-1", "LoaiKetQua": "01", "IDHoSo": "65a1dossier1",
-            "VanBanDi": {"DinhKem": [{"Ten": name, "Base64": b64}]}}
+    return {
+        "MaVanBan": "VB-1",
+        "LoaiKetQua": "01",
+        "IDHoSo": "65a1dossier1",
+        "VanBanDi": {"DinhKem": [{"Ten": name, "Base64": b64}]},
+    }
 
 
 def test_adapter_keeps_the_fact_that_base64_did_not_decode():
     good = base64.b64encode(PDF).decode()
-    assert to_package("VB-1", _wire(good)).files[0] == ResultFile("12_GCN-UBND.pdf", PDF, decoded=True)
-    wrapped = "\r\n".join(good[i:i + 8] for i in range(0, len(good), 8))  # MIME-style line breaks are fine
+    assert to_package("VB-1", _wire(good)).files[0] == ResultFile(
+        "12_GCN-UBND.pdf", PDF, decoded=True
+    )
+    wrapped = "\r\n".join(
+        good[i : i + 8] for i in range(0, len(good), 8)
+    )  # MIME-style line breaks are fine
     assert to_package("VB-1", _wire(wrapped)).files[0].content == PDF
     for broken in (good.replace("+", "&#43;") + "&#43;", good[:-1], "@@@@", 12345):
         file = to_package("VB-1", _wire(broken)).files[0]
         assert (file.content, file.decoded) == (b"", False), broken
-    assert to_package("VB-1", _wire("")).files[0] == ResultFile("12_GCN-UBND.pdf", b"", decoded=True)
+    assert to_package("VB-1", _wire("")).files[0] == ResultFile(
+        "12_GCN-UBND.pdf", b"", decoded=True
+    )
     assert to_package("VB-1", _wire(good)).declared_dossier_id == "65a1dossier1"

@@ -22,7 +22,9 @@ SIGNER = ExpectedSigner(account="hiennt.tckh", name="Nguyễn Thu Hiền")
 
 def small_pdf(encrypted: bool = False) -> bytes:
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, encrypt=StandardEncryption("", ownerPassword="o", canModify=0) if encrypted else None)
+    c = canvas.Canvas(
+        buf, encrypt=StandardEncryption("", ownerPassword="o", canModify=0) if encrypted else None
+    )
     c.drawString(72, 720, "Quyet dinh so 12/QD-UBND")
     c.save()
     return buf.getvalue()
@@ -41,9 +43,14 @@ def env(ca):
     def verify(pdf: bytes, *, crls=(crl,), expected=SIGNER):
         return verify_signed_pdf(pdf, roots, MAX, crls=crls, expected_signer=expected)
 
-    ca.signer(SIGNER.account, SIGNER.name)  # issues the kit: the revoked one is on CRLs made from now
-    return SimpleNamespace(verify=verify, crl=ca.crl_der(), good=sign_pdf(small_pdf(), ca.signer(SIGNER.account,
-                                                                                                 SIGNER.name)))
+    ca.signer(
+        SIGNER.account, SIGNER.name
+    )  # issues the kit: the revoked one is on CRLs made from now
+    return SimpleNamespace(
+        verify=verify,
+        crl=ca.crl_der(),
+        good=sign_pdf(small_pdf(), ca.signer(SIGNER.account, SIGNER.name)),
+    )
 
 
 def test_the_genuine_signature_passes_with_and_without_crl(env):
@@ -53,7 +60,9 @@ def test_the_genuine_signature_passes_with_and_without_crl(env):
 
 
 def test_expired_certificate(env, ca):
-    v = env.verify(sign_pdf(small_pdf(), ca.signer(SIGNER.account, SIGNER.name, "expired")), crls=(env.crl,))
+    v = env.verify(
+        sign_pdf(small_pdf(), ca.signer(SIGNER.account, SIGNER.name, "expired")), crls=(env.crl,)
+    )
     assert (v.ok, v.reason_code) == (False, "expired_certificate") and "hết hạn" in v.message_vi
 
 
@@ -66,7 +75,10 @@ def test_revoked_certificate_only_with_a_crl(env, ca):
 
 def test_a_later_revision_is_modified_after_signing_and_bytes_after_eof_are_not(env):
     v = env.verify(results.modify_after_signing(env.good))
-    assert (v.ok, v.reason_code) == (False, "modified_after_signing") and "chỉnh sửa" in v.message_vi
+    assert (v.ok, v.reason_code) == (
+        False,
+        "modified_after_signing",
+    ) and "chỉnh sửa" in v.message_vi
     assert env.verify(env.good + b"\n% appended\n").reason_code == "not_entire_file"
 
 
@@ -84,14 +96,20 @@ def test_wrong_signer(env, ca):
     assert "hiennt.tckh" in v.detail
     assert env.verify(clerk, expected=None).ok  # no route to compare with: not this check's call
     # The signer plus a clerk's signature beside it (an issuing stamp) is fine.
-    stamped = sign_pdf(env.good, ca.clerk("000.30.07.H36", "Phòng Tài chính - Kế hoạch"), field_name="DongDau")
+    stamped = sign_pdf(
+        env.good, ca.clerk("000.30.07.H36", "Phòng Tài chính - Kế hoạch"), field_name="DongDau"
+    )
     assert env.verify(stamped).ok
 
 
 def test_signer_identity_rule():
     assert signed_by({"common_name": "Nguyễn Thu Hiền", "user_id": "HienNT.TCKH"}, SIGNER)
-    assert not signed_by({"common_name": "Nguyễn Thu Hiền", "user_id": "vanthu.tckh"}, SIGNER)  # UID decides
-    assert signed_by({"common_name": "nguyễn  thu hiền"}, SIGNER)  # no UID: the name, case-insensitively
+    assert not signed_by(
+        {"common_name": "Nguyễn Thu Hiền", "user_id": "vanthu.tckh"}, SIGNER
+    )  # UID decides
+    assert signed_by(
+        {"common_name": "nguyễn  thu hiền"}, SIGNER
+    )  # no UID: the name, case-insensitively
     decomposed = "Nguye\u0302\u0303n Thu Hie\u0302\u0300n"  # NFD input normalised
     assert signed_by({"common_name": decomposed}, SIGNER)
     assert not signed_by({"common_name": "Nguyễn Thu Hà"}, SIGNER)
@@ -99,9 +117,17 @@ def test_signer_identity_rule():
 
 
 def test_crl_url_from_the_connection():
-    conn = SimpleNamespace(host="ioffice.local", port=8702, schema="https", password="t",
-                           extra_dejson={"base_path": "/api/lienthong", "crl_url": "/ca/crl.der",
-                                         "trust_roots_pem": "x"})
+    conn = SimpleNamespace(
+        host="ioffice.local",
+        port=8702,
+        schema="https",
+        password="t",
+        extra_dejson={
+            "base_path": "/api/lienthong",
+            "crl_url": "/ca/crl.der",
+            "trust_roots_pem": "x",
+        },
+    )
     assert IOfficeSettings.from_connection(conn).crl_url == "https://ioffice.local:8702/ca/crl.der"
     conn.extra_dejson["crl_url"] = "http://crl.ca.vn/vnpt.crl"
     assert IOfficeSettings.from_connection(conn).crl_url == "http://crl.ca.vn/vnpt.crl"

@@ -15,7 +15,13 @@ import httpx
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from lienthong.domain.masking import get_logger
 
@@ -46,7 +52,9 @@ def json_body(resp: requests.Response) -> Any:
         return resp.json()
     except ValueError:
         kind = resp.headers.get("content-type", "?").split(";")[0]
-        raise InvalidResponse(str(resp.url), f"not JSON ({kind}, {len(resp.content)} bytes)") from None
+        raise InvalidResponse(
+            str(resp.url), f"not JSON ({kind}, {len(resp.content)} bytes)"
+        ) from None
 
 
 class RemoteRefused(Exception):
@@ -85,7 +93,11 @@ def extra_value(extra: dict[str, Any], key: str, default: Any) -> Any:
 def tls_verify(value: Any) -> bool | str:
     """The ``verify`` extra: on unless explicitly ``false``; a string other than true/false is a CA
     bundle path. An empty form field never turns verification off."""
-    if value is None or value is True or (isinstance(value, str) and value.strip().lower() in ("", "true", "1", "yes")):
+    if (
+        value is None
+        or value is True
+        or (isinstance(value, str) and value.strip().lower() in ("", "true", "1", "yes"))
+    ):
         return True
     if value is False or (isinstance(value, str) and value.strip().lower() in ("false", "0", "no")):
         return False
@@ -95,8 +107,13 @@ def tls_verify(value: Any) -> bool | str:
 def is_transient(exc: BaseException) -> bool:
     return isinstance(
         exc,
-        (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, TransientHTTPError,
-         InvalidResponse),
+        (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            TransientHTTPError,
+            InvalidResponse,
+        ),
     )
 
 
@@ -116,7 +133,9 @@ def is_unsent(exc: BaseException) -> bool:
 
 def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
-    log.warning("transient failure (attempt %d), retrying: %s", state.attempt_number, type(exc).__name__)
+    log.warning(
+        "transient failure (attempt %d), retrying: %s", state.attempt_number, type(exc).__name__
+    )
 
 
 def retrying(policy: RetryPolicy, only_unsent: bool = False) -> Retrying:

@@ -22,8 +22,17 @@ from asn1crypto import pem
 from asn1crypto.crl import CertificateList
 
 from lienthong.clients import ioffice_shapes as shapes
-from lienthong.clients.http import (InvalidResponse, extra_value, tls_verify, RemoteRefused, RetryPolicy, base_url, make_session,
-                                    raise_for_status, retrying)
+from lienthong.clients.http import (
+    InvalidResponse,
+    RemoteRefused,
+    RetryPolicy,
+    base_url,
+    extra_value,
+    make_session,
+    raise_for_status,
+    retrying,
+    tls_verify,
+)
 from lienthong.clients.ioffice_shapes import IOfficeError, IssuedDocument, Package, PushResult
 from lienthong.domain.dossier import Dossier
 from lienthong.domain.masking import get_logger
@@ -31,8 +40,16 @@ from lienthong.domain.masking import get_logger
 if TYPE_CHECKING:
     from lienthong.pipeline.routing import Route
 
-__all__ = ["IOfficeAsyncClient", "IOfficeClient", "IOfficeError", "IOfficeSettings", "IssuedDocument", "Package",
-           "PushResult", "RevocationUnavailable"]
+__all__ = [
+    "IOfficeAsyncClient",
+    "IOfficeClient",
+    "IOfficeError",
+    "IOfficeSettings",
+    "IssuedDocument",
+    "Package",
+    "PushResult",
+    "RevocationUnavailable",
+]
 
 log = get_logger(__name__)
 PUSH = "/GuiHoSo"
@@ -55,10 +72,14 @@ class IOfficeSettings:
     retry: RetryPolicy = RetryPolicy()
     # Where the signers' CA publishes its CRL (DER or PEM). Empty: revocation is not checked.
     crl_url: str = ""
-    crl_max_age: float = 3600.0  # seconds a fetched CRL is reused (less if its nextUpdate comes first)
+    crl_max_age: float = (
+        3600.0  # seconds a fetched CRL is reused (less if its nextUpdate comes first)
+    )
 
     @classmethod
-    def from_connection(cls, conn: Any, *, with_trust_roots: bool = True, **overrides: Any) -> IOfficeSettings:
+    def from_connection(
+        cls, conn: Any, *, with_trust_roots: bool = True, **overrides: Any
+    ) -> IOfficeSettings:
         """The Connection's fields; ``with_trust_roots=False`` where no result is verified (the trigger)."""
         extra = conn.extra_dejson or {}
         pem = extra_value(extra, "trust_roots_pem", "") if with_trust_roots else ""
@@ -73,7 +94,9 @@ class IOfficeSettings:
             verify=tls_verify(extra.get("verify")),
             trust_roots_pem=pem,
             max_result_bytes=int(extra_value(extra, "max_result_bytes", cls.max_result_bytes)),
-            crl_url=resolve_crl_url(conn, str(extra_value(extra, "crl_url", ""))) if with_trust_roots else "",
+            crl_url=resolve_crl_url(conn, str(extra_value(extra, "crl_url", "")))
+            if with_trust_roots
+            else "",
             crl_max_age=float(extra_value(extra, "crl_max_age", cls.crl_max_age)),
         )
         values.update(overrides)
@@ -111,10 +134,13 @@ class IOfficeClient:
         self._crl_lock = threading.Lock()
         self._crl_session: requests.Session | None = None
 
-    def _call(self, method: str, path: str, ok_codes: tuple[int, ...] = (200,), **kwargs: Any) -> dict[str, Any]:
+    def _call(
+        self, method: str, path: str, ok_codes: tuple[int, ...] = (200,), **kwargs: Any
+    ) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
-            resp = self.session.request(method, self.settings.base_url + path, timeout=self.settings.timeout,
-                                        **kwargs)
+            resp = self.session.request(
+                method, self.settings.base_url + path, timeout=self.settings.timeout, **kwargs
+            )
             if resp.status_code not in ok_codes:
                 raise_for_status(resp)
             return resp.json()
@@ -123,13 +149,17 @@ class IOfficeClient:
 
     def push(self, dossier: Dossier, route: Route, now: datetime) -> PushResult:
         """Hand a dossier over for drafting; a repeated push answers "already exists" naming the document."""
-        return shapes.push_result(self._call("POST", PUSH, ok_codes=(200, 409),
-                                             json=shapes.push_body(dossier, route, now)))
+        return shapes.push_result(
+            self._call(
+                "POST", PUSH, ok_codes=(200, 409), json=shapes.push_body(dossier, route, now)
+            )
+        )
 
     def pending_doc_ids(self, top: int = 500) -> list[str]:
         """Pending result packages, each document once even when delivered twice."""
-        return shapes.pending_doc_ids(self._call("GET", PENDING,
-                                                 params=shapes.pending_params(self.settings.parent_unit, top)))
+        return shapes.pending_doc_ids(
+            self._call("GET", PENDING, params=shapes.pending_params(self.settings.parent_unit, top))
+        )
 
     def get_package(self, doc_id: str) -> Package:
         data = self._call("GET", PACKAGE, params={"MaVanBan": doc_id}).get("data") or {}
@@ -168,7 +198,9 @@ class IOfficeClient:
         try:
             der = der_crl(self._retrying(attempt))
             next_update = CertificateList.load(der)["tbs_cert_list"]["next_update"].native
-        except Exception as exc:  # any failure is the same for the caller: no revocation check possible
+        except (
+            Exception
+        ) as exc:  # any failure is the same for the caller: no revocation check possible
             log.warning("CRL at %s unavailable: %s", url, type(exc).__name__)
             raise RevocationUnavailable(url, f"CRL unavailable ({type(exc).__name__})") from exc
         fresh_until = time.time() + self.settings.crl_max_age
@@ -198,14 +230,21 @@ class IOfficeAsyncClient:
 
     def __init__(self, settings: IOfficeSettings):
         self.settings = settings
-        self._client = httpx.AsyncClient(timeout=settings.timeout, verify=settings.verify,
-                                         headers={"Authorization": settings.authorization})
+        self._client = httpx.AsyncClient(
+            timeout=settings.timeout,
+            verify=settings.verify,
+            headers={"Authorization": settings.authorization},
+        )
 
     async def __aenter__(self) -> IOfficeAsyncClient:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self._client.aclose()
 
     async def has_pending(self) -> bool:
@@ -214,7 +253,9 @@ class IOfficeAsyncClient:
 
     async def pending_ids(self, top: int = 500) -> list[str]:
         """The pending packages' document ids (one poll, no retries)."""
-        resp = await self._client.get(self.settings.base_url + PENDING,
-                                      params=shapes.pending_params(self.settings.parent_unit, top))
+        resp = await self._client.get(
+            self.settings.base_url + PENDING,
+            params=shapes.pending_params(self.settings.parent_unit, top),
+        )
         raise_for_status(resp)
         return shapes.pending_doc_ids(shapes.checked(resp.json(), (200,)))

@@ -69,10 +69,19 @@ class Package:
 
     def meta(self) -> dict[str, Any]:
         """JSON-safe metadata without file bodies (for quarantine records and events)."""
-        return {"doc_id": self.doc_id, "dossier_code": self.dossier_code, "outcome": self.outcome,
-                "code_notation": self.code_notation, "doc_type": self.doc_type, "subject": self.subject,
-                "unit": self.unit_code, "files": [{"name": f.name[:200], "size": len(f.content), "decoded": f.decoded}
-                                                  for f in self.files]}
+        return {
+            "doc_id": self.doc_id,
+            "dossier_code": self.dossier_code,
+            "outcome": self.outcome,
+            "code_notation": self.code_notation,
+            "doc_type": self.doc_type,
+            "subject": self.subject,
+            "unit": self.unit_code,
+            "files": [
+                {"name": f.name[:200], "size": len(f.content), "decoded": f.decoded}
+                for f in self.files
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,13 @@ class IssuedDocument:
     promulgated_on: datetime | None
 
     def meta(self) -> dict[str, Any]:
-        return {"code_notation": self.code_notation, "unit": self.unit_code,
-                "promulgated_on": self.promulgated_on.date().isoformat() if self.promulgated_on else None}
+        return {
+            "code_notation": self.code_notation,
+            "unit": self.unit_code,
+            "promulgated_on": self.promulgated_on.date().isoformat()
+            if self.promulgated_on
+            else None,
+        }
 
 
 def correlation_for(dossier_id: str) -> str:
@@ -98,7 +112,7 @@ def correlation_for(dossier_id: str) -> str:
 
 
 def dossier_id_from_correlation(value: str) -> str | None:
-    return value[len(CORRELATION_PREFIX):] if value.startswith(CORRELATION_PREFIX) else None
+    return value[len(CORRELATION_PREFIX) :] if value.startswith(CORRELATION_PREFIX) else None
 
 
 def parse_vn_date(value: str | None) -> datetime | None:
@@ -129,8 +143,11 @@ def push_body(d: Dossier, route: Route, now: datetime, callback_url: str = "") -
         "MaHoSo": d.code,
         "ChuHoSo": d.applicant_name,
         "NguoiNop": d.applicant_name,
-        "NguoiKy": {"Ten": route.unit.signer.name, "TaiKhoan": route.unit.signer.account,
-                    "ChucVu": route.unit.signer.title},
+        "NguoiKy": {
+            "Ten": route.unit.signer.name,
+            "TaiKhoan": route.unit.signer.account,
+            "ChucVu": route.unit.signer.title,
+        },
         "NguoiTrinhKy": route.unit.handler.name,
         "DonVi": {"Ten": route.unit.ioffice_unit.name, "MaDinhDanh": route.unit.ioffice_unit.code},
         "VanBanDuThao": {
@@ -205,7 +222,9 @@ def to_package(doc_id: str, data: dict[str, Any]) -> Package:
     files = []
     for att in vb.get("DinhKem") or []:
         content, decoded = decode_file(att.get("Base64"))
-        files.append(ResultFile(name=str(att.get("Ten") or "ketqua.pdf"), content=content, decoded=decoded))
+        files.append(
+            ResultFile(name=str(att.get("Ten") or "ketqua.pdf"), content=content, decoded=decoded)
+        )
     return Package(
         doc_id=str(data.get("MaVanBan") or doc_id),
         dossier_code=str(data.get("MaHoSo") or ""),
@@ -233,8 +252,12 @@ def document_list_params(date_from: date, date_to: date) -> dict[str, str]:
 def to_issued_document(item: dict[str, Any]) -> IssuedDocument:
     unit_code, unit_name = _unit(item.get("DonVi"))
     return IssuedDocument(
-        doc_id=str(item["MaVanBan"]), dossier_code=str(item.get("MaHoSo") or ""),
-        code_notation=str(item.get("SoKyHieu") or ""), doc_type=str(item.get("LoaiVanBan") or ""),
-        subject=str(item.get("TrichYeu") or ""), unit_code=unit_code, unit_name=unit_name,
+        doc_id=str(item["MaVanBan"]),
+        dossier_code=str(item.get("MaHoSo") or ""),
+        code_notation=str(item.get("SoKyHieu") or ""),
+        doc_type=str(item.get("LoaiVanBan") or ""),
+        subject=str(item.get("TrichYeu") or ""),
+        unit_code=unit_code,
+        unit_name=unit_name,
         promulgated_on=parse_vn_date(item.get("NgayBanHanh")),
     )

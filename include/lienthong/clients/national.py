@@ -22,8 +22,17 @@ from typing import Any
 import requests
 
 from lienthong.clients import national_shapes as shapes
-from lienthong.clients.http import (RetryPolicy, base_url, extra_value, is_transient, json_body,
-                                   make_session, raise_for_status, retrying, tls_verify)
+from lienthong.clients.http import (
+    RetryPolicy,
+    base_url,
+    extra_value,
+    is_transient,
+    json_body,
+    make_session,
+    raise_for_status,
+    retrying,
+    tls_verify,
+)
 from lienthong.domain.dossier import Step
 from lienthong.domain.masking import get_logger
 from lienthong.domain.national_record import ItemResult, NationalHolding, NationalRecord, Outcome
@@ -60,11 +69,12 @@ class NationalSettings:
     retry: RetryPolicy = RetryPolicy()
 
     @classmethod
-    def from_connection(cls, conn: Any, **overrides: Any) -> "NationalSettings":
+    def from_connection(cls, conn: Any, **overrides: Any) -> NationalSettings:
         extra = conn.extra_dejson or {}
         values = dict(
             base_url=base_url(conn, str(extra_value(extra, "base_path", DEFAULT_BASE_PATH))),
-            username=conn.login, password=conn.password,
+            username=conn.login,
+            password=conn.password,
             timeout=float(extra_value(extra, "timeout", cls.timeout)),
             verify=tls_verify(extra.get("verify")),
             batch_size=int(extra_value(extra, "batch_size", cls.batch_size)),
@@ -75,7 +85,7 @@ class NationalSettings:
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 class NationalClient:
@@ -93,11 +103,16 @@ class NationalClient:
     # -- session ------------------------------------------------------------------------
     def log_in(self) -> str:
         """A fresh national session (``{username, password}`` → ``{error_code, message, session}``)."""
-        body = self._retrying(lambda: self._post_raw("/login", {"username": self.settings.username,
-                                                                "password": self.settings.password}))
+        body = self._retrying(
+            lambda: self._post_raw(
+                "/login", {"username": self.settings.username, "password": self.settings.password}
+            )
+        )
         if shapes.error_code(body) != shapes.OK or not body.get("session"):
-            raise NationalAuthError(f"login refused (error_code {body.get('error_code')}): "
-                                    f"{str(body.get('message'))[:200]}")
+            raise NationalAuthError(
+                f"login refused (error_code {body.get('error_code')}): "
+                f"{str(body.get('message'))[:200]}"
+            )
         with self._lock:
             self._session = str(body["session"])
             return self._session
@@ -108,14 +123,18 @@ class NationalClient:
         return session or self.log_in()
 
     def _post_raw(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        resp = self.http.post(self.settings.base_url + path, json=payload, timeout=self.settings.timeout)
+        resp = self.http.post(
+            self.settings.base_url + path, json=payload, timeout=self.settings.timeout
+        )
         raise_for_status(resp)
         self._note_server_time(resp)
         body = json_body(resp)
         shapes.check_envelope(resp, body)
         return body
 
-    def _service(self, service: str, payload: dict[str, Any], *, repeatable: bool) -> dict[str, Any]:
+    def _service(
+        self, service: str, payload: dict[str, Any], *, repeatable: bool
+    ) -> dict[str, Any]:
         """Call a service with the session; on "session expired" log in again and repeat (bounded)."""
         for attempt in range(1, SESSION_ATTEMPTS + 1):
             session = self._current_session()
@@ -127,7 +146,9 @@ class NationalClient:
                     body = call()
                 except Exception as exc:
                     if is_transient(exc):
-                        raise AmbiguousWrite(f"{service}: {type(exc).__name__}: {exc}"[:300]) from exc
+                        raise AmbiguousWrite(
+                            f"{service}: {type(exc).__name__}: {exc}"[:300]
+                        ) from exc
                     raise
             if shapes.error_code(body) != shapes.SESSION_INVALID:
                 return body
@@ -136,7 +157,9 @@ class NationalClient:
                 if self._session == session:
                     self._session = None
             self.relogins += 1
-        raise SessionExpired(f"{service}: session refused {SESSION_ATTEMPTS} times, each right after a login")
+        raise SessionExpired(
+            f"{service}: session refused {SESSION_ATTEMPTS} times, each right after a login"
+        )
 
     def _note_server_time(self, resp: requests.Response) -> None:
         """The national side's clock (HTTP Date): when a write was confirmed, for sync lag."""
@@ -148,7 +171,9 @@ class NationalClient:
                 pass
 
     # -- writes -------------------------------------------------------------------------
-    def sync_records(self, bodies: Sequence[dict[str, Any]], known: Sequence[bool]) -> list[ItemResult]:
+    def sync_records(
+        self, bodies: Sequence[dict[str, Any]], known: Sequence[bool]
+    ) -> list[ItemResult]:
         """Send record snapshots in order: as updates where the national side is known to hold the
         dossier, else as creates; "already exists" is sent again as an update, and an update of a
         dossier the national side lost is sent again as a create."""
@@ -163,12 +188,18 @@ class NationalClient:
             for flag in (False, True):
                 batch = [i for i in pending if updating[i] == flag]
                 for chunk in _chunks(batch, self.settings.batch_size):
-                    body = self._service(shapes.RECORD_SERVICE,
-                                            {"isUpdating": "true" if flag else "false",
-                                             "data": [bodies[i] for i in chunk]}, repeatable=True)
+                    body = self._service(
+                        shapes.RECORD_SERVICE,
+                        {
+                            "isUpdating": "true" if flag else "false",
+                            "data": [bodies[i] for i in chunk],
+                        },
+                        repeatable=True,
+                    )
                     self._top_level_ok(body)
-                    for i, (code, message) in zip(chunk, shapes.item_results(self.settings.base_url,
-                                                                             body, len(chunk))):
+                    for i, (code, message) in zip(
+                        chunk, shapes.item_results(self.settings.base_url, body, len(chunk))
+                    ):
                         if code == shapes.OK:
                             results[i] = ItemResult(Outcome.OK, recreated=i in recreated)
                         elif code == shapes.ALREADY_EXISTS and not flag:
@@ -192,14 +223,18 @@ class NationalClient:
         for chunk in _chunks(list(bodies), self.settings.batch_size):
             body = self._service(shapes.STEP_SERVICE, {"data": list(chunk)}, repeatable=False)
             self._top_level_ok(body)
-            out.extend(ItemResult(Outcome.OK) if code == shapes.OK else shapes.refusal(code, message)
-                       for code, message in shapes.item_results(self.settings.base_url, body, len(chunk)))
+            out.extend(
+                ItemResult(Outcome.OK) if code == shapes.OK else shapes.refusal(code, message)
+                for code, message in shapes.item_results(self.settings.base_url, body, len(chunk))
+            )
         return out
 
     def _top_level_ok(self, body: dict[str, Any]) -> None:
         code = shapes.error_code(body)
         if code != shapes.OK:
-            raise RequestRefused(f"{self.settings.base_url} error_code {code}: {str(body.get('message'))[:200]}")
+            raise RequestRefused(
+                f"{self.settings.base_url} error_code {code}: {str(body.get('message'))[:200]}"
+            )
 
     # -- reads --------------------------------------------------------------------------
     def held(self, codes: Sequence[str], chunk: int = 200) -> dict[str, NationalHolding]:

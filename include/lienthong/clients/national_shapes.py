@@ -13,7 +13,13 @@ from typing import Any
 
 from lienthong.clients.http import InvalidResponse
 from lienthong.domain.dossier import Step
-from lienthong.domain.national_record import ItemResult, NationalHolding, NationalRecord, Outcome, national_timeliness
+from lienthong.domain.national_record import (
+    ItemResult,
+    NationalHolding,
+    NationalRecord,
+    Outcome,
+    national_timeliness,
+)
 from lienthong.domain.vocabulary import national_time, parse_national_time
 
 OK, SESSION_INVALID, LOGIN_FAILED, ALREADY_EXISTS, UNKNOWN_DOSSIER = 0, 1, 2, 4, 5
@@ -30,8 +36,17 @@ OTHER_REFUSAL = ("national_refused", "Cổng DVCQG từ chối bản ghi")
 RECORD_SERVICE, STEP_SERVICE, LOOKUP_SERVICE = "DongBoHoSoMC", "CapNhatTienDoHoSoMC", "TraCuuHoSoMC"
 PERSONAL_FIELDS = ("ChuHoSo", "MaDoiTuong", "Email", "SoDienThoai", "TrichYeuHoSo")
 REMOVED_VI = "[đã xoá]"
-STEP_FIELDS = ("MaHoSo", "NguoiXuLy", "ChucDanh", "ThoiDiemXuLy", "PhongBanXuLy", "NoiDungXuLy", "TrangThai",
-               "NgayBatDau", "NgayKetThucTheoQuyDinh")
+STEP_FIELDS = (
+    "MaHoSo",
+    "NguoiXuLy",
+    "ChucDanh",
+    "ThoiDiemXuLy",
+    "PhongBanXuLy",
+    "NoiDungXuLy",
+    "TrangThai",
+    "NgayBatDau",
+    "NgayKetThucTheoQuyDinh",
+)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -49,19 +64,39 @@ def _text(value: Any) -> str:
 def record_body(rec: NationalRecord) -> dict[str, Any]:
     """``DongBoHoSoMC``'s record: every field a string, lists of string objects."""
     return {
-        "MaHoSo": rec.code, "MaTTHC": rec.procedure_code, "TenTTHC": rec.procedure_name,
-        "MaLinhVuc": rec.sector_code, "TenLinhVuc": rec.sector_name, "SoBienNhan": rec.code,
-        "ChuHoSo": rec.applicant_name, "LoaiDoiTuong": _text(rec.applicant_type),
-        "MaDoiTuong": _text(rec.applicant_id_number), "Email": _text(rec.applicant_email),
-        "SoDienThoai": _text(rec.applicant_phone), "TrichYeuHoSo": rec.summary,
-        "NgayTiepNhan": national_time(rec.received_at), "NgayHenTra": national_time(rec.due_at),
-        "TrangThaiHoSo": str(rec.status), "NgayTra": national_time(rec.returned_at),
-        "NgayKetThucXuLy": national_time(rec.finished_at), "HinhThuc": "0",
-        "KenhThucHien": _text(rec.channel), "DonViXuLy": rec.agency_code, "GhiChu": "",
+        "MaHoSo": rec.code,
+        "MaTTHC": rec.procedure_code,
+        "TenTTHC": rec.procedure_name,
+        "MaLinhVuc": rec.sector_code,
+        "TenLinhVuc": rec.sector_name,
+        "SoBienNhan": rec.code,
+        "ChuHoSo": rec.applicant_name,
+        "LoaiDoiTuong": _text(rec.applicant_type),
+        "MaDoiTuong": _text(rec.applicant_id_number),
+        "Email": _text(rec.applicant_email),
+        "SoDienThoai": _text(rec.applicant_phone),
+        "TrichYeuHoSo": rec.summary,
+        "NgayTiepNhan": national_time(rec.received_at),
+        "NgayHenTra": national_time(rec.due_at),
+        "TrangThaiHoSo": str(rec.status),
+        "NgayTra": national_time(rec.returned_at),
+        "NgayKetThucXuLy": national_time(rec.finished_at),
+        "HinhThuc": "0",
+        "KenhThucHien": _text(rec.channel),
+        "DonViXuLy": rec.agency_code,
+        "GhiChu": "",
         "TaiLieuNop": [{"TenTepDinhKem": name} for name in rec.filed_documents],
-        "DanhSachGiayToKetQua": [{"TenGiayTo": p.name, "MaGiayToKetQua": p.notation, "GiayToId": p.file_id,
-                                  "DuongDanTepTinKetQua": p.url} for p in rec.results],
-        "DanhSachLePhi": [], "DanhSachHoSoBoSung": [],
+        "DanhSachGiayToKetQua": [
+            {
+                "TenGiayTo": p.name,
+                "MaGiayToKetQua": p.notation,
+                "GiayToId": p.file_id,
+                "DuongDanTepTinKetQua": p.url,
+            }
+            for p in rec.results
+        ],
+        "DanhSachLePhi": [],
+        "DanhSachHoSoBoSung": [],
     }
 
 
@@ -69,9 +104,14 @@ def step_body(step: Step) -> dict[str, str]:
     """``CapNhatTienDoHoSoMC``'s step, sent as the local system recorded it (never shortened: a value
     the national side refuses is quarantined with its reason, not silently cut)."""
     return {
-        "MaHoSo": step.dossier_code, "NguoiXuLy": step.person, "ChucDanh": step.title,
-        "ThoiDiemXuLy": national_time(step.at), "PhongBanXuLy": step.unit, "NoiDungXuLy": step.content,
-        "TrangThai": str(int(step.status)), "NgayBatDau": national_time(step.started_at or step.at),
+        "MaHoSo": step.dossier_code,
+        "NguoiXuLy": step.person,
+        "ChucDanh": step.title,
+        "ThoiDiemXuLy": national_time(step.at),
+        "PhongBanXuLy": step.unit,
+        "NoiDungXuLy": step.content,
+        "TrangThai": str(int(step.status)),
+        "NgayBatDau": national_time(step.started_at or step.at),
         "NgayKetThucTheoQuyDinh": national_time(step.due),
     }
 
@@ -79,19 +119,46 @@ def step_body(step: Step) -> dict[str, str]:
 def step_digest(body: dict[str, Any]) -> str:
     """A step's identity on both sides: its national fields, nothing else."""
     fields = {k: _text(body.get(k)) for k in STEP_FIELDS}
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 def record_digest(body: dict[str, Any]) -> str:
     """A record's identity: the fields this adapter sends (extra keys the national side adds ignored)."""
     fields = {k: body.get(k) for k in RECORD_KEYS}
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
 
 
-RECORD_KEYS = ("MaHoSo", "MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "SoBienNhan", "ChuHoSo", "LoaiDoiTuong",
-               "MaDoiTuong", "Email", "SoDienThoai", "TrichYeuHoSo", "NgayTiepNhan", "NgayHenTra", "TrangThaiHoSo",
-               "NgayTra", "NgayKetThucXuLy", "HinhThuc", "KenhThucHien", "DonViXuLy", "GhiChu", "TaiLieuNop",
-               "DanhSachGiayToKetQua", "DanhSachLePhi", "DanhSachHoSoBoSung")
+RECORD_KEYS = (
+    "MaHoSo",
+    "MaTTHC",
+    "TenTTHC",
+    "MaLinhVuc",
+    "TenLinhVuc",
+    "SoBienNhan",
+    "ChuHoSo",
+    "LoaiDoiTuong",
+    "MaDoiTuong",
+    "Email",
+    "SoDienThoai",
+    "TrichYeuHoSo",
+    "NgayTiepNhan",
+    "NgayHenTra",
+    "TrangThaiHoSo",
+    "NgayTra",
+    "NgayKetThucXuLy",
+    "HinhThuc",
+    "KenhThucHien",
+    "DonViXuLy",
+    "GhiChu",
+    "TaiLieuNop",
+    "DanhSachGiayToKetQua",
+    "DanhSachLePhi",
+    "DanhSachHoSoBoSung",
+)
 
 
 def code_of(body: dict[str, Any]) -> str:
@@ -100,7 +167,10 @@ def code_of(body: dict[str, Any]) -> str:
 
 def without_personal_data(body: dict[str, Any]) -> dict[str, Any]:
     """What the outbox keeps once a record is settled: the applicant's identity removed."""
-    return {k: (REMOVED_VI if k in PERSONAL_FIELDS and v not in ("", None) else v) for k, v in body.items()}
+    return {
+        k: (REMOVED_VI if k in PERSONAL_FIELDS and v not in ("", None) else v)
+        for k, v in body.items()
+    }
 
 
 def check_envelope(resp: Any, body: Any) -> None:
@@ -119,9 +189,15 @@ def item_results(url: str, body: dict[str, Any], count: int) -> list[tuple[int, 
     """Per-item (error code, message) of a batch answer, in the order sent."""
     results = body.get("results")
     if not isinstance(results, list) or len(results) != count:
-        raise InvalidResponse(url, f"{count} items sent, {len(results) if isinstance(results, list) else 0} "
-                                             "results answered")
-    return [(error_code(r) if isinstance(r, dict) else -1, _text((r or {}).get("message"))[:500]) for r in results]
+        raise InvalidResponse(
+            url,
+            f"{count} items sent, {len(results) if isinstance(results, list) else 0} "
+            "results answered",
+        )
+    return [
+        (error_code(r) if isinstance(r, dict) else -1, _text((r or {}).get("message"))[:500])
+        for r in results
+    ]
 
 
 def refusal(code: int, message: str) -> ItemResult:
@@ -139,13 +215,22 @@ def holding_of(item: dict[str, Any]) -> NationalHolding:
         status = 0
     derived = item.get("TrangThaiQuocGia")
     if not isinstance(derived, str) or not derived:
-        derived = national_timeliness(status, parse_time(record.get("NgayKetThucXuLy")),
-                                      parse_time(record.get("NgayTra")), parse_time(record.get("NgayHenTra")))
+        derived = national_timeliness(
+            status,
+            parse_time(record.get("NgayKetThucXuLy")),
+            parse_time(record.get("NgayTra")),
+            parse_time(record.get("NgayHenTra")),
+        )
     return NationalHolding(
-        code=_text(item.get("MaHoSo")), status=status, timeliness=derived,
-        record_digest=record_digest(record), step_digests=tuple(step_digest(s) for s in steps),
-        received_at=parse_time(record.get("NgayTiepNhan")), due_at=parse_time(record.get("NgayHenTra")),
-        finished_at=parse_time(record.get("NgayKetThucXuLy")), updated_at=parse_time(item.get("CapNhatLuc")),
+        code=_text(item.get("MaHoSo")),
+        status=status,
+        timeliness=derived,
+        record_digest=record_digest(record),
+        step_digests=tuple(step_digest(s) for s in steps),
+        received_at=parse_time(record.get("NgayTiepNhan")),
+        due_at=parse_time(record.get("NgayHenTra")),
+        finished_at=parse_time(record.get("NgayKetThucXuLy")),
+        updated_at=parse_time(item.get("CapNhatLuc")),
     )
 
 

@@ -26,8 +26,16 @@ class AuthError(Exception):
 class ClientCredentialsAuth(AuthBase):
     """Bearer tokens from ``token_url`` for ``client_id``/``client_secret`` (HTTP Basic to the endpoint)."""
 
-    def __init__(self, token_url: str, client_id: str, client_secret: str, *, timeout: float = 10.0,
-                 verify: bool | str = True, session: requests.Session | None = None):
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        timeout: float = 10.0,
+        verify: bool | str = True,
+        session: requests.Session | None = None,
+    ):
         self.token_url = token_url
         self._credentials = (client_id, client_secret)
         self.timeout = timeout
@@ -43,16 +51,24 @@ class ClientCredentialsAuth(AuthBase):
 
     def fetch_token(self) -> str:
         """Log in now (the hook's connection test does exactly this)."""
-        resp = self._session.post(self.token_url, data={"grant_type": "client_credentials"},
-                                  auth=self._credentials, timeout=self.timeout)
+        resp = self._session.post(
+            self.token_url,
+            data={"grant_type": "client_credentials"},
+            auth=self._credentials,
+            timeout=self.timeout,
+        )
         if resp.status_code in (400, 401):
-            raise AuthError(f"the token endpoint refused the client credentials (HTTP {resp.status_code})")
+            raise AuthError(
+                f"the token endpoint refused the client credentials (HTTP {resp.status_code})"
+            )
         from lienthong.clients.http import json_body, raise_for_status
 
         raise_for_status(resp)
         body = json_body(resp)
         self._token = str(body["access_token"])
-        self._expires_at = time.monotonic() + float(body.get("expires_in", 300)) - EARLY_RENEWAL_SECONDS
+        self._expires_at = (
+            time.monotonic() + float(body.get("expires_in", 300)) - EARLY_RENEWAL_SECONDS
+        )
         return self._token
 
     def token(self, force: bool = False) -> str:

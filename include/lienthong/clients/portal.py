@@ -10,24 +10,37 @@ never sent again blindly (``docs/exactly-once.md``).
 from __future__ import annotations
 
 import time
-from email.utils import parsedate_to_datetime
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
-from lienthong.clients.http import (extra_value, tls_verify, RemoteRefused, RetryPolicy, TransientHTTPError, base_url,
-                                   is_transient, json_body, make_session, raise_for_status, retrying)
 from lienthong.clients import portal_shapes as shapes
+from lienthong.clients.http import (
+    RemoteRefused,
+    RetryPolicy,
+    TransientHTTPError,
+    base_url,
+    extra_value,
+    is_transient,
+    json_body,
+    make_session,
+    raise_for_status,
+    retrying,
+    tls_verify,
+)
 from lienthong.clients.oidc import ClientCredentialsAuth
 from lienthong.clients.portal_shapes import format_portal_datetime
 from lienthong.domain.dossier import Progress, ResultDocument, Step
 from lienthong.domain.masking import get_logger
 
 log = get_logger(__name__)
-TIME_STEP = timedelta(milliseconds=1)  # the resolution of the portal's date filters (format_portal_datetime)
+TIME_STEP = timedelta(
+    milliseconds=1
+)  # the resolution of the portal's date filters (format_portal_datetime)
 TIE_PASSES = 20  # reads of one tie group before the scan gives up loudly
 TIE_PAGE_MAX = 1000  # a tie group is asked for in one page up to this size
 
@@ -58,7 +71,7 @@ class PortalSettings:
     retry: RetryPolicy = RetryPolicy()
 
     @classmethod
-    def from_connection(cls, conn: Any, **overrides: Any) -> "PortalSettings":
+    def from_connection(cls, conn: Any, **overrides: Any) -> PortalSettings:
         extra = conn.extra_dejson or {}
         values = dict(
             base_url=base_url(conn),
@@ -79,8 +92,13 @@ class PortalClient:
     def __init__(self, settings: PortalSettings):
         self.settings = settings
         self.session = make_session(verify=settings.verify)
-        self.auth = ClientCredentialsAuth(settings.base_url + settings.token_path, settings.client_id,
-                                          settings.client_secret, timeout=settings.timeout, session=self.session)
+        self.auth = ClientCredentialsAuth(
+            settings.base_url + settings.token_path,
+            settings.client_id,
+            settings.client_secret,
+            timeout=settings.timeout,
+            session=self.session,
+        )
         self._retrying = retrying(settings.retry)
         self._write_retrying = retrying(settings.retry, only_unsent=True)
         self.server_time: datetime | None = None
@@ -108,8 +126,13 @@ class PortalClient:
         ``retry``: another retry policy (writes: :meth:`_write`)."""
 
         def attempt() -> Any:
-            resp = self.session.request(method, self.settings.base_url + path, timeout=self.settings.timeout,
-                                        auth=self.auth, **kwargs)
+            resp = self.session.request(
+                method,
+                self.settings.base_url + path,
+                timeout=self.settings.timeout,
+                auth=self.auth,
+                **kwargs,
+            )
             if resp.status_code == 401:
                 # A token the endpoint has just issued was refused: a glitch, try again later.
                 raise TransientHTTPError(401, resp.url)
@@ -144,8 +167,13 @@ class PortalClient:
         return shapes.to_progress(self.get_dossier(dossier_id))
 
     def iter_updated(
-        self, updated_from: datetime, updated_to: datetime | None = None, *, agency: str | None = None,
-        accepted_from: datetime | None = None, accepted_to: datetime | None = None,
+        self,
+        updated_from: datetime,
+        updated_to: datetime | None = None,
+        *,
+        agency: str | None = None,
+        accepted_from: datetime | None = None,
+        accepted_to: datetime | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every dossier updated in ``[updated_from, updated_to)``, oldest first, none lost whatever
         order the portal gives dossiers that share an ``updatedDate``.
@@ -156,10 +184,15 @@ class PortalClient:
         a tie group larger than a page is read whole on its own (:meth:`_tie_group`) before the
         scan moves past it. A dossier updated mid-scan moves past the scan and is met again.
         """
-        extra = {name: value for name, value in (
-            ("agency-code", agency),
-            ("accepted-from", format_portal_datetime(accepted_from) if accepted_from else None),
-            ("accepted-to", format_portal_datetime(accepted_to) if accepted_to else None)) if value}
+        extra = {
+            name: value
+            for name, value in (
+                ("agency-code", agency),
+                ("accepted-from", format_portal_datetime(accepted_from) if accepted_from else None),
+                ("accepted-to", format_portal_datetime(accepted_to) if accepted_to else None),
+            )
+            if value
+        }
         lower, page = updated_from, 0
         yielded: set[tuple[Any, ...]] = set()  # a dossier met again unchanged is not new twice
         while True:
@@ -167,7 +200,9 @@ class PortalClient:
             yield from _unseen(content, yielded)
             if len(content) < size:
                 return
-            top = max((key[0] for key in map(shapes.sort_key, content) if key is not None), default=None)
+            top = max(
+                (key[0] for key in map(shapes.sort_key, content) if key is not None), default=None
+            )
             if top is None:  # a whole page of unreadable dates: nothing to move by, step by offset
                 page += 1
             elif top > lower:
@@ -178,12 +213,23 @@ class PortalClient:
                 if updated_to is not None and lower >= updated_to:
                     return
 
-    def _updated_page(self, frm: datetime, to: datetime | None, page: int, extra: dict[str, str],
-                      want: int | None = None) -> tuple[list[dict[str, Any]], int, int | None]:
+    def _updated_page(
+        self,
+        frm: datetime,
+        to: datetime | None,
+        page: int,
+        extra: dict[str, str],
+        want: int | None = None,
+    ) -> tuple[list[dict[str, Any]], int, int | None]:
         """One search page: its items, the page size the portal applied, its total count (if given)."""
         want = want or self.settings.page_size
-        params = {"sort": "updatedDate,asc", "size": want, "page": page,
-                  "updated-from": format_portal_datetime(frm), **extra}
+        params = {
+            "sort": "updatedDate,asc",
+            "size": want,
+            "page": page,
+            "updated-from": format_portal_datetime(frm),
+            **extra,
+        }
         if to is not None:
             params["updated-to"] = format_portal_datetime(to)
         body = self.search(params)
@@ -192,8 +238,13 @@ class PortalClient:
         total = body.get("totalElements")
         return body["content"], size, total if isinstance(total, int) else None
 
-    def _tie_group(self, at: datetime, updated_to: datetime | None, extra: dict[str, str],
-                   yielded: set[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
+    def _tie_group(
+        self,
+        at: datetime,
+        updated_to: datetime | None,
+        extra: dict[str, str],
+        yielded: set[tuple[Any, ...]],
+    ) -> Iterator[dict[str, Any]]:
         """Every dossier updated at exactly ``at``: offset pages over ``[at, at + 1 ms)``, read again
         (the order may change between calls) until as many distinct dossiers were met as the portal
         counts. Raises :class:`IncompleteScan` rather than move on with one missing."""
@@ -214,12 +265,18 @@ class PortalClient:
                 return
             if total is not None:  # the whole group in one page next time, if the portal allows it
                 want = max(want, min(total, TIE_PAGE_MAX))
-        raise IncompleteScan(f"{len(met)} of {total} dossiers updated at {at.isoformat()} read after "
-                             f"{TIE_PASSES} passes: the portal's order among them keeps changing")
+        raise IncompleteScan(
+            f"{len(met)} of {total} dossiers updated at {at.isoformat()} read after "
+            f"{TIE_PASSES} passes: the portal's order among them keeps changing"
+        )
 
     # -- files and results --------------------------------------------------------------
-    def upload_file(self, filename: str, content: bytes, content_type: str = "application/pdf") -> dict[str, Any]:
-        resp = self._request("POST", "/fi/file/--multiple", files=[("files", (filename, content, content_type))])
+    def upload_file(
+        self, filename: str, content: bytes, content_type: str = "application/pdf"
+    ) -> dict[str, Any]:
+        resp = self._request(
+            "POST", "/fi/file/--multiple", files=[("files", (filename, content, content_type))]
+        )
         return resp.json()[0]
 
     def file_url(self, file_id: str) -> str:
@@ -234,14 +291,22 @@ class PortalClient:
         other failure leaves its outcome unknown, and the caller reads back before repeating it."""
         return self._call(method, path, lambda resp: resp, retry=self._write_retrying, **kwargs)
 
-    def _unknown_outcome(self, what: str, dossier_id: str, attempt: int, exc: BaseException) -> None:
+    def _unknown_outcome(
+        self, what: str, dossier_id: str, attempt: int, exc: BaseException
+    ) -> None:
         if not is_transient(exc) or attempt + 1 >= self.settings.retry.attempts:
             raise exc
-        log.warning("%s on dossier %s: outcome unknown (%s), reading back", what, dossier_id, type(exc).__name__)
-        time.sleep(min(self.settings.retry.backoff * 2 ** attempt, self.settings.retry.backoff_max))
+        log.warning(
+            "%s on dossier %s: outcome unknown (%s), reading back",
+            what,
+            dossier_id,
+            type(exc).__name__,
+        )
+        time.sleep(min(self.settings.retry.backoff * 2**attempt, self.settings.retry.backoff_max))
 
-    def attach_result_once(self, dossier_id: str, filename: str, content: bytes,
-                           document: ResultDocument) -> tuple[str, bool]:
+    def attach_result_once(
+        self, dossier_id: str, filename: str, content: bytes, document: ResultDocument
+    ) -> tuple[str, bool]:
         """Attach a signed result unless one with the same number/notation is there already.
 
         Read before every attempt: an attempt whose answer was lost is found attached, never repeated
@@ -258,9 +323,15 @@ class PortalClient:
             meta = self.upload_file(filename, content)
             tried = True
             try:
-                self._write("POST", f"/pa/dossier/{dossier_id}/result",
-                            json={"fileId": meta["id"], "filename": filename,
-                                  "document": shapes.result_document_body(document)})
+                self._write(
+                    "POST",
+                    f"/pa/dossier/{dossier_id}/result",
+                    json={
+                        "fileId": meta["id"],
+                        "filename": filename,
+                        "document": shapes.result_document_body(document),
+                    },
+                )
                 return meta["id"], True
             except RemoteRefused as exc:
                 if exc.status != 409:
@@ -288,8 +359,9 @@ class PortalClient:
                 self._unknown_outcome("add step", dossier_id, attempt, exc)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def set_status_once(self, dossier_id: str, status: int, step: Step | None = None,
-                        beyond: Collection[int] = ()) -> bool:
+    def set_status_once(
+        self, dossier_id: str, status: int, step: Step | None = None, beyond: Collection[int] = ()
+    ) -> bool:
         """Move the dossier to ``status`` (with a step) unless it is there, or in ``beyond``, already.
 
         ``beyond`` names the statuses the dossier may legitimately have reached since (e.g. the
@@ -319,4 +391,3 @@ class PortalClient:
 
     def close(self) -> None:
         self.session.close()
-

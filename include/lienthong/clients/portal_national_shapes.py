@@ -13,8 +13,8 @@ from pydantic import Field, ValidationError, field_validator
 
 from lienthong.clients.portal_shapes import (
     _Agency,
-    _key_and_code,
     _invalid_from,
+    _key_and_code,
     _Loose,
     _pick_name,
     _Procedure,
@@ -101,8 +101,15 @@ class _NationalShape(_Loose):
     dossierFormFile: list[_FormFile] = Field(default_factory=list)
     attachment: list[_ResultAttachment] = Field(default_factory=list)
 
-    @field_validator("acceptedDate", "appointmentDate", "dueDate", "completedDate", "returnedDate",
-                     "updatedDate", mode="before")
+    @field_validator(
+        "acceptedDate",
+        "appointmentDate",
+        "dueDate",
+        "completedDate",
+        "returnedDate",
+        "updatedDate",
+        mode="before",
+    )
     @classmethod
     def _date(cls, v: Any) -> Any:
         return _read_date(v)
@@ -116,10 +123,18 @@ def _step_of(code: str, index: int, entry: _StepEntry) -> Step:
     status = int(entry.TrangThai) if entry.TrangThai not in (None, "") else 0
     due = entry.NgayKetThucTheoQuyDinh
     start = entry.NgayBatDau
-    return Step(dossier_code=code, content=entry.NoiDungXuLy or entry.content or "", status=DossierStatus(status),
-                at=at, person=entry.NguoiXuLy or "", title=entry.ChucDanh or "", unit=entry.PhongBanXuLy or "",
-                due=parse_national_time(due) if due else None, started_at=parse_national_time(start) if start else None,
-                ref=entry.id)
+    return Step(
+        dossier_code=code,
+        content=entry.NoiDungXuLy or entry.content or "",
+        status=DossierStatus(status),
+        at=at,
+        person=entry.NguoiXuLy or "",
+        title=entry.ChucDanh or "",
+        unit=entry.PhongBanXuLy or "",
+        due=parse_national_time(due) if due else None,
+        started_at=parse_national_time(start) if start else None,
+        ref=entry.id,
+    )
 
 
 def to_national_record(raw: dict[str, Any], file_url: Any) -> NationalRecord:
@@ -132,24 +147,51 @@ def to_national_record(raw: dict[str, Any], file_url: Any) -> NationalRecord:
     except ValidationError as err:
         raise _invalid_from(err, raw if isinstance(raw, dict) else {}) from None
     except ValueError as exc:  # a step's national date or status cannot be read
-        raise InvalidDossier("invalid_field", "Bước xử lý của hồ sơ có giá trị không hợp lệ", str(exc)[:300],
-                             key, code) from None
+        raise InvalidDossier(
+            "invalid_field",
+            "Bước xử lý của hồ sơ có giá trị không hợp lệ",
+            str(exc)[:300],
+            key,
+            code,
+        ) from None
     app = shape.applicant.data
     sector = shape.procedure.sector or _Sector()
     return NationalRecord(
-        code=shape.code, agency_code=shape.agency.code, agency_name=_pick_name(shape.agency.name),
+        code=shape.code,
+        agency_code=shape.agency.code,
+        agency_name=_pick_name(shape.agency.name),
         procedure_code=shape.procedure.code,
         procedure_name=_pick_name(shape.procedure.translate) or _pick_name(shape.procedure.name),
-        sector_code=sector.code, sector_name=_pick_name(sector.name),
-        applicant_name=app.fullname, applicant_type=shape.applicantType, applicant_id_number=app.identityNumber,
-        applicant_email=app.email, applicant_phone=app.phoneNumber, summary=shape.summary or "",
-        channel=shape.channel, status=shape.dossierStatus.id, received_at=shape.acceptedDate,
-        due_at=shape.appointmentDate or shape.dueDate, finished_at=shape.completedDate,
-        returned_at=shape.returnedDate, updated_at=shape.updatedDate,
-        filed_documents=tuple(str((f.procedureForm or {}).get("name") or "") for f in shape.dossierFormFile),
-        results=tuple(ResultPaper(name=(a.document.documentType if a.document and a.document.documentType
-                                        else a.filename or ""),
-                                  notation=(a.document.codeNotation or "") if a.document else "",
-                                  file_id=a.id, url=file_url(a.id)) for a in shape.attachment),
+        sector_code=sector.code,
+        sector_name=_pick_name(sector.name),
+        applicant_name=app.fullname,
+        applicant_type=shape.applicantType,
+        applicant_id_number=app.identityNumber,
+        applicant_email=app.email,
+        applicant_phone=app.phoneNumber,
+        summary=shape.summary or "",
+        channel=shape.channel,
+        status=shape.dossierStatus.id,
+        received_at=shape.acceptedDate,
+        due_at=shape.appointmentDate or shape.dueDate,
+        finished_at=shape.completedDate,
+        returned_at=shape.returnedDate,
+        updated_at=shape.updatedDate,
+        filed_documents=tuple(
+            str((f.procedureForm or {}).get("name") or "") for f in shape.dossierFormFile
+        ),
+        results=tuple(
+            ResultPaper(
+                name=(
+                    a.document.documentType
+                    if a.document and a.document.documentType
+                    else a.filename or ""
+                ),
+                notation=(a.document.codeNotation or "") if a.document else "",
+                file_id=a.id,
+                url=file_url(a.id),
+            )
+            for a in shape.attachment
+        ),
         steps=steps,
     )

@@ -15,9 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from lienthong.clients.http import InvalidResponse
 from lienthong.domain.dossier import Dossier, InvalidDossier, Progress, ResultDocument, Step
 from lienthong.domain.dossier_checks import text_problem
-from lienthong.domain.national_record import NationalRecord, ResultPaper
-from lienthong.domain.vocabulary import DossierStatus, national_time
-from lienthong.domain.timeliness import VN_TZ
+from lienthong.domain.vocabulary import national_time
 
 VI, EN = 228, 46
 
@@ -115,8 +113,15 @@ class PortalDossierShape(_Loose):
     task: list[_Task] = Field(default_factory=list)
     attachment: list[_Attachment] = Field(default_factory=list)
 
-    @field_validator("acceptedDate", "appointmentDate", "dueDate", "completedDate", "returnedDate",
-                     "updatedDate", mode="before")
+    @field_validator(
+        "acceptedDate",
+        "appointmentDate",
+        "dueDate",
+        "completedDate",
+        "returnedDate",
+        "updatedDate",
+        mode="before",
+    )
     @classmethod
     def _date(cls, v: Any) -> Any:
         return _read_date(v)
@@ -133,29 +138,61 @@ def _read_date(v: Any) -> Any:
         raise ValueError(f"broken_date: {exc}") from exc
 
 
-_DATE_FIELDS = {"acceptedDate", "appointmentDate", "dueDate", "completedDate", "returnedDate", "updatedDate"}
+_DATE_FIELDS = {
+    "acceptedDate",
+    "appointmentDate",
+    "dueDate",
+    "completedDate",
+    "returnedDate",
+    "updatedDate",
+}
 _FIELD_VI = {
-    "id": "mã định danh hồ sơ", "code": "mã hồ sơ (MaHoSo)", "dossierStatus": "trạng thái hồ sơ",
-    "applicant": "chủ hồ sơ", "procedure": "thủ tục hành chính", "agency": "đơn vị xử lý",
-    "acceptedDate": "ngày tiếp nhận", "appointmentDate": "ngày hẹn trả", "dueDate": "hạn xử lý",
-    "updatedDate": "ngày cập nhật", "identityNumber": "số định danh cá nhân",
-    "phoneNumber": "số điện thoại", "fullname": "họ tên chủ hồ sơ",
+    "id": "mã định danh hồ sơ",
+    "code": "mã hồ sơ (MaHoSo)",
+    "dossierStatus": "trạng thái hồ sơ",
+    "applicant": "chủ hồ sơ",
+    "procedure": "thủ tục hành chính",
+    "agency": "đơn vị xử lý",
+    "acceptedDate": "ngày tiếp nhận",
+    "appointmentDate": "ngày hẹn trả",
+    "dueDate": "hạn xử lý",
+    "updatedDate": "ngày cập nhật",
+    "identityNumber": "số định danh cá nhân",
+    "phoneNumber": "số điện thoại",
+    "fullname": "họ tên chủ hồ sơ",
 }
 
 
 def payload_hash(raw: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
 
 
 # pydantic error types meaning "a value of the wrong JSON type", not "a wrong value"
-_TYPE_ERRORS = {"int_parsing", "int_type", "int_from_float", "float_parsing", "float_type", "string_type",
-                "bool_parsing", "bool_type", "list_type", "dict_type", "model_type", "model_attributes_type"}
+_TYPE_ERRORS = {
+    "int_parsing",
+    "int_type",
+    "int_from_float",
+    "float_parsing",
+    "float_type",
+    "string_type",
+    "bool_parsing",
+    "bool_type",
+    "list_type",
+    "dict_type",
+    "model_type",
+    "model_attributes_type",
+}
 
 
 def _key_and_code(raw: dict[str, Any]) -> tuple[str, str | None]:
     ident, code = raw.get("id"), raw.get("code")
-    key = str(ident) if isinstance(ident, (str, int)) and ident != "" else (
-        str(code) if isinstance(code, str) and code else payload_hash(raw)[:24])
+    key = (
+        str(ident)
+        if isinstance(ident, (str, int)) and ident != ""
+        else (str(code) if isinstance(code, str) and code else payload_hash(raw)[:24])
+    )
     return key[:64], (code[:64] if isinstance(code, str) else None)
 
 
@@ -165,28 +202,54 @@ def _invalid_from(err: ValidationError, raw: dict[str, Any]) -> InvalidDossier:
     fld = next((p for p in reversed(loc) if not p.isdigit()), loc[0] if loc else "?")
     label = _FIELD_VI.get(fld, fld)
     key, code = _key_and_code(raw)
-    detail = f"{'.'.join(loc)}: {first['msg']}"  # the message, never the input (it may be personal data)
+    detail = (
+        f"{'.'.join(loc)}: {first['msg']}"  # the message, never the input (it may be personal data)
+    )
     if first["type"] == "missing":
         return InvalidDossier("missing_field", f"Thiếu trường bắt buộc: {label}", detail, key, code)
     if fld in _DATE_FIELDS or "broken_date" in first["msg"]:
-        return InvalidDossier("broken_date", f"Ngày tháng không hợp lệ ở trường {label}", detail, key, code)
+        return InvalidDossier(
+            "broken_date", f"Ngày tháng không hợp lệ ở trường {label}", detail, key, code
+        )
     if first["type"] in _TYPE_ERRORS:
-        return InvalidDossier("wrong_type", f"Sai kiểu dữ liệu ở trường {label}", f"{detail} ({first['type']})",
-                              key, code)
+        return InvalidDossier(
+            "wrong_type",
+            f"Sai kiểu dữ liệu ở trường {label}",
+            f"{detail} ({first['type']})",
+            key,
+            code,
+        )
     if loc[:2] == ["dossierStatus", "id"]:
-        return InvalidDossier("unknown_status", "Mã trạng thái hồ sơ không thuộc bộ mã quốc gia (1–10)",
-                              detail, key, code)
+        return InvalidDossier(
+            "unknown_status",
+            "Mã trạng thái hồ sơ không thuộc bộ mã quốc gia (1–10)",
+            detail,
+            key,
+            code,
+        )
     if loc[:2] == ["procedure", "code"]:
-        return InvalidDossier("unknown_procedure", "Mã thủ tục hành chính không đúng định dạng quốc gia",
-                              detail, key, code)
-    return InvalidDossier("invalid_field", f"Giá trị không hợp lệ ở trường {label}", detail, key, code)
+        return InvalidDossier(
+            "unknown_procedure",
+            "Mã thủ tục hành chính không đúng định dạng quốc gia",
+            detail,
+            key,
+            code,
+        )
+    return InvalidDossier(
+        "invalid_field", f"Giá trị không hợp lệ ở trường {label}", detail, key, code
+    )
 
 
 def to_dossier(raw: dict[str, Any], known_procedures: frozenset[str] | None = None) -> Dossier:
     """Validate one portal dossier; raise :class:`InvalidDossier` with a specific reason."""
     if not isinstance(raw, dict):
-        raise InvalidDossier("wrong_type", "Hồ sơ không phải một đối tượng JSON", f"item is {type(raw).__name__}",
-                             payload_hash({"item": raw})[:24], None)
+        raise InvalidDossier(
+            "wrong_type",
+            "Hồ sơ không phải một đối tượng JSON",
+            f"item is {type(raw).__name__}",
+            payload_hash({"item": raw})[:24],
+            None,
+        )
     problem = text_problem(raw, *_key_and_code(raw))
     if problem is not None:
         raise problem
@@ -199,7 +262,8 @@ def to_dossier(raw: dict[str, Any], known_procedures: frozenset[str] | None = No
             "unknown_procedure",
             f"Mã thủ tục {shape.procedure.code} không có trong danh mục thủ tục liên thông",
             f"procedure.code {shape.procedure.code} not in the routing configuration",
-            shape.id, shape.code,
+            shape.id,
+            shape.code,
         )
     app = shape.applicant.data
     must_attach = any(t.mustAttachResultsFile for t in shape.currentTask)
@@ -224,8 +288,11 @@ def to_dossier(raw: dict[str, Any], known_procedures: frozenset[str] | None = No
         updated_at=shape.updatedDate,
         must_attach_result=must_attach,
         payload_hash=payload_hash(raw),
-        attached_notations=tuple(a.document.codeNotation for a in shape.attachment
-                                 if a.document and a.document.codeNotation),
+        attached_notations=tuple(
+            a.document.codeNotation
+            for a in shape.attachment
+            if a.document and a.document.codeNotation
+        ),
         step_contents=steps,
     )
 
@@ -257,14 +324,22 @@ def step_identity(step: Step) -> tuple[str, str]:
 
 
 def step_identities(raw: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(str(t.get("NoiDungXuLy")), str(t.get("ThoiDiemXuLy"))) for t in raw.get("task") or []
-            if isinstance(t, dict)}
+    return {
+        (str(t.get("NoiDungXuLy")), str(t.get("ThoiDiemXuLy")))
+        for t in raw.get("task") or []
+        if isinstance(t, dict)
+    }
 
 
 def result_document_body(doc: ResultDocument) -> dict[str, Any]:
-    return {"codeNotation": doc.code_notation, "documentType": doc.doc_type, "subject": doc.subject,
-            "signer": doc.signer, "promulgationDate": doc.promulgated_on.isoformat() if doc.promulgated_on else None,
-            "sha256": doc.sha256}
+    return {
+        "codeNotation": doc.code_notation,
+        "documentType": doc.doc_type,
+        "subject": doc.subject,
+        "signer": doc.signer,
+        "promulgationDate": doc.promulgated_on.isoformat() if doc.promulgated_on else None,
+        "sha256": doc.sha256,
+    }
 
 
 def attachment_with(raw: dict[str, Any], notation: str) -> str | None:
@@ -282,7 +357,10 @@ def status_of(raw: dict[str, Any]) -> int | None:
 
 def to_progress(raw: dict[str, Any]) -> Progress:
     finished = raw.get("completedDate")
-    return Progress(status=status_of(raw) or 0, finished_at=parse_portal_datetime(finished) if finished else None)
+    return Progress(
+        status=status_of(raw) or 0,
+        finished_at=parse_portal_datetime(finished) if finished else None,
+    )
 
 
 def sort_key(raw: dict[str, Any]) -> tuple[datetime, str] | None:
@@ -300,10 +378,16 @@ def check_page(resp: Any, body: Any) -> None:
         raise InvalidResponse(str(resp.url), "search answer without a content list")
     content, total = body["content"], body.get("totalElements")
     number, size = body.get("number"), body.get("size")
-    if all(isinstance(v, int) for v in (total, number, size)) and len(content) < size \
-            and number * size + len(content) < total:
-        raise InvalidResponse(str(resp.url), f"page {number} holds {len(content)} of {size} items "
-                                             f"but the search counts {total}: items were skipped")
+    if (
+        all(isinstance(v, int) for v in (total, number, size))
+        and len(content) < size
+        and number * size + len(content) < total
+    ):
+        raise InvalidResponse(
+            str(resp.url),
+            f"page {number} holds {len(content)} of {size} items "
+            f"but the search counts {total}: items were skipped",
+        )
 
 
 def check_dossier(resp: Any, body: Any) -> None:
@@ -326,7 +410,9 @@ def without_personal_data(raw: dict[str, Any]) -> dict[str, Any]:
     out = json.loads(json.dumps(raw, default=str))
     if not isinstance(out, dict):
         return {"item_type": type(raw).__name__}
-    data = (out.get("applicant") or {}).get("data") if isinstance(out.get("applicant"), dict) else None
+    data = (
+        (out.get("applicant") or {}).get("data") if isinstance(out.get("applicant"), dict) else None
+    )
     names: list[str] = []
     if isinstance(data, dict):
         if isinstance(data.get("fullname"), str) and data["fullname"].strip():

@@ -32,12 +32,16 @@ from lienthong.orchestration.airflow_resources import DB_CONN, IOFFICE_CONN, POR
 
 log = logging.getLogger(__name__)
 
-LINK_DAGS = ("dossier_intake", "signed_results")  # the DAGs whose data the dashboard shows and replays
+LINK_DAGS = (
+    "dossier_intake",
+    "signed_results",
+)  # the DAGs whose data the dashboard shows and replays
 LINK_CONNECTIONS = (PORTAL_CONN, IOFFICE_CONN, DB_CONN)  # what a replay run acts with
 PAYLOAD_VIEW = "LienthongQuarantinePayload"
 
-FORBIDDEN_VI = ("Bạn không có quyền thực hiện thao tác này. "
-                "Liên hệ quản trị viên Airflow để được cấp quyền.")
+FORBIDDEN_VI = (
+    "Bạn không có quyền thực hiện thao tác này. Liên hệ quản trị viên Airflow để được cấp quyền."
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,12 @@ def _auth_manager():
 
 
 def _all_dags(am, user: BaseUser, method: str, entity: DagAccessEntity | None = None) -> bool:
-    return all(am.is_authorized_dag(method=method, access_entity=entity, details=DagDetails(id=dag_id), user=user)
-               for dag_id in LINK_DAGS)
+    return all(
+        am.is_authorized_dag(
+            method=method, access_entity=entity, details=DagDetails(id=dag_id), user=user
+        )
+        for dag_id in LINK_DAGS
+    )
 
 
 def _is_simple_admin(am, user: BaseUser) -> bool:
@@ -76,12 +84,19 @@ def grants_for(user: BaseUser, name: str) -> Grants:
     am = _auth_manager()
     try:
         read = _all_dags(am, user, "GET")
-        uses_connections = all(am.is_authorized_connection(method="GET", details=ConnectionDetails(conn_id=c),
-                                                           user=user) for c in LINK_CONNECTIONS)
+        uses_connections = all(
+            am.is_authorized_connection(
+                method="GET", details=ConnectionDetails(conn_id=c), user=user
+            )
+            for c in LINK_CONNECTIONS
+        )
         operate = read and _all_dags(am, user, "POST", DagAccessEntity.RUN) and uses_connections
         audit = read and _all_dags(am, user, "GET", DagAccessEntity.AUDIT_LOG)
-        payload = (read and am.is_authorized_custom_view(method="GET", resource_name=PAYLOAD_VIEW, user=user)
-                   and _is_simple_admin(am, user))
+        payload = (
+            read
+            and am.is_authorized_custom_view(method="GET", resource_name=PAYLOAD_VIEW, user=user)
+            and _is_simple_admin(am, user)
+        )
     except Exception:  # noqa: BLE001 - an auth manager failure must never grant anything
         log.exception("auth manager failed to answer for the dashboard; refusing")
         return Grants(name, False, False, False, False)

@@ -10,9 +10,9 @@ views, refused ones included, are recorded in the store's event log (:mod:`lient
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
@@ -22,14 +22,31 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lienthong.dashboard import audit, charts, data
 from lienthong.dashboard.access import Grants, grants_for
-from lienthong.dashboard.auth import Forbidden, check_form_token, error_handler, form_token, get_user, username
+from lienthong.dashboard.auth import (
+    Forbidden,
+    check_form_token,
+    error_handler,
+    form_token,
+    get_user,
+    username,
+)
+from lienthong.dashboard.trigger import (
+    REPLAY_DAG,
+    NotAllowed,
+    NotStarted,
+    StartedRun,
+    api_base,
+    trigger_dag,
+    user_token,
+)
 from lienthong.orchestration.airflow_resources import ServerLookup, savings_settings, store_engine
 from lienthong.reconcile.watchlists import WATCH_LABELS_VI
-from lienthong.dashboard.trigger import REPLAY_DAG, NotAllowed, NotStarted, StartedRun, api_base, trigger_dag, user_token
 
 log = logging.getLogger(__name__)
 User = Annotated[BaseUser, Depends(get_user)]  # resolved once per request (FastAPI caches it)
-AIRFLOW = ServerLookup()  # the api-server has no task supervisor: read Connections/Variables directly
+AIRFLOW = (
+    ServerLookup()
+)  # the api-server has no task supervisor: read Connections/Variables directly
 
 
 def grants(request: Request, user: User) -> Grants:
@@ -47,7 +64,9 @@ Can = Annotated[Grants, Depends(grants)]
 def may_replay(quarantine_id: int, can: Can) -> Grants:
     """Operators only; a refused attempt is recorded before the 403."""
     if not can.operate:
-        audit.record_on_quarantine(store_engine(AIRFLOW), can.user, audit.REPLAY, quarantine_id, "denied")
+        audit.record_on_quarantine(
+            store_engine(AIRFLOW), can.user, audit.REPLAY, quarantine_id, "denied"
+        )
         raise Forbidden()
     return can
 
@@ -55,7 +74,9 @@ def may_replay(quarantine_id: int, can: Can) -> Grants:
 def may_view_payload(quarantine_id: int, can: Can) -> Grants:
     """Admins only; a refused attempt is recorded before the 403."""
     if not can.payload:
-        audit.record_on_quarantine(store_engine(AIRFLOW), can.user, audit.VIEW_PAYLOAD, quarantine_id, "denied")
+        audit.record_on_quarantine(
+            store_engine(AIRFLOW), can.user, audit.VIEW_PAYLOAD, quarantine_id, "denied"
+        )
         raise Forbidden()
     return can
 
@@ -66,8 +87,10 @@ def may_audit(can: Can) -> Grants:
     return can
 
 
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-       "frame-ancestors 'self'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'self'; base-uri 'none'"
+)
 SOURCE_LABELS_VI = {"portal_dossier": "Hồ sơ Một cửa", "ioffice_package": "Gói tin kết quả iOffice"}
 
 
@@ -86,13 +109,24 @@ def _pct(value: float | None) -> str:
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("lienthong.dashboard", "templates"),
-                      autoescape=select_autoescape(["html"]))
-    env.filters.update(num=_vn_number, dt=_dt, pct=_pct, vnd=lambda v: _vn_number(v) + " ₫",
-                       ddmmyyyy=lambda d: d.strftime("%d/%m/%Y"))
-    env.globals.update(state_label=data.state_label, kind_label=WATCH_LABELS_VI.get,
-                       source_label=lambda s: SOURCE_LABELS_VI.get(s, s),
-                       action_label=lambda a: audit.ACTION_LABELS_VI.get(a, a), outcome_label=audit.outcome_label)
+    env = Environment(
+        loader=PackageLoader("lienthong.dashboard", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    env.filters.update(
+        num=_vn_number,
+        dt=_dt,
+        pct=_pct,
+        vnd=lambda v: _vn_number(v) + " ₫",
+        ddmmyyyy=lambda d: d.strftime("%d/%m/%Y"),
+    )
+    env.globals.update(
+        state_label=data.state_label,
+        kind_label=WATCH_LABELS_VI.get,
+        source_label=lambda s: SOURCE_LABELS_VI.get(s, s),
+        action_label=lambda a: audit.ACTION_LABELS_VI.get(a, a),
+        outcome_label=audit.outcome_label,
+    )
     return env
 
 
@@ -103,15 +137,25 @@ def savings_rates() -> tuple[float, int]:
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="lienthong dashboard", dependencies=[Depends(grants)],
-                  docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="lienthong dashboard",
+        dependencies=[Depends(grants)],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     env = _env()
 
     def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
         can: Grants | None = getattr(request.state, "lienthong_grants", None)
         html = env.get_template("error.html").render(
-            base=request.scope.get("root_path", "").rstrip("/"), user=can.user if can else None, can=can,
-            page="error", status=status_code, message=message)
+            base=request.scope.get("root_path", "").rstrip("/"),
+            user=can.user if can else None,
+            can=can,
+            page="error",
+            status=status_code,
+            message=message,
+        )
         return HTMLResponse(html, status_code=status_code)
 
     app.add_exception_handler(StarletteHTTPException, error_handler(render_error))
@@ -127,8 +171,14 @@ def create_app() -> FastAPI:
     def render(request: Request, name: str, user: BaseUser, **values: Any) -> HTMLResponse:
         base = request.scope.get("root_path", "").rstrip("/")
         can: Grants = request.state.lienthong_grants  # set by the app-wide ``grants`` dependency
-        html = env.get_template(name).render(base=base, user=username(user), csrf=form_token(user), can=can,
-                                             page=name.removesuffix(".html"), **values)
+        html = env.get_template(name).render(
+            base=base,
+            user=username(user),
+            csrf=form_token(user),
+            can=can,
+            page=name.removesuffix(".html"),
+            **values,
+        )
         return HTMLResponse(html)
 
     def period_of(engine, date_from: date | None, date_to: date | None) -> data.Period:
@@ -139,30 +189,61 @@ def create_app() -> FastAPI:
         return period
 
     @app.get("/", response_class=HTMLResponse, name="overview")
-    def overview(request: Request, user: User, date_from: Annotated[date | None, Query(alias="from")] = None,
-                 date_to: Annotated[date | None, Query(alias="to")] = None) -> HTMLResponse:
+    def overview(
+        request: Request,
+        user: User,
+        date_from: Annotated[date | None, Query(alias="from")] = None,
+        date_to: Annotated[date | None, Query(alias="to")] = None,
+    ) -> HTMLResponse:
         engine = store_engine(AIRFLOW)
         period = period_of(engine, date_from, date_to)
         ov = data.overview(engine, period, *savings_rates())
         month, agency = ov.by_month, ov.by_agency
         svgs = [
             charts.hbar_chart("Hồ sơ tiếp nhận theo tháng", month.keys, month.dossiers, _vn_number),
-            charts.hbar_chart("Số tiền tiết kiệm theo tháng (₫)", month.keys, month.money_vnd, _vn_number,
-                              colour="#2da44e"),
-            charts.hbar_chart("Hồ sơ tiếp nhận theo cơ quan", agency.keys, agency.dossiers, _vn_number),
-            charts.hbar_chart("Số tiền tiết kiệm theo cơ quan (₫)", agency.keys, agency.money_vnd, _vn_number,
-                              colour="#2da44e"),
+            charts.hbar_chart(
+                "Số tiền tiết kiệm theo tháng (₫)",
+                month.keys,
+                month.money_vnd,
+                _vn_number,
+                colour="#2da44e",
+            ),
+            charts.hbar_chart(
+                "Hồ sơ tiếp nhận theo cơ quan", agency.keys, agency.dossiers, _vn_number
+            ),
+            charts.hbar_chart(
+                "Số tiền tiết kiệm theo cơ quan (₫)",
+                agency.keys,
+                agency.money_vnd,
+                _vn_number,
+                colour="#2da44e",
+            ),
         ]
-        return render(request, "overview.html", user, period=period, h=ov.headline, charts=svgs, n=ov.national,
-                      n_agencies=ov.national_by_agency)
+        return render(
+            request,
+            "overview.html",
+            user,
+            period=period,
+            h=ov.headline,
+            charts=svgs,
+            n=ov.national,
+            n_agencies=ov.national_by_agency,
+        )
 
     @app.get("/api/summary", name="summary")
-    def summary(user: User, date_from: Annotated[date | None, Query(alias="from")] = None,
-                date_to: Annotated[date | None, Query(alias="to")] = None) -> dict[str, Any]:
+    def summary(
+        user: User,
+        date_from: Annotated[date | None, Query(alias="from")] = None,
+        date_to: Annotated[date | None, Query(alias="to")] = None,
+    ) -> dict[str, Any]:
         engine = store_engine(AIRFLOW)
         period = period_of(engine, date_from, date_to)
         ov = data.overview(engine, period, *savings_rates())
-        return {**ov.headline, "national_sync": ov.national, "national_sync_by_agency": list(ov.national_by_agency)}
+        return {
+            **ov.headline,
+            "national_sync": ov.national,
+            "national_sync_by_agency": list(ov.national_by_agency),
+        }
 
     @app.get("/dossier", response_class=HTMLResponse, name="dossier")
     def dossier(request: Request, user: User, code: str = "") -> HTMLResponse:
@@ -170,18 +251,38 @@ def create_app() -> FastAPI:
         return render(request, "dossier.html", user, code=code.strip(), view=view)
 
     @app.get("/quarantine", response_class=HTMLResponse, name="quarantine")
-    def quarantine(request: Request, user: User, status: str = "open", replayed: int | None = None,
-                   run_id: str | None = None) -> HTMLResponse:
+    def quarantine(
+        request: Request,
+        user: User,
+        status: str = "open",
+        replayed: int | None = None,
+        run_id: str | None = None,
+    ) -> HTMLResponse:
         engine = store_engine(AIRFLOW)
         rows = data.quarantine_list(engine, None if status == "all" else status)
-        run_path = StartedRun(REPLAY_DAG, run_id).ui_path if replayed is not None and run_id else None
-        return render(request, "quarantine.html", user, rows=rows, status=status, replayed=replayed,
-                      run_id=run_id, run_path=run_path)
+        run_path = (
+            StartedRun(REPLAY_DAG, run_id).ui_path if replayed is not None and run_id else None
+        )
+        return render(
+            request,
+            "quarantine.html",
+            user,
+            rows=rows,
+            status=status,
+            replayed=replayed,
+            run_id=run_id,
+            run_path=run_path,
+        )
 
     @app.post("/quarantine/{quarantine_id}/replay", name="replay")
-    def replay_item(request: Request, user: User, quarantine_id: int, can: Annotated[Grants, Depends(may_replay)],
-                    csrf_token: Annotated[str | None, Form()] = None,
-                    reason: Annotated[str, Form(max_length=500)] = "") -> RedirectResponse:
+    def replay_item(
+        request: Request,
+        user: User,
+        quarantine_id: int,
+        can: Annotated[Grants, Depends(may_replay)],
+        csrf_token: Annotated[str | None, Form()] = None,
+        reason: Annotated[str, Form(max_length=500)] = "",
+    ) -> RedirectResponse:
         """Ask Airflow for a ``quarantine_replay`` run as this user; a worker replays, not this process."""
         check_form_token(request, user, csrf_token)
         engine = store_engine(AIRFLOW)
@@ -192,32 +293,52 @@ def create_app() -> FastAPI:
         if not token:
             raise Forbidden()
         try:
-            run = trigger_dag(api_base(request), token, REPLAY_DAG,
-                              {"quarantine_ids": [quarantine_id], "reason": reason.strip()},
-                              note=f"Xử lý lại mục cách ly #{quarantine_id} từ bảng điều khiển ({can.user})")
+            run = trigger_dag(
+                api_base(request),
+                token,
+                REPLAY_DAG,
+                {"quarantine_ids": [quarantine_id], "reason": reason.strip()},
+                note=f"Xử lý lại mục cách ly #{quarantine_id} từ bảng điều khiển ({can.user})",
+            )
         except NotAllowed:
             audit.record_on_quarantine(engine, can.user, audit.REPLAY, quarantine_id, "denied")
             raise Forbidden() from None
         except NotStarted as exc:
-            audit.record_on_quarantine(engine, can.user, audit.REPLAY, quarantine_id, "failed: NotStarted")
+            audit.record_on_quarantine(
+                engine, can.user, audit.REPLAY, quarantine_id, "failed: NotStarted"
+            )
             log.error("replay of quarantine %s by %s not started: %s", quarantine_id, can.user, exc)
-            raise HTTPException(502, "Không gửi được yêu cầu xử lý lại tới Airflow. Vui lòng thử lại sau "
-                                     "hoặc báo quản trị viên.") from None
-        audit.record_on_quarantine(engine, can.user, audit.REPLAY, quarantine_id, "requested", run_id=run.run_id)
-        log.info("replay of quarantine %s requested by %s: run %s", quarantine_id, can.user, run.run_id)
+            raise HTTPException(
+                502,
+                "Không gửi được yêu cầu xử lý lại tới Airflow. Vui lòng thử lại sau "
+                "hoặc báo quản trị viên.",
+            ) from None
+        audit.record_on_quarantine(
+            engine, can.user, audit.REPLAY, quarantine_id, "requested", run_id=run.run_id
+        )
+        log.info(
+            "replay of quarantine %s requested by %s: run %s", quarantine_id, can.user, run.run_id
+        )
         base = request.scope.get("root_path", "").rstrip("/")
-        return RedirectResponse(f"{base}/quarantine?status=all&replayed={quarantine_id}&run_id={quote(run.run_id)}",
-                                status_code=303)
+        return RedirectResponse(
+            f"{base}/quarantine?status=all&replayed={quarantine_id}&run_id={quote(run.run_id)}",
+            status_code=303,
+        )
 
     @app.get("/quarantine/{quarantine_id}/payload", response_class=HTMLResponse, name="payload")
-    def payload(request: Request, user: User, quarantine_id: int,
-                can: Annotated[Grants, Depends(may_view_payload)]) -> HTMLResponse:
+    def payload(
+        request: Request,
+        user: User,
+        quarantine_id: int,
+        can: Annotated[Grants, Depends(may_view_payload)],
+    ) -> HTMLResponse:
         """The stored payload (the portal adapter already stripped the applicant's identity); every view
         is recorded."""
         engine = store_engine(AIRFLOW)
         view = data.quarantine_payload(engine, quarantine_id)
-        audit.record_on_quarantine(engine, can.user, audit.VIEW_PAYLOAD, quarantine_id,
-                                   "shown" if view else "not_found")
+        audit.record_on_quarantine(
+            engine, can.user, audit.VIEW_PAYLOAD, quarantine_id, "shown" if view else "not_found"
+        )
         if view is None:
             raise HTTPException(404, "Không tìm thấy mục cách ly")
         return render(request, "payload.html", user, q=view)
@@ -228,9 +349,12 @@ def create_app() -> FastAPI:
         return render(request, "watch.html", user, w=lists)
 
     @app.get("/audit", response_class=HTMLResponse, name="audit")
-    def audit_log(request: Request, user: User, can: Annotated[Grants, Depends(may_audit)]) -> HTMLResponse:
+    def audit_log(
+        request: Request, user: User, can: Annotated[Grants, Depends(may_audit)]
+    ) -> HTMLResponse:
         """Operators' actions (dashboard, backfill, reconciliation repairs), newest first."""
-        return render(request, "audit.html", user, rows=data.operator_actions(store_engine(AIRFLOW)))
+        return render(
+            request, "audit.html", user, rows=data.operator_actions(store_engine(AIRFLOW))
+        )
 
     return app
-

@@ -49,9 +49,17 @@ def run_for(actor: str, action: str) -> RunContext:
     return RunContext(run_id=f"dashboard:{actor}", task_id=action)
 
 
-def record_on_quarantine(engine: Engine, actor: str, action: str, quarantine_id: int, outcome: str,
-                         **extra: str) -> None:
+def record_on_quarantine(
+    engine: Engine, actor: str, action: str, quarantine_id: int, outcome: str, **extra: str
+) -> None:
     """Record an action on a quarantine record, on its dossier's timeline when it has a dossier."""
     with Session(engine) as session, session.begin():
-        record_quarantine_action(session, run_for(actor, action), actor=actor, action=action,
-                                 quarantine_id=quarantine_id, outcome=outcome, **extra)
+        record_quarantine_action(
+            session,
+            run_for(actor, action),
+            actor=actor,
+            action=action,
+            quarantine_id=quarantine_id,
+            outcome=outcome,
+            **extra,
+        )

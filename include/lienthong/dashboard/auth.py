@@ -17,11 +17,10 @@ import secrets
 from collections.abc import Callable
 from functools import lru_cache
 
-from fastapi import HTTPException, Request, status
-from fastapi.responses import JSONResponse, RedirectResponse, Response
-
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from airflow.api_fastapi.core_api.security import get_user
+from fastapi import HTTPException, Request, status
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from lienthong.dashboard.access import FORBIDDEN_VI
 
@@ -69,7 +68,9 @@ def check_form_token(request: Request, user: BaseUser, token: str | None) -> Non
     if request.headers.get("authorization", "").lower().startswith("bearer "):
         return
     if not token or not hmac.compare_digest(token, form_token(user)):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Phiên làm việc không hợp lệ (thiếu mã biểu mẫu)")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "Phiên làm việc không hợp lệ (thiếu mã biểu mẫu)"
+        )
 
 
 def _wants_html(request: Request) -> bool:
@@ -81,17 +82,27 @@ def error_handler(render_error: Callable[[Request, int, str], Response]):
 
     async def handle(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == status.HTTP_401_UNAUTHORIZED:
-            if request.method == "GET" and _wants_html(request):  # anonymous page view -> Airflow's login
+            if request.method == "GET" and _wants_html(
+                request
+            ):  # anonymous page view -> Airflow's login
                 from airflow.api_fastapi.app import get_auth_manager
 
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                return RedirectResponse(get_auth_manager().get_url_login(next_url=target), status_code=303)
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+                return RedirectResponse(
+                    get_auth_manager().get_url_login(next_url=target), status_code=303
+                )
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
         if _wants_html(request) and isinstance(exc.detail, str):
-            response = render_error(request, exc.status_code, DETAILS_VI.get(exc.detail, exc.detail))
+            response = render_error(
+                request, exc.status_code, DETAILS_VI.get(exc.detail, exc.detail)
+            )
             for name, value in (exc.headers or {}).items():
                 response.headers.setdefault(name, value)
             return response
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
 
     return handle

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 import pandas as pd
@@ -29,9 +29,22 @@ from lienthong.store.schema import DossierLink, LinkEvent, Quarantine
 VN_TZ = timezone(timedelta(hours=7))
 # Event detail keys that hold system identifiers, never personal data: shown as they are so operators
 # can find the document in iOffice (everything else is masked where it looks like an ID or phone).
-TECHNICAL_KEYS = frozenset({"doc_id", "code_notation", "outcome", "sha256", "file_id", "quarantine_id", "unit",
-                            "agency",
-                            "procedure", "status", "portal_status", "previous_status"})
+TECHNICAL_KEYS = frozenset(
+    {
+        "doc_id",
+        "code_notation",
+        "outcome",
+        "sha256",
+        "file_id",
+        "quarantine_id",
+        "unit",
+        "agency",
+        "procedure",
+        "status",
+        "portal_status",
+        "previous_status",
+    }
+)
 EVENT_LABELS_VI = {OPERATOR_ACTION: "Thao tác của cán bộ"}
 
 
@@ -57,7 +70,9 @@ def local_date(value: datetime | None) -> date | None:
 def data_period(engine: Engine) -> Period:
     """The range of reception dates in the store (today when it is empty): the default period."""
     with Session(engine) as s:
-        lo, hi = s.execute(select(func.min(DossierLink.received_at), func.max(DossierLink.received_at))).one()
+        lo, hi = s.execute(
+            select(func.min(DossierLink.received_at), func.max(DossierLink.received_at))
+        ).one()
     if lo is None:
         today = datetime.now(VN_TZ).date()
         return Period(today, today)
@@ -78,26 +93,44 @@ class Overview:
     headline: dict[str, Any]  # lienthong.report.figures.summary: the same figures as the report
     by_month: Series
     by_agency: Series
-    national: dict[str, Any] | None = None  # lienthong.report.national_figures: the period's sync figures
+    national: dict[str, Any] | None = (
+        None  # lienthong.report.national_figures: the period's sync figures
+    )
     national_by_agency: tuple[dict[str, Any], ...] = ()
 
 
 def _series(frame: pd.DataFrame, key: str) -> Series:
-    return Series([str(k) for k in frame[key]], [int(v) for v in frame["dossiers_processed"]],
-                  [int(v) for v in frame["vnd_saved_measured"]])
+    return Series(
+        [str(k) for k in frame[key]],
+        [int(v) for v in frame["dossiers_processed"]],
+        [int(v) for v in frame["vnd_saved_measured"]],
+    )
 
 
-def overview(engine: Engine, period: Period, hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
-             top_agencies: int = 12) -> Overview:
+def overview(
+    engine: Engine,
+    period: Period,
+    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+    top_agencies: int = 12,
+) -> Overview:
     """Headline and charts from the report module, so the dashboard and the report never disagree."""
-    report = figures.build_report(engine, period.date_from, period.date_to, hours_per_dossier, cost_per_hour)
-    agencies = report.by_agency.sort_values(["dossiers_processed", "agency_name"], ascending=[False, True])
+    report = figures.build_report(
+        engine, period.date_from, period.date_to, hours_per_dossier, cost_per_hour
+    )
+    agencies = report.by_agency.sort_values(
+        ["dossiers_processed", "agency_name"], ascending=[False, True]
+    )
     total = sync_figures(engine, period.date_from, period.date_to)
-    return Overview(report.headline, _series(report.by_month, "month"),
-                    _series(agencies.head(top_agencies), "agency_name"),
-                    national=total[0] if total else None,
-                    national_by_agency=tuple(sync_figures(engine, period.date_from, period.date_to, by="agency")))
+    return Overview(
+        report.headline,
+        _series(report.by_month, "month"),
+        _series(agencies.head(top_agencies), "agency_name"),
+        national=total[0] if total else None,
+        national_by_agency=tuple(
+            sync_figures(engine, period.date_from, period.date_to, by="agency")
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -136,16 +169,26 @@ def _masked_detail(detail: Any) -> list[tuple[str, str]]:
 def _operator_detail(detail: dict[str, Any]) -> list[tuple[str, str]]:
     """An operator action as officials read it: who, what, on what, with what outcome."""
     action = str(detail.get("action", ""))
-    return [("Cán bộ", str(detail.get("actor", ""))), ("Thao tác", ACTION_LABELS_VI.get(action, action)),
-            ("Đối tượng", str(detail.get("target", ""))),  # built from technical identifiers only
-            ("Kết quả", outcome_label(str(detail.get("outcome", ""))))]
+    return [
+        ("Cán bộ", str(detail.get("actor", ""))),
+        ("Thao tác", ACTION_LABELS_VI.get(action, action)),
+        ("Đối tượng", str(detail.get("target", ""))),  # built from technical identifiers only
+        ("Kết quả", outcome_label(str(detail.get("outcome", "")))),
+    ]
 
 
 def _timeline_row(e: LinkEvent) -> TimelineRow:
     operator = e.kind == OPERATOR_ACTION and isinstance(e.detail, dict)
-    return TimelineRow(e.at, e.run_id or "", e.task_id or "", e.kind, state_label(e.from_state),
-                       state_label(e.to_state), _operator_detail(e.detail) if operator else _masked_detail(e.detail),
-                       EVENT_LABELS_VI.get(e.kind, e.kind))
+    return TimelineRow(
+        e.at,
+        e.run_id or "",
+        e.task_id or "",
+        e.kind,
+        state_label(e.from_state),
+        state_label(e.to_state),
+        _operator_detail(e.detail) if operator else _masked_detail(e.detail),
+        EVENT_LABELS_VI.get(e.kind, e.kind),
+    )
 
 
 def state_label(state: str | None) -> str:
@@ -157,19 +200,31 @@ def dossier_view(engine: Engine, code: str) -> DossierView | None:
     code = code.strip()
     with Session(engine) as s:
         link = s.scalar(select(DossierLink).where(DossierLink.dossier_code == code))
-        events = list(s.scalars(select(LinkEvent).where(LinkEvent.dossier_code == code)
-                                .order_by(LinkEvent.at, LinkEvent.id)))
+        events = list(
+            s.scalars(
+                select(LinkEvent)
+                .where(LinkEvent.dossier_code == code)
+                .order_by(LinkEvent.at, LinkEvent.id)
+            )
+        )
         quarantined = list(s.scalars(select(Quarantine).where(Quarantine.dossier_code == code)))
     if link is None and not events:
         return None
     summary: dict[str, Any] = {}
     if link is not None:
         summary = {
-            "agency": link.agency_name, "procedure": f"{link.procedure_code} — {link.procedure_name}",
-            "state": state_label(link.state), "portal_status": link.portal_status,
-            "received_at": link.received_at, "due_at": link.due_at, "transferred_at": link.transferred_at,
-            "signed_at": link.signed_at, "issued_at": link.issued_at, "attached_at": link.attached_at,
-            "finished_at": link.finished_at, "doc_code_notation": link.doc_code_notation,
+            "agency": link.agency_name,
+            "procedure": f"{link.procedure_code} — {link.procedure_name}",
+            "state": state_label(link.state),
+            "portal_status": link.portal_status,
+            "received_at": link.received_at,
+            "due_at": link.due_at,
+            "transferred_at": link.transferred_at,
+            "signed_at": link.signed_at,
+            "issued_at": link.issued_at,
+            "attached_at": link.attached_at,
+            "finished_at": link.finished_at,
+            "doc_code_notation": link.doc_code_notation,
             "last_error": mask_text(link.last_error) if link.last_error else None,
         }
     rows = [_timeline_row(e) for e in events]
@@ -192,15 +247,30 @@ class QuarantineRow:
     resolution: str
 
 
-def quarantine_list(engine: Engine, status: str | None = "open", limit: int = 500) -> list[QuarantineRow]:
+def quarantine_list(
+    engine: Engine, status: str | None = "open", limit: int = 500
+) -> list[QuarantineRow]:
     with Session(engine) as s:
         q = select(Quarantine).order_by(Quarantine.last_seen_at.desc()).limit(limit)
         if status:
             q = q.where(Quarantine.status == status)
         recs = list(s.scalars(q))
-    return [QuarantineRow(r.id, r.source, r.dossier_code or "", r.reason_code, r.reason_vi,
-                          mask_text(r.detail or "")[:400], r.occurrences, r.first_seen_at, r.last_seen_at, r.status,
-                          mask_text(r.resolution or "")) for r in recs]
+    return [
+        QuarantineRow(
+            r.id,
+            r.source,
+            r.dossier_code or "",
+            r.reason_code,
+            r.reason_vi,
+            mask_text(r.detail or "")[:400],
+            r.occurrences,
+            r.first_seen_at,
+            r.last_seen_at,
+            r.status,
+            mask_text(r.resolution or ""),
+        )
+        for r in recs
+    ]
 
 
 @dataclass(frozen=True)
@@ -220,8 +290,12 @@ def quarantine_payload(engine: Engine, quarantine_id: int) -> PayloadView | None
         rec = s.get(Quarantine, quarantine_id)
         if rec is None:
             return None
-        text = json.dumps(rec.payload or {}, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-        return PayloadView(rec.id, rec.source, rec.dossier_code or "", rec.reason_vi, rec.status, text)
+        text = json.dumps(
+            rec.payload or {}, ensure_ascii=False, indent=2, sort_keys=True, default=str
+        )
+        return PayloadView(
+            rec.id, rec.source, rec.dossier_code or "", rec.reason_vi, rec.status, text
+        )
 
 
 @dataclass(frozen=True)
@@ -238,14 +312,28 @@ class OperatorAction:
 def operator_actions(engine: Engine, limit: int = 300) -> list[OperatorAction]:
     """The audit trail, newest first: every ``operator_action`` event of the store's event log."""
     with Session(engine) as s:
-        events = list(s.scalars(select(LinkEvent).where(LinkEvent.kind == OPERATOR_ACTION)
-                                .order_by(LinkEvent.at.desc(), LinkEvent.id.desc()).limit(limit)))
+        events = list(
+            s.scalars(
+                select(LinkEvent)
+                .where(LinkEvent.kind == OPERATOR_ACTION)
+                .order_by(LinkEvent.at.desc(), LinkEvent.id.desc())
+                .limit(limit)
+            )
+        )
     out = []
     for e in events:
         d = e.detail if isinstance(e.detail, dict) else {}
-        out.append(OperatorAction(e.at, e.run_id or "", e.dossier_code or "", str(d.get("actor", "")),
-                                  str(d.get("action", "")), str(d.get("target", "")),
-                                  str(d.get("outcome", ""))))
+        out.append(
+            OperatorAction(
+                e.at,
+                e.run_id or "",
+                e.dossier_code or "",
+                str(d.get("actor", "")),
+                str(d.get("action", "")),
+                str(d.get("target", "")),
+                str(d.get("outcome", "")),
+            )
+        )
     return out
 
 
@@ -267,8 +355,13 @@ class Watchlists:
 def watchlists(engine: Engine, limit: int = 300) -> Watchlists:
     """Stuck uses lienthong's own clock (state_changed_at); late and quarantined-near-due use the
     portal's now (due dates)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with Session(engine) as s:
         portal = portal_now(s) or now
-        return Watchlists(now, portal, stuck_links(s, now, limit=limit), late_links(s, portal, limit=limit),
-                          needs_person(s, portal)[:limit])
+        return Watchlists(
+            now,
+            portal,
+            stuck_links(s, now, limit=limit),
+            late_links(s, portal, limit=limit),
+            needs_person(s, portal)[:limit],
+        )

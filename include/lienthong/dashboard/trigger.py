@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from fastapi import Request
-
 from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
+from fastapi import Request
 
 REPLAY_DAG = "quarantine_replay"
 
@@ -54,18 +53,26 @@ def api_base(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def trigger_dag(base: str, token: str, dag_id: str, conf: dict[str, Any], note: str = "") -> StartedRun:
+def trigger_dag(
+    base: str, token: str, dag_id: str, conf: dict[str, Any], note: str = ""
+) -> StartedRun:
     """``POST /api/v2/dags/{dag_id}/dagRuns`` with the user's token (TLS verified)."""
     body: dict[str, Any] = {"logical_date": None, "conf": conf}
     if note:
         body["note"] = note[:1000]
     try:
-        resp = requests.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", json=body, timeout=30,
-                             headers={"Authorization": f"Bearer {token}"})
+        resp = requests.post(
+            f"{base}/api/v2/dags/{dag_id}/dagRuns",
+            json=body,
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+        )
     except requests.RequestException as exc:
         raise NotStarted(f"Airflow API unreachable: {type(exc).__name__}") from exc
     if resp.status_code in (401, 403):
         raise NotAllowed(f"Airflow refused to trigger {dag_id} ({resp.status_code})")
     if resp.status_code >= 300:
-        raise NotStarted(f"Airflow answered {resp.status_code} to the trigger of {dag_id}: {resp.text[:300]}")
+        raise NotStarted(
+            f"Airflow answered {resp.status_code} to the trigger of {dag_id}: {resp.text[:300]}"
+        )
     return StartedRun(dag_id, str(resp.json()["dag_run_id"]))

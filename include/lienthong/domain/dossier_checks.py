@@ -20,10 +20,19 @@ from lienthong.domain.dossier import Dossier, InvalidDossier
 NATIONAL_CODE_PATTERN = r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4,6}$"
 CLOCK_TOLERANCE = timedelta(hours=1)  # the portal's clock and ours may disagree a little
 DEFAULT_MAX_CHARS = 2000
-MAX_CHARS = {"id": 64, "code": 64, "fullname": 200, "identityNumber": 32, "phoneNumber": 32, "email": 254,
-             "summary": 4000}
+MAX_CHARS = {
+    "id": 64,
+    "code": 64,
+    "fullname": 200,
+    "identityNumber": 32,
+    "phoneNumber": 32,
+    "email": 254,
+    "summary": 4000,
+}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")
-_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^<>]{0,200}>|javascript\s*:|\bon[a-z]+\s*=\s*['\"]", re.IGNORECASE)
+_MARKUP = re.compile(
+    r"<\s*/?\s*[a-zA-Z!][^<>]{0,200}>|javascript\s*:|\bon[a-z]+\s*=\s*['\"]", re.IGNORECASE
+)
 
 
 def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -53,21 +62,40 @@ def text_problem(raw: dict[str, Any], key: str, code: str | None) -> InvalidDoss
         if bad:
             point = f"U+{ord(bad.group()):04X}"
             name = unicodedata.name(bad.group(), "control or unpaired surrogate")
-            return InvalidDossier("control_characters", f"Trường {path} chứa ký tự điều khiển hoặc mã Unicode không hợp lệ",
-                                  f"{path}: {point} ({name}) at offset {bad.start()}", key, code)
+            return InvalidDossier(
+                "control_characters",
+                f"Trường {path} chứa ký tự điều khiển hoặc mã Unicode không hợp lệ",
+                f"{path}: {point} ({name}) at offset {bad.start()}",
+                key,
+                code,
+            )
         limit = MAX_CHARS.get(_leaf(path), DEFAULT_MAX_CHARS)
         if len(text) > limit:
-            return InvalidDossier("too_long", f"Trường {path} dài bất thường ({len(text):,} ký tự, tối đa {limit:,})",
-                                  f"{path}: {len(text)} characters > {limit}", key, code)
+            return InvalidDossier(
+                "too_long",
+                f"Trường {path} dài bất thường ({len(text):,} ký tự, tối đa {limit:,})",
+                f"{path}: {len(text)} characters > {limit}",
+                key,
+                code,
+            )
         tag = _MARKUP.search(text)
         if tag:
-            return InvalidDossier("markup_in_text", f"Trường {path} chứa mã HTML/script: {tag.group()[:60]}",
-                                  f"{path}: markup {tag.group()[:60]!r}", key, code)
+            return InvalidDossier(
+                "markup_in_text",
+                f"Trường {path} chứa mã HTML/script: {tag.group()[:60]}",
+                f"{path}: markup {tag.group()[:60]!r}",
+                key,
+                code,
+            )
     return None
 
 
-def fact_problem(dossier: Dossier, now: datetime, code_pattern: str = NATIONAL_CODE_PATTERN,
-                 agencies: Iterable[str] = ()) -> InvalidDossier | None:
+def fact_problem(
+    dossier: Dossier,
+    now: datetime,
+    code_pattern: str = NATIONAL_CODE_PATTERN,
+    agencies: Iterable[str] = (),
+) -> InvalidDossier | None:
     """A fact about the dossier that cannot be true; ``agencies`` empty = no district check."""
     key, code = dossier.id, dossier.code
 
@@ -75,20 +103,34 @@ def fact_problem(dossier: Dossier, now: datetime, code_pattern: str = NATIONAL_C
         return InvalidDossier(reason, vi, detail, key, code)
 
     if not re.match(code_pattern, dossier.code):
-        return bad("bad_dossier_code", f"Mã hồ sơ {dossier.code[:64]} không đúng định dạng mã hồ sơ quốc gia",
-                   f"code {dossier.code[:64]!r} does not match {code_pattern}")
+        return bad(
+            "bad_dossier_code",
+            f"Mã hồ sơ {dossier.code[:64]} không đúng định dạng mã hồ sơ quốc gia",
+            f"code {dossier.code[:64]!r} does not match {code_pattern}",
+        )
     horizon = now + CLOCK_TOLERANCE
-    for label_vi, name, value in (("ngày tiếp nhận", "received_at", dossier.received_at),
-                                  ("ngày cập nhật", "updated_at", dossier.updated_at),
-                                  ("ngày hoàn thành", "finished_at", dossier.finished_at)):
+    for label_vi, name, value in (
+        ("ngày tiếp nhận", "received_at", dossier.received_at),
+        ("ngày cập nhật", "updated_at", dossier.updated_at),
+        ("ngày hoàn thành", "finished_at", dossier.finished_at),
+    ):
         if value is not None and value > horizon:
-            return bad("future_date", f"Hồ sơ có {label_vi} ở tương lai ({value:%d/%m/%Y %H:%M})",
-                       f"{name} {value.isoformat()} is after the portal's now {now.isoformat()}")
+            return bad(
+                "future_date",
+                f"Hồ sơ có {label_vi} ở tương lai ({value:%d/%m/%Y %H:%M})",
+                f"{name} {value.isoformat()} is after the portal's now {now.isoformat()}",
+            )
     if dossier.due_at is not None and dossier.due_at < dossier.received_at:
-        return bad("due_before_received", "Ngày hẹn trả trước ngày tiếp nhận hồ sơ",
-                   f"due {dossier.due_at.isoformat()} < received {dossier.received_at.isoformat()}")
+        return bad(
+            "due_before_received",
+            "Ngày hẹn trả trước ngày tiếp nhận hồ sơ",
+            f"due {dossier.due_at.isoformat()} < received {dossier.received_at.isoformat()}",
+        )
     known = frozenset(agencies)
     if known and dossier.agency_code not in known:
-        return bad("unknown_agency", f"Đơn vị {dossier.agency_code[:64]} không thuộc địa bàn được cấu hình liên thông",
-                   f"agency {dossier.agency_code[:64]!r} is not in the routing's agencies")
+        return bad(
+            "unknown_agency",
+            f"Đơn vị {dossier.agency_code[:64]} không thuộc địa bàn được cấu hình liên thông",
+            f"agency {dossier.agency_code[:64]!r} is not in the routing's agencies",
+        )
     return None

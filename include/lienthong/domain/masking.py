@@ -34,7 +34,9 @@ class PersonalDataFilter(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = mask_text(record.msg)
         if isinstance(record.args, dict):
-            record.args = {k: mask_text(v) if isinstance(v, str) else v for k, v in record.args.items()}
+            record.args = {
+                k: mask_text(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
         elif record.args:
             record.args = tuple(mask_text(a) if isinstance(a, str) else a for a in record.args)
         return True

@@ -63,8 +63,12 @@ class NationalRecord:
         """Digest of the record's fields (steps excluded: they are sent on their own)."""
         data = asdict(self)
         data.pop("steps")
-        data.pop("updated_at")  # a touch that changed nothing the national record holds is no change
-        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+        data.pop(
+            "updated_at"
+        )  # a touch that changed nothing the national record holds is no change
+        return hashlib.sha256(
+            json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()
+        ).hexdigest()
 
 
 class ItemKind(StrEnum):
@@ -126,7 +130,9 @@ def step_key(index: int, step: Step) -> str:
     return f"step:{step.ref or f'#{index}'}"
 
 
-def plan_items(record: NationalRecord, last_fingerprint: str | None, queued_steps: set[str]) -> list[PlannedItem]:
+def plan_items(
+    record: NationalRecord, last_fingerprint: str | None, queued_steps: set[str]
+) -> list[PlannedItem]:
     """What a newly observed local state adds to the dossier's outbox, in the order to send it.
 
     A record snapshot when the record differs from the last one queued (the first one creates the
@@ -142,7 +148,9 @@ def plan_items(record: NationalRecord, last_fingerprint: str | None, queued_step
     return out
 
 
-def settle_unconfirmed(held: Iterable[str], confirmed: Iterable[str], unconfirmed: Sequence[str]) -> list[bool]:
+def settle_unconfirmed(
+    held: Iterable[str], confirmed: Iterable[str], unconfirmed: Sequence[str]
+) -> list[bool]:
     """For steps sent without a recorded answer (a crash, a lost response): which the national side
     holds. ``held`` are the national step digests, ``confirmed`` those already known sent; each
     unconfirmed step is held when a held copy is left over after the confirmed ones."""
@@ -162,8 +170,9 @@ RECEIVED_EXCLUDED = frozenset({1, 3})
 FINISHED = frozenset({9, 10})
 
 
-def national_timeliness(status: int, finished_at: datetime | None, returned_at: datetime | None,
-                        due_at: datetime | None) -> str:
+def national_timeliness(
+    status: int, finished_at: datetime | None, returned_at: datetime | None, due_at: datetime | None
+) -> str:
     """How the national dashboards class a dossier: not_received / received / on_time / late.
 
     Finished dossiers (9, 10) are late when the date they were finished (else returned) is after

@@ -95,7 +95,9 @@ class PackageHandling(StrEnum):
     TRACED = "traced"
     BYPASS = "bypass"
     ADOPTED = "adopted"
-    BUSY = "busy"  # another process holds the package or its dossier: it stays pending for a later run
+    BUSY = (
+        "busy"  # another process holds the package or its dossier: it stays pending for a later run
+    )
     ERROR = "error"
 
 

@@ -6,7 +6,9 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # dates on dossiers, decisions and reports are Vietnamese dates
+VN_TZ = ZoneInfo(
+    "Asia/Ho_Chi_Minh"
+)  # dates on dossiers, decisions and reports are Vietnamese dates
 
 
 def timeliness(finished: datetime | None, due: datetime | None) -> str | None:

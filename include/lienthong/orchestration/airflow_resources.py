@@ -88,7 +88,9 @@ def savings_settings(lookup: Lookup | None = None) -> SavingsSettings:
     """The savings Variables, each defaulting to the article's figure when not set."""
     look = lookup or TaskLookup()
     return SavingsSettings(
-        minutes_per_dossier=_int_or(look.variable(MINUTES_VARIABLE), DEFAULT_SAVINGS.minutes_per_dossier),
+        minutes_per_dossier=_int_or(
+            look.variable(MINUTES_VARIABLE), DEFAULT_SAVINGS.minutes_per_dossier
+        ),
         cost_per_hour_vnd=_int_or(look.variable(COST_VARIABLE), DEFAULT_SAVINGS.cost_per_hour_vnd),
     )
 
@@ -98,14 +100,16 @@ def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> 
     ``national``: also the national portal's client and sync settings (only its tasks need them)."""
     look = lookup or TaskLookup()
     routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
-    from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook, NationalPortalHook
     from lienthong.orchestration.airflow_stats import AirflowStats
+    from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook, NationalPortalHook
     from lienthong.pipeline.national_config import NATIONAL_SYNC_VARIABLE, config_from_variable
 
     extra = {}
     if national:
-        extra = dict(national=NationalPortalHook(NATIONAL_CONN).get_conn(),
-                     national_config=config_from_variable(look.variable(NATIONAL_SYNC_VARIABLE)))
+        extra = dict(
+            national=NationalPortalHook(NATIONAL_CONN).get_conn(),
+            national_config=config_from_variable(look.variable(NATIONAL_SYNC_VARIABLE)),
+        )
 
     return Resources(
         portal=IGatePortalHook(PORTAL_CONN).get_conn(),
@@ -120,7 +124,9 @@ def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> 
 
 
 @contextmanager
-def resources_from_airflow(lookup: Lookup | None = None, *, national: bool = False) -> Iterator[Resources]:
+def resources_from_airflow(
+    lookup: Lookup | None = None, *, national: bool = False
+) -> Iterator[Resources]:
     """Resources for one task, request or command; clients closed however it ends."""
     resources = build_resources(lookup, national=national)
     try:

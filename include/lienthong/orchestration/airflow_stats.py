@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -32,7 +32,9 @@ class AirflowStats:
         self._stats.gauge(PREFIX + name, value, tags=tags)
 
     def timing(self, name: str, seconds: float, tags: dict[str, str] | None = None) -> None:
-        self._stats.timing(PREFIX + name, seconds * 1000.0, tags=tags)  # StatsD timers are milliseconds
+        self._stats.timing(
+            PREFIX + name, seconds * 1000.0, tags=tags
+        )  # StatsD timers are milliseconds
 
 
 def report_counts(metrics, family: str, counts: Mapping[str, int]) -> None:
@@ -46,7 +48,7 @@ def report_levels(metrics, engine: Engine) -> None:
     """Gauges of what waits where (:func:`lienthong.store.gauges.link_levels`); never fails the task."""
     try:
         with Session(engine) as session:
-            levels = link_levels(session, datetime.now(timezone.utc))
+            levels = link_levels(session, datetime.now(UTC))
     except Exception as exc:  # noqa: BLE001 - a gauge is not worth a failed run; the next run reports
         log.warning("link levels not reported: %s", type(exc).__name__)
         return

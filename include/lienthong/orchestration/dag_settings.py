@@ -21,14 +21,20 @@ def env_setting(name: str, default: str) -> str:
 def link_default_args(retries: int = 3) -> dict[str, Any]:
     """Retries for tasks that call the portal and iOffice: a lost worker or an outage is retried."""
     delay = float(env_setting("LIENTHONG_RETRY_DELAY_SECONDS", "30"))
-    return {"retries": retries, "retry_delay": timedelta(seconds=delay), "retry_exponential_backoff": True}
+    return {
+        "retries": retries,
+        "retry_delay": timedelta(seconds=delay),
+        "retry_exponential_backoff": True,
+    }
 
 
 def failure_alert():
     """The notifier the link's DAGs call when a run fails."""
     from lienthong.orchestration.notifiers import LienthongAlertNotifier
 
-    return LienthongAlertNotifier(title="Liên thông: lượt chạy thất bại", message="{{ dag.dag_id }} / {{ run_id }}")
+    return LienthongAlertNotifier(
+        title="Liên thông: lượt chạy thất bại", message="{{ dag.dag_id }} / {{ run_id }}"
+    )
 
 
 def link_dag(*, retries: int = 3, tags: tuple[str, ...] = (), **settings: Any) -> dict[str, Any]:
@@ -39,8 +45,12 @@ def link_dag(*, retries: int = 3, tags: tuple[str, ...] = (), **settings: Any) -
     and the failure alert.
     """
     shared: dict[str, Any] = {
-        "start_date": LIVE_SINCE, "catchup": False, "max_active_runs": 1, "is_paused_upon_creation": False,
-        "default_args": link_default_args(retries), "on_failure_callback": failure_alert(),
+        "start_date": LIVE_SINCE,
+        "catchup": False,
+        "max_active_runs": 1,
+        "is_paused_upon_creation": False,
+        "default_args": link_default_args(retries),
+        "on_failure_callback": failure_alert(),
         "tags": ["lienthong", *tags],
     }
     return {**shared, **settings}

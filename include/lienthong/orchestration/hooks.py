@@ -17,16 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-
 from airflow.sdk import BaseHook
 
-from lienthong.clients.http import RemoteRefused, TransientHTTPError
+from lienthong.clients.http import RemoteRefused, RetryPolicy, TransientHTTPError
 from lienthong.clients.ioffice import IOfficeAsyncClient, IOfficeClient, IOfficeSettings
 from lienthong.clients.ioffice_shapes import IOfficeError
+from lienthong.clients.national import NationalAuthError, NationalClient, NationalSettings
 from lienthong.clients.oidc import AuthError
 from lienthong.clients.portal import PortalClient, PortalSettings
-from lienthong.clients.http import RetryPolicy
-from lienthong.clients.national import NationalAuthError, NationalClient, NationalSettings
 
 QUICK = RetryPolicy(attempts=1)  # a connection test answers at once: no retries behind the button
 
@@ -37,8 +35,11 @@ def _why_vi(exc: BaseException, system_vi: str) -> str:
         return f"Lỗi chứng chỉ TLS khi kết nối {system_vi} — {type(exc).__name__}"
     if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
         return f"Không kết nối được tới {system_vi} (sai địa chỉ, cổng, hoặc máy chủ không phản hồi) — {type(exc).__name__}"
-    if isinstance(exc, (AuthError, NationalAuthError)) or (isinstance(exc, RemoteRefused) and exc.status in (401, 403)) or \
-            (isinstance(exc, IOfficeError) and exc.code in (401, 403)):
+    if (
+        isinstance(exc, (AuthError, NationalAuthError))
+        or (isinstance(exc, RemoteRefused) and exc.status in (401, 403))
+        or (isinstance(exc, IOfficeError) and exc.code in (401, 403))
+    ):
         return f"{system_vi} từ chối thông tin đăng nhập (sai mã ứng dụng, khóa bí mật hoặc mã xác thực) — {exc}"
     if isinstance(exc, (TransientHTTPError, RemoteRefused, IOfficeError)):
         return f"{system_vi} trả lời lỗi — {exc}"
@@ -122,7 +123,11 @@ class IOfficeHook(BaseHook):
             return False, _why_vi(exc, "iOffice")
         finally:
             client.close()
-        return True, "Kết nối iOffice thành công: mã xác thực hợp lệ, đọc được danh sách gói tin." + crl_note
+        return (
+            True,
+            "Kết nối iOffice thành công: mã xác thực hợp lệ, đọc được danh sách gói tin."
+            + crl_note,
+        )
 
 
 class NationalPortalHook(BaseHook):
@@ -138,7 +143,9 @@ class NationalPortalHook(BaseHook):
         self.national_conn_id = national_conn_id
 
     def settings(self, **overrides: Any) -> NationalSettings:
-        return NationalSettings.from_connection(self.get_connection(self.national_conn_id), **overrides)
+        return NationalSettings.from_connection(
+            self.get_connection(self.national_conn_id), **overrides
+        )
 
     def get_conn(self) -> NationalClient:
         return NationalClient(self.settings())

@@ -30,18 +30,28 @@ class LienthongAlertNotifier(BaseNotifier):
         self.title, self.message, self.conn_id = title, message, conn_id
 
     def notify(self, context: dict[str, Any]) -> None:
-        body = {"title": self.title, "message": mask_text(self.message),
-                "dag_id": getattr(context.get("dag"), "dag_id", None), "run_id": context.get("run_id")}
+        body = {
+            "title": self.title,
+            "message": mask_text(self.message),
+            "dag_id": getattr(context.get("dag"), "dag_id", None),
+            "run_id": context.get("run_id"),
+        }
         log.warning("ALERT %s: %s", self.title, body["message"])
         conn = self._channel()
         if conn is None:
             return
         url = base_url(conn, (conn.extra_dejson or {}).get("path", ""))
         try:
-            requests.post(url, data=json.dumps(body, ensure_ascii=False).encode(), timeout=10,
-                          headers={"Content-Type": "application/json; charset=utf-8"}).raise_for_status()
+            requests.post(
+                url,
+                data=json.dumps(body, ensure_ascii=False).encode(),
+                timeout=10,
+                headers={"Content-Type": "application/json; charset=utf-8"},
+            ).raise_for_status()
         except requests.RequestException as exc:
-            log.error("alert %r NOT delivered to %s (%s): %s", self.title, self.conn_id, conn.host, exc)
+            log.error(
+                "alert %r NOT delivered to %s (%s): %s", self.title, self.conn_id, conn.host, exc
+            )
             raise
 
     def _channel(self) -> Any | None:
@@ -52,9 +62,17 @@ class LienthongAlertNotifier(BaseNotifier):
         try:
             return BaseHook.get_connection(self.conn_id)
         except AirflowNotFoundException:
-            log.warning("alert %r only logged: no connection %s configured for the operators' channel",
-                        self.title, self.conn_id)
+            log.warning(
+                "alert %r only logged: no connection %s configured for the operators' channel",
+                self.title,
+                self.conn_id,
+            )
             return None
         except Exception as exc:
-            log.error("alert %r NOT delivered: connection %s could not be read: %s", self.title, self.conn_id, exc)
+            log.error(
+                "alert %r NOT delivered: connection %s could not be read: %s",
+                self.title,
+                self.conn_id,
+                exc,
+            )
             raise

@@ -20,8 +20,15 @@ class PendingPackagesSensor(BaseSensorOperator):
 
     template_fields = ("poll_interval", "wait_timeout", "max_failures")
 
-    def __init__(self, *, conn_id: str = "lienthong_ioffice", poll_interval: float | str = 15.0,
-                 wait_timeout: float | str = 240.0, max_failures: int | str = 5, **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        conn_id: str = "lienthong_ioffice",
+        poll_interval: float | str = 15.0,
+        wait_timeout: float | str = 240.0,
+        max_failures: int | str = 5,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.conn_id = conn_id
         self.poll_interval = poll_interval
@@ -30,8 +37,11 @@ class PendingPackagesSensor(BaseSensorOperator):
 
     def execute(self, context: Any) -> None:
         poll, wait = float(self.poll_interval), float(self.wait_timeout)
-        self.defer(trigger=PendingPackagesTrigger(self.conn_id, poll, wait, int(self.max_failures)),
-                   method_name="execute_complete", timeout=timedelta(seconds=wait + 60))
+        self.defer(
+            trigger=PendingPackagesTrigger(self.conn_id, poll, wait, int(self.max_failures)),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=wait + 60),
+        )
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
         status = (event or {}).get("status")
@@ -39,5 +49,7 @@ class PendingPackagesSensor(BaseSensorOperator):
             return "found"
         if status == "timeout":
             raise AirflowSkipException("no result package arrived from iOffice in this window")
-        raise AirflowException(f"waiting for iOffice failed ({(event or {}).get('reason', 'unknown')}): "
-                               f"{(event or {}).get('message')}")
+        raise AirflowException(
+            f"waiting for iOffice failed ({(event or {}).get('reason', 'unknown')}): "
+            f"{(event or {}).get('message')}"
+        )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from lienthong.domain.masking import get_logger
-from lienthong.orchestration.dag_settings import TIMEZONE
-from lienthong.orchestration.airflow_stats import report_counts, report_levels
 from lienthong.orchestration.airflow_resources import resources_from_airflow, store_engine
+from lienthong.orchestration.airflow_stats import report_counts, report_levels
+from lienthong.orchestration.dag_settings import TIMEZONE
 from lienthong.pipeline import intake, results
 from lienthong.pipeline.resources import Resources
 from lienthong.store.ledger import RunContext, record_operator_action, record_quarantine_action
@@ -21,7 +21,9 @@ def run_context(context: dict[str, Any]) -> RunContext:
     return RunContext(run_id=str(context["run_id"]), task_id=str(getattr(ti, "task_id", "")))
 
 
-def intake_window(context: dict[str, Any], resources: Resources, overlap: timedelta) -> tuple[intake.Window, bool]:
+def intake_window(
+    context: dict[str, Any], resources: Resources, overlap: timedelta
+) -> tuple[intake.Window, bool]:
     """Scheduled/manual runs follow the stored cursor; backfill runs re-pull their data interval."""
     dag_run = context["dag_run"]
     run_type = str(getattr(dag_run, "run_type", "")).lower()
@@ -34,9 +36,15 @@ def intake_window(context: dict[str, Any], resources: Resources, overlap: timede
 def pull_and_link(context: dict[str, Any], overlap_minutes: int) -> dict[str, int]:
     with resources_from_airflow() as resources:
         window, advance = intake_window(context, resources, timedelta(minutes=overlap_minutes))
-        log.info("intake window from %s to %s (cursor %s)", window.updated_from, window.updated_to,
-                 "advances" if advance else "kept")
-        counts = intake.pull_and_link(resources, run_context(context), window, advance_cursor=advance)
+        log.info(
+            "intake window from %s to %s (cursor %s)",
+            window.updated_from,
+            window.updated_to,
+            "advances" if advance else "kept",
+        )
+        counts = intake.pull_and_link(
+            resources, run_context(context), window, advance_cursor=advance
+        )
         report_counts(resources.metrics, "intake", counts)
         report_levels(resources.metrics, resources.engine)
     log.info("intake summary: %s", counts)
@@ -55,7 +63,9 @@ def sync_national(context: dict[str, Any], overlap_minutes: int) -> dict[str, in
     from lienthong.pipeline import national_sync
 
     with resources_from_airflow(national=True) as resources:
-        counts = national_sync.sync(resources, run_context(context), timedelta(minutes=overlap_minutes))
+        counts = national_sync.sync(
+            resources, run_context(context), timedelta(minutes=overlap_minutes)
+        )
         counts["relogins"] = resources.national.relogins if resources.national else 0
         report_counts(resources.metrics, "national", counts)
     log.info("national sync: %s", counts)
@@ -88,13 +98,29 @@ def triggering_user(context: dict[str, Any]) -> str | None:
     return str(name) if name else None
 
 
-def _audit(resources: Resources, run: RunContext, actor: str, action: str, target: str, outcome: str,
-           codes: tuple[str | None, ...] = (None,), **extra: Any) -> None:
+def _audit(
+    resources: Resources,
+    run: RunContext,
+    actor: str,
+    action: str,
+    target: str,
+    outcome: str,
+    codes: tuple[str | None, ...] = (None,),
+    **extra: Any,
+) -> None:
     """One operator-action event per dossier concerned (on its timeline), or one for the whole run."""
     with resources.session() as session:
         for code in codes:
-            record_operator_action(session, run, actor=actor, action=action, target=target, outcome=outcome,
-                                   code=code, **extra)
+            record_operator_action(
+                session,
+                run,
+                actor=actor,
+                action=action,
+                target=target,
+                outcome=outcome,
+                code=code,
+                **extra,
+            )
 
 
 def backfill_missed(context: dict[str, Any]) -> dict[str, int]:
@@ -108,25 +134,46 @@ def backfill_missed(context: dict[str, Any]) -> dict[str, int]:
     window = backfill_window(date_from, date_to, agencies=agencies, codes=codes)
     run = run_context(context)
     actor = triggering_user(context) or "unknown"
-    target = f"received {date_from}..{date_to}" + (f"; agencies {','.join(agencies)}" if agencies else "") + \
-        (f"; {len(codes)} dossier codes" if codes else "")
+    target = (
+        f"received {date_from}..{date_to}"
+        + (f"; agencies {','.join(agencies)}" if agencies else "")
+        + (f"; {len(codes)} dossier codes" if codes else "")
+    )
     with resources_from_airflow() as resources:
         try:
             counts = backfill(resources, run, window, dry_run=dry_run)
         except Exception as exc:
             try:
-                _audit(resources, run, actor, "backfill", target, f"failed: {type(exc).__name__}", codes or (None,))
-            except Exception as audit_exc:  # the store may be what failed: keep the original error on top
+                _audit(
+                    resources,
+                    run,
+                    actor,
+                    "backfill",
+                    target,
+                    f"failed: {type(exc).__name__}",
+                    codes or (None,),
+                )
+            except (
+                Exception
+            ) as audit_exc:  # the store may be what failed: keep the original error on top
                 log.warning("could not audit the failed backfill: %s", type(audit_exc).__name__)
             raise
-        _audit(resources, run, actor, "backfill", target, "dry_run" if dry_run else "success", codes or (None,),
-               counts=dict(counts))
+        _audit(
+            resources,
+            run,
+            actor,
+            "backfill",
+            target,
+            "dry_run" if dry_run else "success",
+            codes or (None,),
+            counts=dict(counts),
+        )
     log.info("backfill by %s: %s", actor, summary_vi(counts, dry_run))
     return counts
 
 
 def reconcile_links(context: dict[str, Any]) -> dict[str, int]:
-    from datetime import datetime, timezone
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from lienthong.reconcile.findings import default_window, reconcile, summarize, summary_vi
@@ -135,7 +182,7 @@ def reconcile_links(context: dict[str, Any]) -> dict[str, int]:
     params = context["params"]
     with resources_from_airflow(national=True) as resources:
         with resources.session() as session:
-            anchor = portal_now(session) or datetime.now(timezone.utc)
+            anchor = portal_now(session) or datetime.now(UTC)
         today = anchor.astimezone(ZoneInfo(TIMEZONE)).date()
         start, end = default_window(today, int(params.get("days") or 7))
         start = _param_date(params.get("date_from")) or start
@@ -146,16 +193,30 @@ def reconcile_links(context: dict[str, Any]) -> dict[str, int]:
             with resources.session() as session:
                 for f in found:
                     if f.repair_result and not f.repair_result.startswith("quarantined"):
-                        record_operator_action(session, run, actor=actor, action="reconcile_repair",
-                                               target=f"ioffice_doc#{f.ioffice_doc_id} ({f.kind})",
-                                               outcome=f.repair_result, code=f.dossier_code)
+                        record_operator_action(
+                            session,
+                            run,
+                            actor=actor,
+                            action="reconcile_repair",
+                            target=f"ioffice_doc#{f.ioffice_doc_id} ({f.kind})",
+                            outcome=f.repair_result,
+                            code=f.dossier_code,
+                        )
     counts = summarize(found)
     log.info("reconciliation %s..%s:\n%s", start, end, summary_vi(counts))
     return counts
 
 
-ALERT_KINDS = ("overdue", "near_due", "stuck", "bypass", "resolved_not_closed", "issued_not_attached", "not_synced",
-               "national_status_differs")
+ALERT_KINDS = (
+    "overdue",
+    "near_due",
+    "stuck",
+    "bypass",
+    "resolved_not_closed",
+    "issued_not_attached",
+    "not_synced",
+    "national_status_differs",
+)
 
 
 def alert_on_findings(context: dict[str, Any], counts: dict[str, int]) -> bool:
@@ -163,10 +224,14 @@ def alert_on_findings(context: dict[str, Any], counts: dict[str, int]) -> bool:
     from lienthong.orchestration.notifiers import LienthongAlertNotifier
     from lienthong.reconcile.findings import summary_vi
 
-    unrepaired = {k: n - counts.get(f"{k}_repaired", 0) for k, n in counts.items() if k in ALERT_KINDS}
+    unrepaired = {
+        k: n - counts.get(f"{k}_repaired", 0) for k, n in counts.items() if k in ALERT_KINDS
+    }
     if not any(unrepaired.values()):
         return False
-    LienthongAlertNotifier(title="Liên thông: cần xử lý", message=summary_vi(counts)).notify(context)
+    LienthongAlertNotifier(title="Liên thông: cần xử lý", message=summary_vi(counts)).notify(
+        context
+    )
     return True
 
 
@@ -181,7 +246,7 @@ def recheck_quarantine(context: dict[str, Any], limit: int) -> dict[str, int]:
 def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:
     """Tell operators, once per cause, about records no automatic attempt will fix and about
     quarantined decision dossiers close to their due date."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sqlalchemy.orm import Session
 
@@ -191,32 +256,44 @@ def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:
 
     engine = store_engine()
     with Session(engine) as session:
-        as_of = portal_now(session) or datetime.now(timezone.utc)
+        as_of = portal_now(session) or datetime.now(UTC)
         items = not_yet_alerted(session, needs_person(session, as_of, near_due_days))
     if not items:
         return 0
-    LienthongAlertNotifier(title="Liên thông: hồ sơ cách ly cần người xử lý",
-                           message=alert_text_vi(items)).notify(context)
+    LienthongAlertNotifier(
+        title="Liên thông: hồ sơ cách ly cần người xử lý", message=alert_text_vi(items)
+    ).notify(context)
     with Session(engine) as session, session.begin():
-        mark_alerted(session, items, datetime.now(timezone.utc))
+        mark_alerted(session, items, datetime.now(UTC))
     return len(items)
 
 
 def purge_personal_data(context: dict[str, Any]) -> dict[str, int]:
     """Reduce resolved and expired quarantine records to their lookup keys (``store.retention``)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
 
     from lienthong.orchestration.airflow_resources import retention_days
     from lienthong.store.ledger import add_event
     from lienthong.store.retention import purge_payloads
-    from sqlalchemy.orm import Session
 
     days = retention_days()
     with Session(store_engine()) as session, session.begin():
-        report = purge_payloads(session, datetime.now(timezone.utc), days)
-        add_event(session, run_context(context), None, "personal_data_purged",
-                  detail={"resolved": report.resolved, "expired": report.expired, "retention_days": days})
-    log.info("quarantine payloads purged: %d resolved, %d open past %d days", report.resolved, report.expired, days)
+        report = purge_payloads(session, datetime.now(UTC), days)
+        add_event(
+            session,
+            run_context(context),
+            None,
+            "personal_data_purged",
+            detail={"resolved": report.resolved, "expired": report.expired, "retention_days": days},
+        )
+    log.info(
+        "quarantine payloads purged: %d resolved, %d open past %d days",
+        report.resolved,
+        report.expired,
+        days,
+    )
     return {"resolved": report.resolved, "expired": report.expired, "retention_days": days}
 
 
@@ -241,7 +318,9 @@ def replay_quarantined(context: dict[str, Any]) -> dict[str, str]:
             except LookupError:
                 result = "not_found"
             except Exception as exc:
-                _audit_replay(resources, run, actor, quarantine_id, f"failed: {type(exc).__name__}", reason)
+                _audit_replay(
+                    resources, run, actor, quarantine_id, f"failed: {type(exc).__name__}", reason
+                )
                 raise  # an outage: Airflow retries the run; items replayed already are found done
             _audit_replay(resources, run, actor, quarantine_id, result, reason)
             outcomes[str(quarantine_id)] = result
@@ -249,8 +328,16 @@ def replay_quarantined(context: dict[str, Any]) -> dict[str, str]:
     return outcomes
 
 
-def _audit_replay(resources: Resources, run: RunContext, actor: str, quarantine_id: int, outcome: str,
-                  reason: str) -> None:
+def _audit_replay(
+    resources: Resources, run: RunContext, actor: str, quarantine_id: int, outcome: str, reason: str
+) -> None:
     with resources.session() as session:
-        record_quarantine_action(session, run, actor=actor, action="replay", quarantine_id=quarantine_id,
-                                 outcome=outcome, reason=reason)
+        record_quarantine_action(
+            session,
+            run,
+            actor=actor,
+            action="replay",
+            quarantine_id=quarantine_id,
+            outcome=outcome,
+            reason=reason,
+        )

@@ -27,7 +27,13 @@ class PendingPackagesTrigger(BaseTrigger):
     """Fires ``found`` when iOffice lists a pending package, ``timeout`` when the window passes
     quietly, ``error`` when iOffice refuses the credential or cannot be polled."""
 
-    def __init__(self, conn_id: str, poll_interval: float = 15.0, timeout: float = 600.0, max_failures: int = 5):
+    def __init__(
+        self,
+        conn_id: str,
+        poll_interval: float = 15.0,
+        timeout: float = 600.0,
+        max_failures: int = 5,
+    ):
         super().__init__()
         self.conn_id = conn_id
         self.poll_interval = poll_interval
@@ -35,9 +41,15 @@ class PendingPackagesTrigger(BaseTrigger):
         self.max_failures = max_failures
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (f"{type(self).__module__}.{type(self).__qualname__}",
-                {"conn_id": self.conn_id, "poll_interval": self.poll_interval, "timeout": self.timeout,
-                 "max_failures": self.max_failures})
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "conn_id": self.conn_id,
+                "poll_interval": self.poll_interval,
+                "timeout": self.timeout,
+                "max_failures": self.max_failures,
+            },
+        )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from lienthong.orchestration.hooks import IOfficeHook
@@ -53,16 +65,30 @@ class PendingPackagesTrigger(BaseTrigger):
                     failures = 0
                 except POLL_ERRORS as exc:
                     failures += 1
-                    self.log.warning("iOffice poll failed (%d in a row): %s: %s", failures, type(exc).__name__,
-                                     str(exc)[:200])
+                    self.log.warning(
+                        "iOffice poll failed (%d in a row): %s: %s",
+                        failures,
+                        type(exc).__name__,
+                        str(exc)[:200],
+                    )
                     if is_auth_refusal(exc):
-                        yield TriggerEvent({"status": "error", "reason": "auth",
-                                            "message": f"iOffice refused the credential of {self.conn_id}: {exc}"})
+                        yield TriggerEvent(
+                            {
+                                "status": "error",
+                                "reason": "auth",
+                                "message": f"iOffice refused the credential of {self.conn_id}: {exc}",
+                            }
+                        )
                         return
                     if failures >= self.max_failures:
-                        yield TriggerEvent({"status": "error", "reason": "unreachable",
-                                            "message": f"iOffice could not be polled {failures} times in a row; "
-                                                       f"last error {type(exc).__name__}: {str(exc)[:200]}"})
+                        yield TriggerEvent(
+                            {
+                                "status": "error",
+                                "reason": "unreachable",
+                                "message": f"iOffice could not be polled {failures} times in a row; "
+                                f"last error {type(exc).__name__}: {str(exc)[:200]}",
+                            }
+                        )
                         return
                 if time.monotonic() >= deadline:
                     yield TriggerEvent({"status": "timeout"})
@@ -87,8 +113,14 @@ class PackagesOfferedTrigger(BaseEventTrigger):
         self.max_backoff = max_backoff
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (f"{type(self).__module__}.{type(self).__qualname__}",
-                {"conn_id": self.conn_id, "poll_interval": self.poll_interval, "max_backoff": self.max_backoff})
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "conn_id": self.conn_id,
+                "poll_interval": self.poll_interval,
+                "max_backoff": self.max_backoff,
+            },
+        )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from lienthong.orchestration.hooks import IOfficeHook
@@ -104,10 +136,18 @@ class PackagesOfferedTrigger(BaseEventTrigger):
                         new = pending - reported
                         reported = (reported & pending) | new
                         if new:
-                            yield TriggerEvent({"new_packages": len(new), "pending_packages": len(pending)})
+                            yield TriggerEvent(
+                                {"new_packages": len(new), "pending_packages": len(pending)}
+                            )
                         await asyncio.sleep(self.poll_interval)
             except POLL_ERRORS as exc:
                 failures += 1
-                self.log.error("iOffice poll failed (%d in a row): %s: %s", failures, type(exc).__name__,
-                               str(exc)[:200])
-                await asyncio.sleep(min(self.poll_interval * 2 ** min(failures, 10), self.max_backoff))
+                self.log.error(
+                    "iOffice poll failed (%d in a row): %s: %s",
+                    failures,
+                    type(exc).__name__,
+                    str(exc)[:200],
+                )
+                await asyncio.sleep(
+                    min(self.poll_interval * 2 ** min(failures, 10), self.max_backoff)
+                )

@@ -11,7 +11,7 @@ first attempt, so a re-check repeated after a crash changes nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -28,8 +28,14 @@ log = get_logger(__name__)
 
 
 # Delay before automatic attempt n+1 (n = attempts made so far); after the last, a person is told.
-BACKOFF: tuple[timedelta, ...] = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-                                  timedelta(days=1), timedelta(days=1), timedelta(days=1))
+BACKOFF: tuple[timedelta, ...] = (
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(days=1),
+    timedelta(days=1),
+    timedelta(days=1),
+)
 MAX_ATTEMPTS = len(BACKOFF)
 HEALED_VI = "tự khắc phục"
 
@@ -70,8 +76,12 @@ class HealSummary:
     healed_keys: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return {"checked": self.checked, "healed": self.healed, "still_open": self.still_open,
-                "errors": self.errors}
+        return {
+            "checked": self.checked,
+            "healed": self.healed,
+            "still_open": self.still_open,
+            "errors": self.errors,
+        }
 
 
 class RecheckFailed(RuntimeError):
@@ -79,16 +89,27 @@ class RecheckFailed(RuntimeError):
 
 
 def due_records(session: Session, now: datetime, fps: dict[Recheck, str], limit: int) -> list[int]:
-    rows = session.scalars(select(Quarantine).where(Quarantine.status == QuarantineStatus.OPEN).where(or_(
-        Quarantine.next_heal_at.is_(None), Quarantine.next_heal_at <= now,
-        Quarantine.config_fingerprint.is_(None),
-        Quarantine.config_fingerprint.not_in(list(fps.values())))).order_by(Quarantine.id))
+    rows = session.scalars(
+        select(Quarantine)
+        .where(Quarantine.status == QuarantineStatus.OPEN)
+        .where(
+            or_(
+                Quarantine.next_heal_at.is_(None),
+                Quarantine.next_heal_at <= now,
+                Quarantine.config_fingerprint.is_(None),
+                Quarantine.config_fingerprint.not_in(list(fps.values())),
+            )
+        )
+        .order_by(Quarantine.id)
+    )
     return [r.id for r in rows if is_due(r, now, fps)][:limit]
 
 
-def heal(resources: Resources, run: ledger.RunContext, now: datetime | None = None, limit: int = 200) -> HealSummary:
+def heal(
+    resources: Resources, run: ledger.RunContext, now: datetime | None = None, limit: int = 200
+) -> HealSummary:
     """Re-check the open records that are due, at most ``limit`` per run, each from its source."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     fps = fingerprints(resources)
     with resources.session() as session:
         ids = due_records(session, now, fps, limit)
@@ -97,7 +118,9 @@ def heal(resources: Resources, run: ledger.RunContext, now: datetime | None = No
         summary.checked += 1
         try:
             outcome = replay(resources, run, qid)
-        except Exception as exc:  # the source is unreachable: not the item's fault, no attempt counted
+        except (
+            Exception
+        ) as exc:  # the source is unreachable: not the item's fault, no attempt counted
             summary.errors += 1
             log.warning("re-check of quarantine %s failed: %s", qid, type(exc).__name__)
             continue
@@ -111,13 +134,21 @@ def heal(resources: Resources, run: ledger.RunContext, now: datetime | None = No
             summary.still_open += 1
     log.info("quarantine re-check: %s", summary.as_dict())
     if summary.errors:
-        raise RecheckFailed(f"{summary.errors} of {summary.checked} re-checks could not reach their source "
-                            f"(healed {summary.healed}, still open {summary.still_open})")
+        raise RecheckFailed(
+            f"{summary.errors} of {summary.checked} re-checks could not reach their source "
+            f"(healed {summary.healed}, still open {summary.still_open})"
+        )
     return summary
 
 
-def _account(session: Session, run: ledger.RunContext, rec: Quarantine, now: datetime,
-             fps: dict[Recheck, str], detail: str) -> bool:
+def _account(
+    session: Session,
+    run: ledger.RunContext,
+    rec: Quarantine,
+    now: datetime,
+    fps: dict[Recheck, str],
+    detail: str,
+) -> bool:
     """Count the attempt on the record; say whether it healed."""
     attempts = rec.heal_attempts + 1
     kind = config_kind(rec.reason_code)
@@ -125,20 +156,39 @@ def _account(session: Session, run: ledger.RunContext, rec: Quarantine, now: dat
         rec.heal_attempts = attempts
         rec.next_heal_at = None
         rec.resolution = f"{HEALED_VI} sau {attempts} lần kiểm tra lại tự động ({detail})"
-        ledger.add_event(session, run, rec.dossier_code, "quarantine_healed",
-                        detail={"quarantine_id": rec.id, "attempts": attempts, "reason": rec.reason_code})
+        ledger.add_event(
+            session,
+            run,
+            rec.dossier_code,
+            "quarantine_healed",
+            detail={"quarantine_id": rec.id, "attempts": attempts, "reason": rec.reason_code},
+        )
         return True
-    rec.heal_attempts = attempts if Recheck.TIMER in rechecks(rec.reason_code) else rec.heal_attempts
-    rec.next_heal_at = now + BACKOFF[rec.heal_attempts] if rec.heal_attempts < MAX_ATTEMPTS else None
+    rec.heal_attempts = (
+        attempts if Recheck.TIMER in rechecks(rec.reason_code) else rec.heal_attempts
+    )
+    rec.next_heal_at = (
+        now + BACKOFF[rec.heal_attempts] if rec.heal_attempts < MAX_ATTEMPTS else None
+    )
     if kind is not None:
         rec.config_fingerprint = fps[kind]
-    ledger.add_event(session, run, rec.dossier_code, "quarantine_rechecked",
-                    detail={"quarantine_id": rec.id, "attempts": attempts, "reason": rec.reason_code,
-                            "outcome": detail})
+    ledger.add_event(
+        session,
+        run,
+        rec.dossier_code,
+        "quarantine_rechecked",
+        detail={
+            "quarantine_id": rec.id,
+            "attempts": attempts,
+            "reason": rec.reason_code,
+            "outcome": detail,
+        },
+    )
     return False
 
 
 # ---------------------------------------------------------------------------- telling people
+
 
 @dataclass(frozen=True)
 class NeedsPerson:
@@ -166,9 +216,12 @@ def needs_person(session: Session, now: datetime, near_due_days: int = 2) -> lis
     """Open records no automatic attempt will fix, and decision dossiers quarantined within
     ``near_due_days`` working days of their due date (NgayHenTra) or past it."""
     horizon = add_working_days(now, near_due_days)
-    rows = session.execute(select(Quarantine, DossierLink).outerjoin(
-        DossierLink, DossierLink.dossier_code == Quarantine.dossier_code).where(
-        Quarantine.status == QuarantineStatus.OPEN).order_by(Quarantine.id)).all()
+    rows = session.execute(
+        select(Quarantine, DossierLink)
+        .outerjoin(DossierLink, DossierLink.dossier_code == Quarantine.dossier_code)
+        .where(Quarantine.status == QuarantineStatus.OPEN)
+        .order_by(Quarantine.id)
+    ).all()
     out = []
     for rec, link in rows:
         due = _aware(link.due_at) if link is not None and link.due_at is not None else None
@@ -179,25 +232,43 @@ def needs_person(session: Session, now: datetime, near_due_days: int = 2) -> lis
             why = "exhausted"
         else:
             continue
-        out.append(NeedsPerson(rec.id, rec.dossier_code, rec.reason_code, rec.reason_vi, rec.heal_attempts, due, why))
+        out.append(
+            NeedsPerson(
+                rec.id,
+                rec.dossier_code,
+                rec.reason_code,
+                rec.reason_vi,
+                rec.heal_attempts,
+                due,
+                why,
+            )
+        )
     return out
 
 
 def alert_text_vi(items: list[NeedsPerson]) -> str:
     exhausted_n = sum(i.why == "exhausted" for i in items)
     near_due_n = sum(i.why == "near_due" for i in items)
-    lines = [f"{len(items)} mục cách ly cần người xử lý: {exhausted_n} không tự khắc phục được, "
-             f"{near_due_n} hồ sơ quyết định sắp đến hoặc đã quá hạn trả kết quả."]
+    lines = [
+        f"{len(items)} mục cách ly cần người xử lý: {exhausted_n} không tự khắc phục được, "
+        f"{near_due_n} hồ sơ quyết định sắp đến hoặc đã quá hạn trả kết quả."
+    ]
     for i in items[:20]:
         due = f", hẹn trả {i.due_at:%d/%m/%Y}" if i.due_at else ""
-        lines.append(f"- {i.dossier_code or '(không rõ mã)'}: {i.reason_vi} (đã thử lại {i.attempts} lần{due})")
+        lines.append(
+            f"- {i.dossier_code or '(không rõ mã)'}: {i.reason_vi} (đã thử lại {i.attempts} lần{due})"
+        )
     return "\n".join(lines)
 
 
 def not_yet_alerted(session: Session, items: list[NeedsPerson]) -> list[NeedsPerson]:
     """The items operators have not been told about for this cause."""
-    told = {q.id: q.alerted_for for q in session.scalars(
-        select(Quarantine).where(Quarantine.id.in_([i.quarantine_id for i in items])))}
+    told = {
+        q.id: q.alerted_for
+        for q in session.scalars(
+            select(Quarantine).where(Quarantine.id.in_([i.quarantine_id for i in items]))
+        )
+    }
     return [i for i in items if told.get(i.quarantine_id) != i.why]
 
 
@@ -209,4 +280,4 @@ def mark_alerted(session: Session, items: list[NeedsPerson], now: datetime) -> N
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

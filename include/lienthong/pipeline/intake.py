@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
@@ -40,7 +40,7 @@ log = get_logger(__name__)
 CURSOR = "dossier_intake"
 LINKS_LOCK = "dossier-links"  # serialises creating and moving link records across flows
 PORTAL_CLOCK = "portal_clock"  # the portal's own time at the last pull (its HTTP Date header)
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 OPEN_STATUSES = {DossierStatus.ACCEPTED, DossierStatus.PROCESSING}
 # Statuses a dossier may reach after "processing" began: noting the transfer is then moot.
 MOVED_ON = tuple(s for s in DossierStatus if s > DossierStatus.PROCESSING)
@@ -72,12 +72,23 @@ def _raw_dossiers(resources: Resources, window: Window) -> Iterator[dict[str, An
                 yield raw
         return
     for agency in window.agencies or (None,):
-        yield from resources.portal.iter_updated(window.updated_from, window.updated_to, agency=agency,
-                                           accepted_from=window.accepted_from, accepted_to=window.accepted_to)
+        yield from resources.portal.iter_updated(
+            window.updated_from,
+            window.updated_to,
+            agency=agency,
+            accepted_from=window.accepted_from,
+            accepted_to=window.accepted_to,
+        )
 
 
-def pull_and_link(resources: Resources, run: ledger.RunContext, window: Window, *, advance_cursor: bool,
-                  dry_run: bool = False) -> dict[str, int]:
+def pull_and_link(
+    resources: Resources,
+    run: ledger.RunContext,
+    window: Window,
+    *,
+    advance_cursor: bool,
+    dry_run: bool = False,
+) -> dict[str, int]:
     """Pull the window's dossiers, record them, push routed new ones, note the transfer."""
     counts: Counter[str] = Counter()
     for batch in _batches(_raw_dossiers(resources, window), resources.batch_size):
@@ -112,27 +123,36 @@ def parse_dossier(resources: Resources, raw: dict[str, Any]) -> Dossier | Invali
         dossier = to_dossier(raw, routing.known_procedures)
     except InvalidDossier as exc:
         return exc
-    now = resources.portal.server_time or datetime.now(timezone.utc)
+    now = resources.portal.server_time or datetime.now(UTC)
     problem = fact_problem(dossier, now, routing.dossier_code_pattern, routing.agencies)
     return problem or dossier
 
 
-
 def _code_changed(dossier: Dossier, link: DossierLink) -> InvalidDossier:
-    return InvalidDossier("code_changed",
-                          f"Hồ sơ đã liên thông với mã {link.dossier_code} nay được gửi với mã khác ({dossier.code[:64]})",
-                          f"dossier id {dossier.id} linked as {link.dossier_code}, now served as {dossier.code[:64]!r}",
-                          dossier.id, link.dossier_code)
+    return InvalidDossier(
+        "code_changed",
+        f"Hồ sơ đã liên thông với mã {link.dossier_code} nay được gửi với mã khác ({dossier.code[:64]})",
+        f"dossier id {dossier.id} linked as {link.dossier_code}, now served as {dossier.code[:64]!r}",
+        dossier.id,
+        link.dossier_code,
+    )
 
 
-def _record_batch(resources: Resources, run: ledger.RunContext, batch: list[dict[str, Any]], counts: Counter[str],
-                  advance_cursor: bool) -> list[tuple[Dossier, Route]]:
+def _record_batch(
+    resources: Resources,
+    run: ledger.RunContext,
+    batch: list[dict[str, Any]],
+    counts: Counter[str],
+    advance_cursor: bool,
+) -> list[tuple[Dossier, Route]]:
     """One transaction: links, quarantine, routing decisions, cursor. Returns what to push."""
     parsed = [(raw, parse_dossier(resources, raw)) for raw in batch]
     valid = [dossier for _, dossier in parsed if isinstance(dossier, Dossier)]
     to_push: list[tuple[Dossier, Route]] = []
     with resources.session() as session:
-        claims.xact_lock(session, LINKS_LOCK)  # concurrent flows meeting the same new dossier: one link
+        claims.xact_lock(
+            session, LINKS_LOCK
+        )  # concurrent flows meeting the same new dossier: one link
         known = ledger.links_by_dossier_id(session, [dossier.id for dossier in valid])
         open_q = _open_quarantine_keys(session, [dossier.id for dossier in valid])
         for raw, item in parsed:
@@ -150,26 +170,50 @@ def _record_batch(resources: Resources, run: ledger.RunContext, batch: list[dict
             if route is not None:
                 to_push.append((dossier, route))
             if dossier.id in open_q:
-                ledger.resolve_quarantine(session, run, source=QuarantineSource.PORTAL_DOSSIER, key=dossier.id,
-                                         resolution="dossier read correctly on a later pull")
+                ledger.resolve_quarantine(
+                    session,
+                    run,
+                    source=QuarantineSource.PORTAL_DOSSIER,
+                    key=dossier.id,
+                    resolution="dossier read correctly on a later pull",
+                )
         if advance_cursor and valid:
             last = max(valid, key=lambda dossier: (dossier.updated_at, dossier.id))
             ledger.set_cursor(session, run, CURSOR, last.updated_at, last.id)
     return to_push
 
 
-def _quarantine_invalid(resources: Resources, session: Session, run: ledger.RunContext, raw: dict[str, Any],
-                        item: InvalidDossier) -> None:
-    ledger.quarantine(session, run, source=QuarantineSource.PORTAL_DOSSIER, key=item.key, code=item.code,
-                      reason_code=item.reason_code, reason_vi=item.message_vi, detail=item.detail,
-                      payload={"dossier": without_personal_data(raw)},
-                      fingerprint=fingerprint_for(resources, item.reason_code))
+def _quarantine_invalid(
+    resources: Resources,
+    session: Session,
+    run: ledger.RunContext,
+    raw: dict[str, Any],
+    item: InvalidDossier,
+) -> None:
+    ledger.quarantine(
+        session,
+        run,
+        source=QuarantineSource.PORTAL_DOSSIER,
+        key=item.key,
+        code=item.code,
+        reason_code=item.reason_code,
+        reason_vi=item.message_vi,
+        detail=item.detail,
+        payload={"dossier": without_personal_data(raw)},
+        fingerprint=fingerprint_for(resources, item.reason_code),
+    )
     resources.metrics.incr(f"quarantined.{QuarantineSource.PORTAL_DOSSIER}.{item.reason_code}")
     log.warning("dossier %s quarantined: %s", item.code or item.key, item.reason_code)
 
 
-def _record_valid(resources: Resources, session: Session, run: ledger.RunContext, dossier: Dossier,
-                  known: dict[str, DossierLink], counts: Counter[str]) -> Route | None:
+def _record_valid(
+    resources: Resources,
+    session: Session,
+    run: ledger.RunContext,
+    dossier: Dossier,
+    known: dict[str, DossierLink],
+    counts: Counter[str],
+) -> Route | None:
     """Create or refresh the dossier's link; the route when it is new work for iOffice."""
     link = known.get(dossier.id)
     if link is None:
@@ -177,7 +221,9 @@ def _record_valid(resources: Resources, session: Session, run: ledger.RunContext
         link = known[dossier.id] = ledger.new_link(session, run, dossier, kind)
         counts["new"] += 1
     else:
-        counts["updated" if ledger.refresh_from_portal(session, run, link, dossier) else "unchanged"] += 1
+        counts[
+            "updated" if ledger.refresh_from_portal(session, run, link, dossier) else "unchanged"
+        ] += 1
         if link.state != LinkState.SEEN or link.result_kind != ResultKind.DECISION:
             return None
     return _decide_route(resources, session, run, link, dossier, counts)
@@ -186,40 +232,67 @@ def _record_valid(resources: Resources, session: Session, run: ledger.RunContext
 def _open_quarantine_keys(session, ids: list[str]) -> set[str]:
     if not ids:
         return set()
-    rows = session.scalars(select(Quarantine.item_key).where(
-        Quarantine.source == QuarantineSource.PORTAL_DOSSIER, Quarantine.status == QuarantineStatus.OPEN,
-        Quarantine.item_key.in_(ids)))
+    rows = session.scalars(
+        select(Quarantine.item_key).where(
+            Quarantine.source == QuarantineSource.PORTAL_DOSSIER,
+            Quarantine.status == QuarantineStatus.OPEN,
+            Quarantine.item_key.in_(ids),
+        )
+    )
     return set(rows)
 
 
-def _decide_route(resources: Resources, session, run: ledger.RunContext, link: DossierLink, dossier: Dossier,
-                  counts: Counter[str]) -> Route | None:
+def _decide_route(
+    resources: Resources,
+    session,
+    run: ledger.RunContext,
+    link: DossierLink,
+    dossier: Dossier,
+    counts: Counter[str],
+) -> Route | None:
     try:
         route = route_for(resources.routing, dossier.procedure_code, dossier.agency_code)
     except NoRoute as exc:
         ledger.move(session, run, link, LinkState.QUARANTINED, detail={"reason": "no_route"})
-        ledger.quarantine(session, run, source=QuarantineSource.PORTAL_DOSSIER, key=dossier.id, code=dossier.code,
-                          reason_code="no_route",
-                          reason_vi=f"Chưa cấu hình đơn vị iOffice cho thủ tục {dossier.procedure_code} "
-                                    f"tại đơn vị {dossier.agency_code}",
-                          detail=str(exc), payload={"dossier_id": dossier.id},
-                          fingerprint=fingerprint_for(resources, "no_route"))
+        ledger.quarantine(
+            session,
+            run,
+            source=QuarantineSource.PORTAL_DOSSIER,
+            key=dossier.id,
+            code=dossier.code,
+            reason_code="no_route",
+            reason_vi=f"Chưa cấu hình đơn vị iOffice cho thủ tục {dossier.procedure_code} "
+            f"tại đơn vị {dossier.agency_code}",
+            detail=str(exc),
+            payload={"dossier_id": dossier.id},
+            fingerprint=fingerprint_for(resources, "no_route"),
+        )
         resources.metrics.incr(f"quarantined.{QuarantineSource.PORTAL_DOSSIER}.no_route")
         counts["quarantined"] += 1
         return None
     if route is None:
-        ledger.move(session, run, link, LinkState.SKIPPED, detail={"reason": "result signed on the papers"})
+        ledger.move(
+            session, run, link, LinkState.SKIPPED, detail={"reason": "result signed on the papers"}
+        )
         counts["skipped"] += 1
         return None
     if dossier.status not in OPEN_STATUSES:
         # Already finished, withdrawn or stopped on the portal: nothing left to draft in iOffice.
-        ledger.move(session, run, link, LinkState.SKIPPED, detail={"reason": f"portal status {dossier.status}"})
+        ledger.move(
+            session,
+            run,
+            link,
+            LinkState.SKIPPED,
+            detail={"reason": f"portal status {dossier.status}"},
+        )
         counts["skipped_closed"] += 1
         return None
     return route
 
 
-def _push_all(resources: Resources, run: ledger.RunContext, to_push: list[tuple[Dossier, Route]]) -> Counter[str]:
+def _push_all(
+    resources: Resources, run: ledger.RunContext, to_push: list[tuple[Dossier, Route]]
+) -> Counter[str]:
     """Push concurrently (bounded), record transfers in one transaction, then note them on the portal.
 
     The batch's dossiers are claimed first: a dossier another flow is pushing is left to it (it
@@ -233,20 +306,32 @@ def _push_all(resources: Resources, run: ledger.RunContext, to_push: list[tuple[
         out["push_busy"] += len(to_push) - len(mine)
         with resources.session() as session:  # what an earlier holder of a claim recorded meanwhile
             links = ledger.links_by_dossier_id(session, [dossier.id for dossier, _ in mine])
-        mine = [(dossier, route) for dossier, route in mine if links[dossier.id].state == LinkState.SEEN]
+        mine = [
+            (dossier, route) for dossier, route in mine if links[dossier.id].state == LinkState.SEEN
+        ]
         pushed, counts = _push_claimed(resources, run, mine)
         out.update(counts)
-        out.update(_notify_portal(resources, run, [(dossier.id, dossier.code, route, dossier.due_at, at)
-                                                   for dossier, route, at in pushed], lease))
+        out.update(
+            _notify_portal(
+                resources,
+                run,
+                [
+                    (dossier.id, dossier.code, route, dossier.due_at, at)
+                    for dossier, route, at in pushed
+                ],
+                lease,
+            )
+        )
     return out
 
 
-def _push_claimed(resources: Resources, run: ledger.RunContext, to_push: list[tuple[Dossier, Route]]
-                  ) -> tuple[list[tuple[Dossier, Route, datetime]], Counter[str]]:
+def _push_claimed(
+    resources: Resources, run: ledger.RunContext, to_push: list[tuple[Dossier, Route]]
+) -> tuple[list[tuple[Dossier, Route, datetime]], Counter[str]]:
     out: Counter[str] = Counter()
     if not to_push:
         return [], out
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def push(item: tuple[Dossier, Route]) -> tuple[Dossier, Route, str | None, bool, str | None]:
         dossier, route = item
@@ -272,9 +357,20 @@ def _push_claimed(resources: Resources, run: ledger.RunContext, to_push: list[tu
                 continue
             if link.state != LinkState.SEEN:
                 continue
-            ledger.move(session, run, link, LinkState.TRANSFERRED, ioffice_doc_id=doc_id, transferred_at=now,
-                       last_error=None, detail={"doc_id": doc_id, "unit": route.unit.ioffice_unit.code,
-                                                "already_existed": not created})
+            ledger.move(
+                session,
+                run,
+                link,
+                LinkState.TRANSFERRED,
+                ioffice_doc_id=doc_id,
+                transferred_at=now,
+                last_error=None,
+                detail={
+                    "doc_id": doc_id,
+                    "unit": route.unit.ioffice_unit.code,
+                    "already_existed": not created,
+                },
+            )
             out["transferred" if created else "transferred_existing"] += 1
             pushed.append((dossier, route, now))
     return pushed, out
@@ -288,9 +384,12 @@ def dossier_claim(dossier_id: str) -> str:
 BUSY = "busy"  # another process holds the dossier's claim: it is left for a later run, not failed
 
 
-def _notify_portal(resources: Resources, run: ledger.RunContext,
-                   items: list[tuple[str, str, Route | None, datetime | None, datetime]],
-                   lease: claims.Lease | None = None) -> Counter[str]:
+def _notify_portal(
+    resources: Resources,
+    run: ledger.RunContext,
+    items: list[tuple[str, str, Route | None, datetime | None, datetime]],
+    lease: claims.Lease | None = None,
+) -> Counter[str]:
     """Record "transferred to iOffice" on the portal: status 4 with the step, then the flag. The
     step's time is the transfer's, so a repeat is recognised on the portal. Each dossier under its
     claim (``lease``: the caller holds those claims already)."""
@@ -298,19 +397,38 @@ def _notify_portal(resources: Resources, run: ledger.RunContext,
     if not items:
         return out
 
-    def notify(item: tuple[str, str, Route | None, datetime | None, datetime]) -> tuple[str, str | None]:
+    def notify(
+        item: tuple[str, str, Route | None, datetime | None, datetime],
+    ) -> tuple[str, str | None]:
         dossier_id, code, route, due, at = item
-        step = Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, at, due=due) if route is None else \
-            Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, at, person=route.unit.handler.name,
-                 title=route.unit.handler.title, unit=route.unit.ioffice_unit.name, due=due)
+        step = (
+            Step(code, STEP_TRANSFERRED_VI, DossierStatus.PROCESSING, at, due=due)
+            if route is None
+            else Step(
+                code,
+                STEP_TRANSFERRED_VI,
+                DossierStatus.PROCESSING,
+                at,
+                person=route.unit.handler.name,
+                title=route.unit.handler.title,
+                unit=route.unit.ioffice_unit.name,
+                due=due,
+            )
+        )
         try:
             if lease is not None and dossier_claim(dossier_id) in lease.keys:
-                resources.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON)
+                resources.portal.set_status_once(
+                    dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON
+                )
                 return dossier_id, None
-            with claims.held(resources.engine, dossier_claim(dossier_id), resources.claim_ttl) as own:
+            with claims.held(
+                resources.engine, dossier_claim(dossier_id), resources.claim_ttl
+            ) as own:
                 if own is None:
                     return dossier_id, BUSY
-                resources.portal.set_status_once(dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON)
+                resources.portal.set_status_once(
+                    dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON
+                )
             return dossier_id, None
         except Exception as exc:
             return dossier_id, f"{type(exc).__name__}: {exc}"[:500]
@@ -329,22 +447,44 @@ def _notify_portal(resources: Resources, run: ledger.RunContext,
                 out["notify_failed"] += 1
                 continue
             link.portal_notified = True
-            ledger.add_event(session, run, link.dossier_code, "portal_step",
-                            detail={"step": STEP_TRANSFERRED_VI, "status": int(DossierStatus.PROCESSING)})
+            ledger.add_event(
+                session,
+                run,
+                link.dossier_code,
+                "portal_step",
+                detail={"step": STEP_TRANSFERRED_VI, "status": int(DossierStatus.PROCESSING)},
+            )
             out["portal_notified"] += 1
     return out
 
 
-def complete_pending(resources: Resources, run: ledger.RunContext, limit: int = 5000) -> dict[str, int]:
+def complete_pending(
+    resources: Resources, run: ledger.RunContext, limit: int = 5000
+) -> dict[str, int]:
     """Finish links a crash or a failed call left halfway: routed-but-not-pushed, pushed-but-not-noted."""
     counts: Counter[str] = Counter()
     with resources.session() as session:
-        seen = list(session.scalars(select(DossierLink).where(
-            DossierLink.state == LinkState.SEEN,
-            DossierLink.result_kind == ResultKind.DECISION).limit(limit)))
-        unnoted = list(session.scalars(select(DossierLink).where(
-            DossierLink.state != LinkState.SEEN, DossierLink.ioffice_doc_id.is_not(None),
-            DossierLink.portal_notified.is_(False)).limit(limit)))
+        seen = list(
+            session.scalars(
+                select(DossierLink)
+                .where(
+                    DossierLink.state == LinkState.SEEN,
+                    DossierLink.result_kind == ResultKind.DECISION,
+                )
+                .limit(limit)
+            )
+        )
+        unnoted = list(
+            session.scalars(
+                select(DossierLink)
+                .where(
+                    DossierLink.state != LinkState.SEEN,
+                    DossierLink.ioffice_doc_id.is_not(None),
+                    DossierLink.portal_notified.is_(False),
+                )
+                .limit(limit)
+            )
+        )
     for batch in _batches(seen, resources.batch_size):
         raws = _fetch_many(resources, [link.dossier_id for link in batch])
         counts["refetched"] += len(raws)
@@ -355,13 +495,22 @@ def complete_pending(resources: Resources, run: ledger.RunContext, limit: int = 
             route = route_for(resources.routing, link.procedure_code, link.agency_code)
         except (NoRoute, KeyError):
             route = None
-        items.append((link.dossier_id, link.dossier_code, route, link.due_at,
-                      link.transferred_at or link.state_changed_at))
+        items.append(
+            (
+                link.dossier_id,
+                link.dossier_code,
+                route,
+                link.due_at,
+                link.transferred_at or link.state_changed_at,
+            )
+        )
     counts.update(_notify_portal(resources, run, items))
     return dict(counts)
 
 
-def link_raw(resources: Resources, run: ledger.RunContext, raws: list[dict[str, Any]]) -> dict[str, int]:
+def link_raw(
+    resources: Resources, run: ledger.RunContext, raws: list[dict[str, Any]]
+) -> dict[str, int]:
     """Record and push dossiers read one by one (pending work, replays); the cursor stays."""
     counts: Counter[str] = Counter()
     to_push = _record_batch(resources, run, raws, counts, advance_cursor=False)

@@ -14,7 +14,9 @@ DEFAULT_LATE_MINUTES = 30
 
 class _ConfigShape(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    agencies: list[str] | None = Field(None, description="agency codes that sync; omitted or null = all")
+    agencies: list[str] | None = Field(
+        None, description="agency codes that sync; omitted or null = all"
+    )
     late_after_minutes: int = Field(DEFAULT_LATE_MINUTES, ge=1, le=7 * 24 * 60)
 
 
@@ -38,6 +40,10 @@ def config_from_variable(value: str | None) -> NationalSyncConfig:
     try:
         shape = _ConfigShape.model_validate(json.loads(value))
     except (ValueError, ValidationError) as exc:
-        raise InvalidNationalConfig(f"Variable {NATIONAL_SYNC_VARIABLE} is not valid: {exc}") from None
-    return NationalSyncConfig(agencies=frozenset(shape.agencies) if shape.agencies is not None else None,
-                              late_after_minutes=shape.late_after_minutes)
+        raise InvalidNationalConfig(
+            f"Variable {NATIONAL_SYNC_VARIABLE} is not valid: {exc}"
+        ) from None
+    return NationalSyncConfig(
+        agencies=frozenset(shape.agencies) if shape.agencies is not None else None,
+        late_after_minutes=shape.late_after_minutes,
+    )

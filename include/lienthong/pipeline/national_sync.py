@@ -21,21 +21,29 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from lienthong.clients.national import AmbiguousWrite, NationalClient
 from lienthong.clients.http import RemoteRefused, is_auth_refusal
+from lienthong.clients.national import AmbiguousWrite, NationalClient
 from lienthong.clients.portal_national_shapes import to_national_record
 from lienthong.clients.portal_shapes import sort_key
 from lienthong.domain.dossier import InvalidDossier
 from lienthong.domain.masking import get_logger
-from lienthong.domain.national_record import (ItemKind, ItemResult, ItemState, NationalRecord, Outcome, plan_items,
-                                       record_timeliness, settle_unconfirmed)
+from lienthong.domain.national_record import (
+    ItemKind,
+    ItemResult,
+    ItemState,
+    NationalRecord,
+    Outcome,
+    plan_items,
+    record_timeliness,
+    settle_unconfirmed,
+)
 from lienthong.domain.states import QuarantineSource
 from lienthong.pipeline.intake import parse_dossier
 from lienthong.pipeline.resources import Resources
@@ -44,7 +52,7 @@ from lienthong.store.schema import NationalSyncDossier, NationalSyncItem, Nation
 
 log = get_logger(__name__)
 CURSOR = "national_sync"
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 UNSURE_ROUNDS = 4  # lost answers tolerated per run before the rest waits for the next run
 MAX_ROUNDS = 1000  # a bound, not a target: a run sends everything queued unless the service fails
 SEND_LIMIT = 2000  # items per kind per round (one claim, one transaction)
@@ -65,15 +73,21 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 def national(resources: Resources) -> NationalClient:
     if resources.national is None:
-        raise RuntimeError("the national portal client is not configured (Connection lienthong_dvcqg)")
+        raise RuntimeError(
+            "the national portal client is not configured (Connection lienthong_dvcqg)"
+        )
     return resources.national
 
 
-def sync(resources: Resources, run: ledger.RunContext, overlap: timedelta, pause: float = 0.5) -> dict[str, int]:
+def sync(
+    resources: Resources, run: ledger.RunContext, overlap: timedelta, pause: float = 0.5
+) -> dict[str, int]:
     """One scheduled run: observe what changed, read again what could not be read, send all queued.
     ``pause``: the first backoff after a lost answer, doubled each time."""
     counts: Counter[str] = Counter()
-    counts.update(reread_unread(resources, run))  # first: what this run notes unread waits for the next
+    counts.update(
+        reread_unread(resources, run)
+    )  # first: what this run notes unread waits for the next
     counts.update(observe(resources, run, overlap))
     counts.update(send_pending(resources, run, pause))
     return dict(counts)
@@ -81,8 +95,13 @@ def sync(resources: Resources, run: ledger.RunContext, overlap: timedelta, pause
 
 # -- 1. observe ------------------------------------------------------------------------------
 
-def observe(resources: Resources, run: ledger.RunContext, overlap: timedelta,
-            updated_to: datetime | None = None) -> Counter[str]:
+
+def observe(
+    resources: Resources,
+    run: ledger.RunContext,
+    overlap: timedelta,
+    updated_to: datetime | None = None,
+) -> Counter[str]:
     """Queue what changed on the portal since the cursor (minus ``overlap``: late commits there)."""
     with resources.session() as session:
         cursor = ledger.get_cursor(session, CURSOR)
@@ -94,8 +113,13 @@ def observe(resources: Resources, run: ledger.RunContext, overlap: timedelta,
     return counts
 
 
-def queue_raws(resources: Resources, run: ledger.RunContext, raws: list[dict[str, Any]], *,
-               advance_cursor: bool) -> Counter[str]:
+def queue_raws(
+    resources: Resources,
+    run: ledger.RunContext,
+    raws: list[dict[str, Any]],
+    *,
+    advance_cursor: bool,
+) -> Counter[str]:
     """Queue the dossiers read from the portal (one transaction with the cursor)."""
     counts: Counter[str] = Counter()
     records: list[NationalRecord] = []
@@ -108,16 +132,24 @@ def queue_raws(resources: Resources, run: ledger.RunContext, raws: list[dict[str
             record = to_national_record(raw, resources.portal.file_url)
         except InvalidDossier as exc:  # intake quarantines the same dossier with the same reason
             unread.append(exc)
-            log.warning("dossier %s not synced yet, unreadable: %s", exc.code or exc.key, exc.reason_code)
+            log.warning(
+                "dossier %s not synced yet, unreadable: %s", exc.code or exc.key, exc.reason_code
+            )
             continue
         if resources.national_config.syncs(record.agency_code):
             records.append(record)
         else:
             counts["not_configured"] += 1
-    positions = [p for p in (sort_key(raw) for raw in raws if isinstance(raw, dict)) if p is not None]
+    positions = [
+        p for p in (sort_key(raw) for raw in raws if isinstance(raw, dict)) if p is not None
+    ]
     with resources.session() as session:
-        claims.xact_lock(session, QUEUE_LOCK)  # one queue writer at a time: a step is queued once, seqs unique
-        counts["unreadable"] += _note_unread(session, unread, resources.portal.server_time or ledger.utcnow())
+        claims.xact_lock(
+            session, QUEUE_LOCK
+        )  # one queue writer at a time: a step is queued once, seqs unique
+        counts["unreadable"] += _note_unread(
+            session, unread, resources.portal.server_time or ledger.utcnow()
+        )
         counts.update(queue_records(session, run, national(resources), records))
         if advance_cursor and positions:
             updated_at, dossier_id = max(positions)
@@ -125,17 +157,25 @@ def queue_raws(resources: Resources, run: ledger.RunContext, raws: list[dict[str
     return counts
 
 
-def queue_records(session: Session, run: ledger.RunContext, client: NationalClient,
-                  records: list[NationalRecord]) -> Counter[str]:
+def queue_records(
+    session: Session, run: ledger.RunContext, client: NationalClient, records: list[NationalRecord]
+) -> Counter[str]:
     counts: Counter[str] = Counter()
     if not records:
         return counts
     codes = list({r.code for r in records})
-    states = {s.dossier_code: s for s in session.scalars(
-        select(NationalSyncDossier).where(NationalSyncDossier.dossier_code.in_(codes)))}
+    states = {
+        s.dossier_code: s
+        for s in session.scalars(
+            select(NationalSyncDossier).where(NationalSyncDossier.dossier_code.in_(codes))
+        )
+    }
     queued: dict[str, set[str]] = defaultdict(set)
-    for code, key in session.execute(select(NationalSyncItem.dossier_code, NationalSyncItem.item_key).where(
-            NationalSyncItem.dossier_code.in_(codes), NationalSyncItem.kind == ItemKind.STEP)):
+    for code, key in session.execute(
+        select(NationalSyncItem.dossier_code, NationalSyncItem.item_key).where(
+            NationalSyncItem.dossier_code.in_(codes), NationalSyncItem.kind == ItemKind.STEP
+        )
+    ):
         queued[code].add(key)
     now = ledger.utcnow()
     session.execute(delete(NationalSyncUnread).where(NationalSyncUnread.dossier_code.in_(codes)))
@@ -143,22 +183,37 @@ def queue_records(session: Session, run: ledger.RunContext, client: NationalClie
         state = states.get(record.code)
         if state is None:
             state = states[record.code] = NationalSyncDossier(
-                dossier_code=record.code, agency_code=record.agency_code, agency_name=record.agency_name,
-                next_seq=1, on_national=False, first_seen_at=now)
+                dossier_code=record.code,
+                agency_code=record.agency_code,
+                agency_name=record.agency_name,
+                next_seq=1,
+                on_national=False,
+                first_seen_at=now,
+            )
             session.add(state)
             counts["dossiers_new"] += 1
         _refresh_local(state, record)
         for planned in plan_items(record, state.record_fingerprint, queued[record.code]):
             is_record = planned.kind == ItemKind.RECORD
             body = client.record_body(record) if is_record else client.step_body(planned.step)
-            session.add(NationalSyncItem(
-                dossier_code=record.code, seq=state.next_seq, kind=planned.kind,
-                item_key=f"record:{state.next_seq}" if is_record else planned.key[:96],
-                agency_code=record.agency_code, body=body,
-                digest=planned.key if is_record else client.step_digest(body),
-                status=record.status if is_record else None,
-                timeliness=record_timeliness(record) if is_record else None,
-                state=ItemState.PENDING, local_at=planned.local_at, queued_at=now, attempts=0, run_id=run.run_id))
+            session.add(
+                NationalSyncItem(
+                    dossier_code=record.code,
+                    seq=state.next_seq,
+                    kind=planned.kind,
+                    item_key=f"record:{state.next_seq}" if is_record else planned.key[:96],
+                    agency_code=record.agency_code,
+                    body=body,
+                    digest=planned.key if is_record else client.step_digest(body),
+                    status=record.status if is_record else None,
+                    timeliness=record_timeliness(record) if is_record else None,
+                    state=ItemState.PENDING,
+                    local_at=planned.local_at,
+                    queued_at=now,
+                    attempts=0,
+                    run_id=run.run_id,
+                )
+            )
             state.next_seq += 1
             if is_record:
                 state.record_fingerprint = planned.key
@@ -175,10 +230,22 @@ def _note_unread(session: Session, problems: list[InvalidDossier], now: datetime
     for exc in problems:
         row = session.get(NationalSyncUnread, exc.key)
         if row is None:
-            session.add(NationalSyncUnread(dossier_id=exc.key, dossier_code=exc.code, reason_code=exc.reason_code,
-                                           first_seen_at=now, last_tried_at=now, attempts=1))
+            session.add(
+                NationalSyncUnread(
+                    dossier_id=exc.key,
+                    dossier_code=exc.code,
+                    reason_code=exc.reason_code,
+                    first_seen_at=now,
+                    last_tried_at=now,
+                    attempts=1,
+                )
+            )
         else:
-            row.reason_code, row.last_tried_at, row.attempts = exc.reason_code, now, row.attempts + 1
+            row.reason_code, row.last_tried_at, row.attempts = (
+                exc.reason_code,
+                now,
+                row.attempts + 1,
+            )
     return len(problems)
 
 
@@ -186,12 +253,17 @@ def reread_unread(resources: Resources, run: ledger.RunContext, limit: int = 500
     """Read again the dossiers an earlier run could not read; queue those that read now."""
     counts: Counter[str] = Counter()
     with resources.session() as session:
-        rows = session.execute(select(NationalSyncUnread.dossier_id, NationalSyncUnread.dossier_code)
-                               .order_by(NationalSyncUnread.last_tried_at).limit(limit)).all()
+        rows = session.execute(
+            select(NationalSyncUnread.dossier_id, NationalSyncUnread.dossier_code)
+            .order_by(NationalSyncUnread.last_tried_at)
+            .limit(limit)
+        ).all()
     for dossier_id, code in rows:
         try:
             raw = resources.portal.get_dossier(dossier_id)
-        except RemoteRefused as exc:  # not an id the portal knows (the id itself was broken): by code
+        except (
+            RemoteRefused
+        ) as exc:  # not an id the portal knows (the id itself was broken): by code
             if is_auth_refusal(exc):
                 raise
             raw = resources.portal.find_by_code(code) if code else None
@@ -205,8 +277,12 @@ def reread_unread(resources: Resources, run: ledger.RunContext, limit: int = 500
         if queued["unreadable"]:
             counts["reread_still_unreadable"] += 1
             continue
-        with resources.session() as session:  # read now (its code, as first noted, may have been the glitch)
-            session.execute(delete(NationalSyncUnread).where(NationalSyncUnread.dossier_id == dossier_id))
+        with (
+            resources.session() as session
+        ):  # read now (its code, as first noted, may have been the glitch)
+            session.execute(
+                delete(NationalSyncUnread).where(NationalSyncUnread.dossier_id == dossier_id)
+            )
     return counts
 
 
@@ -214,17 +290,27 @@ def _refresh_local(state: NationalSyncDossier, record: NationalRecord) -> None:
     state.agency_code, state.agency_name = record.agency_code, record.agency_name
     state.local_status, state.local_timeliness = record.status, record_timeliness(record)
     state.local_updated_at = record.updated_at
-    state.received_at, state.due_at, state.finished_at = record.received_at, record.due_at, record.finished_at
+    state.received_at, state.due_at, state.finished_at = (
+        record.received_at,
+        record.due_at,
+        record.finished_at,
+    )
 
 
 # -- 2. settle ------------------------------------------------------------------------------
+
 
 def settle(resources: Resources, run: ledger.RunContext) -> Counter[str]:
     """Settle items left ``sending``: records back to pending, steps by what the national side holds."""
     counts: Counter[str] = Counter()
     with resources.session() as session:
-        unsure = list(session.scalars(select(NationalSyncItem).where(NationalSyncItem.state == ItemState.SENDING)
-                                      .order_by(NationalSyncItem.dossier_code, NationalSyncItem.seq)))
+        unsure = list(
+            session.scalars(
+                select(NationalSyncItem)
+                .where(NationalSyncItem.state == ItemState.SENDING)
+                .order_by(NationalSyncItem.dossier_code, NationalSyncItem.seq)
+            )
+        )
     if not unsure:
         return counts
     steps = [i for i in unsure if i.kind == ItemKind.STEP]
@@ -239,12 +325,17 @@ def settle(resources: Resources, run: ledger.RunContext) -> Counter[str]:
         for item in steps:
             by_code[item.dossier_code].append(item)
         for code, items in by_code.items():
-            confirmed = session.scalars(select(NationalSyncItem.digest).where(
-                NationalSyncItem.dossier_code == code, NationalSyncItem.kind == ItemKind.STEP,
-                NationalSyncItem.state == ItemState.SENT))
+            confirmed = session.scalars(
+                select(NationalSyncItem.digest).where(
+                    NationalSyncItem.dossier_code == code,
+                    NationalSyncItem.kind == ItemKind.STEP,
+                    NationalSyncItem.state == ItemState.SENT,
+                )
+            )
             holding = held.get(code)
-            flags = settle_unconfirmed(holding.step_digests if holding else (), list(confirmed),
-                                       [i.digest for i in items])
+            flags = settle_unconfirmed(
+                holding.step_digests if holding else (), list(confirmed), [i.digest for i in items]
+            )
             for item, is_held in zip(items, flags):
                 row = session.get(NationalSyncItem, item.id)
                 if is_held:
@@ -258,8 +349,13 @@ def settle(resources: Resources, run: ledger.RunContext) -> Counter[str]:
 
 # -- 3. send --------------------------------------------------------------------------------
 
-def send_pending(resources: Resources, run: ledger.RunContext, pause: float = 0.5,
-                 lease: claims.Lease | None = None) -> Counter[str]:
+
+def send_pending(
+    resources: Resources,
+    run: ledger.RunContext,
+    pause: float = 0.5,
+    lease: claims.Lease | None = None,
+) -> Counter[str]:
     """Settle, send records, send steps; again while there is work (``SEND_LIMIT`` items of each kind
     per round), backing off when a lost answer left something unsure (at most ``UNSURE_ROUNDS``).
 
@@ -286,31 +382,57 @@ def send_pending(resources: Resources, run: ledger.RunContext, pause: float = 0.
             counts["rounds_repeated"] += 1
             if unsure_rounds > UNSURE_ROUNDS:
                 break
-            time.sleep(pause * (2 ** (unsure_rounds - 1)))  # backoff before asking what the national side holds
+            time.sleep(
+                pause * (2 ** (unsure_rounds - 1))
+            )  # backoff before asking what the national side holds
         elif not records and not steps:
             break
     lease.renew()
-    counts.update(settle(resources, run))  # what the last round left unsure waits settled, not unsure
+    counts.update(
+        settle(resources, run)
+    )  # what the last round left unsure waits settled, not unsure
     return counts
 
 
 def _claim(resources: Resources, kind: ItemKind) -> tuple[list[NationalSyncItem], dict[str, bool]]:
     """The next pending items of ``kind`` in queue order, marked ``sending`` (committed) before any call."""
     with resources.session() as session:
-        query = (select(NationalSyncItem).where(NationalSyncItem.state == ItemState.PENDING,
-                                                NationalSyncItem.kind == kind)
-                 .order_by(NationalSyncItem.dossier_code, NationalSyncItem.seq).limit(SEND_LIMIT))
+        query = (
+            select(NationalSyncItem)
+            .where(NationalSyncItem.state == ItemState.PENDING, NationalSyncItem.kind == kind)
+            .order_by(NationalSyncItem.dossier_code, NationalSyncItem.seq)
+            .limit(SEND_LIMIT)
+        )
         if kind == ItemKind.STEP:  # a step needs its dossier on the national side first
-            query = query.join(NationalSyncDossier, NationalSyncDossier.dossier_code == NationalSyncItem.dossier_code
-                               ).where(NationalSyncDossier.on_national.is_(True))
+            query = query.join(
+                NationalSyncDossier,
+                NationalSyncDossier.dossier_code == NationalSyncItem.dossier_code,
+            ).where(NationalSyncDossier.on_national.is_(True))
         items = list(session.scalars(query))
-        known = {s.dossier_code: s.on_national for s in session.scalars(select(NationalSyncDossier).where(
-            NationalSyncDossier.dossier_code.in_({i.dossier_code for i in items})))} if items else {}
+        known = (
+            {
+                s.dossier_code: s.on_national
+                for s in session.scalars(
+                    select(NationalSyncDossier).where(
+                        NationalSyncDossier.dossier_code.in_({i.dossier_code for i in items})
+                    )
+                )
+            }
+            if items
+            else {}
+        )
         if items:  # the state predicate: an item another writer moved meanwhile is not claimed
-            claimed = set(session.scalars(update(NationalSyncItem).where(
-                NationalSyncItem.id.in_([i.id for i in items]), NationalSyncItem.state == ItemState.PENDING)
-                .values(state=ItemState.SENDING, attempts=NationalSyncItem.attempts + 1)
-                .returning(NationalSyncItem.id)))
+            claimed = set(
+                session.scalars(
+                    update(NationalSyncItem)
+                    .where(
+                        NationalSyncItem.id.in_([i.id for i in items]),
+                        NationalSyncItem.state == ItemState.PENDING,
+                    )
+                    .values(state=ItemState.SENDING, attempts=NationalSyncItem.attempts + 1)
+                    .returning(NationalSyncItem.id)
+                )
+            )
             items = [i for i in items if i.id in claimed]
     return items, known
 
@@ -319,8 +441,9 @@ def _send_records(resources: Resources, run: ledger.RunContext) -> Counter[str]:
     items, known = _claim(resources, ItemKind.RECORD)
     if not items:
         return Counter()
-    results = national(resources).sync_records([i.body for i in items], [known.get(i.dossier_code, False)
-                                                                         for i in items])
+    results = national(resources).sync_records(
+        [i.body for i in items], [known.get(i.dossier_code, False) for i in items]
+    )
     return _record_results(resources, run, items, results)
 
 
@@ -331,7 +454,11 @@ def _send_steps(resources: Resources, run: ledger.RunContext) -> tuple[Counter[s
     try:
         results = national(resources).add_steps([i.body for i in items])
     except AmbiguousWrite as exc:
-        log.warning("%d steps sent without an answer (%s): settling against the national side", len(items), exc)
+        log.warning(
+            "%d steps sent without an answer (%s): settling against the national side",
+            len(items),
+            exc,
+        )
         resources.metrics.incr("national.ambiguous_writes")
         return Counter({"steps_unsure": len(items)}), True
     return _record_results(resources, run, items, results), False
@@ -354,19 +481,37 @@ def _mark_sent(session: Session, row: NationalSyncItem, at: datetime) -> None:
         state.sent_status, state.sent_timeliness = row.status, row.timeliness
 
 
-def _record_results(resources: Resources, run: ledger.RunContext, items: list[NationalSyncItem],
-                    results: list[ItemResult]) -> Counter[str]:
+def _record_results(
+    resources: Resources,
+    run: ledger.RunContext,
+    items: list[NationalSyncItem],
+    results: list[ItemResult],
+) -> Counter[str]:
     counts: Counter[str] = Counter()
     at = _national_now(resources)
     codes = {i.dossier_code for i in items}
     with resources.session() as session:  # a few bulk reads, not one per item: a batch is thousands
-        rows = {r.id: r for r in session.scalars(select(NationalSyncItem).where(
-            NationalSyncItem.id.in_([i.id for i in items])))}
-        states = {d.dossier_code: d for d in session.scalars(  # held here: the identity map keeps only
-            select(NationalSyncDossier).where(NationalSyncDossier.dossier_code.in_(codes)))}  # weak refs
-        with_refusals = set(session.scalars(select(NationalSyncItem.dossier_code).where(
-            NationalSyncItem.dossier_code.in_(codes), NationalSyncItem.kind == ItemKind.RECORD,
-            NationalSyncItem.state.in_((ItemState.REFUSED, ItemState.SUPERSEDED)))))
+        rows = {
+            r.id: r
+            for r in session.scalars(
+                select(NationalSyncItem).where(NationalSyncItem.id.in_([i.id for i in items]))
+            )
+        }
+        states = {
+            d.dossier_code: d
+            for d in session.scalars(  # held here: the identity map keeps only
+                select(NationalSyncDossier).where(NationalSyncDossier.dossier_code.in_(codes))
+            )
+        }  # weak refs
+        with_refusals = set(
+            session.scalars(
+                select(NationalSyncItem.dossier_code).where(
+                    NationalSyncItem.dossier_code.in_(codes),
+                    NationalSyncItem.kind == ItemKind.RECORD,
+                    NationalSyncItem.state.in_((ItemState.REFUSED, ItemState.SUPERSEDED)),
+                )
+            )
+        )
         for item, result in zip(items, results):
             row = rows[item.id]
             if result.outcome == Outcome.OK:
@@ -376,7 +521,9 @@ def _record_results(resources: Resources, run: ledger.RunContext, items: list[Na
                 _mark_sent(session, row, at)
                 counts[f"{row.kind}s_sent"] += 1
                 if row.kind == ItemKind.RECORD and row.dossier_code in with_refusals:
-                    _supersede_earlier(session, run, row, f"a later record (#{row.seq}) was accepted")
+                    _supersede_earlier(
+                        session, run, row, f"a later record (#{row.seq}) was accepted"
+                    )
             else:
                 _refuse(resources, session, run, row, result)
                 with_refusals.add(row.dossier_code)
@@ -391,34 +538,65 @@ def quarantine_key(row: NationalSyncItem) -> str:
     return f"{row.dossier_code}/{row.item_key}"[:128]
 
 
-def _refuse(resources: Resources, session: Session, run: ledger.RunContext, row: NationalSyncItem,
-            result: ItemResult) -> None:
+def _refuse(
+    resources: Resources,
+    session: Session,
+    run: ledger.RunContext,
+    row: NationalSyncItem,
+    result: ItemResult,
+) -> None:
     row.state = ItemState.REFUSED
     row.reason_code = result.reason_code
     if row.kind == ItemKind.RECORD:
         row.body = NationalClient.settled_body(row.body)
         _supersede_earlier(session, run, row, f"replaced by record #{row.seq}, refused in its turn")
-    ledger.quarantine(session, run, source=QuarantineSource.NATIONAL_SYNC, key=quarantine_key(row),
-                      code=row.dossier_code, reason_code=result.reason_code, reason_vi=result.message[:1000],
-                      detail=f"{row.kind} #{row.seq} refused by the national portal: {result.reason_code}",
-                      payload={"item_id": row.id, "kind": row.kind, "seq": row.seq})
+    ledger.quarantine(
+        session,
+        run,
+        source=QuarantineSource.NATIONAL_SYNC,
+        key=quarantine_key(row),
+        code=row.dossier_code,
+        reason_code=result.reason_code,
+        reason_vi=result.message[:1000],
+        detail=f"{row.kind} #{row.seq} refused by the national portal: {result.reason_code}",
+        payload={"item_id": row.id, "kind": row.kind, "seq": row.seq},
+    )
     resources.metrics.incr(f"quarantined.{QuarantineSource.NATIONAL_SYNC}.{result.reason_code}")
-    log.warning("national portal refused %s #%d of %s: %s", row.kind, row.seq, row.dossier_code, result.reason_code)
+    log.warning(
+        "national portal refused %s #%d of %s: %s",
+        row.kind,
+        row.seq,
+        row.dossier_code,
+        result.reason_code,
+    )
 
 
-def _supersede_earlier(session: Session, run: ledger.RunContext, row: NationalSyncItem, why: str) -> None:
+def _supersede_earlier(
+    session: Session, run: ledger.RunContext, row: NationalSyncItem, why: str
+) -> None:
     """A later record snapshot (accepted, or refused in its turn) replaces refused earlier ones: at
     most one refused record per dossier stays open for operators."""
-    refused = session.scalars(select(NationalSyncItem).where(
-        NationalSyncItem.dossier_code == row.dossier_code, NationalSyncItem.kind == ItemKind.RECORD,
-        NationalSyncItem.state.in_((ItemState.REFUSED, ItemState.SUPERSEDED)), NationalSyncItem.seq < row.seq))
+    refused = session.scalars(
+        select(NationalSyncItem).where(
+            NationalSyncItem.dossier_code == row.dossier_code,
+            NationalSyncItem.kind == ItemKind.RECORD,
+            NationalSyncItem.state.in_((ItemState.REFUSED, ItemState.SUPERSEDED)),
+            NationalSyncItem.seq < row.seq,
+        )
+    )
     for old in refused:
         old.state = ItemState.SUPERSEDED
-        ledger.resolve_quarantine(session, run, source=QuarantineSource.NATIONAL_SYNC, key=quarantine_key(old),
-                                  resolution=why)
+        ledger.resolve_quarantine(
+            session,
+            run,
+            source=QuarantineSource.NATIONAL_SYNC,
+            key=quarantine_key(old),
+            resolution=why,
+        )
 
 
 # -- replay ---------------------------------------------------------------------------------
+
 
 def _forget_national(session: Session, code: str, *, record_too: bool = True) -> None:
     """The national side holds nothing of this dossier: every step again (and a fresh record)."""
@@ -426,18 +604,26 @@ def _forget_national(session: Session, code: str, *, record_too: bool = True) ->
     if record_too:
         state.record_fingerprint = None  # the next read queues a fresh snapshot
         state.on_national = False
-    for step in session.scalars(select(NationalSyncItem).where(
-            NationalSyncItem.dossier_code == code, NationalSyncItem.kind == ItemKind.STEP,
-            NationalSyncItem.state == ItemState.SENT)):
+    for step in session.scalars(
+        select(NationalSyncItem).where(
+            NationalSyncItem.dossier_code == code,
+            NationalSyncItem.kind == ItemKind.STEP,
+            NationalSyncItem.state == ItemState.SENT,
+        )
+    ):
         step.state = ItemState.PENDING
 
 
 def resync_dossier(resources: Resources, run: ledger.RunContext, code: str) -> bool:
     """Queue a dossier the national side lost from scratch (reconciliation's repair); the next run
     sends it. False when the portal no longer has it."""
-    with claims.held(resources.engine, OUTBOX_CLAIM, resources.claim_ttl, wait=OUTBOX_WAIT) as lease:
+    with claims.held(
+        resources.engine, OUTBOX_CLAIM, resources.claim_ttl, wait=OUTBOX_WAIT
+    ) as lease:
         if lease is None:
-            raise OutboxBusy("the national outbox is held by another run; the repair is tried again later")
+            raise OutboxBusy(
+                "the national outbox is held by another run; the repair is tried again later"
+            )
         with resources.session() as session:
             if session.get(NationalSyncDossier, code) is None:
                 return False
@@ -453,7 +639,9 @@ def replay_item(resources: Resources, run: ledger.RunContext, item_id: int) -> s
     """An operator's replay of a refused item: a record is re-read from the portal and queued anew;
     a step is queued again (after the whole dossier when the national side had lost it).
     The sending happens here too, so the outcome is known at once."""
-    with claims.held(resources.engine, OUTBOX_CLAIM, resources.claim_ttl, wait=OUTBOX_WAIT) as lease:
+    with claims.held(
+        resources.engine, OUTBOX_CLAIM, resources.claim_ttl, wait=OUTBOX_WAIT
+    ) as lease:
         if lease is None:
             return "busy"
         with resources.session() as session:
@@ -474,9 +662,12 @@ def replay_item(resources: Resources, run: ledger.RunContext, item_id: int) -> s
         send_pending(resources, run, lease=lease)
     with resources.session() as session:
         row = session.get(NationalSyncItem, item_id)
-        latest = session.scalar(select(NationalSyncItem).where(
-            NationalSyncItem.dossier_code == code, NationalSyncItem.kind == ItemKind.RECORD)
-            .order_by(NationalSyncItem.seq.desc()).limit(1))
+        latest = session.scalar(
+            select(NationalSyncItem)
+            .where(NationalSyncItem.dossier_code == code, NationalSyncItem.kind == ItemKind.RECORD)
+            .order_by(NationalSyncItem.seq.desc())
+            .limit(1)
+        )
         if kind == ItemKind.STEP:
             return "sent" if row.state == ItemState.SENT else "still_refused"
         return "sent" if latest is not None and latest.state == ItemState.SENT else "still_refused"

@@ -39,45 +39,72 @@ class LinkIdentity:
 
 def check_package(pkg: Package, link: LinkIdentity) -> PackageProblem | None:
     """The first problem with the package's envelope, or None. File checks apply to issued packages."""
-    return _envelope_problem(pkg, link) or (_file_problem(pkg) if pkg.outcome == PackageOutcome.ISSUED else None)
+    return _envelope_problem(pkg, link) or (
+        _file_problem(pkg) if pkg.outcome == PackageOutcome.ISSUED else None
+    )
 
 
 def _envelope_problem(pkg: Package, link: LinkIdentity) -> PackageProblem | None:
     if pkg.outcome not in KNOWN_OUTCOMES:
-        return PackageProblem("unknown_outcome", "Gói tin có mã loại kết quả không xác định",
-                              f"outcome code {pkg.outcome[:10]!r} is not one of {sorted(KNOWN_OUTCOMES)}")
+        return PackageProblem(
+            "unknown_outcome",
+            "Gói tin có mã loại kết quả không xác định",
+            f"outcome code {pkg.outcome[:10]!r} is not one of {sorted(KNOWN_OUTCOMES)}",
+        )
     contradictions = []
     if pkg.dossier_code and pkg.dossier_code != link.dossier_code:
         contradictions.append(f"names dossier {pkg.dossier_code[:80]!r}")
-    for label, value in (("correlation", pkg.dossier_id), ("declared dossier id", pkg.declared_dossier_id)):
+    for label, value in (
+        ("correlation", pkg.dossier_id),
+        ("declared dossier id", pkg.declared_dossier_id),
+    ):
         if value and value != link.dossier_id:
             contradictions.append(f"{label} is another dossier's")
     if link.doc_id and link.doc_id != pkg.doc_id:
         contradictions.append(f"the dossier's document is {link.doc_id!r}")
     if contradictions:
-        return PackageProblem("code_mismatch", "Mã hồ sơ trong gói tin không khớp với hồ sơ liên thông",
-                              f"package {pkg.doc_id!r} for dossier {link.dossier_code!r}: " + "; ".join(contradictions))
+        return PackageProblem(
+            "code_mismatch",
+            "Mã hồ sơ trong gói tin không khớp với hồ sơ liên thông",
+            f"package {pkg.doc_id!r} for dossier {link.dossier_code!r}: "
+            + "; ".join(contradictions),
+        )
     return None
 
 
 def _file_problem(pkg: Package) -> PackageProblem | None:
     if not pkg.files:
-        return PackageProblem("no_file", "Gói tin văn bản đã ban hành không kèm tệp kết quả",
-                              "issued package carries no file")
+        return PackageProblem(
+            "no_file",
+            "Gói tin văn bản đã ban hành không kèm tệp kết quả",
+            "issued package carries no file",
+        )
     if len(pkg.files) > 1:
-        return PackageProblem("many_files", "Gói tin có nhiều tệp kết quả cho một văn bản, không xác định được tệp "
-                                            "cần đính kèm", f"{len(pkg.files)} files for one issued decision")
+        return PackageProblem(
+            "many_files",
+            "Gói tin có nhiều tệp kết quả cho một văn bản, không xác định được tệp cần đính kèm",
+            f"{len(pkg.files)} files for one issued decision",
+        )
     file = pkg.files[0]
     if not file.decoded:
-        return PackageProblem("invalid_base64", "Nội dung tệp kết quả không giải mã được (dữ liệu base64 bị lỗi)",
-                              "file body is not valid base64")
+        return PackageProblem(
+            "invalid_base64",
+            "Nội dung tệp kết quả không giải mã được (dữ liệu base64 bị lỗi)",
+            "file body is not valid base64",
+        )
     name = file.name.strip()
     if _UNSAFE_NAME.search(name) or name in ("", ".", ".."):
-        return PackageProblem("unsafe_file_name", "Tên tệp kết quả không hợp lệ (chứa đường dẫn hoặc ký tự "
-                                                  "không cho phép)", f"file name {_shown(name)} is not a plain name")
+        return PackageProblem(
+            "unsafe_file_name",
+            "Tên tệp kết quả không hợp lệ (chứa đường dẫn hoặc ký tự không cho phép)",
+            f"file name {_shown(name)} is not a plain name",
+        )
     if not name.casefold().endswith(".pdf"):
-        return PackageProblem("wrong_extension", "Tệp kết quả không phải tệp PDF (sai phần mở rộng)",
-                              f"file name {_shown(name)} does not end in .pdf")
+        return PackageProblem(
+            "wrong_extension",
+            "Tệp kết quả không phải tệp PDF (sai phần mở rộng)",
+            f"file name {_shown(name)} does not end in .pdf",
+        )
     if not file.content:
         return PackageProblem("empty_file", "Tệp kết quả rỗng (0 byte)", "file is empty (0 bytes)")
     return None

@@ -77,6 +77,7 @@ RECHECK_BY_REASON: dict[str, frozenset[Recheck]] = {
 }
 UNKNOWN_REASON = frozenset({Recheck.TIMER})  # a reason added later is retried rather than forgotten
 
+
 def rechecks(reason_code: str) -> frozenset[Recheck]:
     return RECHECK_BY_REASON.get(reason_code, UNKNOWN_REASON)
 
@@ -87,14 +88,16 @@ def config_kind(reason_code: str) -> Recheck | None:
     return next(iter(sorted(kinds)), None)
 
 
-def fingerprints(resources: "Resources") -> dict[Recheck, str]:
+def fingerprints(resources: Resources) -> dict[Recheck, str]:
     """Digests of the configuration that permanent causes depend on."""
     routing = resources.routing.model_dump_json().encode()
     roots = (resources.ioffice.settings.trust_roots_pem or "").strip().encode()
-    return {Recheck.ROUTING: hashlib.sha256(routing).hexdigest(),
-            Recheck.TRUST_ROOTS: hashlib.sha256(roots).hexdigest()}
+    return {
+        Recheck.ROUTING: hashlib.sha256(routing).hexdigest(),
+        Recheck.TRUST_ROOTS: hashlib.sha256(roots).hexdigest(),
+    }
 
 
-def fingerprint_for(resources: "Resources", reason_code: str) -> str | None:
+def fingerprint_for(resources: Resources, reason_code: str) -> str | None:
     kind = config_kind(reason_code)
     return fingerprints(resources)[kind] if kind else None

@@ -6,16 +6,16 @@ or directly in tests and benchmarks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from collections.abc import Iterator
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lienthong.clients.national import NationalClient
 from lienthong.clients.ioffice import IOfficeClient
+from lienthong.clients.national import NationalClient
 from lienthong.clients.portal import PortalClient
 from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
 from lienthong.pipeline.metrics import Metrics, NoMetrics
@@ -36,7 +36,9 @@ class Resources:
     metrics: Metrics = field(default_factory=NoMetrics)
     national: NationalClient | None = None  # only for the tasks that talk to the national portal
     national_config: NationalSyncConfig = field(default_factory=NationalSyncConfig)
-    claim_ttl: timedelta = claims.DEFAULT_TTL  # how long a killed worker's claims block their effects
+    claim_ttl: timedelta = (
+        claims.DEFAULT_TTL
+    )  # how long a killed worker's claims block their effects
 
     @contextmanager
     def session(self) -> Iterator[Session]:

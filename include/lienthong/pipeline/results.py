@@ -18,7 +18,7 @@ import hashlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -38,9 +38,9 @@ from lienthong.domain.vocabulary import (
     DossierStatus,
     PackageOutcome,
 )
-from lienthong.pipeline.package_checks import LinkIdentity, PackageProblem, check_package
 from lienthong.pipeline.intake import LINKS_LOCK, dossier_claim
 from lienthong.pipeline.metrics import timed
+from lienthong.pipeline.package_checks import LinkIdentity, PackageProblem, check_package
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, route_for
@@ -52,7 +52,9 @@ log = get_logger(__name__)
 NOT_ROUTED_VI = "Có văn bản iOffice cho hồ sơ không thuộc diện liên thông theo cấu hình"
 
 
-def process_packages(resources: Resources, run: ledger.RunContext, doc_ids: list[str] | None = None) -> dict[str, int]:
+def process_packages(
+    resources: Resources, run: ledger.RunContext, doc_ids: list[str] | None = None
+) -> dict[str, int]:
     """Handle every pending package (or the given ones); one bad package never stops the rest."""
     ids = resources.ioffice.pending_doc_ids() if doc_ids is None else list(dict.fromkeys(doc_ids))
     counts: Counter[str] = Counter(packages=len(ids))
@@ -61,11 +63,21 @@ def process_packages(resources: Resources, run: ledger.RunContext, doc_ids: list
         try:
             return handle_package(resources, run, doc_id)
         except Exception as exc:
-            log.warning("package %s not processed (%s); it stays pending", doc_id, type(exc).__name__)
+            log.warning(
+                "package %s not processed (%s); it stays pending", doc_id, type(exc).__name__
+            )
             with resources.session() as session:
-                ledger.add_event(session, run, None, "package_error",
-                                detail={"doc_id": doc_id, "error": f"{type(exc).__name__}: {exc}"[:500],
-                                        "transient": is_transient(exc)})
+                ledger.add_event(
+                    session,
+                    run,
+                    None,
+                    "package_error",
+                    detail={
+                        "doc_id": doc_id,
+                        "error": f"{type(exc).__name__}: {exc}"[:500],
+                        "transient": is_transient(exc),
+                    },
+                )
             return PackageHandling.ERROR
 
     with ThreadPoolExecutor(max_workers=resources.concurrency) as pool:
@@ -76,7 +88,9 @@ def process_packages(resources: Resources, run: ledger.RunContext, doc_ids: list
 def _find_link(session: Session, pkg: Package) -> DossierLink | None:
     link = session.scalar(select(DossierLink).where(DossierLink.ioffice_doc_id == pkg.doc_id))
     if link is None and pkg.dossier_code:
-        link = session.scalar(select(DossierLink).where(DossierLink.dossier_code == pkg.dossier_code))
+        link = session.scalar(
+            select(DossierLink).where(DossierLink.dossier_code == pkg.dossier_code)
+        )
     if link is None and pkg.dossier_id:
         link = session.scalar(select(DossierLink).where(DossierLink.dossier_id == pkg.dossier_id))
     return link
@@ -93,8 +107,10 @@ def handle_package(resources: Resources, run: ledger.RunContext, doc_id: str) ->
             return PackageHandling.BUSY
         handled = _handle(resources, run, doc_id)
         if handled != PackageHandling.BUSY:
-            resources.ioffice.acknowledge(doc_id, AckStatus.FAILED if handled == PackageHandling.QUARANTINED
-                                          else AckStatus.PROCESSED)
+            resources.ioffice.acknowledge(
+                doc_id,
+                AckStatus.FAILED if handled == PackageHandling.QUARANTINED else AckStatus.PROCESSED,
+            )
         return handled
 
 
@@ -113,17 +129,25 @@ def _handle(resources: Resources, run: ledger.RunContext, doc_id: str) -> Packag
                     return handled
                 link = _find_link(session, pkg)
     assert link is not None
-    with claims.held(resources.engine, dossier_claim(link.dossier_id), resources.claim_ttl) as lease:
+    with claims.held(
+        resources.engine, dossier_claim(link.dossier_id), resources.claim_ttl
+    ) as lease:
         if lease is None:
             return PackageHandling.BUSY
-        with resources.session() as session:  # what the claim's last holder left, not what was read before
+        with (
+            resources.session() as session
+        ):  # what the claim's last holder left, not what was read before
             link = session.get(DossierLink, link.id)
         return _handle_linked(resources, run, link, pkg)
 
 
-def _handle_linked(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
+def _handle_linked(
+    resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package
+) -> PackageHandling:
     if not is_at_or_past(link.state, LinkState.ATTACHED):
-        problem = check_package(pkg, LinkIdentity(link.dossier_code, link.dossier_id, link.ioffice_doc_id))
+        problem = check_package(
+            pkg, LinkIdentity(link.dossier_code, link.dossier_id, link.ioffice_doc_id)
+        )
         if problem is not None:
             _refuse(resources, run, link, pkg, _problem_verdict(pkg, problem))
             return PackageHandling.QUARANTINED
@@ -138,40 +162,79 @@ def _handle_linked(resources: Resources, run: ledger.RunContext, link: DossierLi
     return PackageHandling.TRACED
 
 
-def _unlinked(resources: Resources, session: Session, run: ledger.RunContext, pkg: Package,
-              raw: dict[str, Any] | None) -> PackageHandling:
+def _unlinked(
+    resources: Resources,
+    session: Session,
+    run: ledger.RunContext,
+    pkg: Package,
+    raw: dict[str, Any] | None,
+) -> PackageHandling:
     """A package for no known link: a bypass (no portal dossier), or a dossier intake has not met yet (adopted,
     unless the package contradicts itself about which dossier it is for). ``raw``: the portal's dossier
     with the package's code, if any."""
     if raw is None:
-        ledger.record_bypass(session, run, doc_id=pkg.doc_id, found_by="package", agency_code=pkg.unit_code,
-                            agency_name=pkg.unit_name, doc_code_notation=pkg.code_notation or None,
-                            doc_type=pkg.doc_type or None, doc_subject=pkg.subject[:500] or None,
-                            promulgation_date=pkg.promulgated_on)
+        ledger.record_bypass(
+            session,
+            run,
+            doc_id=pkg.doc_id,
+            found_by="package",
+            agency_code=pkg.unit_code,
+            agency_name=pkg.unit_name,
+            doc_code_notation=pkg.code_notation or None,
+            doc_type=pkg.doc_type or None,
+            doc_subject=pkg.subject[:500] or None,
+            promulgation_date=pkg.promulgated_on,
+        )
         return PackageHandling.BYPASS
     dossier = to_dossier(raw, resources.routing.known_procedures)
     problem = check_package(pkg, LinkIdentity(dossier.code, dossier.id, None))
     if problem is not None and problem.reason_code == "code_mismatch":
         # Its correlation names another dossier than its code: adopting either could attach to the wrong one.
-        ledger.quarantine(session, run, source=QuarantineSource.IOFFICE_PACKAGE, key=pkg.doc_id, code=None,
-                          reason_code=problem.reason_code, reason_vi=problem.message_vi, detail=problem.detail,
-                          payload=pkg.meta())
-        resources.metrics.incr(f"quarantined.{QuarantineSource.IOFFICE_PACKAGE}.{problem.reason_code}")
+        ledger.quarantine(
+            session,
+            run,
+            source=QuarantineSource.IOFFICE_PACKAGE,
+            key=pkg.doc_id,
+            code=None,
+            reason_code=problem.reason_code,
+            reason_vi=problem.message_vi,
+            detail=problem.detail,
+            payload=pkg.meta(),
+        )
+        resources.metrics.incr(
+            f"quarantined.{QuarantineSource.IOFFICE_PACKAGE}.{problem.reason_code}"
+        )
         log.warning("package %s not adopted: %s", pkg.doc_id, problem.reason_code)
         return PackageHandling.QUARANTINED
-    link = ledger.new_link(session, run, dossier, resources.routing.procedures[dossier.procedure_code].result_kind)
-    ledger.move(session, run, link, LinkState.TRANSFERRED, ioffice_doc_id=pkg.doc_id,
-               transferred_at=datetime.now(timezone.utc), detail={"doc_id": pkg.doc_id, "adopted": True})
+    link = ledger.new_link(
+        session, run, dossier, resources.routing.procedures[dossier.procedure_code].result_kind
+    )
+    ledger.move(
+        session,
+        run,
+        link,
+        LinkState.TRANSFERRED,
+        ioffice_doc_id=pkg.doc_id,
+        transferred_at=datetime.now(UTC),
+        detail={"doc_id": pkg.doc_id, "adopted": True},
+    )
     session.flush()
     return PackageHandling.ADOPTED
 
 
 def _doc_fields(pkg: Package) -> dict[str, Any]:
-    return {"doc_code_notation": pkg.code_notation, "doc_type": pkg.doc_type, "doc_subject": pkg.subject[:500],
-            "doc_signer": pkg.signer, "doc_promulgation_date": pkg.promulgated_on}
+    return {
+        "doc_code_notation": pkg.code_notation,
+        "doc_type": pkg.doc_type,
+        "doc_subject": pkg.subject[:500],
+        "doc_signer": pkg.signer,
+        "doc_promulgation_date": pkg.promulgated_on,
+    }
 
 
-def _issued(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
+def _issued(
+    resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package
+) -> PackageHandling:
     """Verify, record, attach, finish, count the savings: each step finds its work done on a repeat."""
     if is_at_or_past(link.state, LinkState.ATTACHED):
         return PackageHandling.ALREADY_DONE
@@ -182,24 +245,48 @@ def _issued(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg
     _record_issued(resources, run, link, pkg, verdict)
     with timed(resources.metrics, "attach_seconds"):
         file_id, attached_now = resources.portal.attach_result_once(
-            link.dossier_id, pkg.files[0].name, pkg.files[0].content,
-            ResultDocument(code_notation=pkg.code_notation, doc_type=pkg.doc_type, subject=pkg.subject,
-                           signer=pkg.signer, promulgated_on=pkg.promulgated_on, sha256=verdict.sha256 or ""))
-    now = datetime.now(timezone.utc)
+            link.dossier_id,
+            pkg.files[0].name,
+            pkg.files[0].content,
+            ResultDocument(
+                code_notation=pkg.code_notation,
+                doc_type=pkg.doc_type,
+                subject=pkg.subject,
+                signer=pkg.signer,
+                promulgated_on=pkg.promulgated_on,
+                sha256=verdict.sha256 or "",
+            ),
+        )
+    now = datetime.now(UTC)
     with resources.session() as session:
         at = ledger.step_time(session, f"finished:{pkg.doc_id}", now)
-    step = Step(link.dossier_code, STEP_FINISHED_VI.format(code=pkg.code_notation), DossierStatus.FINISHED, at,
-                person=pkg.signer or "Hệ thống liên thông", title=pkg.signer_title or "Lãnh đạo",
-                unit=pkg.unit_name, due=link.due_at)
-    resources.portal.set_status_once(link.dossier_id, DossierStatus.FINISHED, step, beyond=(DossierStatus.RETURNED,))
+    step = Step(
+        link.dossier_code,
+        STEP_FINISHED_VI.format(code=pkg.code_notation),
+        DossierStatus.FINISHED,
+        at,
+        person=pkg.signer or "Hệ thống liên thông",
+        title=pkg.signer_title or "Lãnh đạo",
+        unit=pkg.unit_name,
+        due=link.due_at,
+    )
+    resources.portal.set_status_once(
+        link.dossier_id, DossierStatus.FINISHED, step, beyond=(DossierStatus.RETURNED,)
+    )
     _record_attached(resources, run, link, pkg, file_id, attached_now, now)
     return PackageHandling.ATTACHED
 
 
 def _problem_verdict(pkg: Package, problem: PackageProblem) -> Verdict:
     content = pkg.files[0].content if pkg.files else b""
-    return Verdict(False, hashlib.sha256(content).hexdigest(), len(content), problem.reason_code, problem.message_vi,
-                   problem.detail)
+    return Verdict(
+        False,
+        hashlib.sha256(content).hexdigest(),
+        len(content),
+        problem.reason_code,
+        problem.message_vi,
+        problem.detail,
+    )
 
 
 def _expected_signer(resources: Resources, link: DossierLink) -> ExpectedSigner | None:
@@ -222,83 +309,193 @@ def _verdict(resources: Resources, link: DossierLink, pkg: Package) -> Verdict:
     settings = resources.ioffice.settings
     crls = resources.ioffice.crls()
     with timed(resources.metrics, "verify_seconds"):
-        verdict = verify_signed_pdf(content, settings.trust_roots_pem, settings.max_result_bytes,
-                                    crls=crls, expected_signer=_expected_signer(resources, link))
+        verdict = verify_signed_pdf(
+            content,
+            settings.trust_roots_pem,
+            settings.max_result_bytes,
+            crls=crls,
+            expected_signer=_expected_signer(resources, link),
+        )
     if verdict.ok and link.state == LinkState.SKIPPED:
-        return replace(verdict, ok=False, reason_code="not_routed", message_vi=NOT_ROUTED_VI,
-                       detail=f"link state {link.state}; procedure {link.procedure_code}")
+        return replace(
+            verdict,
+            ok=False,
+            reason_code="not_routed",
+            message_vi=NOT_ROUTED_VI,
+            detail=f"link state {link.state}; procedure {link.procedure_code}",
+        )
     return verdict
 
 
-def _refuse(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, verdict: Verdict) -> None:
+def _refuse(
+    resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, verdict: Verdict
+) -> None:
     """Quarantine the package against its dossier. The link itself is set aside only when the package is
     its own: a package that merely names a dossier whose document is another must not stop that one."""
     reason = verdict.reason_code or "invalid"
     with resources.session() as session:
         link = session.get(DossierLink, link.id)
-        ledger.quarantine(session, run, source=QuarantineSource.IOFFICE_PACKAGE, key=pkg.doc_id,
-                         code=link.dossier_code, reason_code=reason, reason_vi=verdict.message_vi or "",
-                         detail=verdict.detail, payload={**pkg.meta(), "dossier_id": link.dossier_id,
-                                                         "sha256": verdict.sha256},
-                         fingerprint=fingerprint_for(resources, reason))
+        ledger.quarantine(
+            session,
+            run,
+            source=QuarantineSource.IOFFICE_PACKAGE,
+            key=pkg.doc_id,
+            code=link.dossier_code,
+            reason_code=reason,
+            reason_vi=verdict.message_vi or "",
+            detail=verdict.detail,
+            payload={**pkg.meta(), "dossier_id": link.dossier_id, "sha256": verdict.sha256},
+            fingerprint=fingerprint_for(resources, reason),
+        )
         resources.metrics.incr(f"quarantined.{QuarantineSource.IOFFICE_PACKAGE}.{reason}")
         owned = link.ioffice_doc_id in (None, pkg.doc_id)
         if owned and link.state not in (LinkState.QUARANTINED, LinkState.SKIPPED):
-            ledger.move(session, run, link, LinkState.QUARANTINED, detail={"reason": reason, "doc_id": pkg.doc_id})
+            ledger.move(
+                session,
+                run,
+                link,
+                LinkState.QUARANTINED,
+                detail={"reason": reason, "doc_id": pkg.doc_id},
+            )
     log.warning("result of %s refused: %s", link.dossier_code, reason)
 
 
-def _record_issued(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package,
-                   verdict: Verdict) -> None:
+def _record_issued(
+    resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, verdict: Verdict
+) -> None:
     with resources.session() as session:
         link = session.get(DossierLink, link.id)
         if link.state != LinkState.ISSUED:
-            ledger.move(session, run, link, LinkState.ISSUED, issued_at=pkg.promulgated_on,
-                       signed_at=link.signed_at or pkg.signed_on, result_sha256=verdict.sha256,
-                       detail={"doc_id": pkg.doc_id, "code_notation": pkg.code_notation, "sha256": verdict.sha256},
-                       **_doc_fields(pkg))
+            ledger.move(
+                session,
+                run,
+                link,
+                LinkState.ISSUED,
+                issued_at=pkg.promulgated_on,
+                signed_at=link.signed_at or pkg.signed_on,
+                result_sha256=verdict.sha256,
+                detail={
+                    "doc_id": pkg.doc_id,
+                    "code_notation": pkg.code_notation,
+                    "sha256": verdict.sha256,
+                },
+                **_doc_fields(pkg),
+            )
 
 
-def _record_attached(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, file_id: str,
-                     attached_now: bool, now: datetime) -> None:
+def _record_attached(
+    resources: Resources,
+    run: ledger.RunContext,
+    link: DossierLink,
+    pkg: Package,
+    file_id: str,
+    attached_now: bool,
+    now: datetime,
+) -> None:
     """The attachment, the savings row and the quarantine's resolution, in one transaction."""
     progress = resources.portal.progress(link.dossier_id)
     with resources.session() as session:
         link = session.get(DossierLink, link.id)
-        ledger.move(session, run, link, LinkState.ATTACHED, attached_at=now, result_file_id=file_id,
-                   portal_status=progress.status or int(DossierStatus.FINISHED),
-                   finished_at=progress.finished_at or now,
-                   detail={"file_id": file_id, "attached_now": attached_now, "status": int(DossierStatus.FINISHED)})
-        ledger.record_savings(session, run, link, resources.minutes_saved(link.procedure_code),
-                             resources.savings.cost_per_hour_vnd)
-        ledger.resolve_quarantine(session, run, source=QuarantineSource.IOFFICE_PACKAGE, key=pkg.doc_id,
-                                 resolution="verified and attached")
+        ledger.move(
+            session,
+            run,
+            link,
+            LinkState.ATTACHED,
+            attached_at=now,
+            result_file_id=file_id,
+            portal_status=progress.status or int(DossierStatus.FINISHED),
+            finished_at=progress.finished_at or now,
+            detail={
+                "file_id": file_id,
+                "attached_now": attached_now,
+                "status": int(DossierStatus.FINISHED),
+            },
+        )
+        ledger.record_savings(
+            session,
+            run,
+            link,
+            resources.minutes_saved(link.procedure_code),
+            resources.savings.cost_per_hour_vnd,
+        )
+        ledger.resolve_quarantine(
+            session,
+            run,
+            source=QuarantineSource.IOFFICE_PACKAGE,
+            key=pkg.doc_id,
+            resolution="verified and attached",
+        )
 
 
-def _signed(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
+def _signed(
+    resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package
+) -> PackageHandling:
     """Signed, not yet issued: a step on the portal, the signature on the link."""
-    moved = _step_and_move(resources, run, link, pkg, STEP_SIGNED_VI, LinkState.SIGNED,
-                           (LinkState.TRANSFERRED, LinkState.REJECTED), signed_at=pkg.signed_on, **_doc_fields(pkg))
+    moved = _step_and_move(
+        resources,
+        run,
+        link,
+        pkg,
+        STEP_SIGNED_VI,
+        LinkState.SIGNED,
+        (LinkState.TRANSFERRED, LinkState.REJECTED),
+        signed_at=pkg.signed_on,
+        **_doc_fields(pkg),
+    )
     return PackageHandling.SIGNED if moved else PackageHandling.ALREADY_DONE
 
 
-def _rejected(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package) -> PackageHandling:
+def _rejected(
+    resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package
+) -> PackageHandling:
     """The leader sent the draft back: a step on the portal; the link waits for the next outcome."""
-    moved = _step_and_move(resources, run, link, pkg, STEP_REJECTED_VI, LinkState.REJECTED,
-                           (LinkState.TRANSFERRED, LinkState.SIGNED))
+    moved = _step_and_move(
+        resources,
+        run,
+        link,
+        pkg,
+        STEP_REJECTED_VI,
+        LinkState.REJECTED,
+        (LinkState.TRANSFERRED, LinkState.SIGNED),
+    )
     return PackageHandling.REJECTED if moved else PackageHandling.ALREADY_DONE
 
 
-def _step_and_move(resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, content: str,
-                   target: LinkState, from_states: tuple[LinkState, ...], **fields: Any) -> bool:
+def _step_and_move(
+    resources: Resources,
+    run: ledger.RunContext,
+    link: DossierLink,
+    pkg: Package,
+    content: str,
+    target: LinkState,
+    from_states: tuple[LinkState, ...],
+    **fields: Any,
+) -> bool:
     if link.state not in from_states:
         return False
-    with resources.session() as session:  # one time per (package, link state): a repeat is recognised
+    with (
+        resources.session() as session
+    ):  # one time per (package, link state): a repeat is recognised
         at = ledger.step_time(session, f"{target}:{pkg.doc_id}:{link.state_changed_at.isoformat()}")
-    step = Step(link.dossier_code, content, DossierStatus.PROCESSING, at,
-                person=pkg.signer or "Lãnh đạo", title=pkg.signer_title, unit=pkg.unit_name, due=link.due_at)
+    step = Step(
+        link.dossier_code,
+        content,
+        DossierStatus.PROCESSING,
+        at,
+        person=pkg.signer or "Lãnh đạo",
+        title=pkg.signer_title,
+        unit=pkg.unit_name,
+        due=link.due_at,
+    )
     resources.portal.add_step_once(link.dossier_id, step)
     with resources.session() as session:
         link = session.get(DossierLink, link.id)
-        ledger.move(session, run, link, target, detail={"doc_id": pkg.doc_id, "outcome": pkg.outcome}, **fields)
+        ledger.move(
+            session,
+            run,
+            link,
+            target,
+            detail={"doc_id": pkg.doc_id, "outcome": pkg.outcome},
+            **fields,
+        )
     return True

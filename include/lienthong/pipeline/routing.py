@@ -9,6 +9,7 @@ fictional district's procedures.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -90,11 +91,14 @@ def routing_from_variable(text: str | None) -> RoutingConfig:
     if not (text or "").strip():
         raise RoutingNotConfigured(
             f"Airflow Variable {ROUTING_VARIABLE!r} is not set: it must hold the routing YAML "
-            "(procedures, iOffice units, handlers, signers); see README, Runbook")
+            "(procedures, iOffice units, handlers, signers); see README, Runbook"
+        )
     try:
         return parse_routing(text or "")
     except (yaml.YAMLError, ValueError) as exc:
-        raise RoutingNotConfigured(f"Airflow Variable {ROUTING_VARIABLE!r} is not a valid routing: {exc}") from exc
+        raise RoutingNotConfigured(
+            f"Airflow Variable {ROUTING_VARIABLE!r} is not a valid routing: {exc}"
+        ) from exc
 
 
 def route_for(cfg: RoutingConfig, procedure_code: str, agency_code: str) -> Route | None:

@@ -40,8 +40,9 @@ from pyhanko_certvalidator import ValidationContext
 REVOKED_INDICATIONS = frozenset({"REVOKED", "REVOKED_NO_POE", "REVOKED_CA_NO_POE"})
 EXPIRED_INDICATIONS = frozenset({"EXPIRED", "OUT_OF_BOUNDS_NO_POE", "OUT_OF_BOUNDS_NOT_REVOKED"})
 # What a later revision may do without voiding the signature before it: add signatures, DSS data.
-HARMLESS_LATER_CHANGES = frozenset({ModificationLevel.NONE, ModificationLevel.LTA_UPDATES,
-                                    ModificationLevel.FORM_FILLING})
+HARMLESS_LATER_CHANGES = frozenset(
+    {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ class ExpectedSigner:
 
 
 def _refuse(content: bytes, code: str, message_vi: str, detail: str) -> Verdict:
-    return Verdict(False, hashlib.sha256(content).hexdigest(), len(content), code, message_vi, detail)
+    return Verdict(
+        False, hashlib.sha256(content).hexdigest(), len(content), code, message_vi, detail
+    )
 
 
 def _norm(text: str) -> str:
@@ -73,7 +76,13 @@ def _norm(text: str) -> str:
 
 def _values(subject: dict[str, Any], key: str) -> list[str]:
     value = subject.get(key)
-    return [] if value is None else [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    return (
+        []
+        if value is None
+        else [str(v) for v in value]
+        if isinstance(value, list)
+        else [str(value)]
+    )
 
 
 def signed_by(subject: dict[str, Any], expected: ExpectedSigner) -> bool:
@@ -81,28 +90,52 @@ def signed_by(subject: dict[str, Any], expected: ExpectedSigner) -> bool:
     uids = _values(subject, "user_id")
     if uids:
         return bool(expected.account) and any(_norm(u) == _norm(expected.account) for u in uids)
-    return bool(expected.name) and any(_norm(cn) == _norm(expected.name) for cn in _values(subject, "common_name"))
+    return bool(expected.name) and any(
+        _norm(cn) == _norm(expected.name) for cn in _values(subject, "common_name")
+    )
 
 
 def _trust_refusal(content: bytes, index: int, indication: Any) -> Verdict:
     name = getattr(indication, "name", str(indication))
     if name in REVOKED_INDICATIONS:
-        return _refuse(content, "revoked_certificate", "Chứng thư số của người ký đã bị thu hồi",
-                       f"signature {index}: signer certificate revoked ({name})")
+        return _refuse(
+            content,
+            "revoked_certificate",
+            "Chứng thư số của người ký đã bị thu hồi",
+            f"signature {index}: signer certificate revoked ({name})",
+        )
     if name in EXPIRED_INDICATIONS:
-        return _refuse(content, "expired_certificate", "Chứng thư số của người ký đã hết hạn",
-                       f"signature {index}: signer certificate outside its validity period ({name})")
-    return _refuse(content, "untrusted", "Chữ ký số không do tổ chức chứng thực tin cậy cấp",
-                   f"signature {index}: signer not trusted ({indication})")
+        return _refuse(
+            content,
+            "expired_certificate",
+            "Chứng thư số của người ký đã hết hạn",
+            f"signature {index}: signer certificate outside its validity period ({name})",
+        )
+    return _refuse(
+        content,
+        "untrusted",
+        "Chữ ký số không do tổ chức chứng thực tin cậy cấp",
+        f"signature {index}: signer not trusted ({indication})",
+    )
 
 
 def _modified(content: bytes, index: int, detail: str) -> Verdict:
-    return _refuse(content, "modified_after_signing", "Tệp kết quả đã bị chỉnh sửa sau khi ký số",
-                   f"signature {index}: {detail}")
+    return _refuse(
+        content,
+        "modified_after_signing",
+        "Tệp kết quả đã bị chỉnh sửa sau khi ký số",
+        f"signature {index}: {detail}",
+    )
 
 
-def verify_signed_pdf(content: bytes, trust_roots_pem: str, max_bytes: int, *, crls: Sequence[bytes] = (),
-                      expected_signer: ExpectedSigner | None = None) -> Verdict:
+def verify_signed_pdf(
+    content: bytes,
+    trust_roots_pem: str,
+    max_bytes: int,
+    *,
+    crls: Sequence[bytes] = (),
+    expected_signer: ExpectedSigner | None = None,
+) -> Verdict:
     """Check a result file; the verdict names a specific reason when it is refused.
 
     ``crls``: DER CRLs of the signers' CA; when given, a certificate that declares revocation
@@ -110,23 +143,36 @@ def verify_signed_pdf(content: bytes, trust_roots_pem: str, max_bytes: int, *, c
     ``expected_signer``: None skips the signer check (no route to compare with).
     """
     if len(content) > max_bytes:
-        return _refuse(content, "oversized", f"Tệp kết quả quá lớn ({len(content):,} byte, tối đa {max_bytes:,} byte)",
-                       f"{len(content)} bytes > limit {max_bytes}")
+        return _refuse(
+            content,
+            "oversized",
+            f"Tệp kết quả quá lớn ({len(content):,} byte, tối đa {max_bytes:,} byte)",
+            f"{len(content)} bytes > limit {max_bytes}",
+        )
     if not content.startswith(b"%PDF-"):
         return _refuse(content, "not_pdf", "Tệp kết quả không phải tệp PDF", "no %PDF- header")
     if not trust_roots_pem.strip():
-        return _refuse(content, "no_trust_roots", "Chưa cấu hình chứng thư gốc tin cậy để kiểm tra chữ ký số",
-                       "no trust roots configured")
+        return _refuse(
+            content,
+            "no_trust_roots",
+            "Chưa cấu hình chứng thư gốc tin cậy để kiểm tra chữ ký số",
+            "no trust roots configured",
+        )
     try:
         reader = PdfFileReader(BytesIO(content), strict=False)
         if reader.encrypted:  # before signatures: nothing else can be read, or archived, as it is
-            return _refuse(content, "encrypted",
-                           "Tệp kết quả bị mã hóa (đặt mật khẩu), không thể kiểm tra và lưu trữ",
-                           "encrypted PDF (/Encrypt in trailer)")
+            return _refuse(
+                content,
+                "encrypted",
+                "Tệp kết quả bị mã hóa (đặt mật khẩu), không thể kiểm tra và lưu trữ",
+                "encrypted PDF (/Encrypt in trailer)",
+            )
         signatures = reader.embedded_signatures
         revisions = reader.xrefs.total_revisions
     except (PdfReadError, ValueError, KeyError) as exc:
-        return _refuse(content, "not_pdf", "Tệp PDF bị hỏng, không đọc được", f"unreadable PDF: {exc}")
+        return _refuse(
+            content, "not_pdf", "Tệp PDF bị hỏng, không đọc được", f"unreadable PDF: {exc}"
+        )
     if not signatures:
         return _refuse(content, "unsigned", "Tệp kết quả chưa được ký số", "no embedded signatures")
     roots = list(load_certs_from_pemder_data(trust_roots_pem.encode()))
@@ -135,40 +181,68 @@ def verify_signed_pdf(content: bytes, trust_roots_pem: str, max_bytes: int, *, c
     signer_names: list[str] = []
     last_coverage, last_later = None, False
     for index, sig in enumerate(signatures):
-        validation = ValidationContext(trust_roots=roots, allow_fetching=False, crls=crl_objects,
-                                       revocation_mode="hard-fail" if crl_objects else "soft-fail")
+        validation = ValidationContext(
+            trust_roots=roots,
+            allow_fetching=False,
+            crls=crl_objects,
+            revocation_mode="hard-fail" if crl_objects else "soft-fail",
+        )
         try:
             status = validate_pdf_signature(sig, validation)
         except Exception as exc:  # pyHanko raises several types for broken CMS data
-            return _refuse(content, "invalid_signature", "Chữ ký số không hợp lệ", f"signature {index}: {exc}")
+            return _refuse(
+                content, "invalid_signature", "Chữ ký số không hợp lệ", f"signature {index}: {exc}"
+            )
         if not status.intact or not status.valid:
-            return _refuse(content, "tampered", "Chữ ký số không hợp lệ: tệp đã bị thay đổi sau khi ký",
-                           f"signature {index}: intact={status.intact} valid={status.valid}")
+            return _refuse(
+                content,
+                "tampered",
+                "Chữ ký số không hợp lệ: tệp đã bị thay đổi sau khi ký",
+                f"signature {index}: intact={status.intact} valid={status.valid}",
+            )
         if not status.trusted:
             return _trust_refusal(content, index, status.trust_problem_indic)
         later = sig.signed_revision < revisions - 1
-        if later and (status.modification_level not in HARMLESS_LATER_CHANGES or not status.docmdp_ok):
-            return _modified(content, index, f"later revision changes the document ({status.modification_level})")
+        if later and (
+            status.modification_level not in HARMLESS_LATER_CHANGES or not status.docmdp_ok
+        ):
+            return _modified(
+                content, index, f"later revision changes the document ({status.modification_level})"
+            )
         if not status.bottom_line:
-            return _refuse(content, "invalid_signature", "Chữ ký số không hợp lệ", f"signature {index}: {status}")
+            return _refuse(
+                content,
+                "invalid_signature",
+                "Chữ ký số không hợp lệ",
+                f"signature {index}: {status}",
+            )
         signers.append(status.signing_cert.subject.native)
         signer_names.append(status.signing_cert.subject.human_friendly)
         last_coverage = status.coverage
         last_later = later
     if last_coverage != SignatureCoverageLevel.ENTIRE_FILE:
         if last_later:
-            return _modified(content, len(signatures) - 1,
-                             f"a later revision is not signed (coverage {last_coverage})")
-        return _refuse(content, "not_entire_file",
-                       "Chữ ký số không bao phủ toàn bộ tệp (có dữ liệu thêm vào sau khi ký)",
-                       f"coverage {last_coverage}")
+            return _modified(
+                content,
+                len(signatures) - 1,
+                f"a later revision is not signed (coverage {last_coverage})",
+            )
+        return _refuse(
+            content,
+            "not_entire_file",
+            "Chữ ký số không bao phủ toàn bộ tệp (có dữ liệu thêm vào sau khi ký)",
+            f"coverage {last_coverage}",
+        )
     signer = signer_names[-1]
     if expected_signer is not None:
         matching = [n for s, n in zip(signers, signer_names) if signed_by(s, expected_signer)]
         if not matching:
-            return _refuse(content, "wrong_signer",
-                           "Người ký số văn bản không phải người có thẩm quyền ký theo cấu hình liên thông",
-                           f"none of the {len(signers)} signer(s) is the routed signer account "
-                           f"{expected_signer.account!r}")
+            return _refuse(
+                content,
+                "wrong_signer",
+                "Người ký số văn bản không phải người có thẩm quyền ký theo cấu hình liên thông",
+                f"none of the {len(signers)} signer(s) is the routed signer account "
+                f"{expected_signer.account!r}",
+            )
         signer = matching[0]
     return Verdict(True, hashlib.sha256(content).hexdigest(), len(content), signer=signer)

@@ -15,9 +15,7 @@ A document whose result was quarantined is reported, not repaired: an operator r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -36,34 +34,71 @@ from lienthong.store.schema import DossierLink, ReconcileFinding
 log = get_logger(__name__)
 
 
-
-def reconcile(resources: Resources, run: ledger.RunContext, date_from: date, date_to: date, *, repair: bool = True,
-              as_of: datetime | None = None, now: datetime | None = None) -> list[Finding]:
+def reconcile(
+    resources: Resources,
+    run: ledger.RunContext,
+    date_from: date,
+    date_to: date,
+    *,
+    repair: bool = True,
+    as_of: datetime | None = None,
+    now: datetime | None = None,
+) -> list[Finding]:
     """Compare iOffice's issued documents of [date_from, date_to] with the portal and the store."""
     found = _documents(resources, run, date_from, date_to, repair)
     with resources.session() as session:
-        as_of = as_of or portal_now(session) or datetime.now(timezone.utc)
+        as_of = as_of or portal_now(session) or datetime.now(UTC)
         for item in late_links(session, as_of):
-            found.append(Finding(item.kind, item.dossier_code, item.ioffice_doc_id,
-                                 {"state": item.state, "due_at": item.due_at.isoformat() if item.due_at else None,
-                                  "agency": item.agency_code}))
-        for item in stuck_links(session, now or datetime.now(timezone.utc)):
-            found.append(Finding("stuck", item.dossier_code, item.ioffice_doc_id,
-                                 {"state": item.state, "since": item.since.isoformat(), "agency": item.agency_code}))
+            found.append(
+                Finding(
+                    item.kind,
+                    item.dossier_code,
+                    item.ioffice_doc_id,
+                    {
+                        "state": item.state,
+                        "due_at": item.due_at.isoformat() if item.due_at else None,
+                        "agency": item.agency_code,
+                    },
+                )
+            )
+        for item in stuck_links(session, now or datetime.now(UTC)):
+            found.append(
+                Finding(
+                    "stuck",
+                    item.dossier_code,
+                    item.ioffice_doc_id,
+                    {
+                        "state": item.state,
+                        "since": item.since.isoformat(),
+                        "agency": item.agency_code,
+                    },
+                )
+            )
     if resources.national is not None:
-        found.extend(national_findings(resources, date_from, date_to, as_of, run=run, repair=repair))
+        found.extend(
+            national_findings(resources, date_from, date_to, as_of, run=run, repair=repair)
+        )
     with resources.session() as session:
         _record(session, run, found)
     return found
 
 
-def _documents(resources: Resources, run: ledger.RunContext, date_from: date, date_to: date,
-               repair: bool) -> list[Finding]:
+def _documents(
+    resources: Resources, run: ledger.RunContext, date_from: date, date_to: date, repair: bool
+) -> list[Finding]:
     docs = resources.ioffice.issued_documents(date_from, date_to)
     codes = [doc.dossier_code for doc in docs if doc.dossier_code]
     with resources.session() as session:
-        links = {link.dossier_code: link for link in
-                 session.scalars(select(DossierLink).where(DossierLink.dossier_code.in_(codes)))} if codes else {}
+        links = (
+            {
+                link.dossier_code: link
+                for link in session.scalars(
+                    select(DossierLink).where(DossierLink.dossier_code.in_(codes))
+                )
+            }
+            if codes
+            else {}
+        )
     out: list[Finding] = []
     for doc in docs:
         link = links.get(doc.dossier_code)
@@ -72,17 +107,32 @@ def _documents(resources: Resources, run: ledger.RunContext, date_from: date, da
                 out.append(_unattached(resources, run, doc, link, repair))
             continue
         raw = resources.portal.find_by_code(doc.dossier_code) if doc.dossier_code else None
-        out.append(_bypass(resources, run, doc) if raw is None else _not_linked(resources, run, doc, repair))
+        out.append(
+            _bypass(resources, run, doc)
+            if raw is None
+            else _not_linked(resources, run, doc, repair)
+        )
     return out
 
 
-def _unattached(resources: Resources, run: ledger.RunContext, doc: IssuedDocument, link: DossierLink,
-                repair: bool) -> Finding:
+def _unattached(
+    resources: Resources,
+    run: ledger.RunContext,
+    doc: IssuedDocument,
+    link: DossierLink,
+    repair: bool,
+) -> Finding:
     """Issued in iOffice, linked, but no result on the portal: repaired by handling the package again."""
     portal_status = resources.portal.progress(link.dossier_id).status
-    kind = "resolved_not_closed" if portal_status < DossierStatus.FINISHED else "issued_not_attached"
-    finding = Finding(kind, doc.dossier_code, doc.doc_id,
-                      {**doc.meta(), "state": link.state, "portal_status": portal_status})
+    kind = (
+        "resolved_not_closed" if portal_status < DossierStatus.FINISHED else "issued_not_attached"
+    )
+    finding = Finding(
+        kind,
+        doc.dossier_code,
+        doc.doc_id,
+        {**doc.meta(), "state": link.state, "portal_status": portal_status},
+    )
     if link.state == LinkState.QUARANTINED:
         finding.repair_result = "quarantined: replay needed"
     elif repair:
@@ -94,14 +144,26 @@ def _unattached(resources: Resources, run: ledger.RunContext, doc: IssuedDocumen
 def _bypass(resources: Resources, run: ledger.RunContext, doc: IssuedDocument) -> Finding:
     """A decision with no portal dossier at all: recorded and reported, never invented."""
     with resources.session() as session:
-        ledger.record_bypass(session, run, doc_id=doc.doc_id, found_by="reconcile", agency_code=doc.unit_code,
-                            agency_name=doc.unit_name or None, doc_code_notation=doc.code_notation or None,
-                            doc_type=doc.doc_type or None, doc_subject=doc.subject[:500] or None,
-                            promulgation_date=doc.promulgated_on)
-    return Finding("bypass", doc.dossier_code or None, doc.doc_id, {**doc.meta(), "subject": doc.subject})
+        ledger.record_bypass(
+            session,
+            run,
+            doc_id=doc.doc_id,
+            found_by="reconcile",
+            agency_code=doc.unit_code,
+            agency_name=doc.unit_name or None,
+            doc_code_notation=doc.code_notation or None,
+            doc_type=doc.doc_type or None,
+            doc_subject=doc.subject[:500] or None,
+            promulgation_date=doc.promulgated_on,
+        )
+    return Finding(
+        "bypass", doc.dossier_code or None, doc.doc_id, {**doc.meta(), "subject": doc.subject}
+    )
 
 
-def _not_linked(resources: Resources, run: ledger.RunContext, doc: IssuedDocument, repair: bool) -> Finding:
+def _not_linked(
+    resources: Resources, run: ledger.RunContext, doc: IssuedDocument, repair: bool
+) -> Finding:
     finding = Finding("not_linked", doc.dossier_code, doc.doc_id, doc.meta())
     if repair:
         finding.repair_result = _repair(resources, run, doc.doc_id)
@@ -118,10 +180,20 @@ def _repair(resources: Resources, run: ledger.RunContext, doc_id: str) -> str:
 
 
 def _record(session, run: ledger.RunContext, found: list[Finding]) -> None:
-    now = datetime.now(timezone.utc)
-    session.add_all(ReconcileFinding(run_id=run.run_id, found_at=now, kind=f.kind, dossier_code=f.dossier_code,
-                                     ioffice_doc_id=f.ioffice_doc_id, detail=f.detail, repaired=f.repaired,
-                                     repair_result=f.repair_result) for f in found)
+    now = datetime.now(UTC)
+    session.add_all(
+        ReconcileFinding(
+            run_id=run.run_id,
+            found_at=now,
+            kind=f.kind,
+            dossier_code=f.dossier_code,
+            ioffice_doc_id=f.ioffice_doc_id,
+            detail=f.detail,
+            repaired=f.repaired,
+            repair_result=f.repair_result,
+        )
+        for f in found
+    )
 
 
 def summarize(found: list[Finding]) -> dict[str, int]:
@@ -141,7 +213,9 @@ def summary_vi(counts: dict[str, int]) -> str:
     for kind, label in FINDING_LABELS_VI.items():
         if counts.get(kind):
             repaired = counts.get(f"{kind}_repaired", 0)
-            lines.append(f"{label}: {counts[kind]}" + (f" (đã xử lý {repaired})" if repaired else ""))
+            lines.append(
+                f"{label}: {counts[kind]}" + (f" (đã xử lý {repaired})" if repaired else "")
+            )
     return "\n".join(lines)
 
 

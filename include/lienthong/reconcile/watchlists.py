@@ -24,8 +24,14 @@ STUCK_AFTER: dict[str, timedelta] = {
     LinkState.REJECTED.value: timedelta(days=3),
     LinkState.QUARANTINED.value: timedelta(days=1),
 }
-WAITING = (LinkState.SEEN.value, LinkState.TRANSFERRED.value, LinkState.SIGNED.value,
-           LinkState.REJECTED.value, LinkState.ISSUED.value, LinkState.QUARANTINED.value)
+WAITING = (
+    LinkState.SEEN.value,
+    LinkState.TRANSFERRED.value,
+    LinkState.SIGNED.value,
+    LinkState.REJECTED.value,
+    LinkState.ISSUED.value,
+    LinkState.QUARANTINED.value,
+)
 
 
 WATCH_LABELS_VI: dict[str, str] = {
@@ -58,13 +64,26 @@ def portal_now(session: Session) -> datetime | None:
 
 
 def _item(link: DossierLink, kind: str) -> WatchItem:
-    return WatchItem(link.dossier_code, link.agency_code, link.agency_name, link.procedure_code,
-                     link.procedure_name, link.state, link.state_changed_at, link.due_at, kind,
-                     link.ioffice_doc_id)
+    return WatchItem(
+        link.dossier_code,
+        link.agency_code,
+        link.agency_name,
+        link.procedure_code,
+        link.procedure_name,
+        link.state,
+        link.state_changed_at,
+        link.due_at,
+        kind,
+        link.ioffice_doc_id,
+    )
 
 
-def stuck_links(session: Session, as_of: datetime, stuck_after: dict[str, timedelta] | None = None,
-                limit: int = 1000) -> list[WatchItem]:
+def stuck_links(
+    session: Session,
+    as_of: datetime,
+    stuck_after: dict[str, timedelta] | None = None,
+    limit: int = 1000,
+) -> list[WatchItem]:
     """Links resting in one state longer than that state's threshold, oldest first.
 
     ``state_changed_at`` is lienthong's own clock; ``as_of`` defaults (in callers) to the real now.
@@ -72,19 +91,33 @@ def stuck_links(session: Session, as_of: datetime, stuck_after: dict[str, timede
     rules = stuck_after or STUCK_AFTER
     out: list[WatchItem] = []
     for state, after in rules.items():
-        rows = session.scalars(select(DossierLink).where(
-            DossierLink.state == state, DossierLink.state_changed_at < as_of - after,
-        ).order_by(DossierLink.state_changed_at).limit(limit))
+        rows = session.scalars(
+            select(DossierLink)
+            .where(
+                DossierLink.state == state,
+                DossierLink.state_changed_at < as_of - after,
+            )
+            .order_by(DossierLink.state_changed_at)
+            .limit(limit)
+        )
         out += [_item(link, "stuck") for link in rows]
     return sorted(out, key=lambda i: i.since)[:limit]
 
 
-def late_links(session: Session, as_of: datetime, horizon: timedelta = timedelta(days=1),
-               limit: int = 1000) -> list[WatchItem]:
+def late_links(
+    session: Session, as_of: datetime, horizon: timedelta = timedelta(days=1), limit: int = 1000
+) -> list[WatchItem]:
     """Dossiers still waiting on the link (for a signature, an issue, an attachment) whose due date
     (NgayHenTra) is past (``overdue``) or within ``horizon`` (``near_due``), most urgent first."""
-    rows = session.scalars(select(DossierLink).where(
-        DossierLink.state.in_(WAITING), DossierLink.result_kind == "decision",
-        DossierLink.due_at.is_not(None), DossierLink.due_at < as_of + horizon,
-    ).order_by(DossierLink.due_at).limit(limit))
+    rows = session.scalars(
+        select(DossierLink)
+        .where(
+            DossierLink.state.in_(WAITING),
+            DossierLink.result_kind == "decision",
+            DossierLink.due_at.is_not(None),
+            DossierLink.due_at < as_of + horizon,
+        )
+        .order_by(DossierLink.due_at)
+        .limit(limit)
+    )
     return [_item(link, "overdue" if link.due_at < as_of else "near_due") for link in rows]

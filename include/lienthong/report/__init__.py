@@ -16,5 +16,17 @@ from lienthong.report.figures import (
     previous_month,
 )
 
-__all__ = ["Period", "Report", "article_estimate", "build_report", "by_agency", "by_month", "by_procedure",
-           "district_total_for", "headline", "on_time_rate", "percent", "previous_month"]
+__all__ = [
+    "Period",
+    "Report",
+    "article_estimate",
+    "build_report",
+    "by_agency",
+    "by_month",
+    "by_procedure",
+    "district_total_for",
+    "headline",
+    "on_time_rate",
+    "percent",
+    "previous_month",
+]

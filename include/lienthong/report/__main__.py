@@ -1,9 +1,9 @@
 """``python -m lienthong.report``: print (and export) the article's report for any period.
 
-    python -m lienthong.report --from 2022-01-01 --to 2022-12-31 [--db URL] [--csv DIR] [--xlsx FILE]
-        [--hours-per-dossier H] [--cost-per-hour VND] [--by month|agency|procedure|all]
-    python -m lienthong.report load-totals FILE        # operator's district totals (period,total)
-    python -m lienthong.report set-total PERIOD TOTAL  # one period's district total
+python -m lienthong.report --from 2022-01-01 --to 2022-12-31 [--db URL] [--csv DIR] [--xlsx FILE]
+    [--hours-per-dossier H] [--cost-per-hour VND] [--by month|agency|procedure|all]
+python -m lienthong.report load-totals FILE        # operator's district totals (period,total)
+python -m lienthong.report set-total PERIOD TOTAL  # one period's district total
 """
 
 from __future__ import annotations
@@ -35,18 +35,30 @@ def resolve_engine(url: str | None) -> Engine:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any cause: said once, clearly, with what was tried
-        raise StoreUnreachable(f"Không kết nối được cơ sở dữ liệu báo cáo ({where}): {type(exc).__name__}: "
-                               f"{str(exc).splitlines()[0][:300] if str(exc) else ''}\n"
-                               "Cannot reach the reporting store; pass --db URL or set the connection "
-                               f"{DB_CONN}.") from exc
+        raise StoreUnreachable(
+            f"Không kết nối được cơ sở dữ liệu báo cáo ({where}): {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:300] if str(exc) else ''}\n"
+            "Cannot reach the reporting store; pass --db URL or set the connection "
+            f"{DB_CONN}."
+        ) from exc
     return engine
 
 
 def _report_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m lienthong.report",
-                                description="Báo cáo hiệu quả liên thông (the article's savings report)")
-    p.add_argument("--from", dest="date_from", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
-    p.add_argument("--to", dest="date_to", required=True, type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
+    p = argparse.ArgumentParser(
+        prog="python -m lienthong.report",
+        description="Báo cáo hiệu quả liên thông (the article's savings report)",
+    )
+    p.add_argument(
+        "--from", dest="date_from", required=True, type=date.fromisoformat, help="YYYY-MM-DD"
+    )
+    p.add_argument(
+        "--to",
+        dest="date_to",
+        required=True,
+        type=date.fromisoformat,
+        help="YYYY-MM-DD (inclusive)",
+    )
     p.add_argument("--db", help="store URL (default: the Airflow connection lienthong_db)")
     p.add_argument("--csv", help="write one CSV per grouping into this folder")
     p.add_argument("--xlsx", help="write the workbook to this file")
@@ -59,7 +71,9 @@ def _report_parser() -> argparse.ArgumentParser:
 def _totals_parser(command: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=f"python -m lienthong.report {command}")
     if command == "load-totals":
-        p.add_argument("file", help="CSV with columns period,total (period YYYY, YYYY-MM or YYYY-MM-DD)")
+        p.add_argument(
+            "file", help="CSV with columns period,total (period YYYY, YYYY-MM or YYYY-MM-DD)"
+        )
     else:
         p.add_argument("period")
         p.add_argument("total", type=int)
@@ -82,8 +96,13 @@ def _report(args: argparse.Namespace) -> int:
     from lienthong.report.export import render, write_csv, write_xlsx
     from lienthong.report.figures import build_report
 
-    report = build_report(resolve_engine(args.db), args.date_from, args.date_to,
-                          args.hours_per_dossier, args.cost_per_hour)
+    report = build_report(
+        resolve_engine(args.db),
+        args.date_from,
+        args.date_to,
+        args.hours_per_dossier,
+        args.cost_per_hour,
+    )
     sys.stdout.write(render(report, args.by))
     if args.csv:
         for path in write_csv(report, args.csv):

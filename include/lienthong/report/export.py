@@ -13,9 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from lienthong.report.national_figures import FIGURE_LABELS_VI as NATIONAL_LABELS_VI
-
 from lienthong.report.figures import Report
+from lienthong.report.national_figures import FIGURE_LABELS_VI as NATIONAL_LABELS_VI
 
 COLUMNS_VI: dict[str, str] = {
     **NATIONAL_LABELS_VI,
@@ -48,18 +47,43 @@ COLUMNS_VI: dict[str, str] = {
     "hours_per_dossier": "Số giờ tiết kiệm mỗi hồ sơ (bài viết)",
     "cost_per_hour": "Chi phí một giờ công (VNĐ)",
 }
-SHEETS_VI: dict[str, str] = {"summary": "Tổng hợp", "month": "Theo tháng", "agency": "Theo đơn vị",
-                             "procedure": "Theo thủ tục", "national": "Đồng bộ DVCQG"}
-CSV_NAMES: dict[str, str] = {"summary": "tong_hop.csv", "month": "theo_thang.csv", "agency": "theo_don_vi.csv",
-                             "procedure": "theo_thu_tuc.csv", "national": "dong_bo_dvcqg.csv"}
+SHEETS_VI: dict[str, str] = {
+    "summary": "Tổng hợp",
+    "month": "Theo tháng",
+    "agency": "Theo đơn vị",
+    "procedure": "Theo thủ tục",
+    "national": "Đồng bộ DVCQG",
+}
+CSV_NAMES: dict[str, str] = {
+    "summary": "tong_hop.csv",
+    "month": "theo_thang.csv",
+    "agency": "theo_don_vi.csv",
+    "procedure": "theo_thu_tuc.csv",
+    "national": "dong_bo_dvcqg.csv",
+}
 ITEM_VI, VALUE_VI = "Chỉ tiêu", "Giá trị"
-PERCENT = {"portal_share_pct", "results_attached_pct", "on_time_pct", "local_on_time_rate", "national_on_time_rate"}
+PERCENT = {
+    "portal_share_pct",
+    "results_attached_pct",
+    "on_time_pct",
+    "local_on_time_rate",
+    "national_on_time_rate",
+}
 HOURS = {"hours_saved_measured", "hours_saved_article", "hours_per_dossier"}
 MINUTES = {"lag_p50_minutes", "lag_p95_minutes"}  # one decimal, like hours
-TEXT = {"month", "agency_code", "agency_name", "procedure_code", "procedure_name", "date_from", "date_to"}
+TEXT = {
+    "month",
+    "agency_code",
+    "agency_name",
+    "procedure_code",
+    "procedure_name",
+    "date_from",
+    "date_to",
+}
 
 
 # --------------------------------------------------------------------------- Vietnamese number format
+
 
 def _missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
@@ -108,6 +132,7 @@ def format_value(name: str, value: Any) -> str:
 
 # --------------------------------------------------------------------------- tables
 
+
 def vietnamese(frame: pd.DataFrame) -> pd.DataFrame:
     """The same table with Vietnamese headers (raw values)."""
     return frame.rename(columns=COLUMNS_VI)
@@ -115,7 +140,9 @@ def vietnamese(frame: pd.DataFrame) -> pd.DataFrame:
 
 def formatted(frame: pd.DataFrame) -> pd.DataFrame:
     """Vietnamese headers and Vietnamese-formatted values, for printing."""
-    out = pd.DataFrame({c: [format_value(c, v) for v in frame[c]] for c in frame.columns}, columns=frame.columns)
+    out = pd.DataFrame(
+        {c: [format_value(c, v) for v in frame[c]] for c in frame.columns}, columns=frame.columns
+    )
     return vietnamese(out)
 
 
@@ -135,15 +162,31 @@ def render(report: Report, by: str = "all") -> str:
     from tabulate import tabulate
 
     h = report.headline
-    parts = [f"BÁO CÁO HIỆU QUẢ LIÊN THÔNG MỘT CỬA – iOFFICE, từ {_vn_date(h['date_from'])} "
-             f"đến {_vn_date(h['date_to'])}",
-             tabulate(summary_formatted(h).values.tolist(), headers=[ITEM_VI, VALUE_VI], tablefmt="github",
-                      disable_numparse=True)]
-    for key in (("month", "agency", "procedure", "national") if by == "all" else (by,)):
+    parts = [
+        f"BÁO CÁO HIỆU QUẢ LIÊN THÔNG MỘT CỬA – iOFFICE, từ {_vn_date(h['date_from'])} "
+        f"đến {_vn_date(h['date_to'])}",
+        tabulate(
+            summary_formatted(h).values.tolist(),
+            headers=[ITEM_VI, VALUE_VI],
+            tablefmt="github",
+            disable_numparse=True,
+        ),
+    ]
+    for key in ("month", "agency", "procedure", "national") if by == "all" else (by,):
         table = formatted(report.table(key))
-        parts.append(f"{SHEETS_VI[key]}\n" + (tabulate(table.values.tolist(), headers=list(table.columns),
-                                                        tablefmt="github", disable_numparse=True)
-                                              if len(table) else "(không có hồ sơ)"))
+        parts.append(
+            f"{SHEETS_VI[key]}\n"
+            + (
+                tabulate(
+                    table.values.tolist(),
+                    headers=list(table.columns),
+                    tablefmt="github",
+                    disable_numparse=True,
+                )
+                if len(table)
+                else "(không có hồ sơ)"
+            )
+        )
     return "\n\n".join(parts) + "\n"
 
 
@@ -154,10 +197,15 @@ def _vn_date(iso: str) -> str:
 
 # --------------------------------------------------------------------------- files
 
+
 def _frames(report: Report) -> dict[str, pd.DataFrame]:
-    return {"summary": summary_frame(report.headline), "month": vietnamese(report.by_month),
-            "agency": vietnamese(report.by_agency), "procedure": vietnamese(report.by_procedure),
-            "national": vietnamese(report.national)}
+    return {
+        "summary": summary_frame(report.headline),
+        "month": vietnamese(report.by_month),
+        "agency": vietnamese(report.by_agency),
+        "procedure": vietnamese(report.by_procedure),
+        "national": vietnamese(report.national),
+    }
 
 
 def write_csv(report: Report, directory: Path | str) -> list[Path]:
@@ -181,8 +229,9 @@ def write_xlsx(report: Report, path: Path | str) -> Path:
             frame.to_excel(writer, sheet_name=SHEETS_VI[key], index=False)
             sheet = writer.sheets[SHEETS_VI[key]]
             for i, column in enumerate(frame.columns, start=1):
-                sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(max(len(str(column)), 10) + 2,
-                                                                                    60)
+                sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(
+                    max(len(str(column)), 10) + 2, 60
+                )
     return target
 
 

@@ -16,7 +16,7 @@ import calendar
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -30,7 +30,14 @@ from lienthong.domain.timeliness import VN_TZ, timeliness
 from lienthong.domain.vocabulary import DossierStatus
 from lienthong.report.national_figures import sync_figures
 from lienthong.report.rates import percent
-from lienthong.store.schema import BypassDocument, DistrictTotal, DossierLink, DossierTimeSavings, LinkEvent, Quarantine
+from lienthong.store.schema import (
+    BypassDocument,
+    DistrictTotal,
+    DossierLink,
+    DossierTimeSavings,
+    LinkEvent,
+    Quarantine,
+)
 
 # Submitted online but not yet accepted, or refused: not dossiers processed on the portal.
 NOT_RECEIVED = (int(DossierStatus.SUBMITTED), int(DossierStatus.NOT_ACCEPTED))
@@ -39,15 +46,30 @@ GROUPINGS = ("month", "agency", "procedure")
 
 # Column order of every grouped table (the key columns come first).
 FIGURES = (
-    "dossiers_processed", "district_total", "portal_share_pct",
-    "dossiers_linked", "hours_saved_measured", "vnd_saved_measured",
-    "hours_saved_article", "vnd_saved_article",
-    "decisions_issued", "decisions_attached", "results_attached_pct",
-    "early", "on_time", "late", "on_time_pct",
-    "bypass_documents", "quarantined", "rejected",
+    "dossiers_processed",
+    "district_total",
+    "portal_share_pct",
+    "dossiers_linked",
+    "hours_saved_measured",
+    "vnd_saved_measured",
+    "hours_saved_article",
+    "vnd_saved_article",
+    "decisions_issued",
+    "decisions_attached",
+    "results_attached_pct",
+    "early",
+    "on_time",
+    "late",
+    "on_time_pct",
+    "bypass_documents",
+    "quarantined",
+    "rejected",
 )
-KEYS = {"month": ("month",), "agency": ("agency_code", "agency_name"),
-        "procedure": ("procedure_code", "procedure_name")}
+KEYS = {
+    "month": ("month",),
+    "agency": ("agency_code", "agency_name"),
+    "procedure": ("procedure_code", "procedure_name"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,7 +87,7 @@ class Period:
         """[start, end) instants in UTC: local midnight of the first day to midnight after the last."""
         start = datetime.combine(self.date_from, time(0), VN_TZ)
         end = datetime.combine(self.date_to + timedelta(days=1), time(0), VN_TZ)
-        return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+        return start.astimezone(UTC), end.astimezone(UTC)
 
     def label(self) -> str:
         return f"{self.date_from.isoformat()}..{self.date_to.isoformat()}"
@@ -73,9 +95,12 @@ class Period:
 
 # --------------------------------------------------------------------------- pure arithmetic
 
-def article_estimate(dossiers: int, hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd
-                     ) -> tuple[float, int]:
+
+def article_estimate(
+    dossiers: int,
+    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+) -> tuple[float, int]:
     """The article's method: (hours, VND) = dossiers x hours per dossier (x cost per hour), VND half-up."""
     hours = Decimal(int(dossiers)) * Decimal(str(hours_per_dossier))
     vnd = (hours * Decimal(int(cost_per_hour))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
@@ -144,6 +169,7 @@ def district_total_for(totals: Mapping[str, int], date_from: date, date_to: date
 
 # --------------------------------------------------------------------------- queries
 
+
 @contextmanager
 def _connection(bind: Engine | Session | Connection) -> Iterator[Connection | Session]:
     if isinstance(bind, (Session, Connection)):
@@ -159,21 +185,38 @@ def _in(col, start: datetime, end: datetime):
 
 def query_links(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """The period's links (by reception), with whether iOffice ever sent the draft back."""
-    ever_rejected = select(LinkEvent.id).where(
-        LinkEvent.dossier_code == DossierLink.dossier_code, LinkEvent.to_state == "rejected").exists()
+    ever_rejected = (
+        select(LinkEvent.id)
+        .where(LinkEvent.dossier_code == DossierLink.dossier_code, LinkEvent.to_state == "rejected")
+        .exists()
+    )
     stmt = select(
-        DossierLink.dossier_code, DossierLink.agency_code, DossierLink.agency_name, DossierLink.procedure_code,
-        DossierLink.procedure_name, DossierLink.result_kind, DossierLink.state, DossierLink.portal_status,
-        DossierLink.received_at, DossierLink.due_at, DossierLink.issued_at, DossierLink.attached_at,
-        DossierLink.finished_at, ever_rejected.label("ever_rejected"),
+        DossierLink.dossier_code,
+        DossierLink.agency_code,
+        DossierLink.agency_name,
+        DossierLink.procedure_code,
+        DossierLink.procedure_name,
+        DossierLink.result_kind,
+        DossierLink.state,
+        DossierLink.portal_status,
+        DossierLink.received_at,
+        DossierLink.due_at,
+        DossierLink.issued_at,
+        DossierLink.attached_at,
+        DossierLink.finished_at,
+        ever_rejected.label("ever_rejected"),
     ).where(_in(DossierLink.received_at, start, end))
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
 def query_savings(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
     stmt = select(
-        DossierTimeSavings.agency_code, DossierTimeSavings.agency_name, DossierTimeSavings.procedure_code,
-        DossierTimeSavings.procedure_name, DossierTimeSavings.received_at, DossierTimeSavings.minutes_saved,
+        DossierTimeSavings.agency_code,
+        DossierTimeSavings.agency_name,
+        DossierTimeSavings.procedure_code,
+        DossierTimeSavings.procedure_name,
+        DossierTimeSavings.received_at,
+        DossierTimeSavings.minutes_saved,
         DossierTimeSavings.cost_saved_vnd,
     ).where(_in(DossierTimeSavings.received_at, start, end))
     return [dict(r._mapping) for r in conn.execute(stmt)]
@@ -181,10 +224,19 @@ def query_savings(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
 
 def query_bypasses(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Bypass documents dated in the period: promulgation date when known, else when found."""
-    stmt = select(BypassDocument.agency_code, BypassDocument.agency_name, BypassDocument.promulgation_date,
-                  BypassDocument.found_at).where(or_(
-                      _in(BypassDocument.promulgation_date, start, end),
-                      and_(BypassDocument.promulgation_date.is_(None), _in(BypassDocument.found_at, start, end))))
+    stmt = select(
+        BypassDocument.agency_code,
+        BypassDocument.agency_name,
+        BypassDocument.promulgation_date,
+        BypassDocument.found_at,
+    ).where(
+        or_(
+            _in(BypassDocument.promulgation_date, start, end),
+            and_(
+                BypassDocument.promulgation_date.is_(None), _in(BypassDocument.found_at, start, end)
+            ),
+        )
+    )
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
@@ -193,11 +245,16 @@ def query_totals(conn) -> dict[str, int]:
 
 
 def query_open_quarantine(conn) -> int:
-    open_records = select(func.count()).select_from(Quarantine).where(Quarantine.status == QuarantineStatus.OPEN)
+    open_records = (
+        select(func.count())
+        .select_from(Quarantine)
+        .where(Quarantine.status == QuarantineStatus.OPEN)
+    )
     return int(conn.execute(open_records).scalar_one())
 
 
 # --------------------------------------------------------------------------- frames (pure)
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -215,8 +272,14 @@ def read_inputs(bind: Engine | Session | Connection, date_from: date, date_to: d
     period = Period(_as_date(date_from), _as_date(date_to))
     start, end = period.bounds_utc()
     with _connection(bind) as conn:
-        return Inputs(period, query_links(conn, start, end), query_savings(conn, start, end),
-                      query_bypasses(conn, start, end), query_totals(conn), query_open_quarantine(conn))
+        return Inputs(
+            period,
+            query_links(conn, start, end),
+            query_savings(conn, start, end),
+            query_bypasses(conn, start, end),
+            query_totals(conn),
+            query_open_quarantine(conn),
+        )
 
 
 def _as_date(value: date | str) -> date:
@@ -228,17 +291,25 @@ def _as_date(value: date | str) -> date:
 def link_facts(link: Mapping[str, Any]) -> dict[str, Any]:
     """One link's contribution to every count (0/1 flags), keyed like the tables."""
     finished = link["portal_status"] in FINISHED and link["finished_at"] is not None
-    kind = timeliness(local_date(link["finished_at"]), local_date(link["due_at"])) if finished else None
+    kind = (
+        timeliness(local_date(link["finished_at"]), local_date(link["due_at"]))
+        if finished
+        else None
+    )
     decision = link["result_kind"] == "decision"
     issued = decision and link["issued_at"] is not None
     return {
         "month": month_key(link["received_at"]),
-        "agency_code": link["agency_code"], "agency_name": link["agency_name"],
-        "procedure_code": link["procedure_code"], "procedure_name": link["procedure_name"],
+        "agency_code": link["agency_code"],
+        "agency_name": link["agency_name"],
+        "procedure_code": link["procedure_code"],
+        "procedure_name": link["procedure_name"],
         "dossiers_processed": int(link["portal_status"] not in NOT_RECEIVED),
         "decisions_issued": int(issued),
         "decisions_attached": int(issued and link["attached_at"] is not None),
-        "early": int(kind == "early"), "on_time": int(kind == "on_time"), "late": int(kind == "late"),
+        "early": int(kind == "early"),
+        "on_time": int(kind == "on_time"),
+        "late": int(kind == "late"),
         "quarantined": int(link["state"] == "quarantined"),
         "rejected": int(bool(link["ever_rejected"])),
     }
@@ -247,21 +318,35 @@ def link_facts(link: Mapping[str, Any]) -> dict[str, Any]:
 def saving_facts(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "month": month_key(row["received_at"]),
-        "agency_code": row["agency_code"], "agency_name": row["agency_name"],
-        "procedure_code": row["procedure_code"], "procedure_name": row["procedure_name"],
-        "dossiers_linked": 1, "minutes_saved": int(row["minutes_saved"]),
+        "agency_code": row["agency_code"],
+        "agency_name": row["agency_name"],
+        "procedure_code": row["procedure_code"],
+        "procedure_name": row["procedure_name"],
+        "dossiers_linked": 1,
+        "minutes_saved": int(row["minutes_saved"]),
         "vnd_saved_measured": int(row["cost_saved_vnd"]),
     }
 
 
 def bypass_facts(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"month": month_key(row["promulgation_date"] or row["found_at"]),
-            "agency_code": row["agency_code"] or "", "agency_name": row["agency_name"] or "",
-            "bypass_documents": 1}
+    return {
+        "month": month_key(row["promulgation_date"] or row["found_at"]),
+        "agency_code": row["agency_code"] or "",
+        "agency_name": row["agency_name"] or "",
+        "bypass_documents": 1,
+    }
 
 
-LINK_SUMS = ("dossiers_processed", "decisions_issued", "decisions_attached", "early", "on_time", "late",
-             "quarantined", "rejected")
+LINK_SUMS = (
+    "dossiers_processed",
+    "decisions_issued",
+    "decisions_attached",
+    "early",
+    "on_time",
+    "late",
+    "quarantined",
+    "rejected",
+)
 SAVING_SUMS = ("dossiers_linked", "minutes_saved", "vnd_saved_measured")
 ALL_SUMS = (*LINK_SUMS, *SAVING_SUMS, "bypass_documents")
 
@@ -273,7 +358,9 @@ def _facts(inputs: Inputs, with_bypasses: bool = True) -> Iterator[dict[str, Any
         yield from map(bypass_facts, inputs.bypasses)
 
 
-def tally(facts: Iterator[dict[str, Any]], keys: tuple[str, ...]) -> tuple[dict[Any, dict[str, int]], dict[Any, str]]:
+def tally(
+    facts: Iterator[dict[str, Any]], keys: tuple[str, ...]
+) -> tuple[dict[Any, dict[str, int]], dict[Any, str]]:
     """Sum every count per ``keys[0]``; the name column (``keys[1]``) is its first non-empty value."""
     counts: dict[Any, dict[str, int]] = {}
     names: dict[Any, str] = {}
@@ -287,14 +374,19 @@ def tally(facts: Iterator[dict[str, Any]], keys: tuple[str, ...]) -> tuple[dict[
     return counts, names
 
 
-def grouped(inputs: Inputs, by: str, hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd
-            ) -> pd.DataFrame:
+def grouped(
+    inputs: Inputs,
+    by: str,
+    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+) -> pd.DataFrame:
     """One table row per month / agency / procedure, columns ``KEYS[by] + FIGURES``, sorted by key."""
     if by not in KEYS:
         raise ValueError(f"unknown grouping {by!r} (use {', '.join(GROUPINGS)})")
     keys = KEYS[by]
-    counts, names = tally(_facts(inputs, with_bypasses=by != "procedure"), keys)  # bypasses have no procedure
+    counts, names = tally(
+        _facts(inputs, with_bypasses=by != "procedure"), keys
+    )  # bypasses have no procedure
     rows = []
     for key in sorted(counts, key=lambda k: (k is None, str(k))):
         row: dict[str, Any] = {keys[0]: key}
@@ -307,25 +399,42 @@ def grouped(inputs: Inputs, by: str, hours_per_dossier: float = DEFAULT_SAVINGS.
         rows.append(row)
     columns = [*keys, *(f for f in FIGURES if not (by == "procedure" and f == "bypass_documents"))]
     frame = pd.DataFrame(rows, columns=columns)
-    for name in ("portal_share_pct", "results_attached_pct", "on_time_pct", "hours_saved_measured",
-                 "hours_saved_article"):  # unknown -> NaN, whatever the mix of rows
+    for name in (
+        "portal_share_pct",
+        "results_attached_pct",
+        "on_time_pct",
+        "hours_saved_measured",
+        "hours_saved_article",
+    ):  # unknown -> NaN, whatever the mix of rows
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    frame["district_total"] = pd.to_numeric(frame["district_total"], errors="coerce").astype("Int64")
+    frame["district_total"] = pd.to_numeric(frame["district_total"], errors="coerce").astype(
+        "Int64"
+    )
     return frame
 
 
-def _figures(counts: Mapping[str, int], hours_per_dossier: float, cost_per_hour: int) -> dict[str, Any]:
+def _figures(
+    counts: Mapping[str, int], hours_per_dossier: float, cost_per_hour: int
+) -> dict[str, Any]:
     hours, vnd = article_estimate(counts["dossiers_processed"], hours_per_dossier, cost_per_hour)
     return {
-        "dossiers_processed": counts["dossiers_processed"], "district_total": None, "portal_share_pct": None,
+        "dossiers_processed": counts["dossiers_processed"],
+        "district_total": None,
+        "portal_share_pct": None,
         "dossiers_linked": counts["dossiers_linked"],
-        "hours_saved_measured": counts["minutes_saved"] / 60, "vnd_saved_measured": counts["vnd_saved_measured"],
-        "hours_saved_article": hours, "vnd_saved_article": vnd,
-        "decisions_issued": counts["decisions_issued"], "decisions_attached": counts["decisions_attached"],
+        "hours_saved_measured": counts["minutes_saved"] / 60,
+        "vnd_saved_measured": counts["vnd_saved_measured"],
+        "hours_saved_article": hours,
+        "vnd_saved_article": vnd,
+        "decisions_issued": counts["decisions_issued"],
+        "decisions_attached": counts["decisions_attached"],
         "results_attached_pct": percent(counts["decisions_attached"], counts["decisions_issued"]),
-        "early": counts["early"], "on_time": counts["on_time"], "late": counts["late"],
+        "early": counts["early"],
+        "on_time": counts["on_time"],
+        "late": counts["late"],
         "on_time_pct": on_time_rate(counts["early"], counts["on_time"], counts["late"]),
-        "bypass_documents": counts["bypass_documents"], "quarantined": counts["quarantined"],
+        "bypass_documents": counts["bypass_documents"],
+        "quarantined": counts["quarantined"],
         "rejected": counts["rejected"],
     }
 
@@ -337,21 +446,30 @@ def _month_district_total(inputs: Inputs, month: str) -> int | None:
     return district_total_for(inputs.totals, lo, hi)
 
 
-def summary(inputs: Inputs, hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> dict[str, Any]:
+def summary(
+    inputs: Inputs,
+    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+) -> dict[str, Any]:
     """The period's headline figures: a flat JSON-safe dict (no personal data)."""
     counts = tally(_facts(inputs), ())[0].get(None, dict.fromkeys(ALL_SUMS, 0))
-    out: dict[str, Any] = {"date_from": inputs.period.date_from.isoformat(),
-                           "date_to": inputs.period.date_to.isoformat(),
-                           "hours_per_dossier": float(hours_per_dossier), "cost_per_hour": int(cost_per_hour)}
+    out: dict[str, Any] = {
+        "date_from": inputs.period.date_from.isoformat(),
+        "date_to": inputs.period.date_to.isoformat(),
+        "hours_per_dossier": float(hours_per_dossier),
+        "cost_per_hour": int(cost_per_hour),
+    }
     out.update(_figures(counts, hours_per_dossier, cost_per_hour))
-    out["district_total"] = district_total_for(inputs.totals, inputs.period.date_from, inputs.period.date_to)
+    out["district_total"] = district_total_for(
+        inputs.totals, inputs.period.date_from, inputs.period.date_to
+    )
     out["portal_share_pct"] = percent(counts["dossiers_processed"], out["district_total"])
     out["quarantine_open_total"] = int(inputs.quarantine_open_total)
     return out
 
 
 # --------------------------------------------------------------------------- the API
+
 
 @dataclass(frozen=True)
 class Report:
@@ -364,44 +482,75 @@ class Report:
     national: pd.DataFrame = field(default_factory=pd.DataFrame)  # sync to DVCQG by agency
 
     def table(self, by: str) -> pd.DataFrame:
-        return {"month": self.by_month, "agency": self.by_agency, "procedure": self.by_procedure,
-                "national": self.national}[by]
+        return {
+            "month": self.by_month,
+            "agency": self.by_agency,
+            "procedure": self.by_procedure,
+            "national": self.national,
+        }[by]
 
 
-def build_report(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
-                 hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> Report:
+def build_report(
+    bind: Engine | Session | Connection,
+    date_from: date | str,
+    date_to: date | str,
+    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+) -> Report:
     """Read the store once and compute every table."""
 
     inputs = read_inputs(bind, date_from, date_to)
     national = pd.DataFrame(sync_figures(bind, _as_date(date_from), _as_date(date_to), by="agency"))
-    return Report(summary(inputs, hours_per_dossier, cost_per_hour),
-                  *(grouped(inputs, by, hours_per_dossier, cost_per_hour) for by in GROUPINGS), national=national)
+    return Report(
+        summary(inputs, hours_per_dossier, cost_per_hour),
+        *(grouped(inputs, by, hours_per_dossier, cost_per_hour) for by in GROUPINGS),
+        national=national,
+    )
 
 
-def headline(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
-             hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> dict[str, Any]:
+def headline(
+    bind: Engine | Session | Connection,
+    date_from: date | str,
+    date_to: date | str,
+    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+) -> dict[str, Any]:
     """Headline figures of the period (keys: dossiers_processed, hours_saved_measured, ... see FIGURES)."""
     return summary(read_inputs(bind, date_from, date_to), hours_per_dossier, cost_per_hour)
 
 
-def by_month(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
-             hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> pd.DataFrame:
+def by_month(
+    bind: Engine | Session | Connection,
+    date_from: date | str,
+    date_to: date | str,
+    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+) -> pd.DataFrame:
     return grouped(read_inputs(bind, date_from, date_to), "month", hours_per_dossier, cost_per_hour)
 
 
-def by_agency(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
-              hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> pd.DataFrame:
-    return grouped(read_inputs(bind, date_from, date_to), "agency", hours_per_dossier, cost_per_hour)
+def by_agency(
+    bind: Engine | Session | Connection,
+    date_from: date | str,
+    date_to: date | str,
+    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+) -> pd.DataFrame:
+    return grouped(
+        read_inputs(bind, date_from, date_to), "agency", hours_per_dossier, cost_per_hour
+    )
 
 
-def by_procedure(bind: Engine | Session | Connection, date_from: date | str, date_to: date | str,
-                 hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-             cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd) -> pd.DataFrame:
-    return grouped(read_inputs(bind, date_from, date_to), "procedure", hours_per_dossier, cost_per_hour)
+def by_procedure(
+    bind: Engine | Session | Connection,
+    date_from: date | str,
+    date_to: date | str,
+    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+) -> pd.DataFrame:
+    return grouped(
+        read_inputs(bind, date_from, date_to), "procedure", hours_per_dossier, cost_per_hour
+    )
 
 
 def resolve_period(date_from: str | date | None, date_to: str | date | None, today: date) -> Period:

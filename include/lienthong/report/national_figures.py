@@ -38,8 +38,10 @@ FIGURE_LABELS_VI = {
 
 
 def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
-    return (datetime.combine(date_from, time.min, VN_TZ),
-            datetime.combine(date_to + timedelta(days=1), time.min, VN_TZ))
+    return (
+        datetime.combine(date_from, time.min, VN_TZ),
+        datetime.combine(date_to + timedelta(days=1), time.min, VN_TZ),
+    )
 
 
 def _key(by: str, agency: tuple[str, str], at: datetime) -> tuple[str, ...]:
@@ -50,8 +52,9 @@ def _key(by: str, agency: tuple[str, str], at: datetime) -> tuple[str, ...]:
     return ("total",)
 
 
-def sync_figures(bind: Engine | Connection | Session, date_from: date, date_to: date,
-                 by: str = "total") -> list[dict[str, Any]]:
+def sync_figures(
+    bind: Engine | Connection | Session, date_from: date, date_to: date, by: str = "total"
+) -> list[dict[str, Any]]:
     """One row per group (``total``, ``agency`` or ``month`` of reception) of the dossiers received in
     the period, as every figure of the report counts them."""
     if by not in GROUPINGS:
@@ -60,18 +63,40 @@ def sync_figures(bind: Engine | Connection | Session, date_from: date, date_to: 
     own = not isinstance(bind, Session)
     session = Session(bind) if own else bind
     try:
-        dossiers = {d.dossier_code: d for d in session.scalars(select(NationalSyncDossier).where(
-            NationalSyncDossier.received_at >= start, NationalSyncDossier.received_at < end))}
-        items = session.execute(select(NationalSyncItem.kind, NationalSyncItem.dossier_code,
-                                       NationalSyncItem.lag_seconds).join(
-            NationalSyncDossier, NationalSyncDossier.dossier_code == NationalSyncItem.dossier_code).where(
-            NationalSyncItem.state == ItemState.SENT, NationalSyncDossier.received_at >= start,
-            NationalSyncDossier.received_at < end)).all()
+        dossiers = {
+            d.dossier_code: d
+            for d in session.scalars(
+                select(NationalSyncDossier).where(
+                    NationalSyncDossier.received_at >= start, NationalSyncDossier.received_at < end
+                )
+            )
+        }
+        items = session.execute(
+            select(
+                NationalSyncItem.kind, NationalSyncItem.dossier_code, NationalSyncItem.lag_seconds
+            )
+            .join(
+                NationalSyncDossier,
+                NationalSyncDossier.dossier_code == NationalSyncItem.dossier_code,
+            )
+            .where(
+                NationalSyncItem.state == ItemState.SENT,
+                NationalSyncDossier.received_at >= start,
+                NationalSyncDossier.received_at < end,
+            )
+        ).all()
     finally:
         if own:
             session.close()
     groups: dict[tuple[str, ...], dict[str, Any]] = defaultdict(
-        lambda: {"dossiers": set(), "steps": 0, "lags": [], "local": defaultdict(int), "national": defaultdict(int)})
+        lambda: {
+            "dossiers": set(),
+            "steps": 0,
+            "lags": [],
+            "local": defaultdict(int),
+            "national": defaultdict(int),
+        }
+    )
 
     def group(row: NationalSyncDossier) -> dict[str, Any]:
         return groups[_key(by, (row.agency_code, row.agency_name), row.received_at)]
@@ -80,7 +105,9 @@ def sync_figures(bind: Engine | Connection | Session, date_from: date, date_to: 
         g = group(row)  # every received dossier has its group, synced or not
         if row.finished_at is not None:
             g["local"][row.local_timeliness] += 1
-            g["national"][row.national_timeliness or (row.sent_timeliness if row.on_national else None)] += 1
+            g["national"][
+                row.national_timeliness or (row.sent_timeliness if row.on_national else None)
+            ] += 1
     for kind, code, lag in items:
         g = group(dossiers[code])
         g["dossiers"].add(code)
@@ -91,12 +118,16 @@ def sync_figures(bind: Engine | Connection | Session, date_from: date, date_to: 
         p50, p95 = lag_percentiles(g["lags"])
         local_done = g["local"]["on_time"] + g["local"]["late"]
         national_done = g["national"]["on_time"] + g["national"]["late"]
-        row: dict[str, Any] = dict(zip(("agency_code", "agency_name") if by == "agency" else (by,), key))
+        row: dict[str, Any] = dict(
+            zip(("agency_code", "agency_name") if by == "agency" else (by,), key)
+        )
         row.update(
-            dossiers_synced=len(g["dossiers"]), steps_synced=g["steps"],
+            dossiers_synced=len(g["dossiers"]),
+            steps_synced=g["steps"],
             lag_p50_minutes=None if p50 is None else round(p50 / 60, 1),
             lag_p95_minutes=None if p95 is None else round(p95 / 60, 1),
-            finished_local=local_done, finished_national=national_done,
+            finished_local=local_done,
+            finished_national=national_done,
             local_on_time_rate=percent(g["local"]["on_time"], local_done),
             national_on_time_rate=percent(g["national"]["on_time"], local_done),
         )

@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, or_, text, update
 from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ def new_owner() -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _insert(engine: Engine):  # noqa: ANN202 - the dialect's insert construct
@@ -61,21 +61,30 @@ def acquire(engine: Engine, key: str, owner: str, ttl: timedelta = DEFAULT_TTL) 
     return key in acquire_many(engine, [key], owner, ttl)
 
 
-def acquire_many(engine: Engine, keys: list[str], owner: str, ttl: timedelta = DEFAULT_TTL,
-                 chunk: int = 500) -> set[str]:
+def acquire_many(
+    engine: Engine, keys: list[str], owner: str, ttl: timedelta = DEFAULT_TTL, chunk: int = 500
+) -> set[str]:
     """Those of ``keys`` taken for ``owner`` (one statement per ``chunk``): a key is taken when it is
     free, its lease has run out, or ``owner`` holds it already."""
     taken: set[str] = set()
-    keys = sorted(set(keys))  # one lock order for every caller: two batches never deadlock on PostgreSQL
+    keys = sorted(
+        set(keys)
+    )  # one lock order for every caller: two batches never deadlock on PostgreSQL
     for start in range(0, len(keys), chunk):
         now = _now()
-        stmt = _insert(engine)(Claim).values([
-            {"key": key, "owner": owner, "expires_at": now + ttl, "acquired_at": now}
-            for key in keys[start:start + chunk]])
+        stmt = _insert(engine)(Claim).values(
+            [
+                {"key": key, "owner": owner, "expires_at": now + ttl, "acquired_at": now}
+                for key in keys[start : start + chunk]
+            ]
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=[Claim.key],
-            set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at,
-                  "acquired_at": stmt.excluded.acquired_at},
+            set_={
+                "owner": stmt.excluded.owner,
+                "expires_at": stmt.excluded.expires_at,
+                "acquired_at": stmt.excluded.acquired_at,
+            },
             where=or_(Claim.expires_at < now, Claim.owner == owner),
         ).returning(Claim.key, Claim.owner)
         with engine.begin() as conn:
@@ -86,7 +95,9 @@ def acquire_many(engine: Engine, keys: list[str], owner: str, ttl: timedelta = D
 def renew(engine: Engine, owner: str, held: int, ttl: timedelta = DEFAULT_TTL) -> None:
     """Extend every claim ``owner`` holds; :class:`LeaseLost` unless all ``held`` of them are still ours."""
     with engine.begin() as conn:
-        done = conn.execute(update(Claim).where(Claim.owner == owner).values(expires_at=_now() + ttl)).rowcount
+        done = conn.execute(
+            update(Claim).where(Claim.owner == owner).values(expires_at=_now() + ttl)
+        ).rowcount
     if done != held:
         raise LeaseLost(f"{held - done} of {held} claims are no longer held by this worker")
 
@@ -119,7 +130,9 @@ class Lease:
     def check(self) -> None:
         """:class:`LeaseLost` if another owner may have taken a claim (this holder stalled past its ttl)."""
         if self.lost:
-            raise LeaseLost(f"claims of {self.owner} were lost (the holder stalled longer than {self.ttl})")
+            raise LeaseLost(
+                f"claims of {self.owner} were lost (the holder stalled longer than {self.ttl})"
+            )
 
     def _beat(self) -> None:
         while not self._stop.wait(self.ttl.total_seconds() / 4):
@@ -145,8 +158,9 @@ def _kept(lease: Lease) -> Iterator[Lease]:
 
 
 @contextmanager
-def held(engine: Engine, key: str, ttl: timedelta = DEFAULT_TTL, wait: float = 0.0,
-         poll: float = 0.2) -> Iterator[Lease | None]:
+def held(
+    engine: Engine, key: str, ttl: timedelta = DEFAULT_TTL, wait: float = 0.0, poll: float = 0.2
+) -> Iterator[Lease | None]:
     """The lease on ``key`` while the block runs, or ``None`` when another owner holds it (after
     waiting up to ``wait`` seconds). Kept alive meanwhile; released at the end, whatever happens."""
     lease = Lease(engine, frozenset({key}), ttl)

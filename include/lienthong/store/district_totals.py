@@ -33,7 +33,9 @@ def parse_totals_csv(path: Path) -> list[tuple[str, int]]:
     rows: list[tuple[str, int]] = []
     with Path(path).open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
-        if not reader.fieldnames or {"period", "total"} - {f.strip().lower() for f in reader.fieldnames}:
+        if not reader.fieldnames or {"period", "total"} - {
+            f.strip().lower() for f in reader.fieldnames
+        }:
             raise ValueError(f"{path}: expected columns period,total, found {reader.fieldnames}")
         for n, raw in enumerate(reader, start=2):
             row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
@@ -77,5 +79,3 @@ def read_district_totals(bind: Engine | Session) -> dict[str, int]:
         return {p: int(t) for p, t in bind.execute(stmt)}
     with bind.connect() as conn:
         return {p: int(t) for p, t in conn.execute(stmt)}
-
-

@@ -10,7 +10,7 @@ replay reads the item again from its source by the keys kept here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -67,4 +67,4 @@ def purge_payloads(session: Session, now: datetime, retention_days: int) -> Purg
 
 def _aware(value: datetime) -> datetime:
     """SQLite hands back naive UTC timestamps; PostgreSQL aware ones."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

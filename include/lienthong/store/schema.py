@@ -7,11 +7,19 @@ table ``dossier_time_savings`` (exactly one row per dossier carried through).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from datetime import timezone
-
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -27,13 +35,17 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return (
+            value.replace(tzinfo=UTC)
+            if value.tzinfo is None
+            else value.astimezone(UTC)
+        )
 
 
 TS = UTCDateTime()
@@ -83,11 +95,14 @@ class DossierLink(Base):
 
 class LinkEvent(Base):
     __tablename__ = "link_event"
-    __table_args__ = (Index("ix_link_event_code_at", "dossier_code", "at"),
-                      Index("ix_link_event_kind_at", "kind", "at"))  # the audit trail by kind
+    __table_args__ = (
+        Index("ix_link_event_code_at", "dossier_code", "at"),
+        Index("ix_link_event_kind_at", "kind", "at"),
+    )  # the audit trail by kind
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     dossier_code: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(TS)
     run_id: Mapped[str | None] = mapped_column(String(255))
@@ -215,9 +230,13 @@ class NationalSyncDossier(Base):
     agency_name: Mapped[str] = mapped_column(String(255))
     next_seq: Mapped[int] = mapped_column(Integer, default=1)
     record_fingerprint: Mapped[str | None] = mapped_column(String(64))  # the last record queued
-    on_national: Mapped[bool] = mapped_column(Boolean, default=False)  # a record was confirmed there
+    on_national: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # a record was confirmed there
     local_status: Mapped[int] = mapped_column(Integer)
-    local_timeliness: Mapped[str] = mapped_column(String(16))  # the national rule on the local record
+    local_timeliness: Mapped[str] = mapped_column(
+        String(16)
+    )  # the national rule on the local record
     local_updated_at: Mapped[datetime] = mapped_column(TS)
     received_at: Mapped[datetime | None] = mapped_column(TS, index=True)
     due_at: Mapped[datetime | None] = mapped_column(TS)
@@ -235,10 +254,12 @@ class NationalSyncItem(Base):
     """The outbox: one record snapshot or step to send, in order per dossier, exactly once."""
 
     __tablename__ = "national_sync_item"
-    __table_args__ = (UniqueConstraint("dossier_code", "seq", name="uq_national_item_seq"),
-                      UniqueConstraint("dossier_code", "item_key", name="uq_national_item_key"),
-                      Index("ix_national_item_state", "state", "dossier_code", "seq"),
-                      Index("ix_national_item_sent", "sent_at"))
+    __table_args__ = (
+        UniqueConstraint("dossier_code", "seq", name="uq_national_item_seq"),
+        UniqueConstraint("dossier_code", "item_key", name="uq_national_item_key"),
+        Index("ix_national_item_state", "state", "dossier_code", "seq"),
+        Index("ix_national_item_sent", "sent_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dossier_code: Mapped[str] = mapped_column(String(64))
@@ -246,10 +267,16 @@ class NationalSyncItem(Base):
     kind: Mapped[str] = mapped_column(String(8))  # record | step
     item_key: Mapped[str] = mapped_column(String(96))
     agency_code: Mapped[str] = mapped_column(String(64))
-    body: Mapped[dict] = mapped_column(JSON, default=dict)  # the national wire body (adapter-rendered)
+    body: Mapped[dict] = mapped_column(
+        JSON, default=dict
+    )  # the national wire body (adapter-rendered)
     digest: Mapped[str] = mapped_column(String(64))
-    status: Mapped[int | None] = mapped_column(Integer)  # a record's status (TrangThaiHoSo) when queued
-    timeliness: Mapped[str | None] = mapped_column(String(16))  # a record's national class when queued
+    status: Mapped[int | None] = mapped_column(
+        Integer
+    )  # a record's status (TrangThaiHoSo) when queued
+    timeliness: Mapped[str | None] = mapped_column(
+        String(16)
+    )  # a record's national class when queued
     state: Mapped[str] = mapped_column(String(12))
     local_at: Mapped[datetime] = mapped_column(TS)  # when the change happened locally
     queued_at: Mapped[datetime] = mapped_column(TS)

@@ -21,20 +21,32 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from lienthong_standins.admin import make_admin_router
-from lienthong_standins.clock import SimClock
-from lienthong_standins.clock import SimDateMiddleware
-from lienthong_standins.faults import (BAD_PACKAGE_VARIANTS, BAD_RESULT_VARIANTS, FaultInjector, FaultMiddleware,
-                                      FaultRule)
+from lienthong_standins.clock import SimClock, SimDateMiddleware
+from lienthong_standins.faults import (
+    BAD_PACKAGE_VARIANTS,
+    BAD_RESULT_VARIANTS,
+    FaultInjector,
+    FaultMiddleware,
+    FaultRule,
+)
 from lienthong_standins.ioffice import packages, results
 from lienthong_standins.ioffice.ca import CRL_PATH, load_or_create_cas
 from lienthong_standins.ioffice.pdf import render_decision_pdf, sign_pdf
-from lienthong_standins.ioffice.store import (ISSUED, REJECTED, STATE_NAMES, Document, IOfficeStore,
-                                              PackageView, unit_matches)
+from lienthong_standins.ioffice.store import (
+    ISSUED,
+    REJECTED,
+    STATE_NAMES,
+    Document,
+    IOfficeStore,
+    PackageView,
+    unit_matches,
+)
 
 BASE = "/api/lienthong"
 
 
 # --- request models -------------------------------------------------------------------
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -91,14 +103,19 @@ class CapNhatTrangThai(BaseModel):
 
 # --- answers --------------------------------------------------------------------------
 
+
 class ApiError(Exception):
     def __init__(self, status: int, internal: str, user: str, data: Any = None):
         self.status, self.internal, self.user, self.data = status, internal, user, data
 
 
-def envelope(data: Any, status: int = 200, internal: str = "OK", user: str = "Thành công") -> JSONResponse:
-    return JSONResponse({"data": data, "error": {"code": status, "internalMessage": internal,
-                                                 "userMessage": user}}, status_code=status)
+def envelope(
+    data: Any, status: int = 200, internal: str = "OK", user: str = "Thành công"
+) -> JSONResponse:
+    return JSONResponse(
+        {"data": data, "error": {"code": status, "internalMessage": internal, "userMessage": user}},
+        status_code=status,
+    )
 
 
 def dmy(d: date | datetime | None) -> str:
@@ -113,7 +130,9 @@ def parse_dmy(value: str, name: str) -> date:
     try:
         return datetime.strptime(value, "%d/%m/%Y").date()
     except ValueError:
-        raise ApiError(400, "NGAY_KHONG_HOP_LE", f"Tham số {name} phải có dạng dd/MM/yyyy.") from None
+        raise ApiError(
+            400, "NGAY_KHONG_HOP_LE", f"Tham số {name} phải có dạng dd/MM/yyyy."
+        ) from None
 
 
 _STEP_TEXT = {
@@ -131,10 +150,24 @@ def history(doc: Document) -> list[dict[str, str]]:
     out = []
     for step, t in doc.history():
         text, role = _STEP_TEXT[step]
-        who = doc.drafter if role == "Chuyên viên" else doc.signer_name if role == "Lãnh đạo" else "Văn thư"
+        who = (
+            doc.drafter
+            if role == "Chuyên viên"
+            else doc.signer_name
+            if role == "Lãnh đạo"
+            else "Văn thư"
+        )
         title = doc.signer_title if role == "Lãnh đạo" else role
-        out.append({"BuocXuLy": step, "NguoiXuLy": who, "ChucDanh": title, "PhongBanXuLy": doc.unit_name,
-                    "NoiDungXuLy": text, "ThoiDiemXuLy": dmy_hms(t)})
+        out.append(
+            {
+                "BuocXuLy": step,
+                "NguoiXuLy": who,
+                "ChucDanh": title,
+                "PhongBanXuLy": doc.unit_name,
+                "NoiDungXuLy": text,
+                "ThoiDiemXuLy": dmy_hms(t),
+            }
+        )
     return out
 
 
@@ -144,8 +177,15 @@ def pdf_name(doc: Document) -> str:
 
 # --- the app --------------------------------------------------------------------------
 
-def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, token: str,
-          auth_scheme: str = "Bearer") -> tuple[FastAPI, IOfficeStore]:
+
+def build(
+    data_dir: Path,
+    clock: SimClock,
+    injector: FaultInjector,
+    seed: int,
+    token: str,
+    auth_scheme: str = "Bearer",
+) -> tuple[FastAPI, IOfficeStore]:
     """The iOffice stand-in app (fault middleware included) and its store."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -157,14 +197,20 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
 
     def authorize(request: Request) -> None:
         if request.headers.get("authorization") != expected_auth:
-            raise ApiError(401, "UNAUTHORIZED", "Phiên làm việc không hợp lệ hoặc đã hết hạn, "
-                                                "vui lòng kiểm tra mã xác thực.")
+            raise ApiError(
+                401,
+                "UNAUTHORIZED",
+                "Phiên làm việc không hợp lệ hoặc đã hết hạn, vui lòng kiểm tra mã xác thực.",
+            )
 
     def catch_up() -> None:
         store.materialize(clock.now())
 
-    app = FastAPI(title="VNPT-iOffice stand-in (lienthong)", version="1",
-                  description="Local stand-in of the document-management link. See docs/standins.md.")
+    app = FastAPI(
+        title="VNPT-iOffice stand-in (lienthong)",
+        version="1",
+        description="Local stand-in of the document-management link. See docs/standins.md.",
+    )
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -175,25 +221,42 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
         if not request.url.path.startswith(BASE):
             return await request_validation_exception_handler(request, exc)
         fields = sorted({".".join(str(p) for p in e["loc"][1:]) or "body" for e in exc.errors()})
-        return envelope({"errors": jsonable(exc.errors())}, 400, "DU_LIEU_KHONG_HOP_LE",
-                        "Dữ liệu gửi lên không hợp lệ hoặc thiếu thông tin bắt buộc: " + ", ".join(fields) + ".")
+        return envelope(
+            {"errors": jsonable(exc.errors())},
+            400,
+            "DU_LIEU_KHONG_HOP_LE",
+            "Dữ liệu gửi lên không hợp lệ hoặc thiếu thông tin bắt buộc: "
+            + ", ".join(fields)
+            + ".",
+        )
 
-    api = APIRouter(prefix=BASE, tags=["liên thông"], dependencies=[Depends(authorize), Depends(catch_up)])
+    api = APIRouter(
+        prefix=BASE, tags=["liên thông"], dependencies=[Depends(authorize), Depends(catch_up)]
+    )
 
     @api.post("/GuiHoSo")
     def gui_ho_so(req: GuiHoSoRequest) -> JSONResponse:
         doc, created = store.receive(req.model_dump(mode="json"), clock.now())
-        data = {"MaVanBan": doc.ma_van_ban, "MaHoSo": doc.ma_ho_so, "TrangThai": doc.state,
-                "TenTrangThai": STATE_NAMES[doc.state]}
+        data = {
+            "MaVanBan": doc.ma_van_ban,
+            "MaHoSo": doc.ma_ho_so,
+            "TrangThai": doc.state,
+            "TenTrangThai": STATE_NAMES[doc.state],
+        }
         if not created:
-            raise ApiError(409, "HOSO_DA_TON_TAI",
-                           f"Hồ sơ {doc.ma_ho_so} đã được gửi sang trước đó, văn bản {doc.ma_van_ban} "
-                           f"({STATE_NAMES[doc.state].lower()}); không tạo văn bản mới.", data)
+            raise ApiError(
+                409,
+                "HOSO_DA_TON_TAI",
+                f"Hồ sơ {doc.ma_ho_so} đã được gửi sang trước đó, văn bản {doc.ma_van_ban} "
+                f"({STATE_NAMES[doc.state].lower()}); không tạo văn bản mới.",
+                data,
+            )
         return envelope(data, user=f"Đã tiếp nhận hồ sơ {doc.ma_ho_so}, văn bản {doc.ma_van_ban}.")
 
     @api.get("/LayDanhSachGoiTinVanBan")
-    def lay_danh_sach(request: Request, maDonViCha: str | None = None,
-                      top: int = Query(100, ge=1, le=1000)) -> JSONResponse:
+    def lay_danh_sach(
+        request: Request, maDonViCha: str | None = None, top: int = Query(100, ge=1, le=1000)
+    ) -> JSONResponse:
         path = request.url.path
         views = store.pending_packages(maDonViCha, top)
         listed: list[PackageView] = []
@@ -202,13 +265,24 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
             if injector.pick(path, "duplicate", key=f"package:{v.package.id}"):
                 listed.append(v)
         if any(r.kind == "duplicate" and r.matches(path) for r in injector.config.rules):
-            relist = [v for v in store.relistable_packages(maDonViCha)
-                      if injector.pick(path, "duplicate", key=f"relist:{v.document.ma_van_ban}")]
+            relist = [
+                v
+                for v in store.relistable_packages(maDonViCha)
+                if injector.pick(path, "duplicate", key=f"relist:{v.document.ma_van_ban}")
+            ]
             store.mark_relisted([v.package.id for v in relist])
             listed = sorted(listed + relist, key=lambda v: (v.package.created_at, v.package.id))
         store.note_listed([v.package.id for v in views])
-        return envelope([{"MaVanBan": v.document.ma_van_ban, "LoaiKetQua": v.package.loai_ket_qua,
-                          "MaHoSo": v.document.ma_ho_so or ""} for v in listed])
+        return envelope(
+            [
+                {
+                    "MaVanBan": v.document.ma_van_ban,
+                    "LoaiKetQua": v.package.loai_ket_qua,
+                    "MaHoSo": v.document.ma_ho_so or "",
+                }
+                for v in listed
+            ]
+        )
 
     def cached(variant: str, doc: Document, make: Callable[[], bytes]) -> bytes:
         """A bad file built once per document and variant: signatures are not reproducible byte for
@@ -235,13 +309,17 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
             "not_pdf": lambda: results.NOT_PDF,
             "oversized": lambda: results.oversized(signed),
             # The intended signer's own certificate, expired / revoked (listed on /ca/crl.der).
-            "expired_certificate": lambda: sign_pdf(unsigned, ca.signer(doc.signer_account, doc.signer_name,
-                                                                        "expired")),
-            "revoked_certificate": lambda: sign_pdf(unsigned, ca.signer(doc.signer_account, doc.signer_name,
-                                                                        "revoked")),
+            "expired_certificate": lambda: sign_pdf(
+                unsigned, ca.signer(doc.signer_account, doc.signer_name, "expired")
+            ),
+            "revoked_certificate": lambda: sign_pdf(
+                unsigned, ca.signer(doc.signer_account, doc.signer_name, "revoked")
+            ),
             "modified_after_signing": lambda: results.modify_after_signing(signed),
-            "encrypted": lambda: sign_pdf(render_decision_pdf(store.decision_of(doc), encrypted=True),
-                                          ca.signer(doc.signer_account, doc.signer_name)),
+            "encrypted": lambda: sign_pdf(
+                render_decision_pdf(store.decision_of(doc), encrypted=True),
+                ca.signer(doc.signer_account, doc.signer_name),
+            ),
             # Trusted and valid, but the unit's clerk, not the signer the routing names.
             "wrong_signer": lambda: sign_pdf(unsigned, ca.clerk(doc.unit_code, doc.unit_name)),
         }
@@ -262,30 +340,43 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
             doc = store.get_document(MaVanBan)
             if doc is None:
                 raise ApiError(404, "VANBAN_KHONG_TON_TAI", f"Không tìm thấy văn bản {MaVanBan}.")
-            raise ApiError(404, "VANBAN_CHUA_CO_KET_QUA",
-                           f"Văn bản {MaVanBan} chưa có kết quả xử lý ({STATE_NAMES[doc.state].lower()}).")
+            raise ApiError(
+                404,
+                "VANBAN_CHUA_CO_KET_QUA",
+                f"Văn bản {MaVanBan} chưa có kết quả xử lý ({STATE_NAMES[doc.state].lower()}).",
+            )
         doc, loai = view.document, view.package.loai_ket_qua
         signed = loai != REJECTED
         attachments = []
         # Issued packages only; a broken envelope carries the genuine file (never two faults at once).
-        bad_envelope = injector.pick(request.url.path, "bad_package", key=doc.ma_van_ban) if loai == ISSUED else None
+        bad_envelope = (
+            injector.pick(request.url.path, "bad_package", key=doc.ma_van_ban)
+            if loai == ISSUED
+            else None
+        )
         if loai == ISSUED:
             content = doc.pdf_signed if bad_envelope else result_file(request, view)
             assert content is not None
             attachments.append({"Ten": pdf_name(doc), "Base64": base64.b64encode(content).decode()})
         data = {
-            "MaVanBan": doc.ma_van_ban, "MaHoSo": doc.ma_ho_so or "", "IDHoSo": doc.id_ho_so,
+            "MaVanBan": doc.ma_van_ban,
+            "MaHoSo": doc.ma_ho_so or "",
+            "IDHoSo": doc.id_ho_so,
             "DonVi": {"Ten": doc.unit_name, "MaDinhDanh": doc.unit_code},
-            "ThamSoAn": doc.tham_so_an, "LoaiKetQua": loai,
+            "ThamSoAn": doc.tham_so_an,
+            "LoaiKetQua": loai,
             "ThoiDiemKetQua": dmy_hms(view.package.created_at),
             "LyDo": doc.reject_reason if loai == REJECTED else "",
             "QuaTrinhXuLy": history(doc),
             "VanBanDi": {
-                "TrichYeu": doc.subject, "LoaiVanBan": doc.document_type,
+                "TrichYeu": doc.subject,
+                "LoaiVanBan": doc.document_type,
                 "NgayBanHanh": dmy(doc.promulgation_date) if loai == ISSUED else "",
                 "NgayKy": dmy(doc.decided_at) if signed else "",
-                "NguoiKy": doc.signer_name if signed else "", "ChucVu": doc.signer_title if signed else "",
-                "NguoiSoan": doc.drafter, "SoKyHieu": doc.code_notation if loai == ISSUED else "",
+                "NguoiKy": doc.signer_name if signed else "",
+                "ChucVu": doc.signer_title if signed else "",
+                "NguoiSoan": doc.drafter,
+                "SoKyHieu": doc.code_notation if loai == ISSUED else "",
                 "DinhKem": attachments,
             },
         }
@@ -296,10 +387,17 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
         outcome = store.acknowledge(req.MaVanBan, req.TrangThai, clock.now())
         if outcome == "unknown":
             raise ApiError(404, "VANBAN_KHONG_TON_TAI", f"Không tìm thấy văn bản {req.MaVanBan}.")
-        data = {"MaVanBan": req.MaVanBan, "TrangThai": req.TrangThai,
-                "DaXacNhanTruocDo": outcome == "already"}
-        return envelope(data, user="Đã cập nhật trạng thái gói tin." if outcome == "acked"
-                        else "Gói tin đã được xác nhận trước đó.")
+        data = {
+            "MaVanBan": req.MaVanBan,
+            "TrangThai": req.TrangThai,
+            "DaXacNhanTruocDo": outcome == "already",
+        }
+        return envelope(
+            data,
+            user="Đã cập nhật trạng thái gói tin."
+            if outcome == "acked"
+            else "Gói tin đã được xác nhận trước đó.",
+        )
 
     @api.get("/TraCuuHoSo")
     def tra_cuu(MaHoSo: str = Query(min_length=1)) -> JSONResponse:
@@ -311,7 +409,9 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
     @api.get("/DanhSachVanBan")
     def danh_sach(tuNgay: str, denNgay: str, maDonViCha: str | None = None) -> JSONResponse:
         start, end = parse_dmy(tuNgay, "tuNgay"), parse_dmy(denNgay, "denNgay")
-        docs = [d for d in store.issued_between(start, end) if unit_matches(maDonViCha, d.unit_code)]
+        docs = [
+            d for d in store.issued_between(start, end) if unit_matches(maDonViCha, d.unit_code)
+        ]
         return envelope([document_json(d) for d in docs])
 
     app.include_router(api)
@@ -320,8 +420,15 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
         store.materialize(clock.now())
         return store.stats()
 
-    app.include_router(make_admin_router(clock, injector, stats, lambda: store.materialize(clock.now()),
-                                         behaviour=store.behaviour))
+    app.include_router(
+        make_admin_router(
+            clock,
+            injector,
+            stats,
+            lambda: store.materialize(clock.now()),
+            behaviour=store.behaviour,
+        )
+    )
 
     @app.get("/_admin/documents", tags=["stand-in control (not part of the real system)"])
     def documents() -> dict[str, Any]:
@@ -330,9 +437,16 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
         store.materialize(clock.now())
         bad = dict(injector.served.get("bad_result", {}))
         broken = dict(injector.served.get("bad_package", {}))
-        return {"documents": [d | {"bad_result_served": bad.get(d["MaVanBan"]),
-                                   "bad_package_served": broken.get(d["MaVanBan"])}
-                              for d in store.documents_view()]}
+        return {
+            "documents": [
+                d
+                | {
+                    "bad_result_served": bad.get(d["MaVanBan"]),
+                    "bad_package_served": broken.get(d["MaVanBan"]),
+                }
+                for d in store.documents_view()
+            ]
+        }
 
     @app.get("/_admin/trust-root", tags=["stand-in control (not part of the real system)"])
     def trust_root() -> Response:
@@ -342,8 +456,11 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
     def crl() -> Response:
         """The trusted test CA's certificate revocation list (DER), fresh for a day: no auth, as a
         CA's published CRL; lists the certificates the ``revoked_certificate`` fault signs with."""
-        return Response(cas.trusted_ca.crl_der(), media_type="application/pkix-crl",
-                        headers={"cache-control": "max-age=300"})
+        return Response(
+            cas.trusted_ca.crl_der(),
+            media_type="application/pkix-crl",
+            headers={"cache-control": "max-age=300"},
+        )
 
     app.add_middleware(SimDateMiddleware, clock=clock)
     app.add_middleware(FaultMiddleware, injector=injector)
@@ -351,13 +468,27 @@ def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, t
 
 
 def document_json(doc: Document) -> dict[str, Any]:
-    return {"MaVanBan": doc.ma_van_ban, "MaHoSo": doc.ma_ho_so or "", "TrangThai": doc.state,
-            "TenTrangThai": STATE_NAMES[doc.state], "SoKyHieu": doc.code_notation,
-            "LoaiVanBan": doc.document_type, "TrichYeu": doc.subject,
-            "NgayBanHanh": dmy(doc.promulgation_date), "NguoiKy": doc.signer_name,
-            "ChucVu": doc.signer_title, "DonVi": {"Ten": doc.unit_name, "MaDinhDanh": doc.unit_code}}
+    return {
+        "MaVanBan": doc.ma_van_ban,
+        "MaHoSo": doc.ma_ho_so or "",
+        "TrangThai": doc.state,
+        "TenTrangThai": STATE_NAMES[doc.state],
+        "SoKyHieu": doc.code_notation,
+        "LoaiVanBan": doc.document_type,
+        "TrichYeu": doc.subject,
+        "NgayBanHanh": dmy(doc.promulgation_date),
+        "NguoiKy": doc.signer_name,
+        "ChucVu": doc.signer_title,
+        "DonVi": {"Ten": doc.unit_name, "MaDinhDanh": doc.unit_code},
+    }
 
 
 def jsonable(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
-             "type": str(e.get("type", ""))} for e in errors]
+    return [
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in errors
+    ]

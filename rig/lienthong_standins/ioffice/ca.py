@@ -20,7 +20,7 @@ import logging
 import shutil
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -32,12 +32,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 log = logging.getLogger(__name__)
 
 # Wide validity: the simulated clock may sit in 2022 while validation runs at real time.
-_NOT_BEFORE = datetime(2020, 1, 1, tzinfo=timezone.utc)
-_NOT_AFTER = datetime(2045, 12, 31, tzinfo=timezone.utc)
+_NOT_BEFORE = datetime(2020, 1, 1, tzinfo=UTC)
+_NOT_AFTER = datetime(2045, 12, 31, tzinfo=UTC)
 # The ``expired_certificate`` fault: validity ended before any simulated or real signing.
-_EXPIRED_AFTER = datetime(2021, 6, 30, tzinfo=timezone.utc)
+_EXPIRED_AFTER = datetime(2021, 6, 30, tzinfo=UTC)
 # The ``revoked_certificate`` fault: revoked (key compromise) before any signing.
-_REVOKED_AT = datetime(2021, 7, 1, tzinfo=timezone.utc)
+_REVOKED_AT = datetime(2021, 7, 1, tzinfo=UTC)
 # Declared in every certificate the trusted CA issues, so validators know revocation is by CRL.
 # Never fetched from here: lienthong fetches the CRL from its configured ``crl_url`` (the
 # stand-in serves it at ``/ca/crl.der``), as a deployment points at its CA's published CRL.
@@ -74,8 +74,9 @@ def _upper_bound(text: str, limit: int = 64) -> str:
 
 
 def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _write(path: Path, data: bytes, private: bool = False) -> None:
@@ -92,44 +93,88 @@ def _make_ca(ca_cn: str, org: str) -> tuple[x509.Certificate, ec.EllipticCurvePr
     ca_name = _name(ca_cn, org)
     ca_cert = (
         x509.CertificateBuilder()
-        .subject_name(ca_name).issuer_name(ca_name)
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(_NOT_BEFORE).not_valid_after(_NOT_AFTER)
+        .not_valid_before(_NOT_BEFORE)
+        .not_valid_after(_NOT_AFTER)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
-                                     key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, key_cert_sign=True, crl_sign=True,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     return ca_cert, ca_key
 
 
-def _issue(ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, subject: x509.Name, *,
-           not_after: datetime = _NOT_AFTER, crl_dp: bool = True) -> tuple[x509.Certificate, bytes]:
+def _issue(
+    ca_cert: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    subject: x509.Name,
+    *,
+    not_after: datetime = _NOT_AFTER,
+    crl_dp: bool = True,
+) -> tuple[x509.Certificate, bytes]:
     """An EC P-256 signing certificate under ``ca_cert`` (fast to sign with and to validate)."""
     key = ec.generate_private_key(ec.SECP256R1())
     ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     builder = (
         x509.CertificateBuilder()
-        .subject_name(subject).issuer_name(ca_cert.subject)
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(_NOT_BEFORE).not_valid_after(not_after)
+        .not_valid_before(_NOT_BEFORE)
+        .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
-                                     key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, key_cert_sign=False, crl_sign=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
     )
     if crl_dp:
-        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-            [x509.UniformResourceIdentifier(CRL_DISTRIBUTION_POINT)], None, None, None)]), critical=False)
+        builder = builder.add_extension(
+            x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        [x509.UniformResourceIdentifier(CRL_DISTRIBUTION_POINT)], None, None, None
+                    )
+                ]
+            ),
+            critical=False,
+        )
     return builder.sign(ca_key, hashes.SHA256()), _pem_key(key)
 
 
@@ -153,7 +198,9 @@ class TrustedCA:
         if not (folder / "ca.key").exists():
             if (folder / "ca.pem").exists():
                 # A data dir from before the CA kept its key: it cannot issue, so start a new CA.
-                log.warning("trusted test CA in %s has no key; creating a new CA (new trust root)", folder)
+                log.warning(
+                    "trusted test CA in %s has no key; creating a new CA (new trust root)", folder
+                )
             shutil.rmtree(folder, ignore_errors=True)
             cert, key = _make_ca(TRUSTED_CN, TRUSTED_ORG)
             _write(folder / "ca.key", _pem_key(key), private=True)
@@ -173,9 +220,14 @@ class TrustedCA:
         on the CRL from then on: the store asks at reception (push), long before any fault can sign
         with it, and a CRL fetched after that lists it.
         """
-        key = hashlib.sha256(f"{account}\x00{name if not account else ''}".encode()).hexdigest()[:20]
+        key = hashlib.sha256(f"{account}\x00{name if not account else ''}".encode()).hexdigest()[
+            :20
+        ]
         subject = _name(name or DEFAULT_SIGNER, TRUSTED_ORG, account)
-        kit = {k: self._identity(f"signers/{key}-{k}", subject, k) for k in ("revoked", "expired", "valid")}
+        kit = {
+            k: self._identity(f"signers/{key}-{k}", subject, k)
+            for k in ("revoked", "expired", "valid")
+        }
         return kit[kind]
 
     def clerk(self, unit_code: str, unit_name: str) -> SigningIdentity:
@@ -189,8 +241,12 @@ class TrustedCA:
                 return self._identities[stem]
             cert_path, key_path = self.folder / f"{stem}.pem", self.folder / f"{stem}.key"
             if not (cert_path.exists() and key_path.exists()):
-                cert, key_pem = _issue(self._ca_cert, self._ca_key, subject,
-                                       not_after=_EXPIRED_AFTER if kind == "expired" else _NOT_AFTER)
+                cert, key_pem = _issue(
+                    self._ca_cert,
+                    self._ca_key,
+                    subject,
+                    not_after=_EXPIRED_AFTER if kind == "expired" else _NOT_AFTER,
+                )
                 if kind == "revoked":
                     self._revoke(cert.serial_number)
                 _write(key_path, key_pem, private=True)
@@ -210,21 +266,29 @@ class TrustedCA:
     def crl_der(self, now: datetime | None = None) -> bytes:
         """A fresh CRL (DER) listing every revoked certificate; valid for a day from ``now`` (real time,
         which is what signature validation runs at)."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         with self._lock:
             revoked = self._revoked()
         ca_ski = self._ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-        builder = (x509.CertificateRevocationListBuilder()
-                   .issuer_name(self._ca_cert.subject)
-                   .last_update(now - timedelta(hours=1)).next_update(now + timedelta(days=1))
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
-                                  critical=False)
-                   .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False))
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self._ca_cert.subject)
+            .last_update(now - timedelta(hours=1))
+            .next_update(now + timedelta(days=1))
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
+                critical=False,
+            )
+            .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+        )
         for serial, at in sorted(revoked.items()):
             builder = builder.add_revoked_certificate(
-                x509.RevokedCertificateBuilder().serial_number(int(serial))
+                x509.RevokedCertificateBuilder()
+                .serial_number(int(serial))
                 .revocation_date(datetime.fromisoformat(at))
-                .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False).build())
+                .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
+                .build()
+            )
         return builder.sign(self._ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
@@ -257,7 +321,9 @@ def _untrusted(folder: Path) -> SigningIdentity:
 
 def load_or_create_cas(ca_dir: Path) -> TestCAs:
     """Load the test CAs from ``ca_dir`` (``trusted/``, ``untrusted/``), creating missing ones."""
-    cas = TestCAs(trusted_ca=TrustedCA(ca_dir / "trusted"), untrusted=_untrusted(ca_dir / "untrusted"))
+    cas = TestCAs(
+        trusted_ca=TrustedCA(ca_dir / "trusted"), untrusted=_untrusted(ca_dir / "untrusted")
+    )
     # The one file an operator points the pipeline at (also served at /_admin/trust-root).
     root = ca_dir / "trust-root.pem"
     if not root.exists() or root.read_bytes() != cas.trusted_ca.ca_cert_pem:

@@ -36,14 +36,16 @@ class Plan:
     """The office's planned handling of one document; times are absolute (VN time)."""
 
     outcome: Outcome
-    drafted_at: datetime       # handler finished the draft
-    submitted_at: datetime     # handler submitted it to the leader
-    decided_at: datetime       # leader signed (issued/signed_late) or rejected
+    drafted_at: datetime  # handler finished the draft
+    submitted_at: datetime  # handler submitted it to the leader
+    decided_at: datetime  # leader signed (issued/signed_late) or rejected
     issued_at: datetime | None  # clerk issued with number/notation; None when rejected
     reject_reason: str = ""
 
 
-def _lognormal_minutes(rng: random.Random, median: float, sigma: float, lo: float, hi: float) -> float:
+def _lognormal_minutes(
+    rng: random.Random, median: float, sigma: float, lo: float, hi: float
+) -> float:
     return min(hi, max(lo, median * math.exp(rng.gauss(0.0, sigma))))
 
 
@@ -67,9 +69,11 @@ def add_working_minutes(t: datetime, minutes: float) -> datetime:
     remaining = timedelta(minutes=minutes)
     t = next_working_moment(t)
     while True:
-        end = max(t.replace(hour=e.hour, minute=e.minute, second=0, microsecond=0)
-                  for s, e in WORK_PERIODS
-                  if t >= t.replace(hour=s.hour, minute=s.minute, second=0, microsecond=0))
+        end = max(
+            t.replace(hour=e.hour, minute=e.minute, second=0, microsecond=0)
+            for s, e in WORK_PERIODS
+            if t >= t.replace(hour=s.hour, minute=s.minute, second=0, microsecond=0)
+        )
         if t + remaining <= end:
             return t + remaining
         remaining -= end - t
@@ -84,9 +88,15 @@ def plan_document(seed: int, key: str, received_at: datetime, *, bypass: bool = 
     """
     rng = random.Random(f"ioffice:{seed}:{key}")
     roll = rng.random()
-    outcome: Outcome = ("issued" if bypass else
-                        "rejected" if roll < P_REJECTED else
-                        "signed_late" if roll < P_REJECTED + P_SIGNED_LATE else "issued")
+    outcome: Outcome = (
+        "issued"
+        if bypass
+        else "rejected"
+        if roll < P_REJECTED
+        else "signed_late"
+        if roll < P_REJECTED + P_SIGNED_LATE
+        else "issued"
+    )
     draft = _lognormal_minutes(rng, 50, 0.8, 10, 480)
     submit = _lognormal_minutes(rng, 5, 0.5, 1, 30)
     review = _lognormal_minutes(rng, 70, 0.9, 10, 420)

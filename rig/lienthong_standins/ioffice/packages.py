@@ -22,7 +22,9 @@ def _choose(options: tuple[str, ...], key: str) -> str:
     return options[hashlib.sha256(key.encode()).digest()[0] % len(options)]
 
 
-def damage(data: dict[str, Any], variant: str, *, key: str, other_dossier_code: str) -> dict[str, Any]:
+def damage(
+    data: dict[str, Any], variant: str, *, key: str, other_dossier_code: str
+) -> dict[str, Any]:
     """A copy of the ``LayGoiTinVanBan`` data of an issued package, broken as ``variant`` says.
 
     ``other_dossier_code``: the MaHoSo of another document pushed by the link (``code_mismatch``).

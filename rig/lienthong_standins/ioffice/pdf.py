@@ -34,8 +34,14 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 REGULAR, BOLD, ITALIC = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"
 
 # Document type code -> title printed on the document.
-TITLES = {"QĐ": "QUYẾT ĐỊNH", "GCN": "GIẤY CHỨNG NHẬN", "GP": "GIẤY PHÉP", "TB": "THÔNG BÁO",
-          "CV": "CÔNG VĂN", "XN": "GIẤY XÁC NHẬN"}
+TITLES = {
+    "QĐ": "QUYẾT ĐỊNH",
+    "GCN": "GIẤY CHỨNG NHẬN",
+    "GP": "GIẤY PHÉP",
+    "TB": "THÔNG BÁO",
+    "CV": "CÔNG VĂN",
+    "XN": "GIẤY XÁC NHẬN",
+}
 
 _font_lock = threading.Lock()
 _fonts_ready = False
@@ -49,8 +55,9 @@ def _register_fonts() -> None:
         italic = ITALIC if (FONT_DIR / f"{ITALIC}.ttf").exists() else REGULAR
         for name in {REGULAR, BOLD, italic}:
             pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / f"{name}.ttf")))
-        pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=italic,
-                                      boldItalic=BOLD)
+        pdfmetrics.registerFontFamily(
+            REGULAR, normal=REGULAR, bold=BOLD, italic=italic, boldItalic=BOLD
+        )
         _fonts_ready = True
 
 
@@ -58,17 +65,17 @@ def _register_fonts() -> None:
 class Decision:
     """What is printed on an issued document."""
 
-    issuing_body: str          # e.g. "Ủy ban nhân dân huyện Hữu Lũng"
-    code_notation: str         # e.g. "125/QĐ-UBND"
-    document_type: str         # e.g. "QĐ"
-    place: str                 # e.g. "Hữu Lũng"
+    issuing_body: str  # e.g. "Ủy ban nhân dân huyện Hữu Lũng"
+    code_notation: str  # e.g. "125/QĐ-UBND"
+    document_type: str  # e.g. "QĐ"
+    place: str  # e.g. "Hữu Lũng"
     promulgation_date: date
-    subject: str               # TrichYeu
-    dossier_code: str          # MaHoSo ("" for documents that never came from the portal)
+    subject: str  # TrichYeu
+    dossier_code: str  # MaHoSo ("" for documents that never came from the portal)
     applicant: str
     procedure: str
     signer_name: str
-    signer_title: str          # e.g. "Chủ tịch"
+    signer_title: str  # e.g. "Chủ tịch"
     drafter: str = ""
 
 
@@ -81,7 +88,8 @@ def _body_lines(d: Decision) -> list[str]:
     if d.dossier_code:
         base.append(
             f"Căn cứ hồ sơ số <b>{escape(d.dossier_code)}</b> của <b>{escape(d.applicant)}</b> "
-            f"đề nghị giải quyết thủ tục hành chính “{escape(d.procedure)}”;")
+            f"đề nghị giải quyết thủ tục hành chính “{escape(d.procedure)}”;"
+        )
     else:
         base.append(f"Xét tình hình thực tế và nhiệm vụ được giao về {escape(d.subject.lower())};")
     if d.drafter:
@@ -112,6 +120,7 @@ def render_decision_pdf(d: Decision, *, encrypted: bool = False) -> bytes:
     password but cannot be archived or re-checked as it is.
     """
     _register_fonts()
+
     def s(name: str, **kw) -> ParagraphStyle:
         return ParagraphStyle(name, **{"fontName": REGULAR, "fontSize": 11, "leading": 14, **kw})
 
@@ -124,47 +133,90 @@ def render_decision_pdf(d: Decision, *, encrypted: bool = False) -> bytes:
     body_upper = d.issuing_body.upper()
     committee = "ỦY BAN NHÂN DÂN "
     if body_upper.startswith(committee):
-        body_lines = f"{committee.strip()}<br/>{escape(body_upper[len(committee):])}"
+        body_lines = f"{committee.strip()}<br/>{escape(body_upper[len(committee) :])}"
     else:
         body_lines = escape(body_upper)
     dt = d.promulgation_date
     header = Table(
-        [[Paragraph(f"<b>{body_lines}</b><br/>———", center),
-          Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br/><u><b>Độc lập - Tự do - Hạnh phúc"
-                    "</b></u>", center)],
-         [Paragraph(f"Số: {escape(d.code_notation)}", center),
-          Paragraph(f"<i>{escape(d.place)}, ngày {dt.day:02d} tháng {dt.month:02d} năm {dt.year}</i>",
-                    center)]],
+        [
+            [
+                Paragraph(f"<b>{body_lines}</b><br/>———", center),
+                Paragraph(
+                    "<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br/><u><b>Độc lập - Tự do - Hạnh phúc"
+                    "</b></u>",
+                    center,
+                ),
+            ],
+            [
+                Paragraph(f"Số: {escape(d.code_notation)}", center),
+                Paragraph(
+                    f"<i>{escape(d.place)}, ngày {dt.day:02d} tháng {dt.month:02d} năm {dt.year}</i>",
+                    center,
+                ),
+            ],
+        ],
         colWidths=[70 * mm, 100 * mm],
     )
     header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     leader = f"{d.signer_title.upper()} {d.issuing_body.upper()}"
-    story = [header, Paragraph(_title(d), title),
-             Paragraph(f"<b>{escape(d.subject)}</b>", center_b), Spacer(1, 4 * mm),
-             Paragraph(f"<b>{escape(leader)}</b>", center_b), Spacer(1, 3 * mm)]
+    story = [
+        header,
+        Paragraph(_title(d), title),
+        Paragraph(f"<b>{escape(d.subject)}</b>", center_b),
+        Spacer(1, 4 * mm),
+        Paragraph(f"<b>{escape(leader)}</b>", center_b),
+        Spacer(1, 3 * mm),
+    ]
     story += [Paragraph(line, body) for line in _body_lines(d)]
-    story.append(Paragraph(f"<b>{_title(d)}:</b>", center_b) if d.document_type == "QĐ" else Spacer(1, 2 * mm))
+    story.append(
+        Paragraph(f"<b>{_title(d)}:</b>", center_b)
+        if d.document_type == "QĐ"
+        else Spacer(1, 2 * mm)
+    )
     story += [Paragraph(line, body) for line in _articles(d)]
     story.append(Spacer(1, 6 * mm))
     recipients = "<b><i>Nơi nhận:</i></b><br/>- Như Điều 3;<br/>- Lưu: VT."
     if d.dossier_code:
-        recipients = recipients.replace("- Lưu", "- Bộ phận Một cửa (hồ sơ " + escape(d.dossier_code) + ");<br/>- Lưu")
+        recipients = recipients.replace(
+            "- Lưu", "- Bộ phận Một cửa (hồ sơ " + escape(d.dossier_code) + ");<br/>- Lưu"
+        )
     signer = Table(
-        [[Paragraph(recipients, left_small),
-          Paragraph(f"<b>{escape(d.signer_title.upper())}</b><br/><br/><i>(Đã ký số)</i><br/><br/>"
-                    f"<b>{escape(d.signer_name)}</b>", center)]],
+        [
+            [
+                Paragraph(recipients, left_small),
+                Paragraph(
+                    f"<b>{escape(d.signer_title.upper())}</b><br/><br/><i>(Đã ký số)</i><br/><br/>"
+                    f"<b>{escape(d.signer_name)}</b>",
+                    center,
+                ),
+            ]
+        ],
         colWidths=[80 * mm, 90 * mm],
     )
     signer.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story.append(signer)
 
     buf = io.BytesIO()
-    encrypt = (StandardEncryption("", ownerPassword=secrets.token_hex(8), canModify=0, canCopy=0, strength=128)
-               if encrypted else None)
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=25 * mm, rightMargin=15 * mm,
-                            topMargin=15 * mm, bottomMargin=15 * mm, encrypt=encrypt,
-                            title=f"{_title(d)} {d.code_notation}", author=d.issuing_body,
-                            subject=d.subject, creator="VNPT-iOffice stand-in (lienthong)")
+    encrypt = (
+        StandardEncryption(
+            "", ownerPassword=secrets.token_hex(8), canModify=0, canCopy=0, strength=128
+        )
+        if encrypted
+        else None
+    )
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=25 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        encrypt=encrypt,
+        title=f"{_title(d)} {d.code_notation}",
+        author=d.issuing_body,
+        subject=d.subject,
+        creator="VNPT-iOffice stand-in (lienthong)",
+    )
     doc.build(story)
     return buf.getvalue()
 
@@ -175,8 +227,14 @@ def load_cert(pem: bytes):
     return cert
 
 
-def sign_pdf(pdf: bytes, identity: SigningIdentity, *, reason: str = "Ban hành văn bản",
-             location: str = "Hữu Lũng, Lạng Sơn", field_name: str = "ChuKySo") -> bytes:
+def sign_pdf(
+    pdf: bytes,
+    identity: SigningIdentity,
+    *,
+    reason: str = "Ban hành văn bản",
+    location: str = "Hữu Lũng, Lạng Sơn",
+    field_name: str = "ChuKySo",
+) -> bytes:
     """Sign ``pdf`` PAdES B-B (SubFilter ETSI.CAdES.detached) with ``identity``."""
     ca = load_cert(identity.ca_cert_pem)
     signer = signers.SimpleSigner(
@@ -185,8 +243,11 @@ def sign_pdf(pdf: bytes, identity: SigningIdentity, *, reason: str = "Ban hành 
         cert_registry=SimpleCertificateStore.from_certs([ca]),
     )
     meta = signers.PdfSignatureMetadata(
-        field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
-        reason=reason, location=location,
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        location=location,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     if writer.prev.encrypted:

@@ -19,7 +19,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 OVERSIZED_BYTES = 12 * 1024 * 1024 + 64 * 1024  # just over a 12 MiB limit
 
 NOT_PDF = (
-    "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>502 Bad Gateway</title>"
+    '<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8"><title>502 Bad Gateway</title>'
     "</head>\n<body><h1>Lỗi hệ thống</h1><p>Không thể tải tệp đính kèm. Vui lòng thử lại sau.</p>"
     "<hr><address>nginx</address></body></html>\n"
 ).encode()
@@ -63,15 +63,25 @@ def modify_after_signing(signed_pdf: bytes) -> bytes:
     it signed, so only a check for later revisions (or pyHanko's difference analysis) stops it.
     """
     writer = IncrementalPdfFileWriter(io.BytesIO(signed_pdf))
-    font = generic.DictionaryObject({
-        generic.NameObject("/Type"): generic.NameObject("/Font"),
-        generic.NameObject("/Subtype"): generic.NameObject("/Type1"),
-        generic.NameObject("/BaseFont"): generic.NameObject("/Helvetica"),
-    })
-    resources = generic.DictionaryObject({generic.NameObject("/Font"): generic.DictionaryObject(
-        {generic.NameObject("/LtSua"): writer.add_object(font)})})
-    stamp = generic.StreamObject(stream_data=(
-        b"q 0.85 0 0 rg 350 760 170 40 re f BT /LtSua 20 Tf 1 1 1 rg 380 773 Td (DA SUA) Tj ET Q"))
+    font = generic.DictionaryObject(
+        {
+            generic.NameObject("/Type"): generic.NameObject("/Font"),
+            generic.NameObject("/Subtype"): generic.NameObject("/Type1"),
+            generic.NameObject("/BaseFont"): generic.NameObject("/Helvetica"),
+        }
+    )
+    resources = generic.DictionaryObject(
+        {
+            generic.NameObject("/Font"): generic.DictionaryObject(
+                {generic.NameObject("/LtSua"): writer.add_object(font)}
+            )
+        }
+    )
+    stamp = generic.StreamObject(
+        stream_data=(
+            b"q 0.85 0 0 rg 350 760 170 40 re f BT /LtSua 20 Tf 1 1 1 rg 380 773 Td (DA SUA) Tj ET Q"
+        )
+    )
     writer.add_stream_to_page(0, writer.add_object(stamp), resources=resources)
     out = io.BytesIO()
     writer.write(out)

@@ -18,10 +18,31 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (Boolean, Date, Float, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator,
-                        create_engine, event, func, select, update)
-from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, deferred, mapped_column, sessionmaker,
-                            undefer)
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    deferred,
+    mapped_column,
+    sessionmaker,
+    undefer,
+)
 
 from lienthong_standins.behaviour import Behaviour
 from lienthong_standins.clock import VN_TZ
@@ -68,7 +89,9 @@ class Document(Base):
 
     ma_van_ban: Mapped[str] = mapped_column(String(40), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
-    ma_ho_so: Mapped[str | None] = mapped_column(String(80), index=True)  # None: never from the portal; one document each unless permissive
+    ma_ho_so: Mapped[str | None] = mapped_column(
+        String(80), index=True
+    )  # None: never from the portal; one document each unless permissive
     id_ho_so: Mapped[str] = mapped_column(String(80), default="")
     unit_code: Mapped[str] = mapped_column(String(60), index=True)
     unit_name: Mapped[str] = mapped_column(String(200))
@@ -106,14 +129,18 @@ class Document(Base):
     def plan_steps(self) -> list[tuple[str, datetime]]:
         """(state reached, when) for every planned step, in order."""
         decided = "rejected" if self.outcome == "rejected" else "signed"
-        steps = [("drafted", self.drafted_at), ("submitted", self.submitted_at), (decided, self.decided_at)]
+        steps = [
+            ("drafted", self.drafted_at),
+            ("submitted", self.submitted_at),
+            (decided, self.decided_at),
+        ]
         if self.issued_at is not None:
             steps.append(("issued", self.issued_at))
         return steps
 
     def remaining_steps(self) -> list[tuple[str, datetime]]:
         names = ["received"] + [s for s, _ in self.plan_steps()]
-        return self.plan_steps()[names.index(self.state):]
+        return self.plan_steps()[names.index(self.state) :]
 
     def history(self) -> list[tuple[str, datetime]]:
         """Steps already done, oldest first (reception included)."""
@@ -129,11 +156,15 @@ class Package(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ma_van_ban: Mapped[str] = mapped_column(ForeignKey("documents.ma_van_ban"), index=True)
     loai_ket_qua: Mapped[str] = mapped_column(String(2))
-    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending|acked|superseded
+    state: Mapped[str] = mapped_column(
+        String(12), default="pending", index=True
+    )  # pending|acked|superseded
     created_at: Mapped[datetime] = mapped_column(VNDateTime)
     acked_at: Mapped[datetime | None] = mapped_column(VNDateTime)
     ack_status: Mapped[str | None] = mapped_column(String(2))
-    relisted: Mapped[bool] = mapped_column(Boolean, default=False)  # 'duplicate' fault re-listed it once
+    relisted: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # 'duplicate' fault re-listed it once
 
 
 class PackageTiming(Base):
@@ -195,7 +226,9 @@ class IOfficeStore:
         self.seed = seed
         self.behaviour = Behaviour()
         self.ca = ca or load_or_create_cas(self.path.parent / "ca").trusted_ca
-        self.engine = create_engine(f"sqlite:///{self.path}", connect_args={"check_same_thread": False})
+        self.engine = create_engine(
+            f"sqlite:///{self.path}", connect_args={"check_same_thread": False}
+        )
 
         @event.listens_for(self.engine, "connect")
         def _pragmas(conn, _record) -> None:
@@ -216,32 +249,57 @@ class IOfficeStore:
 
     def find_by_dossier(self, ma_ho_so: str) -> Document | None:
         with self._session() as s:
-            return s.scalar(select(Document).where(Document.ma_ho_so == ma_ho_so).order_by(Document.seq).limit(1))
+            return s.scalar(
+                select(Document)
+                .where(Document.ma_ho_so == ma_ho_so)
+                .order_by(Document.seq)
+                .limit(1)
+            )
 
     def receive(self, push: dict[str, Any], now: datetime) -> tuple[Document, bool]:
         """Register a pushed dossier; ``(document, False)`` if that MaHoSo is already here (permissive:
         a second document, as a lenient office would create)."""
         with self._lock, self._session() as s, s.begin():
-            existing = s.scalar(select(Document).where(Document.ma_ho_so == push["MaHoSo"]).limit(1))
+            existing = s.scalar(
+                select(Document).where(Document.ma_ho_so == push["MaHoSo"]).limit(1)
+            )
             if existing is not None and not self.behaviour.permissive:
                 return existing, False
             draft, signer, unit = push["VanBanDuThao"], push["NguoiKy"], push["DonVi"]
             thu_tuc = push.get("ThuTuc")
             procedure = thu_tuc if isinstance(thu_tuc, str) else (thu_tuc or {}).get("Ten", "")
             doc = self._new_document(
-                s, now, ma_ho_so=push["MaHoSo"], id_ho_so=str(push["IDHoSo"]),
-                unit_code=unit["MaDinhDanh"], unit_name=unit["Ten"],
-                payload=json.dumps(push, ensure_ascii=False), tham_so_an=push.get("ThamSoAn") or "",
-                document_type=draft["LoaiVanBan"], subject=draft["TrichYeu"],
-                applicant=push.get("ChuHoSo") or push.get("NguoiNop") or "", procedure=procedure,
-                signer_name=signer["Ten"], signer_account=signer.get("TaiKhoan", ""),
-                signer_title=signer.get("ChucVu") or "Chủ tịch", drafter=push.get("NguoiTrinhKy") or "",
+                s,
+                now,
+                ma_ho_so=push["MaHoSo"],
+                id_ho_so=str(push["IDHoSo"]),
+                unit_code=unit["MaDinhDanh"],
+                unit_name=unit["Ten"],
+                payload=json.dumps(push, ensure_ascii=False),
+                tham_so_an=push.get("ThamSoAn") or "",
+                document_type=draft["LoaiVanBan"],
+                subject=draft["TrichYeu"],
+                applicant=push.get("ChuHoSo") or push.get("NguoiNop") or "",
+                procedure=procedure,
+                signer_name=signer["Ten"],
+                signer_account=signer.get("TaiKhoan", ""),
+                signer_title=signer.get("ChucVu") or "Chủ tịch",
+                drafter=push.get("NguoiTrinhKy") or "",
             )
-        self.ca.signer(doc.signer_account, doc.signer_name)  # the signer's certificates, CRL entry included
+        self.ca.signer(
+            doc.signer_account, doc.signer_name
+        )  # the signer's certificates, CRL entry included
         return doc, True
 
-    def add_bypass_document(self, *, agency_code: str, agency_name: str, subject: str,
-                            document_type: str, created_at: datetime) -> str:
+    def add_bypass_document(
+        self,
+        *,
+        agency_code: str,
+        agency_name: str,
+        subject: str,
+        document_type: str,
+        created_at: datetime,
+    ) -> str:
         """A document created in the office itself, never pushed from the portal.
 
         It follows the office workflow and gets issued; it has no MaHoSo and yields no
@@ -249,10 +307,22 @@ class IOfficeStore:
         """
         with self._lock, self._session() as s, s.begin():
             doc = self._new_document(
-                s, created_at.astimezone(VN_TZ), ma_ho_so=None, id_ho_so="", unit_code=agency_code,
-                unit_name=agency_name, payload="{}", tham_so_an="", document_type=document_type,
-                subject=subject, applicant="", procedure="", signer_name="Hoàng Văn Lâm",
-                signer_account="", signer_title="Chủ tịch", drafter="Văn phòng HĐND và UBND",
+                s,
+                created_at.astimezone(VN_TZ),
+                ma_ho_so=None,
+                id_ho_so="",
+                unit_code=agency_code,
+                unit_name=agency_name,
+                payload="{}",
+                tham_so_an="",
+                document_type=document_type,
+                subject=subject,
+                applicant="",
+                procedure="",
+                signer_name="Hoàng Văn Lâm",
+                signer_account="",
+                signer_title="Chủ tịch",
+                drafter="Văn phòng HĐND và UBND",
             )
             return doc.ma_van_ban
 
@@ -262,10 +332,19 @@ class IOfficeStore:
         key = fields["ma_ho_so"] or ma_van_ban
         plan: Plan = plan_document(self.seed, key, now, bypass=fields["ma_ho_so"] is None)
         doc = Document(
-            ma_van_ban=ma_van_ban, seq=seq, created_at=now, outcome=plan.outcome,
-            drafted_at=plan.drafted_at, submitted_at=plan.submitted_at, decided_at=plan.decided_at,
-            issued_at=plan.issued_at, reject_reason=plan.reject_reason, state="received",
-            next_event_at=plan.drafted_at, code_notation="", **fields,
+            ma_van_ban=ma_van_ban,
+            seq=seq,
+            created_at=now,
+            outcome=plan.outcome,
+            drafted_at=plan.drafted_at,
+            submitted_at=plan.submitted_at,
+            decided_at=plan.decided_at,
+            issued_at=plan.issued_at,
+            reject_reason=plan.reject_reason,
+            state="received",
+            next_event_at=plan.drafted_at,
+            code_notation="",
+            **fields,
         )
         s.add(doc)
         s.flush()
@@ -278,7 +357,9 @@ class IOfficeStore:
         done: dict[str, int] = {}
         with self._lock, self._session() as s, s.begin():
             docs = s.scalars(select(Document).where(Document.next_event_at <= now)).all()
-            events = [(t, d.seq, step, d) for d in docs for step, t in d.remaining_steps() if t <= now]
+            events = [
+                (t, d.seq, step, d) for d in docs for step, t in d.remaining_steps() if t <= now
+            ]
             for t, _, step, doc in sorted(events, key=lambda e: (e[0], e[1])):
                 self._apply(s, doc, step, t)
                 done[step] = done.get(step, 0) + 1
@@ -299,9 +380,14 @@ class IOfficeStore:
                 self._offer(s, doc, ISSUED, t)
 
     def _offer(self, s: Session, doc: Document, loai: str, t: datetime) -> None:
-        s.execute(update(Package).where(Package.ma_van_ban == doc.ma_van_ban, Package.state == "pending")
-                  .values(state="superseded"))
-        package = Package(ma_van_ban=doc.ma_van_ban, loai_ket_qua=loai, state="pending", created_at=t)
+        s.execute(
+            update(Package)
+            .where(Package.ma_van_ban == doc.ma_van_ban, Package.state == "pending")
+            .values(state="superseded")
+        )
+        package = Package(
+            ma_van_ban=doc.ma_van_ban, loai_ket_qua=loai, state="pending", created_at=t
+        )
         s.add(package)
         s.flush()
         s.add(PackageTiming(package_id=package.id, offered_real=time.time()))
@@ -324,28 +410,45 @@ class IOfficeStore:
     def decision_of(doc: Document) -> Decision:
         assert doc.promulgation_date is not None
         return Decision(
-            issuing_body=doc.unit_name, code_notation=doc.code_notation, document_type=doc.document_type,
-            place=place_of(doc.unit_name), promulgation_date=doc.promulgation_date, subject=doc.subject,
-            dossier_code=doc.ma_ho_so or "", applicant=doc.applicant, procedure=doc.procedure,
-            signer_name=doc.signer_name, signer_title=doc.signer_title, drafter=doc.drafter,
+            issuing_body=doc.unit_name,
+            code_notation=doc.code_notation,
+            document_type=doc.document_type,
+            place=place_of(doc.unit_name),
+            promulgation_date=doc.promulgation_date,
+            subject=doc.subject,
+            dossier_code=doc.ma_ho_so or "",
+            applicant=doc.applicant,
+            procedure=doc.procedure,
+            signer_name=doc.signer_name,
+            signer_title=doc.signer_title,
+            drafter=doc.drafter,
         )
 
     # --- delivery to the link --------------------------------------------------------
 
-    def pending_packages(self, parent_unit: str | None = None, top: int | None = None) -> list[PackageView]:
+    def pending_packages(
+        self, parent_unit: str | None = None, top: int | None = None
+    ) -> list[PackageView]:
         """Unacknowledged packages, oldest first."""
         with self._session() as s:
-            rows = s.execute(select(Package, Document).join(Document)
-                             .where(Package.state == "pending").order_by(Package.created_at, Package.id)).all()
+            rows = s.execute(
+                select(Package, Document)
+                .join(Document)
+                .where(Package.state == "pending")
+                .order_by(Package.created_at, Package.id)
+            ).all()
         views = [PackageView(p, d) for p, d in rows if unit_matches(parent_unit, d.unit_code)]
         return views[:top] if top is not None else views
 
     def relistable_packages(self, parent_unit: str | None = None) -> list[PackageView]:
         """Acknowledged current packages never re-listed (for the ``duplicate`` fault)."""
         with self._session() as s:
-            rows = s.execute(select(Package, Document).join(Document)
-                             .where(Package.state == "acked", Package.relisted.is_(False))
-                             .order_by(Package.created_at, Package.id)).all()
+            rows = s.execute(
+                select(Package, Document)
+                .join(Document)
+                .where(Package.state == "acked", Package.relisted.is_(False))
+                .order_by(Package.created_at, Package.id)
+            ).all()
         return [PackageView(p, d) for p, d in rows if unit_matches(parent_unit, d.unit_code)]
 
     def mark_relisted(self, package_ids: list[int]) -> None:
@@ -359,37 +462,64 @@ class IOfficeStore:
         if not package_ids:
             return
         with self._lock, self._session() as s, s.begin():
-            s.execute(update(PackageTiming).where(PackageTiming.package_id.in_(package_ids),
-                                                  PackageTiming.first_listed_real.is_(None))
-                      .values(first_listed_real=time.time()))
+            s.execute(
+                update(PackageTiming)
+                .where(
+                    PackageTiming.package_id.in_(package_ids),
+                    PackageTiming.first_listed_real.is_(None),
+                )
+                .values(first_listed_real=time.time())
+            )
 
     def documents_view(self) -> list[dict[str, Any]]:
         """[own, admin] every document linked to a dossier, with its packages and the digest of
         its genuine signed PDF: what checks outside the process compare the portal against."""
         with self._session() as s:
-            docs = s.scalars(select(Document).options(undefer(Document.pdf_signed))
-                             .where(Document.ma_ho_so.is_not(None)).order_by(Document.seq)).all()
-            rows = s.execute(select(Package, PackageTiming).outerjoin(
-                PackageTiming, PackageTiming.package_id == Package.id).order_by(Package.id)).all()
+            docs = s.scalars(
+                select(Document)
+                .options(undefer(Document.pdf_signed))
+                .where(Document.ma_ho_so.is_not(None))
+                .order_by(Document.seq)
+            ).all()
+            rows = s.execute(
+                select(Package, PackageTiming)
+                .outerjoin(PackageTiming, PackageTiming.package_id == Package.id)
+                .order_by(Package.id)
+            ).all()
         packages: dict[str, list[dict[str, Any]]] = {}
         for p, t in rows:
-            packages.setdefault(p.ma_van_ban, []).append({
-                "LoaiKetQua": p.loai_ket_qua, "state": p.state, "ack_status": p.ack_status,
-                "offered_real": t.offered_real if t else None,
-                "first_listed_real": t.first_listed_real if t else None})
-        return [{"MaVanBan": d.ma_van_ban, "MaHoSo": d.ma_ho_so, "state": d.state,
-                 "SoKyHieu": d.code_notation,
-                 "sha256": hashlib.sha256(d.pdf_signed).hexdigest() if d.pdf_signed else None,
-                 "packages": packages.get(d.ma_van_ban, [])} for d in docs]
+            packages.setdefault(p.ma_van_ban, []).append(
+                {
+                    "LoaiKetQua": p.loai_ket_qua,
+                    "state": p.state,
+                    "ack_status": p.ack_status,
+                    "offered_real": t.offered_real if t else None,
+                    "first_listed_real": t.first_listed_real if t else None,
+                }
+            )
+        return [
+            {
+                "MaVanBan": d.ma_van_ban,
+                "MaHoSo": d.ma_ho_so,
+                "state": d.state,
+                "SoKyHieu": d.code_notation,
+                "sha256": hashlib.sha256(d.pdf_signed).hexdigest() if d.pdf_signed else None,
+                "packages": packages.get(d.ma_van_ban, []),
+            }
+            for d in docs
+        ]
 
     def current_package(self, ma_van_ban: str) -> PackageView | None:
         """The document's latest package (the pending one if any), with its PDFs loaded."""
         with self._session() as s:
             row = s.execute(
-                select(Package, Document).join(Document)
+                select(Package, Document)
+                .join(Document)
                 .options(undefer(Document.pdf_signed), undefer(Document.pdf_unsigned))
                 .where(Package.ma_van_ban == ma_van_ban, Package.state != "superseded")
-                .order_by(Package.id.desc()).limit(1)).first()
+                .order_by(Package.id.desc())
+                .limit(1)
+            ).first()
         return PackageView(*row) if row else None
 
     def other_dossier_codes(self, ma_van_ban: str) -> list[str]:
@@ -399,7 +529,9 @@ class IOfficeStore:
             if doc is None:
                 return []
             linked = select(Document.ma_ho_so).where(Document.ma_ho_so.is_not(None))
-            before = s.scalar(linked.where(Document.seq < doc.seq).order_by(Document.seq.desc()).limit(1))
+            before = s.scalar(
+                linked.where(Document.seq < doc.seq).order_by(Document.seq.desc()).limit(1)
+            )
             after = s.scalar(linked.where(Document.seq > doc.seq).order_by(Document.seq).limit(1))
         return [code for code in (before, after) if code]
 
@@ -412,7 +544,9 @@ class IOfficeStore:
         with self._lock, self._session() as s, s.begin():
             if s.get(Document, ma_van_ban) is None:
                 return "unknown"
-            pkg = s.scalar(select(Package).where(Package.ma_van_ban == ma_van_ban, Package.state == "pending"))
+            pkg = s.scalar(
+                select(Package).where(Package.ma_van_ban == ma_van_ban, Package.state == "pending")
+            )
             if pkg is None:
                 return "already"
             pkg.state, pkg.acked_at, pkg.ack_status = "acked", now, status
@@ -422,16 +556,35 @@ class IOfficeStore:
 
     def issued_between(self, start: date, end: date) -> list[Document]:
         with self._session() as s:
-            return list(s.scalars(select(Document).where(
-                Document.state == "issued", Document.promulgation_date >= start,
-                Document.promulgation_date <= end).order_by(Document.promulgation_date, Document.number,
-                                                            Document.seq)))
+            return list(
+                s.scalars(
+                    select(Document)
+                    .where(
+                        Document.state == "issued",
+                        Document.promulgation_date >= start,
+                        Document.promulgation_date <= end,
+                    )
+                    .order_by(Document.promulgation_date, Document.number, Document.seq)
+                )
+            )
 
     def stats(self) -> dict[str, Any]:
         with self._session() as s:
-            by_state = dict(s.execute(select(Document.state, func.count()).group_by(Document.state)).all())
-            by_pkg = dict(s.execute(select(Package.state, func.count()).group_by(Package.state)).all())
-            bypass = s.scalar(select(func.count(Document.ma_van_ban)).where(Document.ma_ho_so.is_(None))) or 0
-        return {"documents": {"total": sum(by_state.values()), "by_state": by_state, "bypass": bypass},
-                "packages": {"pending": by_pkg.get("pending", 0), "acked": by_pkg.get("acked", 0),
-                             "superseded": by_pkg.get("superseded", 0)}}
+            by_state = dict(
+                s.execute(select(Document.state, func.count()).group_by(Document.state)).all()
+            )
+            by_pkg = dict(
+                s.execute(select(Package.state, func.count()).group_by(Package.state)).all()
+            )
+            bypass = (
+                s.scalar(select(func.count(Document.ma_van_ban)).where(Document.ma_ho_so.is_(None)))
+                or 0
+            )
+        return {
+            "documents": {"total": sum(by_state.values()), "by_state": by_state, "bypass": bypass},
+            "packages": {
+                "pending": by_pkg.get("pending", 0),
+                "acked": by_pkg.get("acked", 0),
+                "superseded": by_pkg.get("superseded", 0),
+            },
+        }

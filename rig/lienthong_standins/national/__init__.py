@@ -14,8 +14,13 @@ from lienthong_standins.national.store import NationalStore
 __all__ = ["NationalStore", "build"]
 
 
-def build(data_dir: Path, clock: SimClock, injector: FaultInjector, credentials: dict[str, str],
-          session_ttl: float = 600) -> tuple[FastAPI, NationalStore]:
+def build(
+    data_dir: Path,
+    clock: SimClock,
+    injector: FaultInjector,
+    credentials: dict[str, str],
+    session_ttl: float = 600,
+) -> tuple[FastAPI, NationalStore]:
     """The national app and its store (``data_dir/national.sqlite``); ``credentials`` maps user names
     to passwords; a session lives ``session_ttl`` real seconds."""
     data_dir.mkdir(parents=True, exist_ok=True)

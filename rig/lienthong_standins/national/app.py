@@ -62,8 +62,9 @@ def item_code(item: Any) -> str:
     return code if isinstance(code, str) else ""
 
 
-def create_app(store: NationalStore, clock: SimClock, injector: FaultInjector,
-               credentials: dict[str, str]) -> FastAPI:
+def create_app(
+    store: NationalStore, clock: SimClock, injector: FaultInjector, credentials: dict[str, str]
+) -> FastAPI:
     app = FastAPI(title="Cổng Dịch vụ công quốc gia — đồng bộ hồ sơ (stand-in)", version="1.0")
     tally = Tally()
 
@@ -71,11 +72,15 @@ def create_app(store: NationalStore, clock: SimClock, injector: FaultInjector,
         tally.count(service, [outcome.code])
         return {"error_code": outcome.code, "message": outcome.message, **extra}
 
-    async def open_call(request: Request, service: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    async def open_call(
+        request: Request, service: str
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The body of a service call with a live session, or the top-level refusal to answer."""
         body = await read_object(request)
         if body is None:
-            return None, reply(service, rules.invalid_request("thân yêu cầu phải là một đối tượng JSON"))
+            return None, reply(
+                service, rules.invalid_request("thân yêu cầu phải là một đối tượng JSON")
+            )
         session = body.get("session")
         refused = Outcome(rules.SESSION_INVALID, rules.MSG_SESSION_INVALID)
         if not store.sessions.valid(session):
@@ -93,16 +98,22 @@ def create_app(store: NationalStore, clock: SimClock, injector: FaultInjector,
             return rules.invalid_request(f"data có tối đa {rules.MAX_ITEMS} phần tử")
         return data
 
-    def batch_answer(request: Request, service: str, items: list[Any], apply: Callable[[Any], Outcome]) -> Any:
+    def batch_answer(
+        request: Request, service: str, items: list[Any], apply: Callable[[Any], Outcome]
+    ) -> Any:
         outcomes = [apply(item) for item in items]
         tally.count(service, [o.code for o in outcomes])
         if injector.pick(request.url.path, "duplicate"):
             return JSONResponse(LOST_AFTER_COMMIT, 502)
         ok = sum(o.ok for o in outcomes)
-        return {"error_code": rules.OK,
-                "message": f"Đã xử lý {len(items)} bản ghi: {ok} thành công, {len(items) - ok} lỗi",
-                "results": [{"MaHoSo": item_code(item), "error_code": o.code, "message": o.message}
-                            for item, o in zip(items, outcomes)]}
+        return {
+            "error_code": rules.OK,
+            "message": f"Đã xử lý {len(items)} bản ghi: {ok} thành công, {len(items) - ok} lỗi",
+            "results": [
+                {"MaHoSo": item_code(item), "error_code": o.code, "message": o.message}
+                for item, o in zip(items, outcomes)
+            ],
+        }
 
     # ---------------------------------------------------------------- services
     @app.post(f"{API}/login", tags=["dvcqg"])
@@ -110,11 +121,16 @@ def create_app(store: NationalStore, clock: SimClock, injector: FaultInjector,
         """``{username, password}`` → ``{error_code, message, session}``."""
         body = await read_object(request)
         if body is None:
-            return reply(LOGIN, rules.invalid_request("thân yêu cầu phải là một đối tượng JSON"), session="")
+            return reply(
+                LOGIN, rules.invalid_request("thân yêu cầu phải là một đối tượng JSON"), session=""
+            )
         username, password = body.get("username"), body.get("password")
         expected = credentials.get(username) if isinstance(username, str) else None
-        if expected is None or not isinstance(password, str) or not hmac.compare_digest(
-                expected.encode(), password.encode()):
+        if (
+            expected is None
+            or not isinstance(password, str)
+            or not hmac.compare_digest(expected.encode(), password.encode())
+        ):
             return reply(LOGIN, Outcome(rules.LOGIN_FAILED, rules.MSG_LOGIN_FAILED), session="")
         return reply(LOGIN, Outcome(rules.OK, rules.MSG_LOGIN_OK), session=store.sessions.issue())
 
@@ -159,7 +175,9 @@ def create_app(store: NationalStore, clock: SimClock, injector: FaultInjector,
             return refusal
         codes = body.get("MaHoSo")
         if codes is None or codes == "":
-            return reply(LOOKUP, Outcome(rules.MISSING_FIELD, rules.MSG_MISSING_FIELD.format(field="MaHoSo")))
+            return reply(
+                LOOKUP, Outcome(rules.MISSING_FIELD, rules.MSG_MISSING_FIELD.format(field="MaHoSo"))
+            )
         if isinstance(codes, str):
             codes = [codes]
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
@@ -167,17 +185,25 @@ def create_app(store: NationalStore, clock: SimClock, injector: FaultInjector,
         if len(codes) > rules.MAX_ITEMS:
             return reply(LOOKUP, rules.invalid("MaHoSo", f"tối đa {rules.MAX_ITEMS} mã hồ sơ"))
         found = await run_in_threadpool(store.lookup, codes)
-        return reply(LOOKUP, Outcome(rules.OK, f"Tìm thấy {len(found)}/{len(codes)} hồ sơ"), data=found)
+        return reply(
+            LOOKUP, Outcome(rules.OK, f"Tìm thấy {len(found)}/{len(codes)} hồ sơ"), data=found
+        )
 
     @app.post(API + "/{service:path}", tags=["dvcqg"])
     async def unknown_service(service: str) -> dict[str, Any]:
         """Any other service name."""
-        return reply(service, Outcome(rules.UNKNOWN_SERVICE, rules.MSG_UNKNOWN_SERVICE.format(name=service)))
+        return reply(
+            service, Outcome(rules.UNKNOWN_SERVICE, rules.MSG_UNKNOWN_SERVICE.format(name=service))
+        )
 
     # ---------------------------------------------------------------- control surface
     def stats() -> dict[str, Any]:
-        return {**store.counts(), "outcomes": dict(tally.outcomes), "logins": tally.logins,
-                "sessions_expired": store.sessions.expired}
+        return {
+            **store.counts(),
+            "outcomes": dict(tally.outcomes),
+            "logins": tally.logins,
+            "sessions_expired": store.sessions.expired,
+        }
 
     app.include_router(make_admin_router(clock, injector, stats=stats, on_advance=dict))
 

@@ -40,17 +40,54 @@ MAX_ITEMS = 500
 MAX_HANDLER = 50  # NguoiXuLy
 
 RECORD_SCALARS = (
-    "MaHoSo", "MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "SoBienNhan", "ChuHoSo", "LoaiDoiTuong",
-    "MaDoiTuong", "Email", "SoDienThoai", "TrichYeuHoSo", "NgayTiepNhan", "NgayHenTra", "TrangThaiHoSo",
-    "NgayTra", "NgayKetThucXuLy", "HinhThuc", "KenhThucHien", "DonViXuLy", "GhiChu",
+    "MaHoSo",
+    "MaTTHC",
+    "TenTTHC",
+    "MaLinhVuc",
+    "TenLinhVuc",
+    "SoBienNhan",
+    "ChuHoSo",
+    "LoaiDoiTuong",
+    "MaDoiTuong",
+    "Email",
+    "SoDienThoai",
+    "TrichYeuHoSo",
+    "NgayTiepNhan",
+    "NgayHenTra",
+    "TrangThaiHoSo",
+    "NgayTra",
+    "NgayKetThucXuLy",
+    "HinhThuc",
+    "KenhThucHien",
+    "DonViXuLy",
+    "GhiChu",
 )
 RECORD_LISTS = ("TaiLieuNop", "DanhSachGiayToKetQua", "DanhSachLePhi", "DanhSachHoSoBoSung")
-RECORD_REQUIRED = ("MaHoSo", "MaTTHC", "TenTTHC", "ChuHoSo", "LoaiDoiTuong", "NgayTiepNhan", "NgayHenTra",
-                   "TrangThaiHoSo", "KenhThucHien", "DonViXuLy")
+RECORD_REQUIRED = (
+    "MaHoSo",
+    "MaTTHC",
+    "TenTTHC",
+    "ChuHoSo",
+    "LoaiDoiTuong",
+    "NgayTiepNhan",
+    "NgayHenTra",
+    "TrangThaiHoSo",
+    "KenhThucHien",
+    "DonViXuLy",
+)
 RECORD_DATES = ("NgayTiepNhan", "NgayHenTra", "NgayTra", "NgayKetThucXuLy")
 
-STEP_SCALARS = ("MaHoSo", "NguoiXuLy", "ChucDanh", "ThoiDiemXuLy", "PhongBanXuLy", "NoiDungXuLy", "TrangThai",
-                "NgayBatDau", "NgayKetThucTheoQuyDinh")
+STEP_SCALARS = (
+    "MaHoSo",
+    "NguoiXuLy",
+    "ChucDanh",
+    "ThoiDiemXuLy",
+    "PhongBanXuLy",
+    "NoiDungXuLy",
+    "TrangThai",
+    "NgayBatDau",
+    "NgayKetThucTheoQuyDinh",
+)
 STEP_REQUIRED = ("MaHoSo", "NguoiXuLy", "ThoiDiemXuLy", "NoiDungXuLy", "TrangThai")
 STEP_DATES = ("ThoiDiemXuLy", "NgayBatDau", "NgayKetThucTheoQuyDinh")
 
@@ -91,8 +128,14 @@ def is_national_date(value: str) -> bool:
     if not _DATE.match(value):
         return False
     try:
-        datetime(int(value[0:4]), int(value[4:6]), int(value[6:8]), int(value[8:10]), int(value[10:12]),
-                 int(value[12:14]))
+        datetime(
+            int(value[0:4]),
+            int(value[4:6]),
+            int(value[6:8]),
+            int(value[8:10]),
+            int(value[10:12]),
+            int(value[12:14]),
+        )
     except ValueError:
         return False
     return True
@@ -141,7 +184,9 @@ def check_record(record: Any) -> Outcome | None:
             continue
         value = record[field]
         if not isinstance(value, list) or not all(
-                isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values()) for entry in value):
+            isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values())
+            for entry in value
+        ):
             return invalid(field, "phải là danh sách đối tượng có giá trị chuỗi")
     if problem := _bad_dates(record, RECORD_DATES):
         return problem

@@ -18,7 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Column, Index, Integer, MetaData, String, Table, Text, create_engine, delete, event, func, insert, select, update,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
 )
 
 from lienthong_standins.clock import VN_TZ, SimClock
@@ -28,16 +41,20 @@ from lienthong_standins.national.rules import Outcome
 metadata = MetaData()
 
 records = Table(
-    "records", metadata,
+    "records",
+    metadata,
     Column("code", String(100), primary_key=True),  # MaHoSo
     Column("status", Integer, nullable=False),  # TrangThaiHoSo
     Column("record", Text, nullable=False),  # the record as sent (JSON)
     Column("created_ms", Integer, nullable=False),  # simulated clock
-    Column("updated_ms", Integer, nullable=False),  # simulated clock: last write of the record or a step
+    Column(
+        "updated_ms", Integer, nullable=False
+    ),  # simulated clock: last write of the record or a step
 )
 
 steps = Table(
-    "steps", metadata,
+    "steps",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),  # arrival order
     Column("code", String(100), nullable=False),
     Column("step", Text, nullable=False),  # the step as sent (JSON)
@@ -102,7 +119,9 @@ class NationalStore:
         self.path = path
         self.clock = clock
         self.sessions = Sessions(session_ttl)
-        self.engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
+        self.engine = create_engine(
+            f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30}
+        )
 
         @event.listens_for(self.engine, "connect")
         def _pragmas(conn, _record):  # noqa: ANN001
@@ -128,13 +147,23 @@ class NationalStore:
             if not updating:
                 if old is not None:
                     return Outcome(rules.ALREADY_EXISTS, rules.MSG_ALREADY_EXISTS.format(code=code))
-                c.execute(insert(records).values(code=code, status=status, record=doc, created_ms=now, updated_ms=now))
+                c.execute(
+                    insert(records).values(
+                        code=code, status=status, record=doc, created_ms=now, updated_ms=now
+                    )
+                )
                 return Outcome(rules.OK, f"Đã tiếp nhận hồ sơ {code}")
             if old is None:
                 return Outcome(rules.UNKNOWN_DOSSIER, rules.MSG_UNKNOWN_DOSSIER.format(code=code))
             if rules.status_backwards(old, status):
-                return Outcome(rules.STATUS_BACKWARDS, rules.MSG_STATUS_BACKWARDS.format(old=old, new=status))
-            c.execute(update(records).where(records.c.code == code).values(status=status, record=doc, updated_ms=now))
+                return Outcome(
+                    rules.STATUS_BACKWARDS, rules.MSG_STATUS_BACKWARDS.format(old=old, new=status)
+                )
+            c.execute(
+                update(records)
+                .where(records.c.code == code)
+                .values(status=status, record=doc, updated_ms=now)
+            )
             return Outcome(rules.OK, f"Đã cập nhật hồ sơ {code}")
 
     def add_step(self, step: dict[str, Any]) -> Outcome:
@@ -144,7 +173,11 @@ class NationalStore:
             if c.execute(select(records.c.code).where(records.c.code == code)).scalar() is None:
                 return Outcome(rules.UNKNOWN_DOSSIER, rules.MSG_UNKNOWN_DOSSIER.format(code=code))
             now = self.now_ms()
-            c.execute(insert(steps).values(code=code, step=json.dumps(step, ensure_ascii=False), received_ms=now))
+            c.execute(
+                insert(steps).values(
+                    code=code, step=json.dumps(step, ensure_ascii=False), received_ms=now
+                )
+            )
             c.execute(update(records).where(records.c.code == code).values(updated_ms=now))
         return Outcome(rules.OK, f"Đã cập nhật tiến độ hồ sơ {code}")
 
@@ -174,9 +207,16 @@ class NationalStore:
         for code in order:
             row = rows[code]
             record = json.loads(row.record)
-            out.append({"MaHoSo": code, "HoSo": record, "TienDo": by_code.get(code, []),
-                        "TrangThaiQuocGia": rules.national_state(record),
-                        "TaoLuc": fmt_national(row.created_ms), "CapNhatLuc": fmt_national(row.updated_ms)})
+            out.append(
+                {
+                    "MaHoSo": code,
+                    "HoSo": record,
+                    "TienDo": by_code.get(code, []),
+                    "TrangThaiQuocGia": rules.national_state(record),
+                    "TaoLuc": fmt_national(row.created_ms),
+                    "CapNhatLuc": fmt_national(row.updated_ms),
+                }
+            )
         return out
 
     def counts(self) -> dict[str, int]:

@@ -14,8 +14,14 @@ from lienthong_standins.portal.store import PortalStore
 __all__ = ["PortalStore", "build"]
 
 
-def build(data_dir: Path, clock: SimClock, injector: FaultInjector, seed: int, clients: dict[str, str],
-          token_ttl: int = 300) -> tuple[FastAPI, PortalStore]:
+def build(
+    data_dir: Path,
+    clock: SimClock,
+    injector: FaultInjector,
+    seed: int,
+    clients: dict[str, str],
+    token_ttl: int = 300,
+) -> tuple[FastAPI, PortalStore]:
     """The portal app and its store (``data_dir/portal.sqlite``). ``seed`` is kept for symmetry with
     iOffice: the portal's randomness lives in the scenario and in the fault rules."""
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import json
 import math
 import re
 from datetime import datetime
@@ -16,11 +17,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from lienthong_standins.admin import make_admin_router
-from lienthong_standins.clock import VN_TZ, SimClock
-from lienthong_standins.clock import SimDateMiddleware
-import json
-
-from lienthong_standins.faults import BAD_PAGE_VARIANTS, MALFORMED_VARIANTS, FaultInjector, FaultMiddleware
+from lienthong_standins.clock import VN_TZ, SimClock, SimDateMiddleware
+from lienthong_standins.faults import (
+    BAD_PAGE_VARIANTS,
+    MALFORMED_VARIANTS,
+    FaultInjector,
+    FaultMiddleware,
+)
 from lienthong_standins.portal.dossiers import to_ms
 from lienthong_standins.portal.malform import malform
 from lienthong_standins.portal.store import Conflict, NotFound, PortalStore, SearchFilters
@@ -31,7 +34,7 @@ _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
 HTML_ERROR_PAGE = (
-    "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Hệ thống đang bảo trì</title></head>"
+    '<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8"><title>Hệ thống đang bảo trì</title></head>'
     "<body><h1>Hệ thống đang bảo trì</h1><p>Vui lòng quay lại sau.</p></body></html>\n"
 ).encode()
 
@@ -63,7 +66,9 @@ def bad_page(variant: str, body: dict[str, Any]) -> Response:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None):
+    def __init__(
+        self, status: int, error: str, message: str, headers: dict[str, str] | None = None
+    ):
         self.status, self.error, self.message, self.headers = status, error, message, headers
 
 
@@ -77,7 +82,9 @@ def parse_when(value: str | None, name: str) -> int | None:
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
-        raise ApiError(400, "BAD_REQUEST", f"Giá trị ngày không hợp lệ cho {name}: {value}") from None
+        raise ApiError(
+            400, "BAD_REQUEST", f"Giá trị ngày không hợp lệ cho {name}: {value}"
+        ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=VN_TZ)
     return to_ms(dt)
@@ -117,20 +124,34 @@ class ResultIn(BaseModel):
     document: ResultDocument
 
 
-def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, clients: dict[str, str],
-               data_dir: Path, token_ttl: int = 300) -> FastAPI:
-    app = FastAPI(title="Cổng dịch vụ công một cửa (stand-in, VNPT iGate style)", version="1.0",
-                  default_response_class=TolerantJSONResponse)
+def create_app(
+    store: PortalStore,
+    clock: SimClock,
+    injector: FaultInjector,
+    clients: dict[str, str],
+    data_dir: Path,
+    token_ttl: int = 300,
+) -> FastAPI:
+    app = FastAPI(
+        title="Cổng dịch vụ công một cửa (stand-in, VNPT iGate style)",
+        version="1.0",
+        default_response_class=TolerantJSONResponse,
+    )
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"error": exc.error, "message": exc.message}, exc.status, headers=exc.headers)
+        return JSONResponse(
+            {"error": exc.error, "message": exc.message}, exc.status, headers=exc.headers
+        )
 
     # ---------------------------------------------------------------- auth
     @app.post(TOKEN_PATH, tags=["auth"])
-    def token(request: Request, grant_type: Annotated[str, Form()] = "",
-              client_id: Annotated[str | None, Form()] = None,
-              client_secret: Annotated[str | None, Form()] = None) -> dict[str, Any]:
+    def token(
+        request: Request,
+        grant_type: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form()] = None,
+    ) -> dict[str, Any]:
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("basic "):
             try:
@@ -138,18 +159,34 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
             except Exception:  # noqa: BLE001 - any undecodable header is a bad client
                 client_id = client_secret = None
         if not client_id or clients.get(client_id) != client_secret:
-            return JSONResponse({"error": "invalid_client", "error_description": "Invalid client credentials"}, 401)
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "Invalid client credentials"}, 401
+            )
         if grant_type != "client_credentials":
-            return JSONResponse({"error": "unsupported_grant_type",
-                                 "error_description": "Only client_credentials is supported"}, 400)
-        return {"access_token": store.issue_token(client_id, token_ttl), "token_type": "Bearer",
-                "expires_in": token_ttl, "refresh_expires_in": 0, "scope": "profile email"}
+            return JSONResponse(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "Only client_credentials is supported",
+                },
+                400,
+            )
+        return {
+            "access_token": store.issue_token(client_id, token_ttl),
+            "token_type": "Bearer",
+            "expires_in": token_ttl,
+            "refresh_expires_in": 0,
+            "scope": "profile email",
+        }
 
     def bearer(request: Request) -> None:
         auth = request.headers.get("authorization", "")
         if not auth.lower().startswith("bearer ") or not store.token_valid(auth[7:].strip()):
-            raise ApiError(401, "invalid_token", "Token is missing, invalid or expired",
-                           {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise ApiError(
+                401,
+                "invalid_token",
+                "Token is missing, invalid or expired",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
 
     api = APIRouter(dependencies=[Depends(bearer)])
 
@@ -171,7 +208,9 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
         procedure_id: Annotated[str | None, Query(alias="procedure-id")] = None,
         procedure_code: Annotated[str | None, Query(alias="procedure-code")] = None,
         agency_id: Annotated[str | None, Query(alias="agency-id")] = None,
-        agency_code: Annotated[str | None, Query(alias="agency-code", description="[own] agency code")] = None,
+        agency_code: Annotated[
+            str | None, Query(alias="agency-code", description="[own] agency code")
+        ] = None,
         ancestor_agency_id: Annotated[str | None, Query(alias="ancestor-agency-id")] = None,
         accepted_from: Annotated[str | None, Query(alias="accepted-from")] = None,
         accepted_to: Annotated[str | None, Query(alias="accepted-to")] = None,
@@ -182,26 +221,50 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
         if field != "updatedDate" or direction.lower() not in ("", "asc", "desc"):
             raise ApiError(400, "BAD_REQUEST", "sort phải là updatedDate,asc hoặc updatedDate,desc")
         try:
-            statuses = tuple(int(s) for s in dossier_status.split(",") if s.strip()) if dossier_status else ()
+            statuses = (
+                tuple(int(s) for s in dossier_status.split(",") if s.strip())
+                if dossier_status
+                else ()
+            )
         except ValueError:
-            raise ApiError(400, "BAD_REQUEST", "dossier-status phải là danh sách số, cách nhau bởi dấu phẩy") from None
+            raise ApiError(
+                400, "BAD_REQUEST", "dossier-status phải là danh sách số, cách nhau bởi dấu phẩy"
+            ) from None
         size = min(size, MAX_PAGE_SIZE)
         filters = SearchFilters(
-            code=code, statuses=statuses, procedure_id=procedure_id, procedure_code=procedure_code,
-            agency_id=agency_id, agency_code=agency_code, ancestor_agency_id=ancestor_agency_id,
-            accepted_from=parse_when(accepted_from, "accepted-from"), accepted_to=parse_when(accepted_to, "accepted-to"),
-            updated_from=parse_when(updated_from, "updated-from"), updated_to=parse_when(updated_to, "updated-to"),
+            code=code,
+            statuses=statuses,
+            procedure_id=procedure_id,
+            procedure_code=procedure_code,
+            agency_id=agency_id,
+            agency_code=agency_code,
+            ancestor_agency_id=ancestor_agency_id,
+            accepted_from=parse_when(accepted_from, "accepted-from"),
+            accepted_to=parse_when(accepted_to, "accepted-to"),
+            updated_from=parse_when(updated_from, "updated-from"),
+            updated_to=parse_when(updated_to, "updated-to"),
         )
         docs, total = store.search(filters, page, size, descending=direction.lower() != "asc")
         path = request.url.path
         content = [maybe_malformed(path, d) for d in docs]
         pages = math.ceil(total / size) if total else 0
-        body = {"content": content, "totalElements": total, "totalPages": pages, "number": page, "size": size,
-                "numberOfElements": len(content), "first": page == 0, "last": page >= pages - 1,
-                "empty": not content}
+        body = {
+            "content": content,
+            "totalElements": total,
+            "totalPages": pages,
+            "number": page,
+            "size": size,
+            "numberOfElements": len(content),
+            "first": page == 0,
+            "last": page >= pages - 1,
+            "empty": not content,
+        }
         rule = injector.pick(path, "bad_page")
         if rule is not None:
-            return bad_page(injector.variant(rule, BAD_PAGE_VARIANTS, f"page:{path}:{page}:{updated_from}"), body)
+            return bad_page(
+                injector.variant(rule, BAD_PAGE_VARIANTS, f"page:{path}:{page}:{updated_from}"),
+                body,
+            )
         return TolerantJSONResponse(body)
 
     def dossier_id_ok(dossier_id: str) -> None:
@@ -228,7 +291,9 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
     @api.post("/pa/dossier/{dossier_id}/result", tags=["dossier"])
     def attach_result(dossier_id: str, body: ResultIn) -> dict[str, Any]:
         dossier_id_ok(dossier_id)
-        return change(store.attach_result, dossier_id, body.fileId, body.filename, body.document.model_dump())
+        return change(
+            store.attach_result, dossier_id, body.fileId, body.filename, body.document.model_dump()
+        )
 
     @api.post("/pa/dossier/{dossier_id}/step", tags=["dossier"])
     def add_step(dossier_id: str, body: StepIn) -> dict[str, Any]:
@@ -247,7 +312,11 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
         out = []
         for f in files:
             data = await f.read()
-            out.append(store.add_file(f.filename or "file", f.content_type or "application/octet-stream", data))
+            out.append(
+                store.add_file(
+                    f.filename or "file", f.content_type or "application/octet-stream", data
+                )
+            )
         return out
 
     @api.get("/fi/file/{file_id}", tags=["file"])
@@ -256,8 +325,11 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
             filename, content_type, data = store.get_file(file_id)
         except NotFound:
             raise ApiError(404, "NOT_FOUND", "Không tìm thấy tệp") from None
-        return Response(data, media_type=content_type,
-                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+        return Response(
+            data,
+            media_type=content_type,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+        )
 
     @api.delete("/fi/file/{file_id}", status_code=204, tags=["file"])
     def remove(file_id: str) -> Response:
@@ -270,17 +342,25 @@ def create_app(store: PortalStore, clock: SimClock, injector: FaultInjector, cli
     app.include_router(api)
 
     # ---------------------------------------------------------------- control surface
-    app.include_router(make_admin_router(clock, injector, stats=store.stats,
-                                         on_advance=lambda: {"desk_moves": store.run_desk()},
-                                         behaviour=store.behaviour))
+    app.include_router(
+        make_admin_router(
+            clock,
+            injector,
+            stats=store.stats,
+            on_advance=lambda: {"desk_moves": store.run_desk()},
+            behaviour=store.behaviour,
+        )
+    )
 
     @app.get("/_admin/results", tags=["stand-in control (not part of the real system)"])
     def results_view() -> dict[str, Any]:
         """Decision dossiers, their status and attached results, and the dossiers served malformed:
         for checks that only reach the stand-in over HTTP."""
         store.run_desk()
-        return {"dossiers": store.results_view(),
-                "malformed_served": dict(injector.served.get("malformed", {}))}
+        return {
+            "dossiers": store.results_view(),
+            "malformed_served": dict(injector.served.get("malformed", {})),
+        }
 
     @app.get("/_admin/district-totals", tags=["stand-in control (not part of the real system)"])
     def district_totals() -> dict[str, Any]:

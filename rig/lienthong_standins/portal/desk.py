@@ -8,21 +8,33 @@ dossiers get no plan: they wait for the link.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
+from lienthong_standins.clock import VN_TZ
 from lienthong_standins.district import (
-    AGENCY_BY_CODE, OFFICES, PROCEDURE_BY_CODE, STAFF, Agency, Official, Procedure, handler_for,
+    AGENCY_BY_CODE,
+    OFFICES,
+    PROCEDURE_BY_CODE,
+    STAFF,
+    Agency,
+    Official,
+    Procedure,
+    handler_for,
 )
 from lienthong_standins.portal.dossiers import step_record, to_ms, with_status
 from lienthong_standins.portal.lifecycle import allowed
-from lienthong_standins.clock import VN_TZ
 from lienthong_standins.worktime import add_work_minutes
 
 WORKDAY_MINUTES = 450  # 07:30-11:30 + 13:30-17:00
 Plan = list[tuple[int, int]]  # [(due ms, target status)], in order
 
-_DESK_CONTENT = {4: "Chuyển xử lý hồ sơ", 9: "Hoàn thành xử lý, chuyển Bộ phận Một cửa", 10: "Trả kết quả cho công dân"}
+_DESK_CONTENT = {
+    4: "Chuyển xử lý hồ sơ",
+    9: "Hoàn thành xử lý, chuyển Bộ phận Một cửa",
+    10: "Trả kết quả cho công dân",
+}
 
 
 def receiver_for(agency: Agency) -> Official:
@@ -50,8 +62,12 @@ def return_plan(dossier_id: str, finished_ms: int) -> Plan:
     return [(to_ms(add_work_minutes(finished, rng.uniform(5, 240))), 10)]
 
 
-def apply_due(doc: dict[str, Any], plan: Plan, now_ms: int, stamp: Callable[[int], int],
-              ) -> tuple[dict[str, Any], Plan, bool]:
+def apply_due(
+    doc: dict[str, Any],
+    plan: Plan,
+    now_ms: int,
+    stamp: Callable[[int], int],
+) -> tuple[dict[str, Any], Plan, bool]:
     """Apply every planned move due by ``now_ms``. Returns (doc, remaining plan, changed).
 
     A move the lifecycle no longer allows (someone else moved the dossier) cancels the plan.
@@ -67,10 +83,16 @@ def apply_due(doc: dict[str, Any], plan: Plan, now_ms: int, stamp: Callable[[int
             return doc, [], changed
         who = receiver_for(agency) if target == 10 else handler_for(procedure, agency)
         unit = "Bộ phận Một cửa" if target == 10 else agency.name
-        step = step_record(official=who, unit=unit, content=_DESK_CONTENT[target], status=target,
-                           at_ms=at_ms, start_ms=at_ms, due_ms=due_ms)
+        step = step_record(
+            official=who,
+            unit=unit,
+            content=_DESK_CONTENT[target],
+            status=target,
+            at_ms=at_ms,
+            start_ms=at_ms,
+            due_ms=due_ms,
+        )
         doc = with_status(doc, target, at_ms, stamp(at_ms), must_attach=False, step=step)
         plan = plan[1:]
         changed = True
     return doc, plan, changed
-

@@ -12,7 +12,13 @@ from typing import Any
 
 from lienthong_standins.clock import VN_TZ
 from lienthong_standins.district import (
-    EN, SECTOR_BY_CODE, VI, Agency, Official, Person, Procedure,
+    EN,
+    SECTOR_BY_CODE,
+    VI,
+    Agency,
+    Official,
+    Person,
+    Procedure,
 )
 from lienthong_standins.portal.lifecycle import CURRENT_TASK, FINAL, status_json
 
@@ -45,56 +51,135 @@ def names(vi: str, en: str) -> list[dict[str, Any]]:
 def current_task(status: int, must_attach: bool) -> list[dict[str, Any]]:
     if status in FINAL:
         return []
-    return [{"name": CURRENT_TASK.get(status, "Xử lý"), "mustAttachResultsFile": must_attach,
-             "canUseDigitalSignVNPTCA": must_attach, "canUseDigitalSignSmartCA": False,
-             "canUseDigitalSignVGCA": False}]
+    return [
+        {
+            "name": CURRENT_TASK.get(status, "Xử lý"),
+            "mustAttachResultsFile": must_attach,
+            "canUseDigitalSignVNPTCA": must_attach,
+            "canUseDigitalSignSmartCA": False,
+            "canUseDigitalSignVGCA": False,
+        }
+    ]
 
 
-def step_record(*, official: Official, unit: str, content: str, status: int, at_ms: int,
-                start_ms: int, due_ms: int) -> dict[str, str]:
+def step_record(
+    *,
+    official: Official,
+    unit: str,
+    content: str,
+    status: int,
+    at_ms: int,
+    start_ms: int,
+    due_ms: int,
+) -> dict[str, str]:
     """A processing step with the national step fields (CapNhatTienDoHoSoMC)."""
     return {
-        "NguoiXuLy": official.name[:50], "ChucDanh": official.title, "ThoiDiemXuLy": fmt_national(at_ms),
-        "PhongBanXuLy": unit, "NoiDungXuLy": content, "TrangThai": str(status),
-        "NgayBatDau": fmt_national(start_ms), "NgayKetThucTheoQuyDinh": fmt_national(due_ms),
+        "NguoiXuLy": official.name[:50],
+        "ChucDanh": official.title,
+        "ThoiDiemXuLy": fmt_national(at_ms),
+        "PhongBanXuLy": unit,
+        "NoiDungXuLy": content,
+        "TrangThai": str(status),
+        "NgayBatDau": fmt_national(start_ms),
+        "NgayKetThucTheoQuyDinh": fmt_national(due_ms),
     }
 
 
-def new_dossier(*, id: str, code: str, procedure: Procedure, agency: Agency, applicant: Person,
-                applicant_type: int, channel: int, applied_ms: int, accepted_ms: int, due_ms: int,
-                receiver: Official, form_files: list[dict[str, Any]]) -> dict[str, Any]:
+def new_dossier(
+    *,
+    id: str,
+    code: str,
+    procedure: Procedure,
+    agency: Agency,
+    applicant: Person,
+    applicant_type: int,
+    channel: int,
+    applied_ms: int,
+    accepted_ms: int,
+    due_ms: int,
+    receiver: Official,
+    form_files: list[dict[str, Any]],
+) -> dict[str, Any]:
     """A freshly accepted dossier (status 2), as the one-stop desk enters it."""
     sector = SECTOR_BY_CODE[procedure.sector]
     must_attach = procedure.result_kind == "decision"
     summary = f"{applicant.fullname} - {procedure.name}"
     return {
-        "id": id, "code": code,
+        "id": id,
+        "code": code,
         "dossierStatus": status_json(2),
-        "applicant": {"data": {"fullname": applicant.fullname, "identityNumber": applicant.identity_number,
-                               "phoneNumber": applicant.phone, "email": applicant.email,
-                               "address": applicant.address, "birthYear": applicant.birth_year}},
-        "applicantType": applicant_type, "channel": channel, "summary": summary[:500],
-        "procedure": {"id": procedure.id, "code": procedure.code,
-                      "translate": [{"languageId": VI, "name": procedure.name}],
-                      "sector": {"id": sector.id, "code": sector.code, "name": names(sector.name, sector.name_en)}},
-        "agency": {"id": agency.id, "code": agency.code, "name": names(agency.name, agency.name_en)},
-        "appliedDate": fmt_date(applied_ms), "acceptedDate": fmt_date(accepted_ms),
-        "appointmentDate": fmt_date(due_ms), "dueDate": fmt_date(due_ms),
-        "completedDate": None, "returnedDate": None, "updatedDate": fmt_date(accepted_ms),
-        "processingTime": procedure.processing_days, "processingTimeUnit": "d",
+        "applicant": {
+            "data": {
+                "fullname": applicant.fullname,
+                "identityNumber": applicant.identity_number,
+                "phoneNumber": applicant.phone,
+                "email": applicant.email,
+                "address": applicant.address,
+                "birthYear": applicant.birth_year,
+            }
+        },
+        "applicantType": applicant_type,
+        "channel": channel,
+        "summary": summary[:500],
+        "procedure": {
+            "id": procedure.id,
+            "code": procedure.code,
+            "translate": [{"languageId": VI, "name": procedure.name}],
+            "sector": {
+                "id": sector.id,
+                "code": sector.code,
+                "name": names(sector.name, sector.name_en),
+            },
+        },
+        "agency": {
+            "id": agency.id,
+            "code": agency.code,
+            "name": names(agency.name, agency.name_en),
+        },
+        "appliedDate": fmt_date(applied_ms),
+        "acceptedDate": fmt_date(accepted_ms),
+        "appointmentDate": fmt_date(due_ms),
+        "dueDate": fmt_date(due_ms),
+        "completedDate": None,
+        "returnedDate": None,
+        "updatedDate": fmt_date(accepted_ms),
+        "processingTime": procedure.processing_days,
+        "processingTimeUnit": "d",
         "currentTask": current_task(2, must_attach),
-        "task": [{"id": f"{id[:20]}0001", "createdDate": fmt_date(accepted_ms),
-                  **step_record(official=receiver, unit="Bộ phận Một cửa", content="Tiếp nhận hồ sơ",
-                                status=2, at_ms=accepted_ms, start_ms=accepted_ms, due_ms=due_ms)}],
-        "dossierFormFile": [{"procedureForm": {"name": f["form"]},
-                             "file": [{"id": f["id"], "filename": f["filename"], "size": f["size"]}]}
-                            for f in form_files],
+        "task": [
+            {
+                "id": f"{id[:20]}0001",
+                "createdDate": fmt_date(accepted_ms),
+                **step_record(
+                    official=receiver,
+                    unit="Bộ phận Một cửa",
+                    content="Tiếp nhận hồ sơ",
+                    status=2,
+                    at_ms=accepted_ms,
+                    start_ms=accepted_ms,
+                    due_ms=due_ms,
+                ),
+            }
+        ],
+        "dossierFormFile": [
+            {
+                "procedureForm": {"name": f["form"]},
+                "file": [{"id": f["id"], "filename": f["filename"], "size": f["size"]}],
+            }
+            for f in form_files
+        ],
         "attachment": [],
     }
 
 
-def with_status(doc: dict[str, Any], status: int, at_ms: int, stamp_ms: int, must_attach: bool,
-                step: dict[str, Any] | None = None) -> dict[str, Any]:
+def with_status(
+    doc: dict[str, Any],
+    status: int,
+    at_ms: int,
+    stamp_ms: int,
+    must_attach: bool,
+    step: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """``doc`` moved to ``status`` at ``at_ms`` (``stamp_ms`` = its new updatedDate)."""
     out = copy.deepcopy(doc)
     out["dossierStatus"] = status_json(status)
@@ -114,12 +199,16 @@ def with_status(doc: dict[str, Any], status: int, at_ms: int, stamp_ms: int, mus
 def with_step(doc: dict[str, Any], step: dict[str, Any], stamp_ms: int) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     n = len(out["task"]) + 1
-    out["task"].append({"id": f"{out['id'][:20]}{n:04d}", "createdDate": fmt_date(stamp_ms), **step})
+    out["task"].append(
+        {"id": f"{out['id'][:20]}{n:04d}", "createdDate": fmt_date(stamp_ms), **step}
+    )
     out["updatedDate"] = fmt_date(stamp_ms)
     return out
 
 
-def with_attachment(doc: dict[str, Any], attachment: dict[str, Any], stamp_ms: int) -> dict[str, Any]:
+def with_attachment(
+    doc: dict[str, Any], attachment: dict[str, Any], stamp_ms: int
+) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     out["attachment"].append({**attachment, "attachedDate": fmt_date(stamp_ms)})
     out["updatedDate"] = fmt_date(stamp_ms)

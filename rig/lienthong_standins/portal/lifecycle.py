@@ -22,7 +22,10 @@ TRANSITIONS: dict[int, frozenset[int]] = {
     5: frozenset({4, 7, 8}),
     6: frozenset({4, 7, 8}),
     9: frozenset({4, 10}),
-    3: frozenset(), 7: frozenset(), 8: frozenset(), 10: frozenset(),
+    3: frozenset(),
+    7: frozenset(),
+    8: frozenset(),
+    10: frozenset(),
 }
 FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 

@@ -13,12 +13,18 @@ from typing import Any
 
 BROKEN_DATE = "2022-13-45T25:61:00+0700"
 UNKNOWN_PROCEDURE = "9.999999"
-FOREIGN_AGENCY = {"id": "64f0c0ffee0000000000dead", "code": "000.99.99.H99",
-                  "name": [{"languageId": 228, "name": "UBND xã ngoài địa bàn huyện"}]}
+FOREIGN_AGENCY = {
+    "id": "64f0c0ffee0000000000dead",
+    "code": "000.99.99.H99",
+    "name": [{"languageId": 228, "name": "UBND xã ngoài địa bàn huyện"}],
+}
 # Required fields a dossier may arrive without (``id`` excepted: the damage is recorded by id).
 REQUIRED_FIELDS = ("code", "procedure", "agency", "dossierStatus", "applicant", "acceptedDate")
-MARKUP = ("<script>alert('lienthong')</script>", "<img src=x onerror=\"alert(1)\">")
-CONTROL = ("\x00\x1b[31m", "\ud800")  # a NUL and an escape sequence; an unpaired surrogate (invalid Unicode)
+MARKUP = ("<script>alert('lienthong')</script>", '<img src=x onerror="alert(1)">')
+CONTROL = (
+    "\x00\x1b[31m",
+    "\ud800",
+)  # a NUL and an escape sequence; an unpaired surrogate (invalid Unicode)
 
 
 def _pick(key: str, n: int) -> int:
@@ -56,7 +62,10 @@ def malform(doc: dict[str, Any], variant: str) -> dict[str, Any]:
         else:
             out["attachment"] = "không có"
     elif variant == "unknown_status":
-        out["dossierStatus"] = {"id": 99 if pick % 2 else 0, "name": [{"languageId": 228, "name": "Không xác định"}]}
+        out["dossierStatus"] = {
+            "id": 99 if pick % 2 else 0,
+            "name": [{"languageId": 228, "name": "Không xác định"}],
+        }
     elif variant == "broken_date":
         out["acceptedDate"] = BROKEN_DATE
         out["dueDate"] = BROKEN_DATE
@@ -69,12 +78,16 @@ def malform(doc: dict[str, Any], variant: str) -> dict[str, Any]:
         early = _shift(out["acceptedDate"], timedelta(days=-3))
         out["appointmentDate"] = out["dueDate"] = early
     elif variant == "bad_dossier_code":
-        out["code"] = out["code"].replace("-", "/") if pick % 2 else "HS" + out["code"].replace(".", "")[-10:]
+        out["code"] = (
+            out["code"].replace("-", "/") if pick % 2 else "HS" + out["code"].replace(".", "")[-10:]
+        )
     elif variant == "unknown_agency":
         out["agency"] = dict(FOREIGN_AGENCY)
     elif variant == "unknown_procedure":
         out["procedure"]["code"] = UNKNOWN_PROCEDURE
-        out["procedure"]["translate"] = [{"languageId": 228, "name": "Thủ tục không có trong danh mục"}]
+        out["procedure"]["translate"] = [
+            {"languageId": 228, "name": "Thủ tục không có trong danh mục"}
+        ]
     elif variant == "too_long":
         out["summary"] = ("Đề nghị giải quyết hồ sơ " * 4000)[:100_000]
     elif variant == "control_characters":

@@ -4,27 +4,44 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28 12:40:00
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
+
 import lienthong.store.schema
 
-
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('quarantine') as batch:
-        batch.add_column(sa.Column('heal_attempts', sa.Integer(), nullable=False, server_default='0'))
-        batch.add_column(sa.Column('next_heal_at', lienthong.store.schema.UTCDateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column('config_fingerprint', sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column('alerted_for', sa.String(length=16), nullable=True))
-        batch.add_column(sa.Column('alerted_at', lienthong.store.schema.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("quarantine") as batch:
+        batch.add_column(
+            sa.Column("heal_attempts", sa.Integer(), nullable=False, server_default="0")
+        )
+        batch.add_column(
+            sa.Column(
+                "next_heal_at", lienthong.store.schema.UTCDateTime(timezone=True), nullable=True
+            )
+        )
+        batch.add_column(sa.Column("config_fingerprint", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("alerted_for", sa.String(length=16), nullable=True))
+        batch.add_column(
+            sa.Column(
+                "alerted_at", lienthong.store.schema.UTCDateTime(timezone=True), nullable=True
+            )
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('quarantine') as batch:
-        for name in ('alerted_at', 'alerted_for', 'config_fingerprint', 'next_heal_at', 'heal_attempts'):
+    with op.batch_alter_table("quarantine") as batch:
+        for name in (
+            "alerted_at",
+            "alerted_for",
+            "config_fingerprint",
+            "next_heal_at",
+            "heal_attempts",
+        ):
             batch.drop_column(name)
