@@ -17,9 +17,10 @@ ngày, kết quả), xem trang *Nhật ký thao tác* của bảng điều khi�
 
 Operators: trigger with the form. Re-pulls dossiers received in the window (optionally only some
 agencies or dossier codes) and links exactly what is missing; safe to run again (a second run
-changes nothing). The run's return value and log say what was found and done; the triggering
-user, the window and the outcome are recorded as an `operator_action` event in the store. For the scheduled
-intake's own missed intervals, use the native `airflow backfill create --dag-id dossier_intake`.
+changes nothing). The run's return value and log say what was found and done; the triggering user,
+the window and the outcome are recorded as an `operator_action` event in the store. For the
+scheduled intake's own missed intervals, use the native `airflow backfill create --dag-id
+dossier_intake`.
 """
 
 

@@ -1,4 +1,5 @@
-"""personal_data_retention: quarantine records keep a dossier's content only while a step needs it."""
+"""personal_data_retention: quarantine records keep a dossier's content only while a step needs
+it."""
 
 from __future__ import annotations
 

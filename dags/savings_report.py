@@ -1,4 +1,5 @@
-"""savings_report: the article's report (dossiers, time and money saved) for last month or any period."""
+"""savings_report: the article's report (dossiers, time and money saved) for last month or any
+period."""
 
 from __future__ import annotations
 
@@ -18,24 +19,25 @@ _COST = f"{DEFAULT_SAVINGS.cost_per_hour_vnd:,}".replace(",", ".")  # Vietnamese
 DOC = """
 ### Báo cáo hiệu quả liên thông (savings report)
 
-**Tiếng Việt.** Báo cáo theo cách của bài viết, cho tháng trước (chạy tự động 06:00 ngày 1 hằng tháng)
-hoặc cho bất kỳ khoảng thời gian nào (chạy thủ công, nhập *Từ ngày* / *Đến ngày*): số hồ sơ tiếp nhận,
-xử lý trên phần mềm Một cửa; số giờ và số tiền tiết kiệm **đo theo từng hồ sơ** đã liên thông
-(`dossier_time_savings`) và **theo cách tính của bài viết** (số hồ sơ × số giờ mỗi hồ sơ × chi phí một
-giờ công); tỷ lệ hồ sơ nhập trên Một cửa so với tổng số hồ sơ toàn huyện (số liệu do cán bộ vận hành
-nạp: `python -m lienthong.report load-totals FILE`); tỷ lệ gắn kết quả; trước hạn / đúng hạn / trễ hạn
-(ngày kết thúc xử lý so với ngày hẹn trả); văn bản không qua Một cửa. Kết quả: tệp CSV và XLSX
-(các trang *Tổng hợp*, *Theo tháng*, *Theo đơn vị*, *Theo thủ tục*) trong thư mục báo cáo
+**Tiếng Việt.** Báo cáo theo cách của bài viết, cho tháng trước (chạy tự động 06:00 ngày 1 hằng
+tháng) hoặc cho bất kỳ khoảng thời gian nào (chạy thủ công, nhập *Từ ngày* / *Đến ngày*): số hồ sơ
+tiếp nhận, xử lý trên phần mềm Một cửa; số giờ và số tiền tiết kiệm **đo theo từng hồ sơ** đã liên
+thông (`dossier_time_savings`) và **theo cách tính của bài viết** (số hồ sơ × số giờ mỗi hồ sơ × chi
+phí một giờ công); tỷ lệ hồ sơ nhập trên Một cửa so với tổng số hồ sơ toàn huyện (số liệu do cán bộ
+vận hành nạp: `python -m lienthong.report load-totals FILE`); tỷ lệ gắn kết quả; trước hạn / đúng
+hạn / trễ hạn (ngày kết thúc xử lý so với ngày hẹn trả); văn bản không qua Một cửa. Kết quả: tệp CSV
+và XLSX (các trang *Tổng hợp*, *Theo tháng*, *Theo đơn vị*, *Theo thủ tục*) trong thư mục báo cáo
 (Variable `lienthong_reports_dir`, mặc định `$AIRFLOW_HOME/reports`).
 
-**English.** The article's report for the previous month (monthly, 06:00 on the 1st, Asia/Ho_Chi_Minh)
-or for any period on demand: dossiers processed on the portal, hours and VND saved as measured per
-dossier and by the article's estimate (dossiers × hours per dossier × cost per hour; defaults from the
-Variables `lienthong_minutes_saved_per_dossier` and `lienthong_cost_per_hour_vnd`), the share of the
-district's dossiers entered on the portal (district totals supplied by an operator), results attached,
-early / on time / late, bypass documents. `compute_savings_report` returns the headline figures (no
-personal data); `export_savings_report` writes the CSV files and the workbook and returns their paths.
-The same table prints with `python -m lienthong.report --from YYYY-MM-DD --to YYYY-MM-DD`.
+**English.** The article's report for the previous month (monthly, 06:00 on the 1st,
+Asia/Ho_Chi_Minh) or for any period on demand: dossiers processed on the portal, hours and VND saved
+as measured per dossier and by the article's estimate (dossiers × hours per dossier × cost per hour;
+defaults from the Variables `lienthong_minutes_saved_per_dossier` and
+`lienthong_cost_per_hour_vnd`), the share of the district's dossiers entered on the portal (district
+totals supplied by an operator), results attached, early / on time / late, bypass documents.
+`compute_savings_report` returns the headline figures (no personal data); `export_savings_report`
+writes the CSV files and the workbook and returns their paths. The same table prints with `python -m
+lienthong.report --from YYYY-MM-DD --to YYYY-MM-DD`.
 """
 
 

@@ -1,8 +1,12 @@
-"""Airflow plugin: mounts the lienthong dashboard in the api-server and adds it to the UI's navigation.
+"""Airflow plugin: mounts the lienthong dashboard in the api-server and adds it to the UI's
+navigation.
 
-The app itself lives in ``lienthong.dashboard``, with its authentication (every route needs a signed-in
-Airflow user) and authorization (what Airflow's configured auth manager grants that user: reading the
-link's DAGs to see pages, operator rights to replay, admin rights for stored payloads). It is built on
+The app itself lives in ``lienthong.dashboard``, with its authentication (every route needs a
+signed-in
+Airflow user) and authorization (what Airflow's configured auth manager grants that user: reading
+the
+link's DAGs to see pages, operator rights to replay, admin rights for stored payloads). It is built
+on
 its first request, so the other Airflow processes that load plugins do not pay for it. Restart the
 api-server to load changes.
 """

@@ -1,6 +1,7 @@
 """Provider info for Airflow (entry point ``apache_airflow_provider`` in ``pyproject.toml``).
 
-Registers the link's connection types (portal, iOffice, national portal) with their hooks, labelled fields (Vietnamese first),
+Registers the link's connection types (portal, iOffice, national portal) with their hooks, labelled
+fields (Vietnamese first),
 placeholders and hidden fields, so ``airflow providers list`` shows the link and the Connections
 form of the UI asks for exactly what :mod:`lienthong.clients` reads. Loaded by every Airflow
 process that lists providers: keep it free of imports.
@@ -159,7 +160,10 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": PACKAGE,
         "name": "lienthong (Một cửa ↔ VNPT-iOffice)",
-        "description": "Links a provincial one-stop portal (VNPT iGate) to VNPT-iOffice: hooks and connection types.",
+        "description": (
+            "Links a provincial one-stop portal (VNPT iGate) to VNPT-iOffice: "
+            "hooks and connection types."
+        ),
         "integrations": [
             {
                 "integration-name": "lienthong",

@@ -10,7 +10,6 @@ from lienthong.pipeline import intake
 from lienthong.store.ledger import RunContext
 from lienthong_standins.harness import make_resources
 from tests.dags.conftest import connections_env
-from tests.pipeline.conftest import standins  # noqa: F401 - the same stand-ins fixture
 
 HOUR = 3600
 

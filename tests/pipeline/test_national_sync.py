@@ -2,7 +2,8 @@
 (status, dates, steps in order, no duplicates) through faults, crashes and refusals.
 
 The expected record is read straight from the portal's JSON here, not through the product's
-mapping, so a mapping error cannot hide itself.
+mapping, so a mapping error cannot hide itself. The outbox is sent and settled only by the holder
+of its claim.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from collections import Counter
 from datetime import datetime, timedelta
 
+import pytest
 import requests
 from sqlalchemy import select, update
 
@@ -18,6 +20,7 @@ from lienthong.clients.http import InvalidResponse, TransientHTTPError
 from lienthong.clients.national import SessionExpired
 from lienthong.domain.national_record import ItemState
 from lienthong.pipeline import intake, national_sync, replay, results
+from lienthong.store import claims
 from lienthong.store.schema import NationalSyncItem, NationalSyncUnread, Quarantine
 from tests.conftest import on_store
 
@@ -284,3 +287,34 @@ def test_a_dossier_unreadable_when_it_changed_is_read_again_until_it_reads(stand
         assert session.scalars(select(NationalSyncUnread)).all() == []
     assert mismatches(nres, standins) == []
     assert sync(nres).get("reread", 0) == 0  # nothing left to read again
+
+
+@pytest.mark.scenario("burst-20")
+def test_a_sending_item_under_a_live_lease_is_left_to_its_sender(standins, nres):
+    standins.advance(10 * HOUR)
+    run_intake(nres)
+    national_sync.observe(nres, CTX, timedelta(minutes=10))
+    with nres.session() as session:
+        item = session.scalar(
+            select(NationalSyncItem).where(NationalSyncItem.state == ItemState.PENDING).limit(1)
+        )
+        session.execute(
+            update(NationalSyncItem)
+            .where(NationalSyncItem.id == item.id)
+            .values(state=ItemState.SENDING)
+        )
+    held_by_other = claims.acquire(
+        nres.engine, national_sync.OUTBOX_CLAIM, "another-sync", timedelta(seconds=60)
+    )
+    assert held_by_other
+    counts = national_sync.send_pending(nres, CTX, pause=0.05)
+    assert counts == {"send_busy": 1}
+    with nres.session() as session:
+        assert (
+            session.get(NationalSyncItem, item.id).state == ItemState.SENDING
+        )  # not taken for a leftover
+    claims.release(nres.engine, "another-sync")
+    counts = national_sync.send_pending(nres, CTX, pause=0.05)
+    assert counts["records_sent"] >= 1
+    with nres.session() as session:
+        assert session.get(NationalSyncItem, item.id).state == ItemState.SENT

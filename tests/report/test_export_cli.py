@@ -9,6 +9,7 @@ import sys
 from datetime import date
 
 import openpyxl
+import pytest
 
 from lienthong.report.export import render, vn_hours, vn_number, vn_percent, write_csv, write_xlsx
 from lienthong.report.figures import build_report
@@ -38,6 +39,7 @@ def test_vietnamese_number_format():
     assert vn_hours(24_047.0) == "24.047" and vn_hours(1.25) == "1,3"
 
 
+@pytest.mark.slow
 def test_csv_has_bom_and_vietnamese_headers(tmp_path):
     paths = write_csv(_report(tmp_path), tmp_path / "csv")
     assert sorted(p.name for p in paths) == [
@@ -69,6 +71,7 @@ def test_csv_has_bom_and_vietnamese_headers(tmp_path):
     assert "Đơn vị" in agency and "UBND xã Minh Sơn" in agency
 
 
+@pytest.mark.slow
 def test_xlsx_has_a_sheet_per_grouping(tmp_path):
     path = write_xlsx(_report(tmp_path), tmp_path / "out" / "report.xlsx")
     wb = openpyxl.load_workbook(path)
@@ -86,12 +89,14 @@ def test_xlsx_has_a_sheet_per_grouping(tmp_path):
     assert summary["Tiền tiết kiệm (VNĐ, cách tính của bài viết)"] == 96_000
 
 
+@pytest.mark.slow
 def test_render_is_vietnamese(tmp_path):
     text = render(_report(tmp_path), "all")
     assert "Theo tháng" in text and "Theo đơn vị" in text and "Theo thủ tục" in text
     assert "96.000" in text and "20,0%" in text and "66,7%" in text and "03/2022" in text
 
 
+@pytest.mark.slow
 def test_district_totals_load_and_set(tmp_path):
     engine = get_engine(f"sqlite:///{tmp_path}/t.sqlite")
     f = tmp_path / "totals.csv"
@@ -121,6 +126,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_cli_prints_the_vietnamese_table(tmp_path):
     url = f"sqlite:///{tmp_path}/store.sqlite"
     populate(get_engine(url))
@@ -168,6 +174,7 @@ def test_cli_prints_the_vietnamese_table(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_cli_stops_with_a_clear_message_when_the_store_is_unreachable(tmp_path):
     down = _cli(
         "--from",

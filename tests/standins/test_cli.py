@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 import yaml
 
@@ -116,6 +117,7 @@ class Standins:
                 self.proc.kill()
 
 
+@pytest.mark.slow
 def test_cli_serves_both_stops_cleanly_and_keeps_state(tmp_path: Path) -> None:
     settings = tmp_path / "airflow_settings.yaml"
     write_settings(settings)

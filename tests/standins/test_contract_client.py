@@ -8,6 +8,7 @@ import base64
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 import requests
 from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -18,6 +19,7 @@ from pyhanko_certvalidator import ValidationContext
 from .test_cli import TOKEN_PATH, Standins, write_settings
 
 
+@pytest.mark.slow
 def test_a_client_following_the_interfaces_document(tmp_path: Path) -> None:
     settings = tmp_path / "settings.yaml"
     write_settings(settings)

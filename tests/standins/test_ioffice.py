@@ -589,6 +589,7 @@ def test_transport_faults_seen_by_requests(ioffice: IOffice) -> None:
     assert {"5xx", "timeout", "reset", "expired_token"} <= set(stats["faults_fired"])
 
 
+@pytest.mark.slow
 def test_restart_keeps_documents_and_packages(tmp_path: Path) -> None:
     data_dir = tmp_path / "standins"
     svc = IOffice(data_dir)

@@ -564,6 +564,7 @@ def test_restart_keeps_records_and_steps(make_national: Callable[..., NationalEn
     assert codes(again.sync(fresh, [record()])) == [4]
 
 
+@pytest.mark.slow
 def test_cli_mentions_national_port() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "lienthong_standins", "--help"],

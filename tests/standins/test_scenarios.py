@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy import func, select
 
@@ -114,6 +115,7 @@ def test_work_time_arithmetic() -> None:
 # ------------------------------------------------------------------------------ scenarios
 
 
+@pytest.mark.slow
 def test_demo_scenario(tmp_path: Path) -> None:
     store = fresh_store(tmp_path, "demo")
     fake = FakeIOffice()
@@ -149,6 +151,7 @@ def test_demo_scenario(tmp_path: Path) -> None:
     assert len(fake.calls) == 5
 
 
+@pytest.mark.slow
 def test_demo_is_reproducible_from_the_seed(tmp_path: Path) -> None:
     def codes(sub: str, seed: int) -> list[str]:
         d = tmp_path / sub
@@ -164,6 +167,7 @@ def test_demo_is_reproducible_from_the_seed(tmp_path: Path) -> None:
     assert codes("a", 7) == codes("b", 7) != codes("c", 8)
 
 
+@pytest.mark.slow
 def test_demo_with_the_real_ioffice_store(tmp_path: Path) -> None:
     """The bypass documents land in the iOffice stand-in when it offers them."""
     from lienthong_standins import ioffice
@@ -176,6 +180,7 @@ def test_demo_with_the_real_ioffice_store(tmp_path: Path) -> None:
     assert summary["bypass_documents"] == expected
 
 
+@pytest.mark.slow
 def test_year_2022_volumes(tmp_path: Path) -> None:
     store = fresh_store(tmp_path, "year-2022")
     fake = FakeIOffice()

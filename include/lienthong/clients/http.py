@@ -1,13 +1,22 @@
-"""Shared HTTP plumbing: pooled sessions, timeouts, TLS verification, retries with jitter.
+"""Shared HTTP plumbing: pooled sessions, timeouts, TLS verification, retries with jitter, and the
+one place where the HTTP libraries' exceptions become the kinds of :mod:`lienthong.clients.errors`.
 
-Retries use tenacity: transient failures (connection errors, resets, timeouts, 5xx)
-are retried with exponential backoff and full jitter; 4xx never are, because
-repeating a refused request cannot make it succeed.
+Every call goes through :func:`send` (``requests``) or :func:`asend` (``httpx``, the triggerer):
+a failure of the library is raised as :class:`~.errors.ConnectionFailed`,
+:class:`~.errors.TLSFailed`, :class:`~.errors.MalformedAnswer` or :class:`~.errors.Misconfigured`,
+from the library's exception.
+:func:`raise_for_status` turns an answer's status into a kind.
+
+Retries use tenacity: transient failures (the :class:`~.errors.Unreachable` and
+:class:`~.errors.MalformedAnswer` kinds: connection errors, resets, timeouts, 5xx, garbled bodies)
+are retried with exponential backoff and full jitter; refusals never are, because repeating a
+refused request cannot make it succeed.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,31 +32,52 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from lienthong.clients.errors import (
+    ConnectionFailed,
+    CredentialsRefused,
+    MalformedAnswer,
+    Misconfigured,
+    RemoteError,
+    RequestRejected,
+    TLSFailed,
+    Unreachable,
+)
 from lienthong.domain.masking import get_logger
 
 log = get_logger(__name__)
+AUTH_STATUSES = (401, 403)
 
 
-class TransientHTTPError(Exception):
-    """A 5xx answer: the server may succeed if asked again."""
+class TransientHTTPError(Unreachable):
+    """A 5xx answer, or a token the portal refused right after issuing it (401): the server may
+    succeed if asked again. ``status`` says which."""
 
     def __init__(self, status: int, url: str):
-        super().__init__(f"HTTP {status} from {url}")
-        self.status = status
+        super().__init__(f"HTTP {status} from {url}", url=url, status=status)
 
 
-class InvalidResponse(Exception):
-    """A 2xx answer whose body is not what the API promises (an HTML error page from a proxy, JSON cut
-    short, a page that skipped items): a glitch on the way, so it is retried, and never taken as data."""
+class InvalidResponse(MalformedAnswer):
+    """A 2xx answer whose body is not what the API promises (an HTML error page from a proxy, JSON
+    cut short, a page that skipped items); ``problem`` says what is wrong, without the body (it may
+    hold personal data)."""
 
     def __init__(self, url: str, problem: str):
-        super().__init__(f"invalid response from {url}: {problem}")
+        super().__init__(f"invalid response from {url}: {problem}", url=url)
         self.problem = problem
 
 
-def json_body(resp: requests.Response) -> Any:
-    """The JSON body, or :class:`InvalidResponse` saying what came instead (no body text: it may hold
-    personal data)."""
+class RemoteRefused(RequestRejected):
+    """A 4xx answer that is not an auth problem (401/403 are :class:`~.errors.CredentialsRefused`):
+    retrying will not help. ``body`` is the answer's text, for the caller to judge (404, 409)."""
+
+    def __init__(self, status: int, url: str, body: str):
+        super().__init__(f"HTTP {status} from {url}: {body[:300]}", url=url, status=status)
+        self.body = body
+
+
+def json_body(resp: requests.Response | httpx.Response) -> Any:
+    """The JSON body, or :class:`InvalidResponse` saying what came instead (no body text: it may
+    hold personal data)."""
     try:
         return resp.json()
     except ValueError:
@@ -55,15 +85,6 @@ def json_body(resp: requests.Response) -> Any:
         raise InvalidResponse(
             str(resp.url), f"not JSON ({kind}, {len(resp.content)} bytes)"
         ) from None
-
-
-class RemoteRefused(Exception):
-    """A 4xx answer that is not an auth problem: retrying will not help."""
-
-    def __init__(self, status: int, url: str, body: str):
-        super().__init__(f"HTTP {status} from {url}: {body[:300]}")
-        self.status = status
-        self.body = body
 
 
 @dataclass(frozen=True)
@@ -74,12 +95,13 @@ class RetryPolicy:
 
 
 def is_auth_refusal(exc: BaseException) -> bool:
-    """401/403: a wrong or revoked credential; polling again cannot fix it."""
-    return isinstance(exc, RemoteRefused) and exc.status in (401, 403)
+    """A wrong or revoked credential (401/403, a refused login); polling again cannot fix it."""
+    return isinstance(exc, CredentialsRefused)
 
 
 def base_url(conn: Any, path: str = "") -> str:
-    """``scheme://host[:port]path`` of an HTTP Connection; https unless the Connection says otherwise."""
+    """``scheme://host[:port]path`` of an HTTP Connection; https unless the Connection says
+    otherwise."""
     port = f":{conn.port}" if conn.port else ""
     return f"{conn.schema or 'https'}://{conn.host}{port}{path}"
 
@@ -105,36 +127,37 @@ def tls_verify(value: Any) -> bool | str:
 
 
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(
-        exc,
-        (
-            requests.ConnectionError,
-            requests.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-            TransientHTTPError,
-            InvalidResponse,
-        ),
-    )
+    """Worth asking again: the :class:`~.errors.Unreachable` and :class:`~.errors.MalformedAnswer`
+    kinds (the adapters raise the HTTP libraries' transport failures as these)."""
+    return isinstance(exc, (Unreachable, MalformedAnswer))
 
 
 def is_unsent(exc: BaseException) -> bool:
-    """The request surely never reached the server (no connection was made, or the token was refused
-    before any work): the only failures after which a write that is not idempotent may be sent again.
-    Every other failure of a write leaves its outcome unknown: read back before repeating it."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    """The request surely never reached the server (no connection was made, or the token was
+    refused before any work): the only failures after which a write that is not idempotent may be
+    sent again. Every other failure of a write leaves its outcome unknown: read back before
+    repeating it.
+
+    Judged from the library's exception that :func:`send` keeps as ``__cause__``."""
+    if isinstance(exc, TransientHTTPError):
+        return exc.status == 401
+    cause = exc.__cause__ if isinstance(exc, ConnectionFailed) else None
+    if isinstance(cause, requests.exceptions.ConnectTimeout):
         return True
-    if isinstance(exc, TransientHTTPError) and exc.status == 401:
-        return True
-    if type(exc) is requests.ConnectionError:
-        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if type(cause) is requests.ConnectionError:
+        reason = getattr(cause.args[0], "reason", None) if cause.args else None
         return isinstance(reason, urllib3.exceptions.NewConnectionError)
     return False
 
 
 def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
+    cause = f" ({type(exc.__cause__).__name__})" if exc and exc.__cause__ else ""
     log.warning(
-        "transient failure (attempt %d), retrying: %s", state.attempt_number, type(exc).__name__
+        "transient failure (attempt %d), retrying: %s%s",
+        state.attempt_number,
+        type(exc).__name__,
+        cause,
     )
 
 
@@ -151,7 +174,8 @@ def retrying(policy: RetryPolicy, only_unsent: bool = False) -> Retrying:
 
 
 def make_session(pool_size: int = 16, verify: bool | str = True) -> requests.Session:
-    """A pooled session; ``verify`` stays on (True or a CA bundle path) unless a test says otherwise."""
+    """A pooled session; ``verify`` stays on (True or a CA bundle path) unless a test says
+    otherwise."""
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
@@ -161,10 +185,103 @@ def make_session(pool_size: int = 16, verify: bool | str = True) -> requests.Ses
 
 
 def raise_for_status(resp: requests.Response | httpx.Response) -> None:
-    if resp.status_code >= 500:
-        raise TransientHTTPError(resp.status_code, str(resp.url))
-    if resp.status_code >= 400:
-        raise RemoteRefused(resp.status_code, str(resp.url), resp.text)
+    """An error answer as its kind: 5xx :class:`TransientHTTPError`, 401/403
+    :class:`~.errors.CredentialsRefused`, any other 4xx :class:`RemoteRefused`."""
+    status, url = resp.status_code, str(resp.url)
+    if status >= 500:
+        raise TransientHTTPError(status, url)
+    if status in AUTH_STATUSES:
+        raise CredentialsRefused(
+            f"HTTP {status} from {url}: {resp.text[:300]}", url=url, status=status
+        )
+    if status >= 400:
+        raise RemoteRefused(status, url, resp.text)
+
+
+# -- the library boundary ----------------------------------------------------------------------
+
+_REQUESTS_TRANSPORT = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+_DECODING = (
+    requests.exceptions.ContentDecodingError,
+    urllib3.exceptions.DecodeError,
+    httpx.DecodingError,
+)
+_LIBRARY_ERRORS = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    httpx.HTTPError,
+    httpx.InvalidURL,
+)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps (``__cause__``, ``__context__``, urllib3's ``reason``), outermost
+    first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException) and current.args:
+            inner = current.args[0] if isinstance(current.args[0], BaseException) else None
+        current = (
+            inner
+            if isinstance(inner, BaseException)
+            else (current.__cause__ or current.__context__)
+        )
+    return chain
+
+
+def as_remote_error(exc: BaseException, url: str) -> RemoteError:
+    """The kind of a ``requests``, ``urllib3`` or ``httpx`` exception met calling ``url``; raise it
+    ``from exc`` (:func:`is_unsent` reads the cause). Transport failures are
+    :class:`~.errors.ConnectionFailed` (retried, as they always were), a body that cannot be decoded
+    :class:`~.errors.MalformedAnswer`, and what stops the request being made at all (a bad URL,
+    scheme or header, a redirect loop) :class:`~.errors.Misconfigured`."""
+    chain = _causes(exc)
+    innermost = str(chain[-1]) or type(chain[-1]).__name__
+    message = f"{type(exc).__name__} calling {url}: {innermost[:200]}"
+    if any(isinstance(e, (ssl.SSLError, requests.exceptions.SSLError)) for e in chain):
+        return TLSFailed(message, url=url)
+    if isinstance(exc, _DECODING):
+        return MalformedAnswer(message, url=url)
+    if isinstance(exc, _REQUESTS_TRANSPORT) or (
+        isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.UnsupportedProtocol)
+    ):
+        return ConnectionFailed(message, url=url)
+    if isinstance(exc, urllib3.exceptions.HTTPError) and not isinstance(
+        exc, (requests.RequestException, urllib3.exceptions.LocationValueError)
+    ):
+        return ConnectionFailed(message, url=url)  # raw urllib3 errors are transport errors
+    return Misconfigured(message, url=url)
+
+
+def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
+    """``session.request(method, url, **kwargs)``; the library's failures raised as their kind."""
+    try:
+        return session.request(method, url, **kwargs)
+    except _LIBRARY_ERRORS as exc:
+        raise as_remote_error(exc, url) from exc
+
+
+async def asend(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """The async :func:`send` (the triggerer's event loop): ``client.request``, failures as
+    kinds."""
+    try:
+        return await client.request(method, url, **kwargs)
+    except _LIBRARY_ERRORS as exc:
+        raise as_remote_error(exc, url) from exc
+
+
+def post(url: str, *, timeout: float, **kwargs: Any) -> requests.Response:
+    """One POST outside the adapters' pooled clients (the alert webhook, Airflow's REST API): no
+    retries, TLS verified, failures as kinds; the answer's status is the caller's to judge."""
+    with requests.Session() as session:
+        return send(session, "POST", url, timeout=timeout, **kwargs)
 
 
 logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)

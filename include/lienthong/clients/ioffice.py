@@ -22,15 +22,19 @@ from asn1crypto import pem
 from asn1crypto.crl import CertificateList
 
 from lienthong.clients import ioffice_shapes as shapes
+from lienthong.clients.errors import RemoteError, Unreachable
 from lienthong.clients.http import (
     InvalidResponse,
     RemoteRefused,
     RetryPolicy,
+    asend,
     base_url,
     extra_value,
+    json_body,
     make_session,
     raise_for_status,
     retrying,
+    send,
     tls_verify,
 )
 from lienthong.clients.ioffice_shapes import IOfficeError, IssuedDocument, Package, PushResult
@@ -80,7 +84,8 @@ class IOfficeSettings:
     def from_connection(
         cls, conn: Any, *, with_trust_roots: bool = True, **overrides: Any
     ) -> IOfficeSettings:
-        """The Connection's fields; ``with_trust_roots=False`` where no result is verified (the trigger)."""
+        """The Connection's fields; ``with_trust_roots=False`` where no result is verified (the
+        trigger)."""
         extra = conn.extra_dejson or {}
         pem = extra_value(extra, "trust_roots_pem", "") if with_trust_roots else ""
         if with_trust_roots and not pem and extra_value(extra, "trust_roots_file", ""):
@@ -113,9 +118,29 @@ def resolve_crl_url(conn: Any, value: str) -> str:
     return base_url(conn, value) if value.startswith("/") else value
 
 
-class RevocationUnavailable(InvalidResponse):
-    """The configured CRL could not be fetched or read. Transient: the package stays pending and is
-    retried; a result is never accepted without the revocation check an operator configured."""
+class RevocationUnavailable(Unreachable):
+    """The configured CRL could not be fetched or read. Transient (the Unreachable kind): the
+    package stays pending and is retried; a result is never accepted without the revocation check
+    an operator configured."""
+
+    def __init__(self, url: str, problem: str):
+        super().__init__(f"CRL at {url} unavailable: {problem}", url=url)
+        self.problem = problem
+
+
+def _envelope(
+    resp: requests.Response | httpx.Response, ok_codes: tuple[int, ...]
+) -> dict[str, Any]:
+    """The answer's ``{data, error}`` envelope, checked (:func:`.ioffice_shapes.checked`); a body
+    that is no envelope is :class:`~lienthong.clients.http.InvalidResponse`."""
+    body = json_body(resp)
+    if not isinstance(body, dict):
+        raise InvalidResponse(str(resp.url), f"answer is a JSON {type(body).__name__}")
+    try:
+        return shapes.checked(body, ok_codes)
+    except (AttributeError, TypeError, ValueError) as exc:
+        problem = f"no readable error code ({type(exc).__name__})"
+        raise InvalidResponse(str(resp.url), problem) from None
 
 
 @dataclass(frozen=True)
@@ -137,18 +162,26 @@ class IOfficeClient:
     def _call(
         self, method: str, path: str, ok_codes: tuple[int, ...] = (200,), **kwargs: Any
     ) -> dict[str, Any]:
-        def attempt() -> dict[str, Any]:
-            resp = self.session.request(
-                method, self.settings.base_url + path, timeout=self.settings.timeout, **kwargs
+        """One call, retried on transient failures; the body is read after the retries (a garbled
+        answer is not asked again, as it never was)."""
+
+        def attempt() -> requests.Response:
+            resp = send(
+                self.session,
+                method,
+                self.settings.base_url + path,
+                timeout=self.settings.timeout,
+                **kwargs,
             )
             if resp.status_code not in ok_codes:
                 raise_for_status(resp)
-            return resp.json()
+            return resp
 
-        return shapes.checked(self._retrying(attempt), ok_codes)
+        return _envelope(self._retrying(attempt), ok_codes)
 
     def push(self, dossier: Dossier, route: Route, now: datetime) -> PushResult:
-        """Hand a dossier over for drafting; a repeated push answers "already exists" naming the document."""
+        """Hand a dossier over for drafting; a repeated push answers "already exists" naming the
+        document."""
         return shapes.push_result(
             self._call(
                 "POST", PUSH, ok_codes=(200, 409), json=shapes.push_body(dossier, route, now)
@@ -173,8 +206,8 @@ class IOfficeClient:
         return [shapes.to_issued_document(item) for item in body.get("data") or []]
 
     def crls(self) -> list[bytes]:
-        """The configured CRL as DER (``[]`` when none is configured), fetched once and reused until it
-        is due for renewal; :class:`RevocationUnavailable` when it cannot be had."""
+        """The configured CRL as DER (``[]`` when none is configured), fetched once and reused until
+        it is due for renewal; :class:`RevocationUnavailable` when it cannot be had."""
         url = self.settings.crl_url
         if not url:
             return []
@@ -189,20 +222,24 @@ class IOfficeClient:
         session = self._crl_session
 
         def attempt() -> bytes:
-            resp = session.get(url, timeout=self.settings.timeout)
+            resp = send(session, "GET", url, timeout=self.settings.timeout)
             if resp.status_code != 200:
                 raise_for_status(resp)
                 raise RemoteRefused(resp.status_code, url, "")
             return resp.content
 
+        # Any failure is the same for the caller: no revocation check is possible.
         try:
-            der = der_crl(self._retrying(attempt))
-            next_update = CertificateList.load(der)["tbs_cert_list"]["next_update"].native
-        except (
-            Exception
-        ) as exc:  # any failure is the same for the caller: no revocation check possible
+            body = self._retrying(attempt)
+        except RemoteError as exc:
             log.warning("CRL at %s unavailable: %s", url, type(exc).__name__)
-            raise RevocationUnavailable(url, f"CRL unavailable ({type(exc).__name__})") from exc
+            raise RevocationUnavailable(url, f"not fetched ({type(exc).__name__})") from exc
+        try:
+            der = der_crl(body)
+            next_update = CertificateList.load(der)["tbs_cert_list"]["next_update"].native
+        except Exception as exc:  # noqa: BLE001 - asn1crypto fails a foreign body in many ways
+            log.warning("CRL at %s unreadable: %s", url, type(exc).__name__)
+            raise RevocationUnavailable(url, f"not a CRL ({type(exc).__name__})") from exc
         fresh_until = time.time() + self.settings.crl_max_age
         if next_update is not None:
             fresh_until = min(fresh_until, next_update.timestamp())
@@ -248,14 +285,22 @@ class IOfficeAsyncClient:
         await self._client.aclose()
 
     async def has_pending(self) -> bool:
-        """One poll, no retries (the trigger's loop is the retry); errors are raised as in the sync client."""
+        """One poll, no retries (the trigger's loop is the retry); errors are raised as in the sync
+        client, as the kinds of :mod:`lienthong.clients.errors`."""
         return bool(await self.pending_ids(1))
 
     async def pending_ids(self, top: int = 500) -> list[str]:
         """The pending packages' document ids (one poll, no retries)."""
-        resp = await self._client.get(
+        resp = await asend(
+            self._client,
+            "GET",
             self.settings.base_url + PENDING,
             params=shapes.pending_params(self.settings.parent_unit, top),
         )
         raise_for_status(resp)
-        return shapes.pending_doc_ids(shapes.checked(resp.json(), (200,)))
+        body = _envelope(resp, (200,))
+        try:
+            return shapes.pending_doc_ids(body)
+        except (AttributeError, TypeError) as exc:
+            problem = f"unreadable list ({type(exc).__name__})"
+            raise InvalidResponse(str(resp.url), problem) from None

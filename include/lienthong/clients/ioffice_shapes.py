@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from lienthong.clients.errors import CredentialsRefused, RequestRejected
 from lienthong.domain.dossier import Dossier
 from lienthong.domain.timeliness import VN_TZ
 
@@ -21,11 +22,12 @@ if TYPE_CHECKING:
 CORRELATION_PREFIX = "lienthong:"  # our value in ThamSoAn: finds the dossier again from a package
 
 
-class IOfficeError(Exception):
-    """iOffice answered with an error code in its body."""
+class IOfficeError(RequestRejected):
+    """iOffice answered with an error code in its body (401/403 there are
+    :class:`~lienthong.clients.errors.CredentialsRefused`): it understood and refused."""
 
     def __init__(self, code: int, internal: str, user: str):
-        super().__init__(f"iOffice error {code}: {internal}")
+        super().__init__(f"iOffice error {code}: {internal}", status=code)
         self.code, self.internal, self.user = code, internal, user
 
 
@@ -127,16 +129,22 @@ def vn_date(dt: datetime) -> str:
 
 
 def checked(body: dict[str, Any], ok_codes: tuple[int, ...]) -> dict[str, Any]:
-    """Every answer is ``{data, error{code, ...}}``; a code outside ``ok_codes`` is an error."""
+    """Every answer is ``{data, error{code, ...}}``; a code outside ``ok_codes`` is an error: a
+    refused token (401/403) :class:`~lienthong.clients.errors.CredentialsRefused`, any other
+    :class:`IOfficeError`."""
     err = body.get("error") or {}
     code = int(err.get("code", 200))
-    if code not in ok_codes:
-        raise IOfficeError(code, err.get("internalMessage", ""), err.get("userMessage", ""))
-    return body
+    if code in ok_codes:
+        return body
+    if code in (401, 403):
+        internal = err.get("internalMessage", "")
+        raise CredentialsRefused(f"iOffice error {code}: {internal}", status=code)
+    raise IOfficeError(code, err.get("internalMessage", ""), err.get("userMessage", ""))
 
 
 def push_body(d: Dossier, route: Route, now: datetime, callback_url: str = "") -> dict[str, Any]:
-    """The ``GuiHoSo`` body: the dossier, its draft decision, the handler and the intended signer."""
+    """The ``GuiHoSo`` body: the dossier, its draft decision, the handler and the intended
+    signer."""
     doc_type = route.procedure.document_type
     return {
         "IDHoSo": d.id,

@@ -17,11 +17,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 
 import requests
 
 from lienthong.clients import national_shapes as shapes
+from lienthong.clients.errors import CredentialsRefused, RemoteError, RequestRejected, Unreachable
 from lienthong.clients.http import (
     RetryPolicy,
     base_url,
@@ -31,6 +33,7 @@ from lienthong.clients.http import (
     make_session,
     raise_for_status,
     retrying,
+    send,
     tls_verify,
 )
 from lienthong.domain.dossier import Step
@@ -42,20 +45,22 @@ DEFAULT_BASE_PATH = "/api/dvcqg"
 SESSION_ATTEMPTS = 3  # a session refused this often in a row, each time fresh, is an outage
 
 
-class NationalAuthError(Exception):
-    """The national side refused the login: wrong or revoked credentials; retrying cannot help."""
+class SessionExpired(Unreachable):
+    """The session was refused even right after a fresh login, :data:`SESSION_ATTEMPTS` times: the
+    login works, so the credentials are right, but the national side cannot keep a session. An
+    outage of its session store (the Unreachable kind): nothing was applied, the run fails and is
+    tried again later."""
 
 
-class SessionExpired(Exception):
-    """The session was refused even right after a fresh login."""
+class AmbiguousWrite(Unreachable):
+    """A step batch was sent but its answer was lost (a transport failure, a 5xx or a garbled
+    answer after the request left): some or all of it may be held nationally.
 
-
-class RequestRefused(Exception):
-    """The whole request was refused (not one item): a defect of this adapter or a changed service."""
-
-
-class AmbiguousWrite(Exception):
-    """A step batch was sent but its answer was lost: some or all of it may be held nationally."""
+    The Unreachable kind, because the national side could not be heard; but unlike its other
+    members it must never be repeated as it was. It is raised outside every retry loop, and the
+    pipeline settles it: it asks the national side which steps it holds before sending anything
+    again (``docs/exactly-once.md``). A caller that only fails the run on it is safe too: the next
+    run settles the outbox first."""
 
 
 @dataclass(frozen=True)
@@ -102,16 +107,18 @@ class NationalClient:
 
     # -- session ------------------------------------------------------------------------
     def log_in(self) -> str:
-        """A fresh national session (``{username, password}`` → ``{error_code, message, session}``)."""
+        """A fresh national session (``{username, password}`` → ``{error_code, message,
+        session}``)."""
         body = self._retrying(
             lambda: self._post_raw(
                 "/login", {"username": self.settings.username, "password": self.settings.password}
             )
         )
         if shapes.error_code(body) != shapes.OK or not body.get("session"):
-            raise NationalAuthError(
+            raise CredentialsRefused(
                 f"login refused (error_code {body.get('error_code')}): "
-                f"{str(body.get('message'))[:200]}"
+                f"{str(body.get('message'))[:200]}",
+                url=self.settings.base_url + "/login",
             )
         with self._lock:
             self._session = str(body["session"])
@@ -123,8 +130,12 @@ class NationalClient:
         return session or self.log_in()
 
     def _post_raw(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        resp = self.http.post(
-            self.settings.base_url + path, json=payload, timeout=self.settings.timeout
+        resp = send(
+            self.http,
+            "POST",
+            self.settings.base_url + path,
+            json=payload,
+            timeout=self.settings.timeout,
         )
         raise_for_status(resp)
         self._note_server_time(resp)
@@ -135,16 +146,17 @@ class NationalClient:
     def _service(
         self, service: str, payload: dict[str, Any], *, repeatable: bool
     ) -> dict[str, Any]:
-        """Call a service with the session; on "session expired" log in again and repeat (bounded)."""
+        """Call a service with the session; on "session expired" log in again and repeat
+        (bounded)."""
         for attempt in range(1, SESSION_ATTEMPTS + 1):
             session = self._current_session()
-            call = lambda: self._post_raw(f"/{service}", {"session": session, **payload})  # noqa: E731
+            call = partial(self._post_raw, f"/{service}", {"session": session, **payload})
             if repeatable:
                 body = self._retrying(call)
             else:
                 try:
                     body = call()
-                except Exception as exc:
+                except RemoteError as exc:
                     if is_transient(exc):
                         raise AmbiguousWrite(
                             f"{service}: {type(exc).__name__}: {exc}"[:300]
@@ -198,7 +210,9 @@ class NationalClient:
                     )
                     self._top_level_ok(body)
                     for i, (code, message) in zip(
-                        chunk, shapes.item_results(self.settings.base_url, body, len(chunk))
+                        chunk,
+                        shapes.item_results(self.settings.base_url, body, len(chunk)),
+                        strict=True,  # item_results answers one result per item sent
                     ):
                         if code == shapes.OK:
                             results[i] = ItemResult(Outcome.OK, recreated=i in recreated)
@@ -232,8 +246,11 @@ class NationalClient:
     def _top_level_ok(self, body: dict[str, Any]) -> None:
         code = shapes.error_code(body)
         if code != shapes.OK:
-            raise RequestRefused(
-                f"{self.settings.base_url} error_code {code}: {str(body.get('message'))[:200]}"
+            # The whole request was refused (not one item): a defect of this adapter or a changed
+            # service.
+            raise RequestRejected(
+                f"{self.settings.base_url} error_code {code}: {str(body.get('message'))[:200]}",
+                url=self.settings.base_url,
             )
 
     # -- reads --------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from lienthong.domain.national_record import (
 from lienthong.domain.vocabulary import national_time, parse_national_time
 
 OK, SESSION_INVALID, LOGIN_FAILED, ALREADY_EXISTS, UNKNOWN_DOSSIER = 0, 1, 2, 4, 5
-# Refusals an operator must see, each with its own reason code (quarantine records, docs/bad-inputs.md).
+# Refusals an operator must see, each with its own reason code (quarantine records,
+# docs/bad-inputs.md).
 REFUSAL_REASONS: dict[int, tuple[str, str]] = {
     3: ("national_missing_field", "Cổng DVCQG từ chối: thiếu trường bắt buộc"),
     5: ("national_unknown_dossier", "Cổng DVCQG từ chối: hồ sơ chưa có trên Cổng DVCQG"),
@@ -101,8 +102,8 @@ def record_body(rec: NationalRecord) -> dict[str, Any]:
 
 
 def step_body(step: Step) -> dict[str, str]:
-    """``CapNhatTienDoHoSoMC``'s step, sent as the local system recorded it (never shortened: a value
-    the national side refuses is quarantined with its reason, not silently cut)."""
+    """``CapNhatTienDoHoSoMC``'s step, sent as the local system recorded it (never shortened: a
+    value the national side refuses is quarantined with its reason, not silently cut)."""
     return {
         "MaHoSo": step.dossier_code,
         "NguoiXuLy": step.person,
@@ -125,7 +126,8 @@ def step_digest(body: dict[str, Any]) -> str:
 
 
 def record_digest(body: dict[str, Any]) -> str:
-    """A record's identity: the fields this adapter sends (extra keys the national side adds ignored)."""
+    """A record's identity: the fields this adapter sends (extra keys the national side adds
+    ignored)."""
     fields = {k: body.get(k) for k in RECORD_KEYS}
     return hashlib.sha256(
         json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str).encode()

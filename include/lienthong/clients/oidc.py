@@ -15,16 +15,20 @@ from typing import Any
 import requests
 from requests.auth import AuthBase
 
+from lienthong.clients.errors import CredentialsRefused
+from lienthong.clients.http import json_body, raise_for_status, send
+
 EARLY_RENEWAL_SECONDS = 30
 _RETRIED = "_lienthong_oidc_retried"
 
-
-class AuthError(Exception):
-    """The token endpoint refused the client credentials: retrying cannot help, a person must act."""
+# The token endpoint refusing the client credentials is the CredentialsRefused kind itself; the old
+# name stays for tests/orchestration/test_hooks.py until it imports the kind.
+AuthError = CredentialsRefused
 
 
 class ClientCredentialsAuth(AuthBase):
-    """Bearer tokens from ``token_url`` for ``client_id``/``client_secret`` (HTTP Basic to the endpoint)."""
+    """Bearer tokens from ``token_url`` for ``client_id``/``client_secret`` (HTTP Basic to the
+    endpoint)."""
 
     def __init__(
         self,
@@ -50,19 +54,23 @@ class ClientCredentialsAuth(AuthBase):
         return f"ClientCredentialsAuth({self.token_url!r}, client_id={self._credentials[0]!r})"
 
     def fetch_token(self) -> str:
-        """Log in now (the hook's connection test does exactly this)."""
-        resp = self._session.post(
+        """Log in now (the hook's connection test does exactly this). The token endpoint refusing
+        the client credentials is :class:`~.errors.CredentialsRefused`; failures to reach it are
+        the kinds :func:`~.http.send` raises."""
+        resp = send(
+            self._session,
+            "POST",
             self.token_url,
             data={"grant_type": "client_credentials"},
             auth=self._credentials,
             timeout=self.timeout,
         )
         if resp.status_code in (400, 401):
-            raise AuthError(
-                f"the token endpoint refused the client credentials (HTTP {resp.status_code})"
+            raise CredentialsRefused(
+                f"the token endpoint refused the client credentials (HTTP {resp.status_code})",
+                url=self.token_url,
+                status=resp.status_code,
             )
-        from lienthong.clients.http import json_body, raise_for_status
-
         raise_for_status(resp)
         body = json_body(resp)
         self._token = str(body["access_token"])

@@ -19,6 +19,7 @@ from typing import Any
 import requests
 
 from lienthong.clients import portal_shapes as shapes
+from lienthong.clients.errors import MalformedAnswer, RemoteError
 from lienthong.clients.http import (
     RemoteRefused,
     RetryPolicy,
@@ -30,6 +31,7 @@ from lienthong.clients.http import (
     make_session,
     raise_for_status,
     retrying,
+    send,
     tls_verify,
 )
 from lienthong.clients.oidc import ClientCredentialsAuth
@@ -45,12 +47,15 @@ TIE_PASSES = 20  # reads of one tie group before the scan gives up loudly
 TIE_PAGE_MAX = 1000  # a tie group is asked for in one page up to this size
 
 
-class IncompleteScan(RuntimeError):
-    """The portal did not let a scan read every dossier of a tie group: the run fails, nothing is skipped."""
+class IncompleteScan(MalformedAnswer):
+    """The portal did not let a scan read every dossier of a tie group (its order among them kept
+    changing): the listing is not the whole one the API promises. The run fails and nothing is
+    skipped; the next run scans again."""
 
 
 def _unseen(content: list[Any], yielded: set[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
-    """The page's dossiers this scan has not yielded yet (by position; by content when the date is broken)."""
+    """The page's dossiers this scan has not yielded yet (by position; by content when the date is
+    broken)."""
     for raw in content:
         key = shapes.sort_key(raw)
         seen = (key,) if key is not None else (shapes.payload_hash(raw),)
@@ -126,7 +131,8 @@ class PortalClient:
         ``retry``: another retry policy (writes: :meth:`_write`)."""
 
         def attempt() -> Any:
-            resp = self.session.request(
+            resp = send(
+                self.session,
                 method,
                 self.settings.base_url + path,
                 timeout=self.settings.timeout,
@@ -207,7 +213,8 @@ class PortalClient:
                 page += 1
             elif top > lower:
                 lower, page = top, 0
-            else:  # the whole page shares one timestamp: read that tie group whole, then move past it
+            else:
+                # The whole page shares one timestamp: read that tie group whole, then move past it.
                 yield from self._tie_group(lower, updated_to, extra, yielded)
                 lower, page = lower + TIME_STEP, 0
                 if updated_to is not None and lower >= updated_to:
@@ -221,7 +228,8 @@ class PortalClient:
         extra: dict[str, str],
         want: int | None = None,
     ) -> tuple[list[dict[str, Any]], int, int | None]:
-        """One search page: its items, the page size the portal applied, its total count (if given)."""
+        """One search page: its items, the page size the portal applied, its total count (if
+        given)."""
         want = want or self.settings.page_size
         params = {
             "sort": "updatedDate,asc",
@@ -245,9 +253,9 @@ class PortalClient:
         extra: dict[str, str],
         yielded: set[tuple[Any, ...]],
     ) -> Iterator[dict[str, Any]]:
-        """Every dossier updated at exactly ``at``: offset pages over ``[at, at + 1 ms)``, read again
-        (the order may change between calls) until as many distinct dossiers were met as the portal
-        counts. Raises :class:`IncompleteScan` rather than move on with one missing."""
+        """Every dossier updated at exactly ``at``: offset pages over ``[at, at + 1 ms)``, read
+        again (the order may change between calls) until as many distinct dossiers were met as the
+        portal counts. Raises :class:`IncompleteScan` rather than move on with one missing."""
         to = at + TIME_STEP if updated_to is None else min(at + TIME_STEP, updated_to)
         met: set[str] = set()
         total: int | None = None
@@ -277,7 +285,7 @@ class PortalClient:
         resp = self._request(
             "POST", "/fi/file/--multiple", files=[("files", (filename, content, content_type))]
         )
-        return resp.json()[0]
+        return json_body(resp)[0]
 
     def file_url(self, file_id: str) -> str:
         """Where a file is downloaded (the national record links result papers by URL)."""
@@ -309,9 +317,9 @@ class PortalClient:
     ) -> tuple[str, bool]:
         """Attach a signed result unless one with the same number/notation is there already.
 
-        Read before every attempt: an attempt whose answer was lost is found attached, never repeated
-        blindly. The portal is not trusted to refuse a second one (it may not). Callers hold the
-        dossier's claim, so no other process of the link attaches meanwhile.
+        Read before every attempt: an attempt whose answer was lost is found attached, never
+        repeated blindly. The portal is not trusted to refuse a second one (it may not). Callers
+        hold the dossier's claim, so no other process of the link attaches meanwhile.
         Returns (file id, whether this call attached it).
         """
         notation = document.code_notation
@@ -340,29 +348,31 @@ class PortalClient:
                 if not existing:
                     raise
                 return existing, False
-            except Exception as exc:
+            except RemoteError as exc:
                 self._unknown_outcome("attach", dossier_id, attempt, exc)
         raise AssertionError("unreachable")  # pragma: no cover - the last attempt raises
 
     def add_step_once(self, dossier_id: str, step: Step) -> bool:
         """Record a processing step unless this very step (content and time) is recorded already.
 
-        A step is known by its content and its time, which the caller fixes once (a repeat carries the
-        same time); a legitimate second step with the same text has another time and is written."""
+        A step is known by its content and its time, which the caller fixes once (a repeat carries
+        the same time); a legitimate second step with the same text has another time and is
+        written."""
         for attempt in range(self.settings.retry.attempts):
             if shapes.step_identity(step) in shapes.step_identities(self.get_dossier(dossier_id)):
                 return attempt > 0
             try:
                 self._write("POST", f"/pa/dossier/{dossier_id}/step", json=shapes.step_body(step))
                 return True
-            except Exception as exc:
+            except RemoteError as exc:
                 self._unknown_outcome("add step", dossier_id, attempt, exc)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def set_status_once(
         self, dossier_id: str, status: int, step: Step | None = None, beyond: Collection[int] = ()
     ) -> bool:
-        """Move the dossier to ``status`` (with a step) unless it is there, or in ``beyond``, already.
+        """Move the dossier to ``status`` (with a step) unless it is there, or in ``beyond``,
+        already.
 
         ``beyond`` names the statuses the dossier may legitimately have reached since (e.g. the
         desk returned a finished dossier, 9 -> 10, while lienthong was between two calls).
@@ -385,7 +395,7 @@ class PortalClient:
                 if exc.status == 409 and shapes.status_of(self.get_dossier(dossier_id)) in done:
                     return False
                 raise
-            except Exception as exc:
+            except RemoteError as exc:
                 self._unknown_outcome("set status", dossier_id, attempt, exc)
         raise AssertionError("unreachable")  # pragma: no cover
 

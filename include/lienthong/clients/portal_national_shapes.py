@@ -138,8 +138,9 @@ def _step_of(code: str, index: int, entry: _StepEntry) -> Step:
 
 
 def to_national_record(raw: dict[str, Any], file_url: Any) -> NationalRecord:
-    """The dossier as the national record holds it, steps in the portal's order. ``file_url(id)`` is
-    where a result file is downloaded. Raises :class:`InvalidDossier` when the dossier cannot be read."""
+    """The dossier as the national record holds it, steps in the portal's order. ``file_url(id)``
+    is where a result file is downloaded. Raises :class:`InvalidDossier` when the dossier cannot be
+    read."""
     key, code = _key_and_code(raw if isinstance(raw, dict) else {})
     try:
         shape = _NationalShape.model_validate(raw)

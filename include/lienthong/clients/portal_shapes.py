@@ -404,9 +404,9 @@ REMOVED_VI = "[đã xoá]"
 
 
 def without_personal_data(raw: dict[str, Any]) -> dict[str, Any]:
-    """The dossier as a quarantine record keeps it: everything an operator needs to see what was wrong,
-    nothing that identifies the applicant (a replay re-reads the dossier from the portal, so no step
-    needs it; Decree 13/2023 asks that it not be kept)."""
+    """The dossier as a quarantine record keeps it: everything an operator needs to see what was
+    wrong, nothing that identifies the applicant (a replay re-reads the dossier from the portal, so
+    no step needs it; Decree 13/2023 asks that it not be kept)."""
     out = json.loads(json.dumps(raw, default=str))
     if not isinstance(out, dict):
         return {"item_type": type(raw).__name__}

@@ -5,12 +5,14 @@ person sees in Airflow's UI decides what they see and do here.
 
 * ``read`` (every page): GET on each of the link's DAGs - the right to see their runs.
 * ``operate`` (replay, any state change): trigger a run of each link DAG (POST on its runs) **and**
-  read the link's Connections. A replay is a ``quarantine_replay`` run (triggered with the user's own
+  read the link's Connections. A replay is a ``quarantine_replay`` run (triggered with the user's
+own
   token, so Airflow checks it again) that acts with the portal's and iOffice's credentials on the
   caller's behalf; Airflow reserves those credentials to operators (op/admin in SimpleAuthManager,
   where ``user`` may trigger DAG runs but not see Connections).
 * ``audit`` (the operator-action log page): the DAGs' Audit Log entity (GET).
-* ``payload`` (a quarantine record's stored payload): the plugin view :data:`PAYLOAD_VIEW` - the hook
+* ``payload`` (a quarantine record's stored payload): the plugin view :data:`PAYLOAD_VIEW` - the
+hook
   Airflow offers plugins and that real managers (FAB, Keycloak) grant per role. SimpleAuthManager
   answers that hook "yes" for every role and has no admin-only grant besides its ADMIN role, so with
   that manager the ADMIN role it issued is required too.
@@ -56,7 +58,8 @@ class Grants:
 
 
 def _auth_manager():
-    from airflow.api_fastapi.app import get_auth_manager
+    # Why not at the top: the plugin is imported while Airflow's api app is being built
+    from airflow.api_fastapi.app import get_auth_manager  # noqa: PLC0415
 
     return get_auth_manager()
 
@@ -72,7 +75,10 @@ def _all_dags(am, user: BaseUser, method: str, entity: DagAccessEntity | None = 
 
 def _is_simple_admin(am, user: BaseUser) -> bool:
     """SimpleAuthManager's only admin-only grant: the ADMIN role it put in the user's token."""
-    from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+    # only deployments that run SimpleAuthManager need it loaded
+    from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import (  # noqa: PLC0415
+        SimpleAuthManager,
+    )
 
     if not isinstance(am, SimpleAuthManager):
         return True  # a real manager answered the custom-view question itself

@@ -2,9 +2,12 @@
 
 Server-rendered HTML (Jinja2, inline SVG): it must work offline and inside the UI's iframe.
 Every route depends on Airflow's ``get_user`` (see :mod:`lienthong.dashboard.auth`) and on what the
-configured auth manager grants that user (:mod:`lienthong.dashboard.access`): reading needs read access
-to the link's DAGs, a replay needs operator rights, a stored payload admin rights. Replays and payload
-views, refused ones included, are recorded in the store's event log (:mod:`lienthong.dashboard.audit`).
+configured auth manager grants that user (:mod:`lienthong.dashboard.access`): reading needs read
+access
+to the link's DAGs, a replay needs operator rights, a stored payload admin rights. Replays and
+payload
+views, refused ones included, are recorded in the store's event log
+(:mod:`lienthong.dashboard.audit`).
 """
 
 from __future__ import annotations
@@ -283,7 +286,8 @@ def create_app() -> FastAPI:
         csrf_token: Annotated[str | None, Form()] = None,
         reason: Annotated[str, Form(max_length=500)] = "",
     ) -> RedirectResponse:
-        """Ask Airflow for a ``quarantine_replay`` run as this user; a worker replays, not this process."""
+        """Ask Airflow for a ``quarantine_replay`` run as this user; a worker replays, not this
+        process."""
         check_form_token(request, user, csrf_token)
         engine = store_engine(AIRFLOW)
         if data.quarantine_payload(engine, quarantine_id) is None:
@@ -332,7 +336,8 @@ def create_app() -> FastAPI:
         quarantine_id: int,
         can: Annotated[Grants, Depends(may_view_payload)],
     ) -> HTMLResponse:
-        """The stored payload (the portal adapter already stripped the applicant's identity); every view
+        """The stored payload (the portal adapter already stripped the applicant's identity); every
+        view
         is recorded."""
         engine = store_engine(AIRFLOW)
         view = data.quarantine_payload(engine, quarantine_id)

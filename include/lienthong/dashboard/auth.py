@@ -1,9 +1,11 @@
 """Authentication for the plugin app, which Airflow mounts without any, and its refusals.
 
 Every route depends on Airflow's own ``get_user`` (``airflow.api_fastapi.core_api.security``): it
-resolves the user from an ``Authorization: Bearer`` JWT or the ``_token`` cookie the UI sets at login,
+resolves the user from an ``Authorization: Bearer`` JWT or the ``_token`` cookie the UI sets at
+login,
 with the configured auth manager. Anonymous browser page views are sent to Airflow's login page;
-everything else gets the 401/403 itself. State-changing POSTs from a cookie session must also carry a
+everything else gets the 401/403 itself. State-changing POSTs from a cookie session must also carry
+a
 form token bound to the user (the cookie is SameSite=Lax already; this is the second lock).
 What a signed-in user may do is :mod:`lienthong.dashboard.access`'s question; a "no" is
 :class:`Forbidden`, answered in Vietnamese (an HTML page to browsers, JSON otherwise).
@@ -48,7 +50,8 @@ def username(user: BaseUser) -> str:
 @lru_cache(maxsize=1)
 def _secret() -> str:
     """Airflow's shared ``[api] secret_key`` so every api-server worker agrees; random if unset."""
-    from airflow.configuration import conf
+    # read when first needed, not when the plugin loads
+    from airflow.configuration import conf  # noqa: PLC0415
 
     return conf.get("api", "secret_key", fallback="") or secrets.token_hex(32)
 
@@ -64,7 +67,8 @@ def form_token(user: BaseUser) -> str:
 
 
 def check_form_token(request: Request, user: BaseUser, token: str | None) -> None:
-    """Bearer callers are not exposed to CSRF (browsers never add the header); cookie callers need the token."""
+    """Bearer callers are not exposed to CSRF (browsers never add the header); cookie callers need
+    the token."""
     if request.headers.get("authorization", "").lower().startswith("bearer "):
         return
     if not token or not hmac.compare_digest(token, form_token(user)):
@@ -78,14 +82,16 @@ def _wants_html(request: Request) -> bool:
 
 
 def error_handler(render_error: Callable[[Request, int, str], Response]):
-    """The app's HTTP error handler; ``render_error`` draws the Vietnamese error page for browsers."""
+    """The app's HTTP error handler; ``render_error`` draws the Vietnamese error page for
+    browsers."""
 
     async def handle(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == status.HTTP_401_UNAUTHORIZED:
             if request.method == "GET" and _wants_html(
                 request
             ):  # anonymous page view -> Airflow's login
-                from airflow.api_fastapi.app import get_auth_manager
+                # Why not at the top: the plugin is imported while Airflow's api app is being built
+                from airflow.api_fastapi.app import get_auth_manager  # noqa: PLC0415
 
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(

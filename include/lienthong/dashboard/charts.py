@@ -33,7 +33,7 @@ def hbar_chart(
     ]
     if not labels:
         parts.append('<text x="0" y="44" class="chart-empty">Không có dữ liệu trong kỳ</text>')
-    for i, (label, value) in enumerate(zip(labels, values)):
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 28 + i * ROW_H
         w = max(BAR_W * (value / top), 1 if value else 0)
         short = label if len(label) <= 42 else label[:41] + "…"
@@ -42,10 +42,12 @@ def hbar_chart(
             f"<title>{escape(label)}</title>{escape(short)}</text>"
         )
         parts.append(
-            f'<rect x="{LABEL_W}" y="{y + 3}" width="{w:.1f}" height="{ROW_H - 6}" fill="{colour}"/>'
+            f'<rect x="{LABEL_W}" y="{y + 3}" width="{w:.1f}" height="{ROW_H - 6}" '
+            f'fill="{colour}"/>'
         )
         parts.append(
-            f'<text x="{LABEL_W + w + 4:.1f}" y="{y + 15}" class="chart-value">{escape(fmt(value))}</text>'
+            f'<text x="{LABEL_W + w + 4:.1f}" y="{y + 15}" class="chart-value">'
+            f"{escape(fmt(value))}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

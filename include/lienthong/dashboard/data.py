@@ -27,7 +27,8 @@ from lienthong.store.ledger import OPERATOR_ACTION
 from lienthong.store.schema import DossierLink, LinkEvent, Quarantine
 
 VN_TZ = timezone(timedelta(hours=7))
-# Event detail keys that hold system identifiers, never personal data: shown as they are so operators
+# Event detail keys that hold system identifiers, never personal data: shown as they are so
+# operators
 # can find the document in iOffice (everything else is masked where it looks like an ID or phone).
 TECHNICAL_KEYS = frozenset(
     {
@@ -114,7 +115,8 @@ def overview(
     cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
     top_agencies: int = 12,
 ) -> Overview:
-    """Headline and charts from the report module, so the dashboard and the report never disagree."""
+    """Headline and charts from the report module, so the dashboard and the report never
+    disagree."""
     report = figures.build_report(
         engine, period.date_from, period.date_to, hours_per_dossier, cost_per_hour
     )
@@ -154,7 +156,8 @@ class DossierView:
 
 
 def _masked_detail(detail: Any) -> list[tuple[str, str]]:
-    """Flatten an event's detail to (key, value) strings with any ID- or phone-like number masked."""
+    """Flatten an event's detail to (key, value) strings with any ID- or phone-like number
+    masked."""
     if not detail:
         return []
     if not isinstance(detail, dict):
@@ -285,7 +288,8 @@ class PayloadView:
 
 def quarantine_payload(engine: Engine, quarantine_id: int) -> PayloadView | None:
     """The record's stored payload as indented JSON. The portal adapter stored it without the
-    applicant's identity (``without_personal_data``); iOffice packages carry document metadata only."""
+    applicant's identity (``without_personal_data``); iOffice packages carry document metadata
+    only."""
     with Session(engine) as s:
         rec = s.get(Quarantine, quarantine_id)
         if rec is None:

@@ -1,4 +1,5 @@
-"""What the plugin file imports: the URL prefix and an ASGI app that builds the dashboard on first use.
+"""What the plugin file imports: the URL prefix and an ASGI app that builds the dashboard on first
+use.
 
 Every Airflow process loads plugins (task processes too, for macros); building the FastAPI app
 imports the api-server's security stack (~1.5 s), which only the api-server needs.

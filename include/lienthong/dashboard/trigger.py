@@ -10,19 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
+from airflow.configuration import conf as airflow_conf
 from fastapi import Request
+
+from lienthong.clients.errors import CredentialsRefused, RemoteError
+from lienthong.clients.http import json_body, post
 
 REPLAY_DAG = "quarantine_replay"
 
 
-class NotAllowed(Exception):
-    """Airflow refused the trigger (403): the user may not run this DAG."""
+class NotAllowed(CredentialsRefused):
+    """Airflow refused the trigger (401/403): the user's token may not run this DAG. The page says
+    so; nothing is retried."""
 
 
-class NotStarted(Exception):
-    """Airflow did not start the run (unreachable, paused DAG, bad form): says why, in English."""
+class NotStarted(RemoteError):
+    """Airflow did not start the run (unreachable, paused DAG, bad form): says why, in English. Its
+    ``__cause__``, when there is one, is the kind that stopped it."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +49,9 @@ def user_token(request: Request) -> str | None:
 
 
 def api_base(request: Request) -> str:
-    """Airflow's ``[api] base_url`` when set (how the servers reach each other), else this request's host."""
-    from airflow.configuration import conf
-
-    configured = conf.get("api", "base_url", fallback="") or ""
+    """Airflow's ``[api] base_url`` when set (how the servers reach each other), else this
+    request's host."""
+    configured = airflow_conf.get("api", "base_url", fallback="") or ""
     if configured.startswith(("http://", "https://")):
         return configured.rstrip("/")
     return f"{request.url.scheme}://{request.url.netloc}"
@@ -60,19 +64,21 @@ def trigger_dag(
     body: dict[str, Any] = {"logical_date": None, "conf": conf}
     if note:
         body["note"] = note[:1000]
+    url = f"{base}/api/v2/dags/{dag_id}/dagRuns"
     try:
-        resp = requests.post(
-            f"{base}/api/v2/dags/{dag_id}/dagRuns",
-            json=body,
-            timeout=30,
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    except requests.RequestException as exc:
-        raise NotStarted(f"Airflow API unreachable: {type(exc).__name__}") from exc
+        resp = post(url, json=body, timeout=30, headers={"Authorization": f"Bearer {token}"})
+    except RemoteError as exc:
+        raise NotStarted(f"Airflow API unreachable: {exc}", url=url) from exc
     if resp.status_code in (401, 403):
-        raise NotAllowed(f"Airflow refused to trigger {dag_id} ({resp.status_code})")
+        raise NotAllowed(
+            f"Airflow refused to trigger {dag_id} ({resp.status_code})",
+            url=url,
+            status=resp.status_code,
+        )
     if resp.status_code >= 300:
         raise NotStarted(
-            f"Airflow answered {resp.status_code} to the trigger of {dag_id}: {resp.text[:300]}"
+            f"Airflow answered {resp.status_code} to the trigger of {dag_id}: {resp.text[:300]}",
+            url=url,
+            status=resp.status_code,
         )
-    return StartedRun(dag_id, str(resp.json()["dag_run_id"]))
+    return StartedRun(dag_id, str(json_body(resp)["dag_run_id"]))

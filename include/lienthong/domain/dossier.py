@@ -49,7 +49,8 @@ class InvalidDossier(ValueError):
 
 @dataclass(frozen=True)
 class Step:
-    """A processing step as the national vocabulary records it: who did what, when, in which status."""
+    """A processing step as the national vocabulary records it: who did what, when, in which
+    status."""
 
     dossier_code: str
     content: str

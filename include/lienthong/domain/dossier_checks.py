@@ -1,4 +1,5 @@
-"""Plausibility checks of a dossier that parsed: what a careless upstream sends that a schema lets through.
+"""Plausibility checks of a dossier that parsed: what a careless upstream sends that a schema lets
+through.
 
 Pure functions, vendor-neutral: text the dashboard, iOffice and the national portal would show
 (control characters, markup, absurd lengths) and facts that cannot be true (a dossier received in

@@ -1,4 +1,5 @@
-"""Pipeline :class:`Resources` from Airflow Connections and Variables: the one place that reads them.
+"""Pipeline :class:`Resources` from Airflow Connections and Variables: the one place that reads
+them.
 
 Tasks read through the Task SDK (it needs a task supervisor); the api-server (dashboard) and
 the report CLI have none, so they read through ``airflow.models`` (secrets backends,
@@ -16,9 +17,13 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
+from lienthong.orchestration.airflow_stats import AirflowStats
+from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook, NationalPortalHook
+from lienthong.pipeline.national_config import NATIONAL_SYNC_VARIABLE, config_from_variable
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import ROUTING_VARIABLE, routing_from_variable
 from lienthong.store.engine import get_engine, url_from_connection
+from lienthong.store.retention import DEFAULT_RETENTION_DAYS
 
 PORTAL_CONN = "lienthong_portal"
 IOFFICE_CONN = "lienthong_ioffice"
@@ -43,12 +48,12 @@ class TaskLookup:
     """Inside a task: the Task SDK."""
 
     def connection(self, conn_id: str) -> Any:
-        from airflow.sdk import BaseHook
+        from airflow.sdk import BaseHook  # noqa: PLC0415 - each side loads only its own Airflow API
 
         return BaseHook.get_connection(conn_id)
 
     def variable(self, name: str) -> str | None:
-        from airflow.sdk import Variable
+        from airflow.sdk import Variable  # noqa: PLC0415 - each side loads only its own Airflow API
 
         return Variable.get(name, default=None)
 
@@ -57,12 +62,13 @@ class ServerLookup:
     """Outside a task (api-server, CLI): Airflow's models and secrets backends."""
 
     def connection(self, conn_id: str) -> Any:
-        from airflow.models.connection import Connection
+        # Why not at the top: airflow.models must not load in task processes (Task SDK isolation)
+        from airflow.models.connection import Connection  # noqa: PLC0415
 
         return Connection.get_connection_from_secrets(conn_id)
 
     def variable(self, name: str) -> str | None:
-        from airflow.models.variable import Variable
+        from airflow.models.variable import Variable  # noqa: PLC0415 - as above
 
         value = Variable.get(name, default_var=None)
         return None if value is None else str(value)
@@ -79,7 +85,6 @@ def store_engine(lookup: Lookup | None = None) -> Engine:
 
 def retention_days(lookup: Lookup | None = None) -> int:
     """How long an open quarantine record keeps the dossier's content (``store.retention``)."""
-    from lienthong.store.retention import DEFAULT_RETENTION_DAYS
 
     return _int_or((lookup or TaskLookup()).variable(RETENTION_VARIABLE), DEFAULT_RETENTION_DAYS)
 
@@ -100,9 +105,6 @@ def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> 
     ``national``: also the national portal's client and sync settings (only its tasks need them)."""
     look = lookup or TaskLookup()
     routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
-    from lienthong.orchestration.airflow_stats import AirflowStats
-    from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook, NationalPortalHook
-    from lienthong.pipeline.national_config import NATIONAL_SYNC_VARIABLE, config_from_variable
 
     extra = {}
     if national:

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from enum import StrEnum
 
+from airflow.sdk.observability import stats
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from lienthong.domain.masking import get_logger
+from lienthong.pipeline.metrics import Metrics
+from lienthong.pipeline.outcomes import Family, metric_name
 from lienthong.store.gauges import link_levels
 
 PREFIX = "lienthong."
@@ -21,7 +25,6 @@ class AirflowStats:
     """:class:`lienthong.pipeline.metrics.Metrics` on ``airflow.sdk.observability.stats``."""
 
     def __init__(self) -> None:
-        from airflow.sdk.observability import stats
 
         self._stats = stats
 
@@ -37,15 +40,18 @@ class AirflowStats:
         )  # StatsD timers are milliseconds
 
 
-def report_counts(metrics, family: str, counts: Mapping[str, int]) -> None:
-    """A run's counts as counters: ``<family>.<key>`` (e.g. ``intake.new``, ``packages.attached``)."""
-    for key, n in counts.items():
-        if isinstance(n, int) and n:
-            metrics.incr(f"{family}.{key}", n)
+def report_counts(metrics: Metrics, family: Family, counts: Mapping[StrEnum, int]) -> None:
+    """A run's counts as counters named by :func:`lienthong.pipeline.outcomes.metric_name`
+    (e.g. ``intake.new``, ``packages.attached``); a key that is no outcome of the family raises."""
+    for outcome, n in counts.items():
+        name = metric_name(family, outcome)
+        if n:
+            metrics.incr(name, int(n))
 
 
-def report_levels(metrics, engine: Engine) -> None:
-    """Gauges of what waits where (:func:`lienthong.store.gauges.link_levels`); never fails the task."""
+def report_levels(metrics: Metrics, engine: Engine) -> None:
+    """Gauges of what waits where (:func:`lienthong.store.gauges.link_levels`); never fails the
+    task."""
     try:
         with Session(engine) as session:
             levels = link_levels(session, datetime.now(UTC))

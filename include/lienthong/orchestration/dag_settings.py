@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lienthong.domain.timeliness import VN_TZ
+from lienthong.orchestration.notifiers import LienthongAlertNotifier
 
 TIMEZONE = VN_TZ.key
 LIVE_SINCE = datetime(2022, 3, 1, tzinfo=VN_TZ)  # the link went live in March 2022
@@ -30,7 +31,6 @@ def link_default_args(retries: int = 3) -> dict[str, Any]:
 
 def failure_alert():
     """The notifier the link's DAGs call when a run fails."""
-    from lienthong.orchestration.notifiers import LienthongAlertNotifier
 
     return LienthongAlertNotifier(
         title="Liên thông: lượt chạy thất bại", message="{{ dag.dag_id }} / {{ run_id }}"

@@ -1,4 +1,5 @@
-"""Airflow hooks for the portal, iOffice and the national portal: connection types, a Test button, the clients.
+"""Airflow hooks for the portal, iOffice and the national portal: connection types, a Test button,
+the clients.
 
 Thin on purpose (Mozilla telemetry-airflow's pattern): ``get_conn()`` returns the plain clients the
 pipeline already uses (:class:`PortalClient`, :class:`IOfficeClient`), built from the Connection by
@@ -16,14 +17,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 from airflow.sdk import BaseHook
 
-from lienthong.clients.http import RemoteRefused, RetryPolicy, TransientHTTPError
-from lienthong.clients.ioffice import IOfficeAsyncClient, IOfficeClient, IOfficeSettings
-from lienthong.clients.ioffice_shapes import IOfficeError
-from lienthong.clients.national import NationalAuthError, NationalClient, NationalSettings
-from lienthong.clients.oidc import AuthError
+from lienthong.clients.errors import (
+    ConnectionFailed,
+    CredentialsRefused,
+    MalformedAnswer,
+    Misconfigured,
+    RemoteError,
+    TLSFailed,
+)
+from lienthong.clients.http import RetryPolicy
+from lienthong.clients.ioffice import (
+    IOfficeAsyncClient,
+    IOfficeClient,
+    IOfficeSettings,
+    RevocationUnavailable,
+)
+from lienthong.clients.national import NationalClient, NationalSettings
 from lienthong.clients.portal import PortalClient, PortalSettings
 
 QUICK = RetryPolicy(attempts=1)  # a connection test answers at once: no retries behind the button
@@ -31,20 +42,26 @@ QUICK = RetryPolicy(attempts=1)  # a connection test answers at once: no retries
 
 def _why_vi(exc: BaseException, system_vi: str) -> str:
     """What failed, in words an operator acts on (the English cause after the dash)."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return f"Lỗi chứng chỉ TLS khi kết nối {system_vi} — {type(exc).__name__}"
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-        return f"Không kết nối được tới {system_vi} (sai địa chỉ, cổng, hoặc máy chủ không phản hồi) — {type(exc).__name__}"
-    if (
-        isinstance(exc, (AuthError, NationalAuthError))
-        or (isinstance(exc, RemoteRefused) and exc.status in (401, 403))
-        or (isinstance(exc, IOfficeError) and exc.code in (401, 403))
-    ):
-        return f"{system_vi} từ chối thông tin đăng nhập (sai mã ứng dụng, khóa bí mật hoặc mã xác thực) — {exc}"
-    if isinstance(exc, (TransientHTTPError, RemoteRefused, IOfficeError)):
-        return f"{system_vi} trả lời lỗi — {exc}"
-    if isinstance(exc, (OSError, ValueError, KeyError)):
+    if isinstance(exc, TLSFailed):
+        return f"Lỗi chứng chỉ TLS khi kết nối {system_vi} — {exc}"
+    if isinstance(exc, ConnectionFailed):
+        return (
+            f"Không kết nối được tới {system_vi} (sai địa chỉ, cổng, hoặc máy chủ không phản hồi)"
+            f" — {exc}"
+        )
+    if isinstance(exc, CredentialsRefused):
+        return (
+            f"{system_vi} từ chối thông tin đăng nhập (sai mã ứng dụng, khóa bí mật hoặc mã xác"
+            f" thực) — {exc}"
+        )
+    if isinstance(exc, RevocationUnavailable):
+        return f"Không tải được danh sách chứng thư thu hồi (CRL) cấu hình cho {system_vi} — {exc}"
+    if isinstance(exc, MalformedAnswer):
+        return f"{system_vi} trả lời không đúng định dạng của API — {exc}"
+    if isinstance(exc, (Misconfigured, OSError, ValueError, KeyError)):
         return f"Cấu hình kết nối {system_vi} không hợp lệ — {type(exc).__name__}: {exc}"
+    if isinstance(exc, RemoteError):  # a 5xx, a refused request, a session that does not hold
+        return f"{system_vi} trả lời lỗi — {exc}"
     return f"Lỗi khi kiểm tra kết nối {system_vi} — {type(exc).__name__}"
 
 
@@ -70,12 +87,12 @@ class IGatePortalHook(BaseHook):
         """Log in for real (OIDC token), then one cheap authenticated read."""
         try:
             client = PortalClient(self.settings(retry=QUICK))
-        except Exception as exc:  # noqa: BLE001 - the Test button reports every cause
+        except Exception as exc:  # noqa: BLE001 - the Test button reports every cause, as text
             return False, _why_vi(exc, "Cổng Một cửa")
         try:
             client.log_in()
             client.search({"page": 0, "size": 1})
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - as above: any cause becomes the message
             return False, _why_vi(exc, "Cổng Một cửa")
         finally:
             client.close()
@@ -83,7 +100,8 @@ class IGatePortalHook(BaseHook):
 
 
 class IOfficeHook(BaseHook):
-    """VNPT-iOffice's inter-system link API: token auth, push, result packages, trust roots and CRL."""
+    """VNPT-iOffice's inter-system link API: token auth, push, result packages, trust roots and
+    CRL."""
 
     conn_name_attr = "ioffice_conn_id"
     default_conn_name = "lienthong_ioffice"
@@ -103,15 +121,17 @@ class IOfficeHook(BaseHook):
 
     @classmethod
     async def async_client(cls, conn_id: str = default_conn_name) -> IOfficeAsyncClient:
-        """For the triggerer: the Connection read with the async lookup; no trust roots needed to poll."""
+        """For the triggerer: the Connection read with the async lookup; no trust roots needed to
+        poll."""
         conn = await cls.aget_connection(conn_id)
         return IOfficeAsyncClient(IOfficeSettings.from_connection(conn, with_trust_roots=False))
 
     def test_connection(self) -> tuple[bool, str]:
-        """An authenticated list of pending packages (read-only), then the CRL when one is configured."""
+        """An authenticated list of pending packages (read-only), then the CRL when one is
+        configured."""
         try:
             client = IOfficeClient(self.settings(retry=QUICK))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - as above: any cause becomes the message
             return False, _why_vi(exc, "iOffice")
         try:
             client.pending_doc_ids()
@@ -119,7 +139,7 @@ class IOfficeHook(BaseHook):
             if client.settings.crl_url:
                 client.crls()
                 crl_note = " Đã tải được danh sách chứng thư thu hồi (CRL)."
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - as above: any cause becomes the message
             return False, _why_vi(exc, "iOffice")
         finally:
             client.close()
@@ -154,12 +174,12 @@ class NationalPortalHook(BaseHook):
         """Log in for real (a session), then one read that needs it."""
         try:
             client = NationalClient(self.settings(retry=QUICK))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - as above: any cause becomes the message
             return False, _why_vi(exc, "Cổng DVCQG")
         try:
             client.log_in()
             client.held([])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - as above: any cause becomes the message
             return False, _why_vi(exc, "Cổng DVCQG")
         finally:
             client.close()

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import requests
-from airflow.sdk import BaseNotifier
+from airflow.sdk import BaseHook, BaseNotifier
+from airflow.sdk.exceptions import AirflowNotFoundException
 
-from lienthong.clients.http import base_url
+from lienthong.clients.errors import RemoteError
+from lienthong.clients.http import base_url, post, raise_for_status
 from lienthong.domain.masking import get_logger, mask_text
 
 log = get_logger(__name__)
@@ -42,13 +43,14 @@ class LienthongAlertNotifier(BaseNotifier):
             return
         url = base_url(conn, (conn.extra_dejson or {}).get("path", ""))
         try:
-            requests.post(
+            resp = post(
                 url,
                 data=json.dumps(body, ensure_ascii=False).encode(),
                 timeout=10,
                 headers={"Content-Type": "application/json; charset=utf-8"},
-            ).raise_for_status()
-        except requests.RequestException as exc:
+            )
+            raise_for_status(resp)
+        except RemoteError as exc:  # unreachable, refused, misconfigured: all undelivered
             log.error(
                 "alert %r NOT delivered to %s (%s): %s", self.title, self.conn_id, conn.host, exc
             )
@@ -56,9 +58,6 @@ class LienthongAlertNotifier(BaseNotifier):
 
     def _channel(self) -> Any | None:
         """The webhook Connection; None (said in the log) when none is configured."""
-        from airflow.sdk import BaseHook
-        from airflow.sdk.exceptions import AirflowNotFoundException
-
         try:
             return BaseHook.get_connection(self.conn_id)
         except AirflowNotFoundException:
@@ -68,7 +67,7 @@ class LienthongAlertNotifier(BaseNotifier):
                 self.conn_id,
             )
             return None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - secrets backend or metadata DB: any cause is logged
             log.error(
                 "alert %r NOT delivered: connection %s could not be read: %s",
                 self.title,

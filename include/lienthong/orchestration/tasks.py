@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
 
 from lienthong.domain.masking import get_logger
-from lienthong.orchestration.airflow_resources import resources_from_airflow, store_engine
+from lienthong.orchestration.airflow_resources import (
+    resources_from_airflow,
+    retention_days,
+    store_engine,
+)
 from lienthong.orchestration.airflow_stats import report_counts, report_levels
 from lienthong.orchestration.dag_settings import TIMEZONE
-from lienthong.pipeline import intake, results
+from lienthong.orchestration.notifiers import LienthongAlertNotifier
+from lienthong.pipeline import intake, national_sync, results
+from lienthong.pipeline.backfill import backfill, backfill_window
+from lienthong.pipeline.backfill import summary_vi as backfill_summary_vi
+from lienthong.pipeline.heal import alert_text_vi, heal, mark_alerted, needs_person, not_yet_alerted
+from lienthong.pipeline.outcomes import Family, NationalCount, plain
+from lienthong.pipeline.replay import replay
 from lienthong.pipeline.resources import Resources
-from lienthong.store.ledger import RunContext, record_operator_action, record_quarantine_action
+from lienthong.reconcile.finding_kinds import ALERTING, repaired_key
+from lienthong.reconcile.findings import default_window, reconcile, summarize
+from lienthong.reconcile.findings import summary_vi as findings_summary_vi
+from lienthong.reconcile.watchlists import portal_now
+from lienthong.store.ledger import (
+    RunContext,
+    add_event,
+    record_operator_action,
+    record_quarantine_action,
+)
+from lienthong.store.retention import purge_payloads
 
 log = get_logger(__name__)
 
@@ -45,44 +68,41 @@ def pull_and_link(context: dict[str, Any], overlap_minutes: int) -> dict[str, in
         counts = intake.pull_and_link(
             resources, run_context(context), window, advance_cursor=advance
         )
-        report_counts(resources.metrics, "intake", counts)
+        report_counts(resources.metrics, Family.INTAKE, counts)
         report_levels(resources.metrics, resources.engine)
-    log.info("intake summary: %s", counts)
-    return counts
+    log.info("intake summary: %s", plain(counts))
+    return plain(counts)
 
 
 def complete_pending(context: dict[str, Any]) -> dict[str, int]:
     with resources_from_airflow() as resources:
         counts = intake.complete_pending(resources, run_context(context))
-        report_counts(resources.metrics, "pending", counts)
-    log.info("pending links completed: %s", counts)
-    return counts
+        report_counts(resources.metrics, Family.PENDING, counts)
+    log.info("pending links completed: %s", plain(counts))
+    return plain(counts)
 
 
 def sync_national(context: dict[str, Any], overlap_minutes: int) -> dict[str, int]:
-    from lienthong.pipeline import national_sync
-
     with resources_from_airflow(national=True) as resources:
         counts = national_sync.sync(
             resources, run_context(context), timedelta(minutes=overlap_minutes)
         )
-        counts["relogins"] = resources.national.relogins if resources.national else 0
-        report_counts(resources.metrics, "national", counts)
-    log.info("national sync: %s", counts)
-    return counts
+        counts[NationalCount.RELOGINS] = resources.national.relogins if resources.national else 0
+        report_counts(resources.metrics, Family.NATIONAL, counts)
+    log.info("national sync: %s", plain(counts))
+    return plain(counts)
 
 
 def process_results(context: dict[str, Any]) -> dict[str, int]:
     with resources_from_airflow() as resources:
         counts = results.process_packages(resources, run_context(context))
-        report_counts(resources.metrics, "packages", counts)
+        report_counts(resources.metrics, Family.PACKAGES, counts)
         report_levels(resources.metrics, resources.engine)
-    log.info("result packages: %s", counts)
-    return counts
+    log.info("result packages: %s", plain(counts))
+    return plain(counts)
 
 
 def _param_date(value: str | None):
-    from datetime import date
 
     return date.fromisoformat(value) if value else None
 
@@ -92,7 +112,8 @@ def _stripped(values: list[str] | None) -> tuple[str, ...]:
 
 
 def triggering_user(context: dict[str, Any]) -> str | None:
-    """The Airflow user who triggered this run (``dag_run.triggering_user_name``, Airflow 3); None for
+    """The Airflow user who triggered this run (``dag_run.triggering_user_name``, Airflow 3); None
+    for
     scheduled runs, which no person started."""
     name = getattr(context.get("dag_run"), "triggering_user_name", None)
     return str(name) if name else None
@@ -108,7 +129,8 @@ def _audit(
     codes: tuple[str | None, ...] = (None,),
     **extra: Any,
 ) -> None:
-    """One operator-action event per dossier concerned (on its timeline), or one for the whole run."""
+    """One operator-action event per dossier concerned (on its timeline), or one for the whole
+    run."""
     with resources.session() as session:
         for code in codes:
             record_operator_action(
@@ -124,8 +146,8 @@ def _audit(
 
 
 def backfill_missed(context: dict[str, Any]) -> dict[str, int]:
-    """The operators' backfill form; the run is audited (who, window, outcome), failed attempts too."""
-    from lienthong.pipeline.backfill import backfill, backfill_window, summary_vi
+    """The operators' backfill form; the run is audited (who, window, outcome), failed attempts
+    too."""
 
     params = context["params"]
     dry_run = bool(params.get("dry_run"))
@@ -168,16 +190,11 @@ def backfill_missed(context: dict[str, Any]) -> dict[str, int]:
             codes or (None,),
             counts=dict(counts),
         )
-    log.info("backfill by %s: %s", actor, summary_vi(counts, dry_run))
+    log.info("backfill by %s: %s", actor, backfill_summary_vi(counts, dry_run))
     return counts
 
 
 def reconcile_links(context: dict[str, Any]) -> dict[str, int]:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from lienthong.reconcile.findings import default_window, reconcile, summarize, summary_vi
-    from lienthong.reconcile.watchlists import portal_now
 
     params = context["params"]
     with resources_from_airflow(national=True) as resources:
@@ -203,41 +220,24 @@ def reconcile_links(context: dict[str, Any]) -> dict[str, int]:
                             code=f.dossier_code,
                         )
     counts = summarize(found)
-    log.info("reconciliation %s..%s:\n%s", start, end, summary_vi(counts))
+    log.info("reconciliation %s..%s:\n%s", start, end, findings_summary_vi(counts))
     return counts
-
-
-ALERT_KINDS = (
-    "overdue",
-    "near_due",
-    "stuck",
-    "bypass",
-    "resolved_not_closed",
-    "issued_not_attached",
-    "not_synced",
-    "national_status_differs",
-)
 
 
 def alert_on_findings(context: dict[str, Any], counts: dict[str, int]) -> bool:
     """Alert operators when reconciliation found something a person must look at."""
-    from lienthong.orchestration.notifiers import LienthongAlertNotifier
-    from lienthong.reconcile.findings import summary_vi
 
-    unrepaired = {
-        k: n - counts.get(f"{k}_repaired", 0) for k, n in counts.items() if k in ALERT_KINDS
-    }
+    unrepaired = {k: counts.get(k, 0) - counts.get(repaired_key(k), 0) for k in ALERTING}
     if not any(unrepaired.values()):
         return False
-    LienthongAlertNotifier(title="Liên thông: cần xử lý", message=summary_vi(counts)).notify(
-        context
-    )
+    LienthongAlertNotifier(
+        title="Liên thông: cần xử lý", message=findings_summary_vi(counts)
+    ).notify(context)
     return True
 
 
 def recheck_quarantine(context: dict[str, Any], limit: int) -> dict[str, int]:
     """Re-read the due quarantine records from their sources; heal what is valid now."""
-    from lienthong.pipeline.heal import heal
 
     with resources_from_airflow() as resources:
         return heal(resources, run_context(context), limit=limit).as_dict()
@@ -246,13 +246,6 @@ def recheck_quarantine(context: dict[str, Any], limit: int) -> dict[str, int]:
 def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:
     """Tell operators, once per cause, about records no automatic attempt will fix and about
     quarantined decision dossiers close to their due date."""
-    from datetime import datetime
-
-    from sqlalchemy.orm import Session
-
-    from lienthong.orchestration.notifiers import LienthongAlertNotifier
-    from lienthong.pipeline.heal import alert_text_vi, mark_alerted, needs_person, not_yet_alerted
-    from lienthong.reconcile.watchlists import portal_now
 
     engine = store_engine()
     with Session(engine) as session:
@@ -270,13 +263,6 @@ def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:
 
 def purge_personal_data(context: dict[str, Any]) -> dict[str, int]:
     """Reduce resolved and expired quarantine records to their lookup keys (``store.retention``)."""
-    from datetime import datetime
-
-    from sqlalchemy.orm import Session
-
-    from lienthong.orchestration.airflow_resources import retention_days
-    from lienthong.store.ledger import add_event
-    from lienthong.store.retention import purge_payloads
 
     days = retention_days()
     with Session(store_engine()) as session, session.begin():
@@ -300,7 +286,6 @@ def purge_personal_data(context: dict[str, Any]) -> dict[str, int]:
 def replay_quarantined(context: dict[str, Any]) -> dict[str, str]:
     """Replay the quarantine records named in the run's form, on a worker; each replay is audited
     with the run's triggering user, the reason given, and its outcome."""
-    from lienthong.pipeline.replay import replay
 
     params = context["params"]
     ids = [int(i) for i in params.get("quarantine_ids") or []]

@@ -14,13 +14,10 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
-from lienthong.clients.http import RemoteRefused, TransientHTTPError, is_auth_refusal
-from lienthong.clients.ioffice import IOfficeError
-
-POLL_ERRORS = (httpx.HTTPError, TransientHTTPError, RemoteRefused, IOfficeError, ValueError)
+from lienthong.clients.errors import CredentialsRefused, RemoteError
+from lienthong.orchestration.hooks import IOfficeHook
 
 
 class PendingPackagesTrigger(BaseTrigger):
@@ -52,8 +49,6 @@ class PendingPackagesTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from lienthong.orchestration.hooks import IOfficeHook
-
         deadline = time.monotonic() + self.timeout
         failures = 0
         async with await IOfficeHook.async_client(self.conn_id) as ioffice:
@@ -63,7 +58,7 @@ class PendingPackagesTrigger(BaseTrigger):
                         yield TriggerEvent({"status": "found"})
                         return
                     failures = 0
-                except POLL_ERRORS as exc:
+                except RemoteError as exc:  # every kind is a failed poll; a refused one ends it
                     failures += 1
                     self.log.warning(
                         "iOffice poll failed (%d in a row): %s: %s",
@@ -71,12 +66,14 @@ class PendingPackagesTrigger(BaseTrigger):
                         type(exc).__name__,
                         str(exc)[:200],
                     )
-                    if is_auth_refusal(exc):
+                    if isinstance(exc, CredentialsRefused):
                         yield TriggerEvent(
                             {
                                 "status": "error",
                                 "reason": "auth",
-                                "message": f"iOffice refused the credential of {self.conn_id}: {exc}",
+                                "message": (
+                                    f"iOffice refused the credential of {self.conn_id}: {exc}"
+                                ),
                             }
                         )
                         return
@@ -85,8 +82,10 @@ class PendingPackagesTrigger(BaseTrigger):
                             {
                                 "status": "error",
                                 "reason": "unreachable",
-                                "message": f"iOffice could not be polled {failures} times in a row; "
-                                f"last error {type(exc).__name__}: {str(exc)[:200]}",
+                                "message": (
+                                    f"iOffice could not be polled {failures} times in a row; "
+                                    f"last error {type(exc).__name__}: {str(exc)[:200]}"
+                                ),
                             }
                         )
                         return
@@ -123,8 +122,6 @@ class PackagesOfferedTrigger(BaseEventTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from lienthong.orchestration.hooks import IOfficeHook
-
         reported: set[str] = set()
         failures = 0
         while True:
@@ -140,7 +137,7 @@ class PackagesOfferedTrigger(BaseEventTrigger):
                                 {"new_packages": len(new), "pending_packages": len(pending)}
                             )
                         await asyncio.sleep(self.poll_interval)
-            except POLL_ERRORS as exc:
+            except RemoteError as exc:  # logged, polled again: an event trigger has no task to fail
                 failures += 1
                 self.log.error(
                     "iOffice poll failed (%d in a row): %s: %s",

@@ -10,8 +10,11 @@ from datetime import date, datetime, time, timedelta
 
 from lienthong.domain.timeliness import VN_TZ
 from lienthong.pipeline import intake
+from lienthong.pipeline.outcomes import IntakeCount, plain
 from lienthong.pipeline.resources import Resources
 from lienthong.store.ledger import RunContext
+
+PENDING_PREFIX = "pending_"
 
 
 def backfill_window(
@@ -34,26 +37,35 @@ def backfill_window(
 def backfill(
     resources: Resources, run: RunContext, window: intake.Window, dry_run: bool = False
 ) -> dict[str, int]:
-    counts = intake.pull_and_link(resources, run, window, advance_cursor=False, dry_run=dry_run)
+    """Re-pull the window, then finish links left half-done; pending counts keep a ``pending_``
+    prefix so the two kinds of work stay apart in the run's summary."""
+    counts = plain(
+        intake.pull_and_link(resources, run, window, advance_cursor=False, dry_run=dry_run)
+    )
     if not dry_run:
-        for key, n in intake.complete_pending(resources, run).items():
-            counts[f"pending_{key}"] = n
+        pending = plain(intake.complete_pending(resources, run))
+        counts.update({f"{PENDING_PREFIX}{key}": n for key, n in pending.items()})
     return counts
 
 
 def summary_vi(counts: dict[str, int], dry_run: bool) -> str:
     """What the run found and did, in the words officials use."""
-    fetched = counts.get("fetched", 0)
+
+    def n(*outcomes: IntakeCount) -> int:
+        return sum(counts.get(o, 0) for o in outcomes)
+
+    fetched = n(IntakeCount.FETCHED)
     if dry_run:
         return (
-            f"Chạy thử: tìm thấy {fetched} hồ sơ; {counts.get('missing', 0)} hồ sơ chưa liên thông, "
-            f"{counts.get('known', 0)} hồ sơ đã có, {counts.get('would_quarantine', 0)} hồ sơ lỗi dữ liệu. "
-            "Không thay đổi dữ liệu."
+            f"Chạy thử: tìm thấy {fetched} hồ sơ; {n(IntakeCount.MISSING)} hồ sơ chưa liên thông, "
+            f"{n(IntakeCount.KNOWN)} hồ sơ đã có, "
+            f"{n(IntakeCount.WOULD_QUARANTINE)} hồ sơ lỗi dữ liệu. Không thay đổi dữ liệu."
         )
-    transferred = counts.get("transferred", 0) + counts.get("transferred_existing", 0)
+    transferred = n(IntakeCount.TRANSFERRED, IntakeCount.TRANSFERRED_EXISTING)
+    not_linked = n(IntakeCount.SKIPPED, IntakeCount.SKIPPED_CLOSED)
     return (
-        f"Tìm thấy {fetched} hồ sơ; bổ sung {counts.get('new', 0)} hồ sơ bị sót "
-        f"({transferred} hồ sơ chuyển sang iOffice, {counts.get('skipped', 0) + counts.get('skipped_closed', 0)} "
-        f"hồ sơ không cần liên thông); {counts.get('unchanged', 0) + counts.get('updated', 0)} hồ sơ đã có; "
-        f"{counts.get('quarantined', 0)} hồ sơ bị cách ly do lỗi dữ liệu."
+        f"Tìm thấy {fetched} hồ sơ; bổ sung {n(IntakeCount.NEW)} hồ sơ bị sót "
+        f"({transferred} hồ sơ chuyển sang iOffice, {not_linked} hồ sơ không cần liên thông); "
+        f"{n(IntakeCount.UNCHANGED, IntakeCount.UPDATED)} hồ sơ đã có; "
+        f"{n(IntakeCount.QUARANTINED)} hồ sơ bị cách ly do lỗi dữ liệu."
     )

@@ -256,7 +256,8 @@ def alert_text_vi(items: list[NeedsPerson]) -> str:
     for i in items[:20]:
         due = f", hẹn trả {i.due_at:%d/%m/%Y}" if i.due_at else ""
         lines.append(
-            f"- {i.dossier_code or '(không rõ mã)'}: {i.reason_vi} (đã thử lại {i.attempts} lần{due})"
+            f"- {i.dossier_code or '(không rõ mã)'}: {i.reason_vi} "
+            f"(đã thử lại {i.attempts} lần{due})"
         )
     return "\n".join(lines)
 

@@ -30,6 +30,7 @@ from lienthong.domain.masking import get_logger
 from lienthong.domain.states import LinkState, QuarantineSource, QuarantineStatus
 from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus, ResultKind
 from lienthong.pipeline.metrics import timed
+from lienthong.pipeline.outcomes import IntakeCount, quarantined_metric
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, Route, route_for
@@ -88,11 +89,11 @@ def pull_and_link(
     *,
     advance_cursor: bool,
     dry_run: bool = False,
-) -> dict[str, int]:
+) -> dict[IntakeCount, int]:
     """Pull the window's dossiers, record them, push routed new ones, note the transfer."""
-    counts: Counter[str] = Counter()
+    counts: Counter[IntakeCount] = Counter()
     for batch in _batches(_raw_dossiers(resources, window), resources.batch_size):
-        counts["fetched"] += len(batch)
+        counts[IntakeCount.FETCHED] += len(batch)
         if dry_run:
             counts.update(_dry_run_batch(resources, batch))
             continue
@@ -104,15 +105,15 @@ def pull_and_link(
     return dict(counts)
 
 
-def _dry_run_batch(resources: Resources, batch: list[dict[str, Any]]) -> Counter[str]:
-    out: Counter[str] = Counter()
+def _dry_run_batch(resources: Resources, batch: list[dict[str, Any]]) -> Counter[IntakeCount]:
+    out: Counter[IntakeCount] = Counter()
     parsed = [parse_dossier(resources, raw) for raw in batch]
     valid = [dossier for dossier in parsed if isinstance(dossier, Dossier)]
-    out["would_quarantine"] += len(parsed) - len(valid)
+    out[IntakeCount.WOULD_QUARANTINE] += len(parsed) - len(valid)
     with resources.session() as session:
         known = ledger.links_by_dossier_id(session, [dossier.id for dossier in valid])
-    out["missing"] += sum(1 for dossier in valid if dossier.id not in known)
-    out["known"] += sum(1 for dossier in valid if dossier.id in known)
+    out[IntakeCount.MISSING] += sum(1 for dossier in valid if dossier.id not in known)
+    out[IntakeCount.KNOWN] += sum(1 for dossier in valid if dossier.id in known)
     return out
 
 
@@ -131,8 +132,10 @@ def parse_dossier(resources: Resources, raw: dict[str, Any]) -> Dossier | Invali
 def _code_changed(dossier: Dossier, link: DossierLink) -> InvalidDossier:
     return InvalidDossier(
         "code_changed",
-        f"Hồ sơ đã liên thông với mã {link.dossier_code} nay được gửi với mã khác ({dossier.code[:64]})",
-        f"dossier id {dossier.id} linked as {link.dossier_code}, now served as {dossier.code[:64]!r}",
+        f"Hồ sơ đã liên thông với mã {link.dossier_code} "
+        f"nay được gửi với mã khác ({dossier.code[:64]})",
+        f"dossier id {dossier.id} linked as {link.dossier_code}, "
+        f"now served as {dossier.code[:64]!r}",
         dossier.id,
         link.dossier_code,
     )
@@ -142,7 +145,7 @@ def _record_batch(
     resources: Resources,
     run: ledger.RunContext,
     batch: list[dict[str, Any]],
-    counts: Counter[str],
+    counts: Counter[IntakeCount],
     advance_cursor: bool,
 ) -> list[tuple[Dossier, Route]]:
     """One transaction: links, quarantine, routing decisions, cursor. Returns what to push."""
@@ -158,13 +161,13 @@ def _record_batch(
         for raw, item in parsed:
             if isinstance(item, InvalidDossier):
                 _quarantine_invalid(resources, session, run, raw, item)
-                counts["quarantined"] += 1
+                counts[IntakeCount.QUARANTINED] += 1
                 continue
             dossier = item
             link = known.get(dossier.id)
             if link is not None and link.dossier_code != dossier.code:
                 _quarantine_invalid(resources, session, run, raw, _code_changed(dossier, link))
-                counts["quarantined"] += 1
+                counts[IntakeCount.QUARANTINED] += 1
                 continue
             route = _record_valid(resources, session, run, dossier, known, counts)
             if route is not None:
@@ -202,7 +205,7 @@ def _quarantine_invalid(
         payload={"dossier": without_personal_data(raw)},
         fingerprint=fingerprint_for(resources, item.reason_code),
     )
-    resources.metrics.incr(f"quarantined.{QuarantineSource.PORTAL_DOSSIER}.{item.reason_code}")
+    resources.metrics.incr(quarantined_metric(QuarantineSource.PORTAL_DOSSIER, item.reason_code))
     log.warning("dossier %s quarantined: %s", item.code or item.key, item.reason_code)
 
 
@@ -212,18 +215,17 @@ def _record_valid(
     run: ledger.RunContext,
     dossier: Dossier,
     known: dict[str, DossierLink],
-    counts: Counter[str],
+    counts: Counter[IntakeCount],
 ) -> Route | None:
     """Create or refresh the dossier's link; the route when it is new work for iOffice."""
     link = known.get(dossier.id)
     if link is None:
         kind = resources.routing.procedures[dossier.procedure_code].result_kind
         link = known[dossier.id] = ledger.new_link(session, run, dossier, kind)
-        counts["new"] += 1
+        counts[IntakeCount.NEW] += 1
     else:
-        counts[
-            "updated" if ledger.refresh_from_portal(session, run, link, dossier) else "unchanged"
-        ] += 1
+        refreshed = ledger.refresh_from_portal(session, run, link, dossier)
+        counts[IntakeCount.UPDATED if refreshed else IntakeCount.UNCHANGED] += 1
         if link.state != LinkState.SEEN or link.result_kind != ResultKind.DECISION:
             return None
     return _decide_route(resources, session, run, link, dossier, counts)
@@ -248,7 +250,7 @@ def _decide_route(
     run: ledger.RunContext,
     link: DossierLink,
     dossier: Dossier,
-    counts: Counter[str],
+    counts: Counter[IntakeCount],
 ) -> Route | None:
     try:
         route = route_for(resources.routing, dossier.procedure_code, dossier.agency_code)
@@ -267,14 +269,14 @@ def _decide_route(
             payload={"dossier_id": dossier.id},
             fingerprint=fingerprint_for(resources, "no_route"),
         )
-        resources.metrics.incr(f"quarantined.{QuarantineSource.PORTAL_DOSSIER}.no_route")
-        counts["quarantined"] += 1
+        resources.metrics.incr(quarantined_metric(QuarantineSource.PORTAL_DOSSIER, "no_route"))
+        counts[IntakeCount.QUARANTINED] += 1
         return None
     if route is None:
         ledger.move(
             session, run, link, LinkState.SKIPPED, detail={"reason": "result signed on the papers"}
         )
-        counts["skipped"] += 1
+        counts[IntakeCount.SKIPPED] += 1
         return None
     if dossier.status not in OPEN_STATUSES:
         # Already finished, withdrawn or stopped on the portal: nothing left to draft in iOffice.
@@ -285,25 +287,26 @@ def _decide_route(
             LinkState.SKIPPED,
             detail={"reason": f"portal status {dossier.status}"},
         )
-        counts["skipped_closed"] += 1
+        counts[IntakeCount.SKIPPED_CLOSED] += 1
         return None
     return route
 
 
 def _push_all(
     resources: Resources, run: ledger.RunContext, to_push: list[tuple[Dossier, Route]]
-) -> Counter[str]:
-    """Push concurrently (bounded), record transfers in one transaction, then note them on the portal.
+) -> Counter[IntakeCount]:
+    """Push concurrently (bounded), record transfers in one transaction, then note them on the
+    portal.
 
     The batch's dossiers are claimed first: a dossier another flow is pushing is left to it (it
     stays ``seen`` if that flow dies, and the next run finishes it), so two flows never push one."""
-    out: Counter[str] = Counter()
+    out: Counter[IntakeCount] = Counter()
     if not to_push:
         return out
     keys = {dossier.id: dossier_claim(dossier.id) for dossier, _ in to_push}
     with claims.held_many(resources.engine, list(keys.values()), resources.claim_ttl) as lease:
         mine = [(dossier, route) for dossier, route in to_push if keys[dossier.id] in lease.keys]
-        out["push_busy"] += len(to_push) - len(mine)
+        out[IntakeCount.PUSH_BUSY] += len(to_push) - len(mine)
         with resources.session() as session:  # what an earlier holder of a claim recorded meanwhile
             links = ledger.links_by_dossier_id(session, [dossier.id for dossier, _ in mine])
         mine = [
@@ -327,8 +330,8 @@ def _push_all(
 
 def _push_claimed(
     resources: Resources, run: ledger.RunContext, to_push: list[tuple[Dossier, Route]]
-) -> tuple[list[tuple[Dossier, Route, datetime]], Counter[str]]:
-    out: Counter[str] = Counter()
+) -> tuple[list[tuple[Dossier, Route, datetime]], Counter[IntakeCount]]:
+    out: Counter[IntakeCount] = Counter()
     if not to_push:
         return [], out
     now = datetime.now(UTC)
@@ -353,7 +356,7 @@ def _push_claimed(
             if doc_id is None:
                 link.last_error = error
                 ledger.add_event(session, run, dossier.code, "push_failed", detail={"error": error})
-                out["push_failed"] += 1
+                out[IntakeCount.PUSH_FAILED] += 1
                 continue
             if link.state != LinkState.SEEN:
                 continue
@@ -371,13 +374,14 @@ def _push_claimed(
                     "already_existed": not created,
                 },
             )
-            out["transferred" if created else "transferred_existing"] += 1
+            out[IntakeCount.TRANSFERRED if created else IntakeCount.TRANSFERRED_EXISTING] += 1
             pushed.append((dossier, route, now))
     return pushed, out
 
 
 def dossier_claim(dossier_id: str) -> str:
-    """The claim a process holds while it writes to this dossier on the portal (one writer at a time)."""
+    """The claim a process holds while it writes to this dossier on the portal (one writer at a
+    time)."""
     return f"portal-dossier:{dossier_id}"
 
 
@@ -389,11 +393,11 @@ def _notify_portal(
     run: ledger.RunContext,
     items: list[tuple[str, str, Route | None, datetime | None, datetime]],
     lease: claims.Lease | None = None,
-) -> Counter[str]:
+) -> Counter[IntakeCount]:
     """Record "transferred to iOffice" on the portal: status 4 with the step, then the flag. The
     step's time is the transfer's, so a repeat is recognised on the portal. Each dossier under its
     claim (``lease``: the caller holds those claims already)."""
-    out: Counter[str] = Counter()
+    out: Counter[IntakeCount] = Counter()
     if not items:
         return out
 
@@ -440,11 +444,11 @@ def _notify_portal(
         for dossier_id, error in results:
             link = links[dossier_id]
             if error == BUSY:
-                out["notify_busy"] += 1
+                out[IntakeCount.NOTIFY_BUSY] += 1
                 continue
             if error:
                 link.last_error = error
-                out["notify_failed"] += 1
+                out[IntakeCount.NOTIFY_FAILED] += 1
                 continue
             link.portal_notified = True
             ledger.add_event(
@@ -454,15 +458,16 @@ def _notify_portal(
                 "portal_step",
                 detail={"step": STEP_TRANSFERRED_VI, "status": int(DossierStatus.PROCESSING)},
             )
-            out["portal_notified"] += 1
+            out[IntakeCount.PORTAL_NOTIFIED] += 1
     return out
 
 
 def complete_pending(
     resources: Resources, run: ledger.RunContext, limit: int = 5000
-) -> dict[str, int]:
-    """Finish links a crash or a failed call left halfway: routed-but-not-pushed, pushed-but-not-noted."""
-    counts: Counter[str] = Counter()
+) -> dict[IntakeCount, int]:
+    """Finish links a crash or a failed call left halfway: routed-but-not-pushed,
+    pushed-but-not-noted."""
+    counts: Counter[IntakeCount] = Counter()
     with resources.session() as session:
         seen = list(
             session.scalars(
@@ -487,7 +492,7 @@ def complete_pending(
         )
     for batch in _batches(seen, resources.batch_size):
         raws = _fetch_many(resources, [link.dossier_id for link in batch])
-        counts["refetched"] += len(raws)
+        counts[IntakeCount.REFETCHED] += len(raws)
         counts.update(link_raw(resources, run, raws))
     items = []
     for link in unnoted:
@@ -510,9 +515,9 @@ def complete_pending(
 
 def link_raw(
     resources: Resources, run: ledger.RunContext, raws: list[dict[str, Any]]
-) -> dict[str, int]:
+) -> dict[IntakeCount, int]:
     """Record and push dossiers read one by one (pending work, replays); the cursor stays."""
-    counts: Counter[str] = Counter()
+    counts: Counter[IntakeCount] = Counter()
     to_push = _record_batch(resources, run, raws, counts, advance_cursor=False)
     counts.update(_push_all(resources, run, to_push))
     return dict(counts)

@@ -34,7 +34,8 @@ class InvalidNationalConfig(ValueError):
 
 
 def config_from_variable(value: str | None) -> NationalSyncConfig:
-    """The Variable's settings; a malformed value raises (a guessed scope would sync the wrong agencies)."""
+    """The Variable's settings; a malformed value raises (a guessed scope would sync the wrong
+    agencies)."""
     if value in (None, ""):
         return NationalSyncConfig()
     try:

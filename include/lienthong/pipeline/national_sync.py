@@ -46,6 +46,13 @@ from lienthong.domain.national_record import (
 )
 from lienthong.domain.states import QuarantineSource
 from lienthong.pipeline.intake import parse_dossier
+from lienthong.pipeline.outcomes import (
+    AMBIGUOUS_NATIONAL_WRITES,
+    REFUSED,
+    SENT,
+    NationalCount,
+    quarantined_metric,
+)
 from lienthong.pipeline.resources import Resources
 from lienthong.store import claims, ledger
 from lienthong.store.schema import NationalSyncDossier, NationalSyncItem, NationalSyncUnread
@@ -81,10 +88,10 @@ def national(resources: Resources) -> NationalClient:
 
 def sync(
     resources: Resources, run: ledger.RunContext, overlap: timedelta, pause: float = 0.5
-) -> dict[str, int]:
+) -> dict[NationalCount, int]:
     """One scheduled run: observe what changed, read again what could not be read, send all queued.
     ``pause``: the first backoff after a lost answer, doubled each time."""
-    counts: Counter[str] = Counter()
+    counts: Counter[NationalCount] = Counter()
     counts.update(
         reread_unread(resources, run)
     )  # first: what this run notes unread waits for the next
@@ -101,14 +108,14 @@ def observe(
     run: ledger.RunContext,
     overlap: timedelta,
     updated_to: datetime | None = None,
-) -> Counter[str]:
+) -> Counter[NationalCount]:
     """Queue what changed on the portal since the cursor (minus ``overlap``: late commits there)."""
     with resources.session() as session:
         cursor = ledger.get_cursor(session, CURSOR)
     start = (cursor.updated_at - overlap) if cursor else EPOCH
-    counts: Counter[str] = Counter()
+    counts: Counter[NationalCount] = Counter()
     for batch in _batches(resources.portal.iter_updated(start, updated_to), resources.batch_size):
-        counts["observed"] += len(batch)
+        counts[NationalCount.OBSERVED] += len(batch)
         counts.update(queue_raws(resources, run, batch, advance_cursor=True))
     return counts
 
@@ -119,9 +126,9 @@ def queue_raws(
     raws: list[dict[str, Any]],
     *,
     advance_cursor: bool,
-) -> Counter[str]:
+) -> Counter[NationalCount]:
     """Queue the dossiers read from the portal (one transaction with the cursor)."""
-    counts: Counter[str] = Counter()
+    counts: Counter[NationalCount] = Counter()
     records: list[NationalRecord] = []
     unread: list[InvalidDossier] = []
     for raw in raws:
@@ -139,7 +146,7 @@ def queue_raws(
         if resources.national_config.syncs(record.agency_code):
             records.append(record)
         else:
-            counts["not_configured"] += 1
+            counts[NationalCount.NOT_CONFIGURED] += 1
     positions = [
         p for p in (sort_key(raw) for raw in raws if isinstance(raw, dict)) if p is not None
     ]
@@ -147,7 +154,7 @@ def queue_raws(
         claims.xact_lock(
             session, QUEUE_LOCK
         )  # one queue writer at a time: a step is queued once, seqs unique
-        counts["unreadable"] += _note_unread(
+        counts[NationalCount.UNREADABLE] += _note_unread(
             session, unread, resources.portal.server_time or ledger.utcnow()
         )
         counts.update(queue_records(session, run, national(resources), records))
@@ -159,8 +166,8 @@ def queue_raws(
 
 def queue_records(
     session: Session, run: ledger.RunContext, client: NationalClient, records: list[NationalRecord]
-) -> Counter[str]:
-    counts: Counter[str] = Counter()
+) -> Counter[NationalCount]:
+    counts: Counter[NationalCount] = Counter()
     if not records:
         return counts
     codes = list({r.code for r in records})
@@ -191,7 +198,7 @@ def queue_records(
                 first_seen_at=now,
             )
             session.add(state)
-            counts["dossiers_new"] += 1
+            counts[NationalCount.DOSSIERS_NEW] += 1
         _refresh_local(state, record)
         for planned in plan_items(record, state.record_fingerprint, queued[record.code]):
             is_record = planned.kind == ItemKind.RECORD
@@ -217,15 +224,16 @@ def queue_records(
             state.next_seq += 1
             if is_record:
                 state.record_fingerprint = planned.key
-                counts["records_queued"] += 1
+                counts[NationalCount.RECORDS_QUEUED] += 1
             else:
                 queued[record.code].add(planned.key)
-                counts["steps_queued"] += 1
+                counts[NationalCount.STEPS_QUEUED] += 1
     return counts
 
 
 def _note_unread(session: Session, problems: list[InvalidDossier], now: datetime) -> int:
-    """Remember dossiers that could not be read, to read them again (the cursor moves on). ``now`` is
+    """Remember dossiers that could not be read, to read them again (the cursor moves on). ``now``
+    is
     the portal's clock, as the late threshold of reconciliation counts it."""
     for exc in problems:
         row = session.get(NationalSyncUnread, exc.key)
@@ -249,9 +257,11 @@ def _note_unread(session: Session, problems: list[InvalidDossier], now: datetime
     return len(problems)
 
 
-def reread_unread(resources: Resources, run: ledger.RunContext, limit: int = 500) -> Counter[str]:
+def reread_unread(
+    resources: Resources, run: ledger.RunContext, limit: int = 500
+) -> Counter[NationalCount]:
     """Read again the dossiers an earlier run could not read; queue those that read now."""
-    counts: Counter[str] = Counter()
+    counts: Counter[NationalCount] = Counter()
     with resources.session() as session:
         rows = session.execute(
             select(NationalSyncUnread.dossier_id, NationalSyncUnread.dossier_code)
@@ -270,12 +280,12 @@ def reread_unread(resources: Resources, run: ledger.RunContext, limit: int = 500
         if raw is None:  # gone from the portal: nothing to sync
             with resources.session() as session:
                 session.delete(session.get(NationalSyncUnread, dossier_id))
-            counts["unread_gone"] += 1
+            counts[NationalCount.UNREAD_GONE] += 1
             continue
         queued = queue_raws(resources, run, [raw], advance_cursor=False)
-        counts["reread"] += 1
+        counts[NationalCount.REREAD] += 1
         if queued["unreadable"]:
-            counts["reread_still_unreadable"] += 1
+            counts[NationalCount.REREAD_STILL_UNREADABLE] += 1
             continue
         with (
             resources.session() as session
@@ -300,9 +310,10 @@ def _refresh_local(state: NationalSyncDossier, record: NationalRecord) -> None:
 # -- 2. settle ------------------------------------------------------------------------------
 
 
-def settle(resources: Resources, run: ledger.RunContext) -> Counter[str]:
-    """Settle items left ``sending``: records back to pending, steps by what the national side holds."""
-    counts: Counter[str] = Counter()
+def settle(resources: Resources, run: ledger.RunContext) -> Counter[NationalCount]:
+    """Settle items left ``sending``: records back to pending, steps by what the national side
+    holds."""
+    counts: Counter[NationalCount] = Counter()
     with resources.session() as session:
         unsure = list(
             session.scalars(
@@ -320,7 +331,7 @@ def settle(resources: Resources, run: ledger.RunContext) -> Counter[str]:
         for item in unsure:
             if item.kind == ItemKind.RECORD:
                 session.get(NationalSyncItem, item.id).state = ItemState.PENDING
-                counts["records_resent"] += 1
+                counts[NationalCount.RECORDS_RESENT] += 1
         by_code: dict[str, list[NationalSyncItem]] = defaultdict(list)
         for item in steps:
             by_code[item.dossier_code].append(item)
@@ -336,14 +347,14 @@ def settle(resources: Resources, run: ledger.RunContext) -> Counter[str]:
             flags = settle_unconfirmed(
                 holding.step_digests if holding else (), list(confirmed), [i.digest for i in items]
             )
-            for item, is_held in zip(items, flags):
+            for item, is_held in zip(items, flags, strict=True):
                 row = session.get(NationalSyncItem, item.id)
                 if is_held:
                     _mark_sent(session, row, confirmed_at)
-                    counts["steps_found_held"] += 1
+                    counts[NationalCount.STEPS_FOUND_HELD] += 1
                 else:
                     row.state = ItemState.PENDING
-                    counts["steps_resent"] += 1
+                    counts[NationalCount.STEPS_RESENT] += 1
     return counts
 
 
@@ -355,20 +366,22 @@ def send_pending(
     run: ledger.RunContext,
     pause: float = 0.5,
     lease: claims.Lease | None = None,
-) -> Counter[str]:
-    """Settle, send records, send steps; again while there is work (``SEND_LIMIT`` items of each kind
+) -> Counter[NationalCount]:
+    """Settle, send records, send steps; again while there is work (``SEND_LIMIT`` items of each
+    kind
     per round), backing off when a lost answer left something unsure (at most ``UNSURE_ROUNDS``).
 
-    Only the holder of the outbox's lease sends or settles, so an item ``sending`` under a live lease
+    Only the holder of the outbox's lease sends or settles, so an item ``sending`` under a live
+    lease
     is never mistaken for a crash's leftover. A run that finds the lease held leaves the sending to
     its holder (``send_busy``); a holder killed mid-send is taken over once its lease expires."""
     if lease is None:
         with claims.held(resources.engine, OUTBOX_CLAIM, resources.claim_ttl) as held:
             if held is None:
                 log.info("the national outbox is being sent by another run")
-                return Counter(send_busy=1)
+                return Counter({NationalCount.SEND_BUSY: 1})
             return send_pending(resources, run, pause, held)
-    counts: Counter[str] = Counter()
+    counts: Counter[NationalCount] = Counter()
     unsure_rounds = 0
     for _ in range(MAX_ROUNDS):
         lease.renew()
@@ -379,7 +392,7 @@ def send_pending(
         counts.update(steps)
         if unsure:
             unsure_rounds += 1
-            counts["rounds_repeated"] += 1
+            counts[NationalCount.ROUNDS_REPEATED] += 1
             if unsure_rounds > UNSURE_ROUNDS:
                 break
             time.sleep(
@@ -395,7 +408,8 @@ def send_pending(
 
 
 def _claim(resources: Resources, kind: ItemKind) -> tuple[list[NationalSyncItem], dict[str, bool]]:
-    """The next pending items of ``kind`` in queue order, marked ``sending`` (committed) before any call."""
+    """The next pending items of ``kind`` in queue order, marked ``sending`` (committed) before any
+    call."""
     with resources.session() as session:
         query = (
             select(NationalSyncItem)
@@ -437,7 +451,7 @@ def _claim(resources: Resources, kind: ItemKind) -> tuple[list[NationalSyncItem]
     return items, known
 
 
-def _send_records(resources: Resources, run: ledger.RunContext) -> Counter[str]:
+def _send_records(resources: Resources, run: ledger.RunContext) -> Counter[NationalCount]:
     items, known = _claim(resources, ItemKind.RECORD)
     if not items:
         return Counter()
@@ -447,7 +461,9 @@ def _send_records(resources: Resources, run: ledger.RunContext) -> Counter[str]:
     return _record_results(resources, run, items, results)
 
 
-def _send_steps(resources: Resources, run: ledger.RunContext) -> tuple[Counter[str], bool]:
+def _send_steps(
+    resources: Resources, run: ledger.RunContext
+) -> tuple[Counter[NationalCount], bool]:
     items, _ = _claim(resources, ItemKind.STEP)
     if not items:
         return Counter(), False
@@ -459,8 +475,8 @@ def _send_steps(resources: Resources, run: ledger.RunContext) -> tuple[Counter[s
             len(items),
             exc,
         )
-        resources.metrics.incr("national.ambiguous_writes")
-        return Counter({"steps_unsure": len(items)}), True
+        resources.metrics.incr(AMBIGUOUS_NATIONAL_WRITES)
+        return Counter({NationalCount.STEPS_UNSURE: len(items)}), True
     return _record_results(resources, run, items, results), False
 
 
@@ -486,8 +502,8 @@ def _record_results(
     run: ledger.RunContext,
     items: list[NationalSyncItem],
     results: list[ItemResult],
-) -> Counter[str]:
-    counts: Counter[str] = Counter()
+) -> Counter[NationalCount]:
+    counts: Counter[NationalCount] = Counter()
     at = _national_now(resources)
     codes = {i.dossier_code for i in items}
     with resources.session() as session:  # a few bulk reads, not one per item: a batch is thousands
@@ -512,14 +528,14 @@ def _record_results(
                 )
             )
         )
-        for item, result in zip(items, results):
+        for item, result in zip(items, results, strict=True):
             row = rows[item.id]
             if result.outcome == Outcome.OK:
                 if result.recreated:  # the national side had lost the dossier: its steps go again
                     _forget_national(session, row.dossier_code, record_too=False)
-                    counts["dossiers_recreated"] += 1
+                    counts[NationalCount.DOSSIERS_RECREATED] += 1
                 _mark_sent(session, row, at)
-                counts[f"{row.kind}s_sent"] += 1
+                counts[SENT[row.kind]] += 1
                 if row.kind == ItemKind.RECORD and row.dossier_code in with_refusals:
                     _supersede_earlier(
                         session, run, row, f"a later record (#{row.seq}) was accepted"
@@ -527,10 +543,8 @@ def _record_results(
             else:
                 _refuse(resources, session, run, row, result)
                 with_refusals.add(row.dossier_code)
-                counts[f"{row.kind}s_refused"] += 1
+                counts[REFUSED[row.kind]] += 1
         del states
-    resources.metrics.incr("national.records_sent", counts["records_sent"])
-    resources.metrics.incr("national.steps_sent", counts["steps_sent"])
     return counts
 
 
@@ -561,7 +575,7 @@ def _refuse(
         detail=f"{row.kind} #{row.seq} refused by the national portal: {result.reason_code}",
         payload={"item_id": row.id, "kind": row.kind, "seq": row.seq},
     )
-    resources.metrics.incr(f"quarantined.{QuarantineSource.NATIONAL_SYNC}.{result.reason_code}")
+    resources.metrics.incr(quarantined_metric(QuarantineSource.NATIONAL_SYNC, result.reason_code))
     log.warning(
         "national portal refused %s #%d of %s: %s",
         row.kind,

@@ -38,7 +38,8 @@ class LinkIdentity:
 
 
 def check_package(pkg: Package, link: LinkIdentity) -> PackageProblem | None:
-    """The first problem with the package's envelope, or None. File checks apply to issued packages."""
+    """The first problem with the package's envelope, or None. File checks apply to issued
+    packages."""
     return _envelope_problem(pkg, link) or (
         _file_problem(pkg) if pkg.outcome == PackageOutcome.ISSUED else None
     )

@@ -64,7 +64,8 @@ RECHECK_BY_REASON: dict[str, frozenset[Recheck]] = {
     "not_routed": frozenset({Recheck.ROUTING}),
     "untrusted": frozenset({Recheck.TRUST_ROOTS}),
     "no_trust_roots": frozenset({Recheck.TRUST_ROOTS}),
-    # Signed by someone the routing does not name as the unit's signer: a re-issue, or a routing change.
+    # Signed by someone the routing does not name as the unit's signer: a re-issue, or a routing
+    # change.
     "wrong_signer": frozenset({Recheck.TIMER, Recheck.ROUTING}),
     # Records and steps the national portal refused: the local data must change (a later snapshot
     # that is accepted resolves a refused record by itself); otherwise a person replays it.

@@ -6,7 +6,8 @@ one process at a time (the dossier's claim, shared with intake and the repairs).
 envelope checks (:mod:`.package_checks`) -> verify -> record ``issued`` -> attach
 (skipped if the portal already has this number/notation) -> status 9 with its step
 (skipped if already 9) -> record ``attached`` + the savings row (one transaction; the
-row's key is the dossier code) -> acknowledge, always after the record committed. A crash before the acknowledgement only means the package
+row's key is the dossier code) -> acknowledge, always after the record committed. A crash before the
+acknowledgement only means the package
 is delivered again, and every step above then finds its work done. A package refused by
 the envelope checks or the verification is quarantined (acknowledged as failed), never
 attached; the rest of the batch goes on.
@@ -40,6 +41,7 @@ from lienthong.domain.vocabulary import (
 )
 from lienthong.pipeline.intake import LINKS_LOCK, dossier_claim
 from lienthong.pipeline.metrics import timed
+from lienthong.pipeline.outcomes import PackageCount, quarantined_metric
 from lienthong.pipeline.package_checks import LinkIdentity, PackageProblem, check_package
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
@@ -54,10 +56,10 @@ NOT_ROUTED_VI = "Có văn bản iOffice cho hồ sơ không thuộc diện liên
 
 def process_packages(
     resources: Resources, run: ledger.RunContext, doc_ids: list[str] | None = None
-) -> dict[str, int]:
+) -> dict[PackageCount | PackageHandling, int]:
     """Handle every pending package (or the given ones); one bad package never stops the rest."""
     ids = resources.ioffice.pending_doc_ids() if doc_ids is None else list(dict.fromkeys(doc_ids))
-    counts: Counter[str] = Counter(packages=len(ids))
+    counts: Counter[PackageCount | PackageHandling] = Counter({PackageCount.PACKAGES: len(ids)})
 
     def one(doc_id: str) -> PackageHandling:
         try:
@@ -81,7 +83,7 @@ def process_packages(
             return PackageHandling.ERROR
 
     with ThreadPoolExecutor(max_workers=resources.concurrency) as pool:
-        counts.update(str(handled) for handled in pool.map(one, ids))
+        counts.update(pool.map(one, ids))
     return dict(counts)
 
 
@@ -101,7 +103,8 @@ def package_claim(doc_id: str) -> str:
 
 
 def handle_package(resources: Resources, run: ledger.RunContext, doc_id: str) -> PackageHandling:
-    """One package, by one process at a time (its claim), acknowledged only after its record committed."""
+    """One package, by one process at a time (its claim), acknowledged only after its record
+    committed."""
     with claims.held(resources.engine, package_claim(doc_id), resources.claim_ttl) as lease:
         if lease is None:
             return PackageHandling.BUSY
@@ -169,8 +172,10 @@ def _unlinked(
     pkg: Package,
     raw: dict[str, Any] | None,
 ) -> PackageHandling:
-    """A package for no known link: a bypass (no portal dossier), or a dossier intake has not met yet (adopted,
-    unless the package contradicts itself about which dossier it is for). ``raw``: the portal's dossier
+    """A package for no known link: a bypass (no portal dossier), or a dossier intake has not met
+    yet (adopted,
+    unless the package contradicts itself about which dossier it is for). ``raw``: the portal's
+    dossier
     with the package's code, if any."""
     if raw is None:
         ledger.record_bypass(
@@ -189,7 +194,8 @@ def _unlinked(
     dossier = to_dossier(raw, resources.routing.known_procedures)
     problem = check_package(pkg, LinkIdentity(dossier.code, dossier.id, None))
     if problem is not None and problem.reason_code == "code_mismatch":
-        # Its correlation names another dossier than its code: adopting either could attach to the wrong one.
+        # Its correlation names another dossier than its code: adopting either could attach to the
+        # wrong one.
         ledger.quarantine(
             session,
             run,
@@ -202,7 +208,7 @@ def _unlinked(
             payload=pkg.meta(),
         )
         resources.metrics.incr(
-            f"quarantined.{QuarantineSource.IOFFICE_PACKAGE}.{problem.reason_code}"
+            quarantined_metric(QuarantineSource.IOFFICE_PACKAGE, problem.reason_code)
         )
         log.warning("package %s not adopted: %s", pkg.doc_id, problem.reason_code)
         return PackageHandling.QUARANTINED
@@ -235,7 +241,8 @@ def _doc_fields(pkg: Package) -> dict[str, Any]:
 def _issued(
     resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package
 ) -> PackageHandling:
-    """Verify, record, attach, finish, count the savings: each step finds its work done on a repeat."""
+    """Verify, record, attach, finish, count the savings: each step finds its work done on a
+    repeat."""
     if is_at_or_past(link.state, LinkState.ATTACHED):
         return PackageHandling.ALREADY_DONE
     verdict = _verdict(resources, link, pkg)
@@ -302,9 +309,11 @@ def _expected_signer(resources: Resources, link: DossierLink) -> ExpectedSigner 
 
 
 def _verdict(resources: Resources, link: DossierLink, pkg: Package) -> Verdict:
-    """The signed PDF's verification; a decision for a dossier the routing does not link is refused too:
+    """The signed PDF's verification; a decision for a dossier the routing does not link is refused
+    too:
     an operator decides, it is never attached on a guess. The CRL, when configured, must be had
-    (:class:`~lienthong.clients.ioffice.RevocationUnavailable` otherwise: the package stays pending)."""
+    (:class:`~lienthong.clients.ioffice.RevocationUnavailable` otherwise: the package stays
+    pending)."""
     content = pkg.files[0].content if pkg.files else b""
     settings = resources.ioffice.settings
     crls = resources.ioffice.crls()
@@ -330,8 +339,10 @@ def _verdict(resources: Resources, link: DossierLink, pkg: Package) -> Verdict:
 def _refuse(
     resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, verdict: Verdict
 ) -> None:
-    """Quarantine the package against its dossier. The link itself is set aside only when the package is
-    its own: a package that merely names a dossier whose document is another must not stop that one."""
+    """Quarantine the package against its dossier. The link itself is set aside only when the
+    package is
+    its own: a package that merely names a dossier whose document is another must not stop that
+    one."""
     reason = verdict.reason_code or "invalid"
     with resources.session() as session:
         link = session.get(DossierLink, link.id)
@@ -347,7 +358,7 @@ def _refuse(
             payload={**pkg.meta(), "dossier_id": link.dossier_id, "sha256": verdict.sha256},
             fingerprint=fingerprint_for(resources, reason),
         )
-        resources.metrics.incr(f"quarantined.{QuarantineSource.IOFFICE_PACKAGE}.{reason}")
+        resources.metrics.incr(quarantined_metric(QuarantineSource.IOFFICE_PACKAGE, reason))
         owned = link.ioffice_doc_id in (None, pkg.doc_id)
         if owned and link.state not in (LinkState.QUARANTINED, LinkState.SKIPPED):
             ledger.move(

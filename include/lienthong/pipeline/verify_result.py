@@ -86,7 +86,8 @@ def _values(subject: dict[str, Any], key: str) -> list[str]:
 
 
 def signed_by(subject: dict[str, Any], expected: ExpectedSigner) -> bool:
-    """Whether a certificate subject (asn1crypto ``Name.native``) is the expected signer (module doc)."""
+    """Whether a certificate subject (asn1crypto ``Name.native``) is the expected signer (module
+    doc)."""
     uids = _values(subject, "user_id")
     if uids:
         return bool(expected.account) and any(_norm(u) == _norm(expected.account) for u in uids)
@@ -235,7 +236,9 @@ def verify_signed_pdf(
         )
     signer = signer_names[-1]
     if expected_signer is not None:
-        matching = [n for s, n in zip(signers, signer_names) if signed_by(s, expected_signer)]
+        matching = [
+            n for s, n in zip(signers, signer_names, strict=True) if signed_by(s, expected_signer)
+        ]
         if not matching:
             return _refuse(
                 content,

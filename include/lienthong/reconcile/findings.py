@@ -25,7 +25,12 @@ from lienthong.domain.states import DONE_HANDLINGS, LinkState, PackageHandling
 from lienthong.domain.vocabulary import DossierStatus
 from lienthong.pipeline import results
 from lienthong.pipeline.resources import Resources
-from lienthong.reconcile.finding_kinds import FINDING_LABELS_VI, Finding
+from lienthong.reconcile.finding_kinds import (
+    FINDING_LABELS_VI,
+    Finding,
+    FindingKind,
+    repaired_key,
+)
 from lienthong.reconcile.national_findings import national_findings
 from lienthong.reconcile.watchlists import late_links, portal_now, stuck_links
 from lienthong.store import ledger
@@ -64,7 +69,7 @@ def reconcile(
         for item in stuck_links(session, now or datetime.now(UTC)):
             found.append(
                 Finding(
-                    "stuck",
+                    FindingKind.STUCK,
                     item.dossier_code,
                     item.ioffice_doc_id,
                     {
@@ -122,10 +127,13 @@ def _unattached(
     link: DossierLink,
     repair: bool,
 ) -> Finding:
-    """Issued in iOffice, linked, but no result on the portal: repaired by handling the package again."""
+    """Issued in iOffice, linked, but no result on the portal: repaired by handling the package
+    again."""
     portal_status = resources.portal.progress(link.dossier_id).status
     kind = (
-        "resolved_not_closed" if portal_status < DossierStatus.FINISHED else "issued_not_attached"
+        FindingKind.RESOLVED_NOT_CLOSED
+        if portal_status < DossierStatus.FINISHED
+        else FindingKind.ISSUED_NOT_ATTACHED
     )
     finding = Finding(
         kind,
@@ -157,14 +165,17 @@ def _bypass(resources: Resources, run: ledger.RunContext, doc: IssuedDocument) -
             promulgation_date=doc.promulgated_on,
         )
     return Finding(
-        "bypass", doc.dossier_code or None, doc.doc_id, {**doc.meta(), "subject": doc.subject}
+        FindingKind.BYPASS,
+        doc.dossier_code or None,
+        doc.doc_id,
+        {**doc.meta(), "subject": doc.subject},
     )
 
 
 def _not_linked(
     resources: Resources, run: ledger.RunContext, doc: IssuedDocument, repair: bool
 ) -> Finding:
-    finding = Finding("not_linked", doc.dossier_code, doc.doc_id, doc.meta())
+    finding = Finding(FindingKind.NOT_LINKED, doc.dossier_code, doc.doc_id, doc.meta())
     if repair:
         finding.repair_result = _repair(resources, run, doc.doc_id)
         finding.repaired = finding.repair_result in DONE_HANDLINGS | {PackageHandling.ADOPTED}
@@ -197,11 +208,12 @@ def _record(session, run: ledger.RunContext, found: list[Finding]) -> None:
 
 
 def summarize(found: list[Finding]) -> dict[str, int]:
+    """Counts per kind, and per kind repaired (:func:`repaired_key`), with plain string keys."""
     out: dict[str, int] = {}
     for f in found:
-        out[f.kind] = out.get(f.kind, 0) + 1
+        out[str(f.kind)] = out.get(f.kind, 0) + 1
         if f.repaired:
-            out[f"{f.kind}_repaired"] = out.get(f"{f.kind}_repaired", 0) + 1
+            out[repaired_key(f.kind)] = out.get(repaired_key(f.kind), 0) + 1
     return out
 
 
@@ -212,7 +224,7 @@ def summary_vi(counts: dict[str, int]) -> str:
     lines = []
     for kind, label in FINDING_LABELS_VI.items():
         if counts.get(kind):
-            repaired = counts.get(f"{kind}_repaired", 0)
+            repaired = counts.get(repaired_key(kind), 0)
             lines.append(
                 f"{label}: {counts[kind]}" + (f" (đã xử lý {repaired})" if repaired else "")
             )

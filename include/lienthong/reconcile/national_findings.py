@@ -22,7 +22,7 @@ from lienthong.domain.national_record import ItemState
 from lienthong.domain.timeliness import VN_TZ
 from lienthong.pipeline import national_sync
 from lienthong.pipeline.resources import Resources
-from lienthong.reconcile.finding_kinds import Finding
+from lienthong.reconcile.finding_kinds import Finding, FindingKind
 from lienthong.store.schema import (
     DossierLink,
     NationalSyncDossier,
@@ -47,7 +47,8 @@ def national_findings(
     repair: bool = False,
 ) -> list[Finding]:
     """The three national findings for changes in [date_from, date_to] (Vietnamese dates). With
-    ``repair``, a dossier the national side lost is queued again from scratch (sent by the next run)."""
+    ``repair``, a dossier the national side lost is queued again from scratch (sent by the next
+    run)."""
     late = timedelta(minutes=resources.national_config.late_after_minutes)
     start = datetime.combine(date_from, time.min, VN_TZ)
     end = datetime.combine(date_to + timedelta(days=1), time.min, VN_TZ)
@@ -63,7 +64,7 @@ def national_findings(
             if as_of - oldest > late:
                 found.append(
                     Finding(
-                        "not_synced",
+                        FindingKind.NOT_SYNCED,
                         code,
                         None,
                         {
@@ -79,7 +80,7 @@ def national_findings(
         ):
             found.append(
                 Finding(
-                    "not_synced",
+                    FindingKind.NOT_SYNCED,
                     row.dossier_code,
                     None,
                     {"items": 0, "unreadable": row.reason_code, "attempts": row.attempts},
@@ -92,7 +93,7 @@ def national_findings(
             if link.dossier_code not in seen and resources.national_config.syncs(link.agency_code):
                 found.append(
                     Finding(
-                        "not_synced",
+                        FindingKind.NOT_SYNCED,
                         link.dossier_code,
                         None,
                         {"items": 0, "never_seen": True, "agency": link.agency_code},
@@ -115,7 +116,7 @@ def national_findings(
         for code, item in sorted(worst.items()):
             found.append(
                 Finding(
-                    "synced_late",
+                    FindingKind.SYNCED_LATE,
                     code,
                     None,
                     {
@@ -154,7 +155,7 @@ def national_findings(
             ):
                 found.append(
                     Finding(
-                        "national_status_differs",
+                        FindingKind.NATIONAL_STATUS_DIFFERS,
                         row.dossier_code,
                         None,
                         {
@@ -169,7 +170,7 @@ def national_findings(
     if repair:
         for finding in found:
             if (
-                finding.kind == "national_status_differs"
+                finding.kind == FindingKind.NATIONAL_STATUS_DIFFERS
                 and finding.detail["national_status"] is None
             ):
                 done = national_sync.resync_dossier(resources, run, finding.dossier_code)

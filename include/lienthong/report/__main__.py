@@ -12,9 +12,14 @@ import argparse
 import sys
 from datetime import date
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from lienthong.domain.savings import DEFAULT_SAVINGS
+from lienthong.orchestration.airflow_resources import DB_CONN, ServerLookup, store_engine
+from lienthong.report.export import render, write_csv, write_xlsx
+from lienthong.report.figures import build_report
+from lienthong.store.district_totals import load_district_totals, set_district_total
+from lienthong.store.engine import get_engine
 
 
 class StoreUnreachable(RuntimeError):
@@ -22,12 +27,9 @@ class StoreUnreachable(RuntimeError):
 
 
 def resolve_engine(url: str | None) -> Engine:
-    """--db, else the Airflow connection ``lienthong_db``; a store that does not answer stops the command
+    """--db, else the Airflow connection ``lienthong_db``; a store that does not answer stops the
+    command
     (a report computed from some other database would be wrong without saying so)."""
-    from sqlalchemy import text
-
-    from lienthong.orchestration.airflow_resources import DB_CONN, ServerLookup, store_engine
-    from lienthong.store.engine import get_engine
 
     where = url or f"Airflow connection {DB_CONN}"
     try:
@@ -93,8 +95,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from lienthong.report.export import render, write_csv, write_xlsx
-    from lienthong.report.figures import build_report
 
     report = build_report(
         resolve_engine(args.db),
@@ -113,7 +113,6 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _totals(command: str, args: argparse.Namespace) -> int:
-    from lienthong.store.district_totals import load_district_totals, set_district_total
 
     engine = resolve_engine(args.db)
     if command == "load-totals":

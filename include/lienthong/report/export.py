@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tabulate import tabulate
 
 from lienthong.report.figures import Report
 from lienthong.report.national_figures import FIGURE_LABELS_VI as NATIONAL_LABELS_VI
@@ -82,7 +83,8 @@ TEXT = {
 }
 
 
-# --------------------------------------------------------------------------- Vietnamese number format
+# --------------------------------------------------------------------------- Vietnamese number
+# format
 
 
 def _missing(value: Any) -> bool:
@@ -159,7 +161,6 @@ def summary_formatted(headline: Mapping[str, Any]) -> pd.DataFrame:
 
 def render(report: Report, by: str = "all") -> str:
     """The printed report: headline, then the chosen grouping(s), Vietnamese throughout."""
-    from tabulate import tabulate
 
     h = report.headline
     parts = [
@@ -236,7 +237,8 @@ def write_xlsx(report: Report, path: Path | str) -> Path:
 
 
 def export_report(report: Report, directory: Path | str) -> dict[str, Any]:
-    """CSV folder + XLSX workbook named after the period, inside ``directory``; returns their paths."""
+    """CSV folder + XLSX workbook named after the period, inside ``directory``; returns their
+    paths."""
     stem = f"bao_cao_tiet_kiem_{report.headline['date_from']}_{report.headline['date_to']}"
     base = Path(directory)
     csv_paths = write_csv(report, base / stem)

@@ -84,7 +84,8 @@ class Period:
             raise ValueError(f"period ends ({self.date_to}) before it starts ({self.date_from})")
 
     def bounds_utc(self) -> tuple[datetime, datetime]:
-        """[start, end) instants in UTC: local midnight of the first day to midnight after the last."""
+        """[start, end) instants in UTC: local midnight of the first day to midnight after the
+        last."""
         start = datetime.combine(self.date_from, time(0), VN_TZ)
         end = datetime.combine(self.date_to + timedelta(days=1), time(0), VN_TZ)
         return start.astimezone(UTC), end.astimezone(UTC)
@@ -101,7 +102,8 @@ def article_estimate(
     hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
     cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
 ) -> tuple[float, int]:
-    """The article's method: (hours, VND) = dossiers x hours per dossier (x cost per hour), VND half-up."""
+    """The article's method: (hours, VND) = dossiers x hours per dossier (x cost per hour), VND
+    half-up."""
     hours = Decimal(int(dossiers)) * Decimal(str(hours_per_dossier))
     vnd = (hours * Decimal(int(cost_per_hour))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return float(hours), int(vnd)
@@ -147,7 +149,8 @@ def _year_total(totals: Mapping[str, int], year: int) -> int | None:
 
 
 def district_total_for(totals: Mapping[str, int], date_from: date, date_to: date) -> int | None:
-    """The district's dossiers in [date_from, date_to] from year, month or day rows; None if unknown.
+    """The district's dossiers in [date_from, date_to] from year, month or day rows; None if
+    unknown.
 
     Whole years use the year row (else its months), whole months the month row (else its
     days), any partial month its day rows: a figure is never guessed from a coarser one.
@@ -361,7 +364,8 @@ def _facts(inputs: Inputs, with_bypasses: bool = True) -> Iterator[dict[str, Any
 def tally(
     facts: Iterator[dict[str, Any]], keys: tuple[str, ...]
 ) -> tuple[dict[Any, dict[str, int]], dict[Any, str]]:
-    """Sum every count per ``keys[0]``; the name column (``keys[1]``) is its first non-empty value."""
+    """Sum every count per ``keys[0]``; the name column (``keys[1]``) is its first non-empty
+    value."""
     counts: dict[Any, dict[str, int]] = {}
     names: dict[Any, str] = {}
     for rec in facts:
@@ -380,7 +384,8 @@ def grouped(
     hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
     cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
 ) -> pd.DataFrame:
-    """One table row per month / agency / procedure, columns ``KEYS[by] + FIGURES``, sorted by key."""
+    """One table row per month / agency / procedure, columns ``KEYS[by] + FIGURES``, sorted by
+    key."""
     if by not in KEYS:
         raise ValueError(f"unknown grouping {by!r} (use {', '.join(GROUPINGS)})")
     keys = KEYS[by]
@@ -515,7 +520,8 @@ def headline(
     hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
     cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
 ) -> dict[str, Any]:
-    """Headline figures of the period (keys: dossiers_processed, hours_saved_measured, ... see FIGURES)."""
+    """Headline figures of the period (keys: dossiers_processed, hours_saved_measured, ... see
+    FIGURES)."""
     return summary(read_inputs(bind, date_from, date_to), hours_per_dossier, cost_per_hour)
 
 

@@ -55,7 +55,8 @@ def _key(by: str, agency: tuple[str, str], at: datetime) -> tuple[str, ...]:
 def sync_figures(
     bind: Engine | Connection | Session, date_from: date, date_to: date, by: str = "total"
 ) -> list[dict[str, Any]]:
-    """One row per group (``total``, ``agency`` or ``month`` of reception) of the dossiers received in
+    """One row per group (``total``, ``agency`` or ``month`` of reception) of the dossiers received
+    in
     the period, as every figure of the report counts them."""
     if by not in GROUPINGS:
         raise ValueError(f"grouping {by!r} not in {GROUPINGS}")
@@ -119,7 +120,7 @@ def sync_figures(
         local_done = g["local"]["on_time"] + g["local"]["late"]
         national_done = g["national"]["on_time"] + g["national"]["late"]
         row: dict[str, Any] = dict(
-            zip(("agency_code", "agency_name") if by == "agency" else (by,), key)
+            zip(("agency_code", "agency_name") if by == "agency" else (by,), key, strict=False)
         )
         row.update(
             dossiers_synced=len(g["dossiers"]),

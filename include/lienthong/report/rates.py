@@ -1,4 +1,5 @@
-"""Rates as the reports print them: one rounding rule for every figure (half-up, as officials round)."""
+"""Rates as the reports print them: one rounding rule for every figure (half-up, as officials
+round)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pandas as pd
 
 
 def percent(part: int | float, whole: int | float | None, digits: int = 1) -> float | None:
-    """part/whole in percent, rounded half-up to ``digits``; None when the whole is unknown or zero."""
+    """part/whole in percent, rounded half-up to ``digits``; None when the whole is unknown or
+    zero."""
     if whole is None or whole == 0 or pd.isna(whole):
         return None
     value = Decimal(str(part)) * 100 / Decimal(str(whole))

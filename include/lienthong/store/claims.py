@@ -8,7 +8,8 @@ of its own processes make them:
 - :func:`acquire` takes a lease on a key atomically (one ``INSERT … ON CONFLICT DO UPDATE … WHERE
   expired RETURNING`` on PostgreSQL and SQLite alike); it expires, so a SIGKILLed worker's claim is
   taken over once its ``ttl`` has passed, and never before.
-- :func:`xact_lock` serialises short read-then-write transactions (PostgreSQL: a transaction advisory
+- :func:`xact_lock` serialises short read-then-write transactions (PostgreSQL: a transaction
+advisory
   lock; SQLite: the database write lock taken first), released by the commit or rollback.
 
 Lease times are the workers' clocks (UTC): keep them in sync (NTP) and ``ttl`` well above any skew.
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, or_, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lienthong.store.schema import Claim
@@ -41,7 +44,8 @@ class LeaseLost(RuntimeError):
 
 def new_owner() -> str:
     """A name for one holder: host, process, thread and a random part (unique per acquisition)."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{threading.get_ident() % 100000}:{uuid.uuid4().hex[:12]}"
+    thread = threading.get_ident() % 100000
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{thread}:{uuid.uuid4().hex[:12]}"
 
 
 def _now() -> datetime:
@@ -49,22 +53,21 @@ def _now() -> datetime:
 
 
 def _insert(engine: Engine):  # noqa: ANN202 - the dialect's insert construct
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+    """The dialect's ``insert`` (both have ``on_conflict_do_update``, core's has not)."""
+    return pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
 
 def acquire(engine: Engine, key: str, owner: str, ttl: timedelta = DEFAULT_TTL) -> bool:
-    """Take ``key`` for ``owner`` unless another owner's lease on it is alive. Re-entrant for the owner."""
+    """Take ``key`` for ``owner`` unless another owner's lease on it is alive. Re-entrant for the
+    owner."""
     return key in acquire_many(engine, [key], owner, ttl)
 
 
 def acquire_many(
     engine: Engine, keys: list[str], owner: str, ttl: timedelta = DEFAULT_TTL, chunk: int = 500
 ) -> set[str]:
-    """Those of ``keys`` taken for ``owner`` (one statement per ``chunk``): a key is taken when it is
+    """Those of ``keys`` taken for ``owner`` (one statement per ``chunk``): a key is taken when it
+    is
     free, its lease has run out, or ``owner`` holds it already."""
     taken: set[str] = set()
     keys = sorted(
@@ -93,7 +96,8 @@ def acquire_many(
 
 
 def renew(engine: Engine, owner: str, held: int, ttl: timedelta = DEFAULT_TTL) -> None:
-    """Extend every claim ``owner`` holds; :class:`LeaseLost` unless all ``held`` of them are still ours."""
+    """Extend every claim ``owner`` holds; :class:`LeaseLost` unless all ``held`` of them are still
+    ours."""
     with engine.begin() as conn:
         done = conn.execute(
             update(Claim).where(Claim.owner == owner).values(expires_at=_now() + ttl)
@@ -128,7 +132,8 @@ class Lease:
             raise
 
     def check(self) -> None:
-        """:class:`LeaseLost` if another owner may have taken a claim (this holder stalled past its ttl)."""
+        """:class:`LeaseLost` if another owner may have taken a claim (this holder stalled past its
+        ttl)."""
         if self.lost:
             raise LeaseLost(
                 f"claims of {self.owner} were lost (the holder stalled longer than {self.ttl})"
@@ -176,7 +181,8 @@ def held(
 
 @contextmanager
 def held_many(engine: Engine, keys: list[str], ttl: timedelta = DEFAULT_TTL) -> Iterator[Lease]:
-    """Those of ``keys`` no other owner holds, under one owner and one heartbeat (a batch's dossiers):
+    """Those of ``keys`` no other owner holds, under one owner and one heartbeat (a batch's
+    dossiers):
     ``lease.keys`` says which were taken; the rest are another flow's for now."""
     lease = Lease(engine, ttl=ttl)
     try:
@@ -195,5 +201,6 @@ def xact_lock(session: Session, name: str) -> None:
     earlier commit and no one else writes until this transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())})
-    else:  # a write statement takes SQLite's database write lock at once, even when it changes no row
+    # a write statement takes SQLite's database write lock at once, even when it changes no row
+    else:
         session.execute(update(Claim).where(Claim.key == f"xact:{name}").values(owner=Claim.owner))

@@ -1,4 +1,5 @@
-"""District totals: all dossiers of the district per period (portal or not), supplied by an operator.
+"""District totals: all dossiers of the district per period (portal or not), supplied by an
+operator.
 
 The article's "share entered on the portal" needs a denominator the link cannot see (dossiers
 never entered on the portal), so an operator loads it: a CSV ``period,total`` where period is

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -20,15 +21,14 @@ _lock = threading.Lock()
 
 
 def url_from_connection(conn) -> str:
-    """SQLAlchemy URL for an Airflow connection (sqlite: host = file path; postgres: usual fields)."""
+    """SQLAlchemy URL for an Airflow connection (sqlite: host = file path; postgres: usual
+    fields)."""
     conn_type = (conn.conn_type or "").lower()
     if conn_type == "sqlite":
         return f"sqlite:///{conn.host}"
     if conn_type in {"postgres", "postgresql"}:
         auth = conn.login or ""
         if conn.password:
-            from urllib.parse import quote
-
             auth += ":" + quote(conn.password, safe="")
         host = f"{auth}@{conn.host}" if auth else conn.host
         port = f":{conn.port}" if conn.port else ""

@@ -104,7 +104,8 @@ def record_quarantine_action(
     outcome: str,
     **extra: Any,
 ) -> None:
-    """An operator action on a quarantine record, on its dossier's timeline when it has a dossier."""
+    """An operator action on a quarantine record, on its dossier's timeline when it has a
+    dossier."""
     rec = session.get(Quarantine, quarantine_id)
     record_operator_action(
         session,
@@ -423,7 +424,8 @@ def count_by_state(session: Session) -> dict[str, int]:
 
 
 def step_time(session: Session, key: str, now: datetime | None = None) -> datetime:
-    """The time of the portal step ``key`` names: fixed when first asked, the same on every repeat, so
+    """The time of the portal step ``key`` names: fixed when first asked, the same on every repeat,
+    so
     a repeated write is recognised on the portal by (content, time). The portal keeps seconds."""
     key = key[:200]
     intent = session.get(PortalStepIntent, key)

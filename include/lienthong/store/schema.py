@@ -41,11 +41,7 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return (
-            value.replace(tzinfo=UTC)
-            if value.tzinfo is None
-            else value.astimezone(UTC)
-        )
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 TS = UTCDateTime()
@@ -221,7 +217,8 @@ class ReconcileFinding(Base):
 
 
 class NationalSyncDossier(Base):
-    """One dossier's sync to the national portal: what was queued, what the national side confirmed."""
+    """One dossier's sync to the national portal: what was queued, what the national side
+    confirmed."""
 
     __tablename__ = "national_sync_dossier"
 
@@ -302,8 +299,10 @@ class NationalSyncUnread(Base):
 
 
 class Claim(Base):
-    """Who may act on a shared effect now (a dossier's portal writes, an iOffice package, the national
-    outbox): one owner at a time, for a lease that expires, so a killed worker's claim is taken over."""
+    """Who may act on a shared effect now (a dossier's portal writes, an iOffice package, the
+    national
+    outbox): one owner at a time, for a lease that expires, so a killed worker's claim is taken
+    over."""
 
     __tablename__ = "claim"
 
@@ -314,7 +313,8 @@ class Claim(Base):
 
 
 class PortalStepIntent(Base):
-    """When a portal step was first meant to be written. A repeat writes the same (content, time) and is
+    """When a portal step was first meant to be written. A repeat writes the same (content, time)
+    and is
     recognised on the portal; a legitimate second step with the same text has another time."""
 
     __tablename__ = "portal_step_intent"

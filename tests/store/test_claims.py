@@ -1,5 +1,6 @@
 """Claims: one owner at a time, kept alive while the owner lives, taken over once a killed owner's
-lease has run out, and never before; the national outbox is sent and settled only by its holder."""
+lease has run out, and never before. (The national outbox sent and settled only by its holder:
+``tests/pipeline/test_national_sync.py``.)"""
 
 from __future__ import annotations
 
@@ -10,16 +11,8 @@ import sys
 import time
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import select, update
-
-from lienthong.domain.national_record import ItemState
-from lienthong.pipeline import national_sync
 from lienthong.store import claims
 from lienthong.store.engine import get_engine
-from lienthong.store.schema import NationalSyncItem
-
-from .test_flow import CTX, HOUR, run_intake
 
 HOLDER = """
 import sys, time
@@ -75,34 +68,3 @@ def test_one_owner_at_a_time_and_release(store_url):
             batch.renew()
         with claims.held_many(engine, ["a"], timedelta(seconds=30)) as again:
             assert again.keys == {"a"}  # given back at the end of the batch
-
-
-@pytest.mark.scenario("burst-20")
-def test_a_sending_item_under_a_live_lease_is_left_to_its_sender(standins, nres):
-    standins.advance(10 * HOUR)
-    run_intake(nres)
-    national_sync.observe(nres, CTX, timedelta(minutes=10))
-    with nres.session() as session:
-        item = session.scalar(
-            select(NationalSyncItem).where(NationalSyncItem.state == ItemState.PENDING).limit(1)
-        )
-        session.execute(
-            update(NationalSyncItem)
-            .where(NationalSyncItem.id == item.id)
-            .values(state=ItemState.SENDING)
-        )
-    held_by_other = claims.acquire(
-        nres.engine, national_sync.OUTBOX_CLAIM, "another-sync", timedelta(seconds=60)
-    )
-    assert held_by_other
-    counts = national_sync.send_pending(nres, CTX, pause=0.05)
-    assert counts == {"send_busy": 1}
-    with nres.session() as session:
-        assert (
-            session.get(NationalSyncItem, item.id).state == ItemState.SENDING
-        )  # not taken for a leftover
-    claims.release(nres.engine, "another-sync")
-    counts = national_sync.send_pending(nres, CTX, pause=0.05)
-    assert counts["records_sent"] >= 1
-    with nres.session() as session:
-        assert session.get(NationalSyncItem, item.id).state == ItemState.SENT

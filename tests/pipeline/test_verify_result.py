@@ -16,6 +16,9 @@ from lienthong_standins.ioffice import results
 from lienthong_standins.ioffice.ca import TrustedCA, load_or_create_cas
 from lienthong_standins.ioffice.pdf import sign_pdf
 
+# Pure logic (``make test-fast``): the fixtures below make keys, certificates and PDFs in memory.
+pytestmark = pytest.mark.fast
+
 MAX = 10 * 1024 * 1024
 SIGNER = ExpectedSigner(account="hiennt.tckh", name="Nguyễn Thu Hiền")
 

@@ -12,9 +12,8 @@ from lienthong.pipeline import replay
 from lienthong.store.retention import KEPT_KEYS, PURGED_MARK, purge_payloads
 from lienthong.store.schema import Quarantine
 from tests.conftest import on_store
-
-from .invariants import check
-from .test_flow import CTX, HOUR, run_intake
+from tests.pipeline.invariants import check
+from tests.pipeline.test_flow import CTX, HOUR, run_intake
 
 MALFORMED = [
     {"endpoint": "/pa/dossier", "kind": "malformed", "variant": "broken_date", "rate": 0.2}

@@ -1,14 +1,14 @@
-"""Envelope checks of iOffice result packages: one reason per broken envelope, the adapter keeps an
-undecodable body as a fact (never raises, never silently turns it into an empty file)."""
+"""Envelope checks of iOffice result packages (``pipeline.package_checks``): one reason per broken
+envelope. The adapter's side (an undecodable body kept as a fact) is in
+``tests/clients/test_ioffice_shapes.py``."""
 
 from __future__ import annotations
 
-import base64
 from dataclasses import replace
 
 import pytest
 
-from lienthong.clients.ioffice_shapes import Package, ResultFile, correlation_for, to_package
+from lienthong.clients.ioffice_shapes import Package, ResultFile, correlation_for
 from lienthong.pipeline.package_checks import LinkIdentity, check_package
 from lienthong.pipeline.quarantine_causes import RECHECK_BY_REASON
 from lienthong_standins.faults import BAD_PACKAGE_VARIANTS
@@ -114,30 +114,3 @@ def test_every_package_variant_has_a_check():
         "empty_file",
     }
     assert covered == set(BAD_PACKAGE_VARIANTS)
-
-
-def _wire(b64: object, name: object = "12_GCN-UBND.pdf") -> dict:
-    return {
-        "MaVanBan": "VB-1",
-        "LoaiKetQua": "01",
-        "IDHoSo": "65a1dossier1",
-        "VanBanDi": {"DinhKem": [{"Ten": name, "Base64": b64}]},
-    }
-
-
-def test_adapter_keeps_the_fact_that_base64_did_not_decode():
-    good = base64.b64encode(PDF).decode()
-    assert to_package("VB-1", _wire(good)).files[0] == ResultFile(
-        "12_GCN-UBND.pdf", PDF, decoded=True
-    )
-    wrapped = "\r\n".join(
-        good[i : i + 8] for i in range(0, len(good), 8)
-    )  # MIME-style line breaks are fine
-    assert to_package("VB-1", _wire(wrapped)).files[0].content == PDF
-    for broken in (good.replace("+", "&#43;") + "&#43;", good[:-1], "@@@@", 12345):
-        file = to_package("VB-1", _wire(broken)).files[0]
-        assert (file.content, file.decoded) == (b"", False), broken
-    assert to_package("VB-1", _wire("")).files[0] == ResultFile(
-        "12_GCN-UBND.pdf", b"", decoded=True
-    )
-    assert to_package("VB-1", _wire(good)).declared_dossier_id == "65a1dossier1"

@@ -11,8 +11,7 @@ import pytest
 from lienthong.domain.dossier import ResultDocument, Step
 from lienthong.domain.vocabulary import DossierStatus
 
-from .test_flow import HOUR
-
+HOUR = 3600
 SECOND_LOOK_VI = "Đã xem xét lại hồ sơ"
 
 

@@ -11,15 +11,14 @@ from lienthong.report.rates import percent
 from lienthong.store.district_totals import load_district_totals
 from lienthong.store.schema import DossierLink, DossierTimeSavings
 from tests.conftest import on_store
-
-from .test_flow import drive
+from tests.pipeline.test_flow import drive
 
 DAY = date(2022, 12, 1)
 
 
 @on_store(
     "sqlite"
-)  # the demo's store; the report's SQL on both backends is tests/report/test_figures.py
+)  # the demo's store; the report's SQL on both backends is test_figures.py
 def test_report_matches_the_store_after_the_demo_day(standins, res):
     drive(standins, res)
     load_district_totals(res.engine, standins.data_dir / "district_totals.csv")
