@@ -8,7 +8,8 @@ trickle in, and reads both stamps from the stand-ins (``/_admin/documents``: ``o
 split by whether a ``signed_results`` sensor was waiting (deferred) when the package was offered,
 taken from the metadata DB: the gap between runs is reported apart from the time inside a run.
 
-    make bench-cluster        # or: .venv/bin/python benchmarks/cluster_latency.py [--n 400] [--poll 5]
+    make bench-cluster
+    .venv/bin/python benchmarks/cluster_latency.py [--n 400] [--poll 5]   # the same, with options
 
 Writes benchmarks/results/cluster_latency.json.
 """
@@ -53,7 +54,8 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 def sensor_windows(metadata_url: str) -> list[tuple[float, float]]:
-    """Real-time intervals during which a ``wait_for_result_packages`` instance was running or deferred."""
+    """Real-time intervals during which a ``wait_for_result_packages`` instance was running or
+    deferred."""
     conn = psycopg2.connect(metadata_url.replace("postgresql+psycopg2", "postgresql"))
     with conn, conn.cursor() as cur:
         cur.execute(
@@ -67,8 +69,9 @@ def sensor_windows(metadata_url: str) -> list[tuple[float, float]]:
 
 
 def run_cost(metadata_url: str) -> dict[str, float]:
-    """What the results DAG cost while it ran: runs per hour, and worker-seconds per hour of the tasks
-    that hold a worker slot (a deferred sensor holds none: its time in the triggerer is not counted)."""
+    """What the results DAG cost while it ran: runs per hour, and worker-seconds per hour of the
+    tasks that hold a worker slot (a deferred sensor holds none: its time in the triggerer is not
+    counted)."""
     conn = psycopg2.connect(metadata_url.replace("postgresql+psycopg2", "postgresql"))
     with conn, conn.cursor() as cur:
         cur.execute(
@@ -142,7 +145,8 @@ def main() -> None:
         cluster.prepare()
         cluster.start_airflow()
         s = RemoteStandins(cfg.portal_url, cfg.ioffice_root)
-        # About 3 simulated minutes per real second: the day's issued decisions arrive over ~5 minutes.
+        # About 3 simulated minutes per real second: the day's issued decisions arrive over ~5
+        # minutes.
         killed_at = None
         while s.clock()[:16] < "2022-12-02T17:00":
             s.advance(180)

@@ -1,9 +1,11 @@
-"""Should the link's hot path use the HTTP provider's ``HttpHook.run()``? Measured, same process run.
+"""Should the link's hot path use the HTTP provider's ``HttpHook.run()``? Measured in one process
+run.
 
 * baseline - the portal client (`PortalClient.get_dossier`): one pooled `requests.Session`, the
              OIDC token cached, as the intake's batch uses it;
 * HttpHook - `HttpHook(method="GET").run(endpoint, headers=bearer).json()` for the same calls: a new
-             `Session` (and TCP connection) per call, as the provider builds it. Both parse the JSON.
+             `Session` (and TCP connection) per call, as the provider builds it. Both parse the
+             JSON.
 
 Both against the portal stand-in on loopback (the best case for new connections: no TLS, no
 network latency). Prints calls per second and the ratio; writes benchmarks/results/http_hook.json.
@@ -29,6 +31,8 @@ os.environ.update(
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
     }
 )
+
+from airflow.providers.http.hooks.http import HttpHook  # noqa: E402
 
 from lienthong_standins.harness import make_resources, start_standins  # noqa: E402
 
@@ -60,8 +64,6 @@ def main() -> None:
         os.environ["AIRFLOW_CONN_BENCH_PORTAL"] = json.dumps(
             {"conn_type": "http", "host": "127.0.0.1", "port": int(port), "schema": "http"}
         )
-        from airflow.providers.http.hooks.http import HttpHook
-
         hook = HttpHook(method="GET", http_conn_id="bench_portal")
         bearer = {"Authorization": f"Bearer {res.portal.auth.token()}"}
         for i in range(20):  # warm both paths

@@ -19,6 +19,7 @@ import os
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +41,9 @@ os.environ.update(
 )
 sys.path.insert(0, str(ROOT))
 
-from datetime import UTC
+# Airflow and the product after the settings above: Airflow reads them when first imported.
+from airflow.dag_processing.dagbag import DagBag  # noqa: E402
+from airflow.utils.db import initdb  # noqa: E402
 
 from lienthong.clients.portal_shapes import to_dossier  # noqa: E402
 from lienthong.domain.dossier import Step  # noqa: E402
@@ -48,6 +51,7 @@ from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus  # no
 from lienthong.pipeline.routing import route_for  # noqa: E402
 from lienthong_standins.harness import make_resources, start_standins  # noqa: E402
 from lienthong_standins.routing import demo_routing  # noqa: E402
+from tests.dags.conftest import connections_env  # noqa: E402
 
 HOUR = 3600
 
@@ -59,14 +63,10 @@ def fresh(name: str, n: int):
 
 
 def use_connections(standins, store: str) -> None:
-    from tests.dags.conftest import connections_env
-
     os.environ.update(connections_env(standins, store, HOME / f"trust-{id(standins)}.pem"))
 
 
 def bench_lienthong(n: int) -> float:
-    from airflow.dag_processing.dagbag import DagBag
-
     server, standins = fresh("ours", n)
     try:
         use_connections(standins, f"sqlite:///{HOME}/ours.sqlite")
@@ -85,8 +85,6 @@ def bench_mapped(sample: int) -> float:
     server, standins = fresh("mapped", sample)
     try:
         use_connections(standins, f"sqlite:///{HOME}/mapped.sqlite")
-        from airflow.dag_processing.dagbag import DagBag
-
         dag = DagBag(dag_folder=str(DAGS)).get_dag("bench_mapped_intake")
         t0 = time.perf_counter()
         dr = dag.test(run_conf={"limit": sample})
@@ -99,8 +97,6 @@ def bench_mapped(sample: int) -> float:
 
 def bench_plain_loop(n: int) -> float:
     """Search pages, then per routed dossier: push, read, set status with the step. No store."""
-    from datetime import datetime
-
     server, standins = fresh("plain", n)
     routing = demo_routing()
     try:
@@ -135,8 +131,6 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--sample", type=int, default=500)
     args = ap.parse_args()
-    from airflow.utils.db import initdb
-
     initdb()
     rates = {
         "lienthong_per_s": bench_lienthong(args.n),
@@ -151,10 +145,12 @@ def main() -> None:
         json.dumps({"n": args.n, "sample": args.sample, **rates}, indent=2)
     )
     print(
-        f"lienthong intake : {rates['lienthong_per_s']:8.1f} dossiers/s  ({args.n} dossiers, one run)"
+        f"lienthong intake : {rates['lienthong_per_s']:8.1f} dossiers/s  "
+        f"({args.n} dossiers, one run)"
     )
     print(
-        f"mapped baseline  : {rates['mapped_per_s']:8.1f} dossiers/s  ({args.sample}-dossier sample)"
+        f"mapped baseline  : {rates['mapped_per_s']:8.1f} dossiers/s  "
+        f"({args.sample}-dossier sample)"
     )
     print(f"plain HTTP loop  : {rates['plain_loop_per_s']:8.1f} dossiers/s  ({args.n} dossiers)")
     print(f"ratio vs mapped  : {rates['ratio_vs_mapped']:8.1f}x   (target >= 20x)")

@@ -1,9 +1,9 @@
 """National sync figures on the stand-ins: the demo day with a fault mix, and the year 2022.
 
 * ``demo``      - the demo day through the whole link over two simulated days (national sync every
-                  5 simulated minutes, intake and results hourly) with 5xx, resets, session expiry and lost
-                  answers ("already exists" on repeat) on the national stand-in; then the faults
-                  stop and the sync converges. Prints dossiers and steps synced, lag p50/p95,
+                  5 simulated minutes, intake and results hourly) with 5xx, resets, session expiry
+                  and lost answers ("already exists" on repeat) on the national stand-in; then the
+                  faults stop and the sync converges. Prints dossiers and steps synced, lag p50/p95,
                   what the faults cost (retries by kind), the reconciliation findings, and whether
                   the national record equals the local one.
 * ``year-2022`` - the article's 48,094 dossiers, the one-stop desk working through 2022, national
@@ -13,8 +13,8 @@
 
 * ``throughput`` - speed, as a ratio against a baseline in the same process run: one national_sync
                   run over a ``burst-N`` day (ledger, cursor, settling, batching) against a plain
-                  loop that reads the same dossiers and posts the same bodies in the same batches with
-                  no store (the bound); each on fresh stand-ins.
+                  loop that reads the same dossiers and posts the same bodies in the same batches
+                  with no store (the bound); each on fresh stand-ins.
 
     .venv/bin/python benchmarks/national_sync.py demo
     .venv/bin/python benchmarks/national_sync.py year-2022
@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from lienthong.clients.http import InvalidResponse, RetryPolicy, TransientHTTPError  # noqa: E402
 from lienthong.clients.national import SessionExpired  # noqa: E402
+from lienthong.clients.portal_national_shapes import to_national_record  # noqa: E402
 from lienthong.pipeline import intake, national_sync, results  # noqa: E402
 from lienthong.pipeline.national_config import NationalSyncConfig  # noqa: E402
 from lienthong.reconcile.national_findings import national_findings  # noqa: E402
@@ -102,11 +103,10 @@ def demo(work: Path) -> dict:
         for _ in range(3):
             sync(res, totals)
         elapsed = time.perf_counter() - started
-        with res.session() as session:
-            as_of = res.national.server_time
-            findings = Counter(
-                f.kind for f in national_findings(res, date(2022, 12, 1), date(2022, 12, 3), as_of)
-            )
+        as_of = res.national.server_time
+        findings = Counter(
+            f.kind for f in national_findings(res, date(2022, 12, 1), date(2022, 12, 3), as_of)
+        )
         figures = sync_figures(res.engine, date(2022, 12, 1), date(2022, 12, 3))
         held = requests.get(f"{standins.national_root}/_admin/records", timeout=60).json()
         local = list(res.portal.iter_updated(intake.EPOCH, None))
@@ -180,8 +180,6 @@ def year_2022(work: Path) -> dict:
 
 
 def throughput(work: Path, n: int) -> dict:
-    from lienthong.clients.portal_national_shapes import to_national_record
-
     def fresh(name: str):
         server, standins = start_standins(work / name, scenario=f"burst-{n}")
         standins.advance(10 * HOUR)

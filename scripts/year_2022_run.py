@@ -4,7 +4,8 @@ Starts both stand-ins in-process with scenario ``year-2022`` (frozen clock from 
 walks the simulated year in steps (intake, pending transfers, result packages until none is
 left), loads the stand-in's district totals and prints the report with wall time and peak RSS.
 
-    .venv/bin/python scripts/year_2022_run.py [--months 12] [--step-days 7] [--tail-days 45] [--work DIR]
+    .venv/bin/python scripts/year_2022_run.py [--months 12] [--step-days 7] [--tail-days 45]
+        [--work DIR]
 
 ``--months 1`` checks the run over January only (the iOffice stand-in signs every issued PDF,
 about 60 ms each, which dominates the full year's time).

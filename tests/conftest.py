@@ -126,8 +126,8 @@ def _long_rank(nodeid: str) -> int:
 #   starts a process fails at once, naming what it did (:func:`_fast_tests_stay_pure`), in
 #   ``make test`` as in ``make test-fast``. So a slow test cannot hide in the fast selection.
 #
-# ``tests/test_suite_layout.py`` checks the selection itself (the pure packages are in it, the
-# server tests are not, the guard refuses).
+# ``tests/test_suite_layout.py`` checks the rules themselves: a test on pytest's fixtures alone is
+# fast, one on a fixture of the suite or marked ``slow`` is not, and the guard refuses.
 FAST, SLOW = "fast", "slow"
 _GUARD = "_fast_tests_stay_pure"
 # The suite's shared fixtures: a module that calls itself fast may not use them.

@@ -19,6 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from lienthong.store.engine import get_engine, url_from_connection
 from lienthong_devstack.processes import wait_http
 from lienthong_devstack.settings import (
     connections_import_json,
@@ -76,7 +77,9 @@ def _airflow_env(home: Path, port: int) -> dict[str, str]:
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "lienthong.orchestration.sqlite_busy.CONNECT_ARGS",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": (
+                "lienthong.orchestration.sqlite_busy.CONNECT_ARGS"
+            ),
             "LIENTHONG_INTAKE_CRON": os.environ.get("LIENTHONG_INTAKE_CRON", "*/1 * * * *"),
             "LIENTHONG_RESULTS_CRON": os.environ.get("LIENTHONG_RESULTS_CRON", "*/2 * * * *"),
             "PYTHONPATH": str(ROOT),
@@ -87,7 +90,8 @@ def _airflow_env(home: Path, port: int) -> dict[str, str]:
 
 
 def _passwords(pw_file: Path) -> dict[str, str]:
-    """The demo users' passwords: kept from an earlier start, generated for users new to the file."""
+    """The demo users' passwords: kept from an earlier start, generated for users new to the
+    file."""
     passwords = json.loads(pw_file.read_text()) if pw_file.exists() else {}
     missing = [name for name in USERS if name not in passwords]
     if missing:
@@ -172,7 +176,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         airflow_proc = _start(args, standins, settings, conns, home, portal, ioffice)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever failed, stop the children and say why
         print(f"start-up failed: {exc}", flush=True)
         stop(code=1)
     while True:
@@ -200,8 +204,6 @@ def _start(
         f"http://{ioffice['host']}:{ioffice['port']}/_admin/trust-root", timeout=10
     ) as r:
         trust.write_bytes(r.read())
-
-    from lienthong.store.engine import get_engine, url_from_connection
 
     class _C:  # the store connection as Airflow would give it
         conn_type, host = "sqlite", conns["lienthong_db"]["host"]

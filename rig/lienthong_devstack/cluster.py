@@ -1,9 +1,9 @@
 """``make cluster``: the demo on Airflow's distributed topology, on one machine.
 
-CeleryExecutor with two workers, two schedulers (Airflow's HA set-up), dag-processor, triggerer and api-server;
-metadata and Celery results on PostgreSQL, the broker on Redis, the store (``lienthong_db``) on
-PostgreSQL; the stand-ins as the two external systems. Each component has its own
-``AIRFLOW_HOME`` and temp dir and reaches the others only through PostgreSQL, Redis and HTTP
+CeleryExecutor with two workers, two schedulers (Airflow's HA set-up), dag-processor, triggerer and
+api-server; metadata and Celery results on PostgreSQL, the broker on Redis, the store
+(``lienthong_db``) on PostgreSQL; the stand-ins as the two external systems. Each component has its
+own ``AIRFLOW_HOME`` and temp dir and reaches the others only through PostgreSQL, Redis and HTTP
 (task logs stay in one local folder, as Airflow allows). The same :class:`Cluster` drives the
 cluster end-to-end test and the latency benchmark.
 """
@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+from sqlalchemy.engine import make_url
+
+from lienthong.store.engine import dispose_engine, get_engine
 from lienthong_devstack.processes import Child, wait_http
 from lienthong_devstack.services import ensure_database, ensure_postgres, ensure_redis
 from lienthong_devstack.settings import (
@@ -37,8 +42,6 @@ COMPONENTS = ("api-server", "dag-processor", "triggerer")  # and scheduler-1..N,
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -69,7 +72,8 @@ class ClusterConfig:
     worker_concurrency: int = 2
     fresh: bool = False  # drop the cluster's databases first
     settings_file: str = "airflow_settings.yaml"
-    # Airflow and DAG settings by environment (crons, timeouts); the test and benchmark add to these.
+    # Airflow and DAG settings by environment (crons, timeouts); the test and benchmark add to
+    # these.
     tuning: dict[str, str] = field(
         default_factory=lambda: {
             "LIENTHONG_INTAKE_CRON": "*/1 * * * *",
@@ -111,7 +115,8 @@ class Cluster:
 
     # ------------------------------------------------------------------ set-up
     def prepare(self) -> None:
-        """Services, databases, stand-ins, Airflow's schema and the link's connections/variables/pools."""
+        """Services, databases, stand-ins, Airflow's schema and the link's
+        connections/variables/pools."""
         cfg = self.cfg
         ensure_postgres()
         ensure_redis()
@@ -120,7 +125,6 @@ class Cluster:
         (cfg.var / "secrets.json").parent.mkdir(parents=True, exist_ok=True)
         self._secrets = self._load_secrets()
         self.start_standins()
-        from lienthong.store.engine import dispose_engine, get_engine
 
         get_engine(self.store_url)  # the store's schema, before any worker needs it
         dispose_engine(self.store_url)
@@ -138,7 +142,6 @@ class Cluster:
         path = self.cfg.var / "secrets.json"
         if path.exists() and not self.cfg.fresh:
             return json.loads(path.read_text())
-        from cryptography.fernet import Fernet
 
         keys = {
             "fernet": Fernet.generate_key().decode(),
@@ -162,7 +165,6 @@ class Cluster:
         extra.pop("trust_roots_file", None)  # no shared files: the roots travel in the connection
         extra["trust_roots_pem"] = self.trust_root()
         ioffice["extra"] = json.dumps(extra)
-        from sqlalchemy.engine import make_url
 
         u = make_url(self.store_url)
         conns["lienthong_db"] = {
@@ -214,7 +216,9 @@ class Cluster:
                 "AIRFLOW__CORE__FERNET_KEY": keys["fernet"],
                 "AIRFLOW__API__SECRET_KEY": keys["api"],
                 "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,op:op,user:user,viewer:viewer",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": (
+                    "admin:admin,op:op,user:user,viewer:viewer"
+                ),
                 "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(
                     cfg.var / "homes" / "api-server" / "passwords.json"
@@ -292,7 +296,8 @@ class Cluster:
         return child
 
     def start(self, name: str) -> Child:
-        """Start (or start again) one Airflow component: a name of COMPONENTS, ``scheduler-N`` or ``worker-N``."""
+        """Start (or start again) one Airflow component: a name of COMPONENTS, ``scheduler-N`` or
+        ``worker-N``."""
         if name.startswith("worker-"):
             argv = [
                 AIRFLOW_BIN,
@@ -426,7 +431,8 @@ def main() -> None:
     print("=" * 72, flush=True)
     print(f"  Airflow UI:  {cfg.ui_url}   (login: admin / {cluster.admin_password})", flush=True)
     print(
-        f"  Executor: Celery, schedulers {', '.join(n for n in cluster.children if n.startswith('scheduler-'))}; "
+        "  Executor: Celery, schedulers "
+        f"{', '.join(n for n in cluster.children if n.startswith('scheduler-'))}; "
         f"workers {', '.join(n for n in cluster.children if n.startswith('worker-'))}; "
         f"metadata + results: PostgreSQL {cfg.metadata_db}; broker: {cfg.redis_url}",
         flush=True,

@@ -22,8 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import lienthong
+from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.orchestration import airflow_resources
+from lienthong.pipeline.national_config import DEFAULT_LATE_MINUTES
 from lienthong.provider import get_provider_info
+from lienthong.store.retention import DEFAULT_RETENTION_DAYS
 from lienthong_devstack.settings import load_settings
 
 ROOT = Path(lienthong.__file__).resolve().parents[2]
@@ -36,36 +39,43 @@ MISSING = "(not described yet: add it to `{table}` in `rig/lienthong_devstack/co
 # here is still listed, with a note asking for its description.
 CONNECTION_NOTES = {
     "lienthong_portal": "the one-stop portal (VNPT iGate): OIDC client credentials",
-    "lienthong_ioffice": "VNPT-iOffice: token, unit, trust roots and CRL for verifying signed results",
-    "lienthong_dvcqg": "the national public-service portal (DVCQG) sync service: username and password",
+    "lienthong_ioffice": "VNPT-iOffice: token, unit, trust roots and CRL for verifying signed "
+    "results",
+    "lienthong_dvcqg": "the national public-service portal (DVCQG) sync service: username and "
+    "password",
     "lienthong_db": "the link's own store (SQLite in the demo, PostgreSQL in production)",
-    "lienthong_alerts": "optional HTTP webhook for alerts (extra `path`); without it alerts are only logged",
+    "lienthong_alerts": "optional HTTP webhook for alerts (extra `path`); without it alerts are "
+    "only logged",
 }
 VARIABLE_NOTES = {
-    "lienthong_routing": "routing YAML: result kind per procedure; iOffice unit, handler and signer per agency "
-    "(shape of `rig/lienthong_standins/demo_routing.yaml`)",
+    "lienthong_routing": "routing YAML: result kind per procedure; iOffice unit, handler and "
+    "signer per agency (shape of `rig/lienthong_standins/demo_routing.yaml`)",
     "lienthong_minutes_saved_per_dossier": "minutes one dossier carried through saves",
     "lienthong_cost_per_hour_vnd": "cost of an official's hour, VND",
     "lienthong_concurrency": "threads one task uses for concurrent calls to iOffice and the portal",
-    "lienthong_personal_data_retention_days": "days an open quarantine record keeps the dossier's content",
-    "lienthong_national_sync": 'JSON `{"agencies": [...], "late_after_minutes": N}`: which agencies sync '
-    "(omitted or `null`: all) and when a sync counts as late; malformed fails the run",
+    "lienthong_personal_data_retention_days": "days an open quarantine record keeps the dossier's "
+    "content",
+    "lienthong_national_sync": 'JSON `{"agencies": [...], "late_after_minutes": N}`: which '
+    "agencies sync (omitted or `null`: all) and when a sync counts as late; malformed fails the "
+    "run",
     "lienthong_reports_dir": "where `savings_report` writes its CSV and XLSX",
 }
 ENV_NOTES = {
     "LIENTHONG_INTAKE_CRON": "schedule of `dossier_intake`",
-    "LIENTHONG_RESULTS_MODE": "`watcher` (AssetWatcher in the triggerer, cron as safety net) or `sensor` "
-    "(cron + deferrable sensor)",
+    "LIENTHONG_RESULTS_MODE": "`watcher` (AssetWatcher in the triggerer, cron as safety net) or "
+    "`sensor` (cron + deferrable sensor)",
     "LIENTHONG_RESULTS_CRON": "cron of `signed_results` (the safety net in watcher mode)",
     "LIENTHONG_RESULTS_POLL_SECONDS": "how often the watcher's trigger or the sensor polls iOffice",
     "LIENTHONG_RESULTS_WAIT_SECONDS": "sensor mode: how long one run's sensor waits for packages",
-    "LIENTHONG_RESULTS_MAX_POLL_FAILURES": "sensor mode: failed polls in a row before the sensor fails",
+    "LIENTHONG_RESULTS_MAX_POLL_FAILURES": "sensor mode: failed polls in a row before the sensor "
+    "fails",
     "LIENTHONG_RECONCILE_CRON": "schedule of `dossier_reconcile`",
     "LIENTHONG_REPORT_CRON": "schedule of `savings_report`",
     "LIENTHONG_RECHECK_CRON": "schedule of `quarantine_recheck`",
     "LIENTHONG_RETENTION_CRON": "schedule of `personal_data_retention`",
     "LIENTHONG_NATIONAL_SYNC_CRON": "schedule of `national_sync`",
-    "LIENTHONG_RETRY_DELAY_SECONDS": "first retry delay of the link's tasks (exponential backoff after it)",
+    "LIENTHONG_RETRY_DELAY_SECONDS": "first retry delay of the link's tasks (exponential backoff "
+    "after it)",
 }
 
 
@@ -94,7 +104,8 @@ def _str(node: ast.AST | None) -> str | None:
 
 def scan_product() -> Found:
     """``env_setting("NAME", "default")`` and ``os.environ``/``os.getenv`` reads of ``LIENTHONG_*``;
-    ``X_CONN``/``X_VARIABLE`` string constants and ``Variable.get("name", default)``; ``pool=`` of tasks."""
+    ``X_CONN``/``X_VARIABLE`` string constants and ``Variable.get("name", default)``; ``pool=`` of
+    tasks."""
     found = Found()
     for path in _product_files():
         rel = path.relative_to(ROOT).as_posix()
@@ -138,9 +149,6 @@ def scan_product() -> Found:
 
 def _variable_defaults() -> dict[str, str]:
     """Defaults applied when a Variable is not set, read from the code that applies them."""
-    from lienthong.domain.savings import DEFAULT_SAVINGS
-    from lienthong.pipeline.national_config import DEFAULT_LATE_MINUTES
-    from lienthong.store.retention import DEFAULT_RETENTION_DAYS
 
     r = airflow_resources
     return {
@@ -155,7 +163,8 @@ def _variable_defaults() -> dict[str, str]:
 
 
 def _constants(suffix: str) -> dict[str, str]:
-    """``airflow_resources``' constants ending in ``suffix``, in the module's order: name -> value."""
+    """``airflow_resources``' constants ending in ``suffix``, in the module's order: name ->
+    value."""
     return {
         name: value
         for name, value in vars(airflow_resources).items()
@@ -266,8 +275,8 @@ def _variables(found: Found, demo: dict[str, Any]) -> list[str]:
     return [
         "## Variables",
         "",
-        "Read by the link through Airflow (a secrets backend, `AIRFLOW_VAR_*`, or the metadata DB). "
-        "The demo file sets none; the dev stacks and tests load "
+        "Read by the link through Airflow (a secrets backend, `AIRFLOW_VAR_*`, or the metadata "
+        "DB). The demo file sets none; the dev stacks and tests load "
         "`rig/lienthong_standins/demo_routing.yaml` into `lienthong_routing`.",
         "",
         *_table(("Variable", "what", "when not set", "in the code", "demo value"), rows),
@@ -308,8 +317,8 @@ def _environment(found: Found) -> list[str]:
         "## Environment settings",
         "",
         "DAG settings read from the environment when the DAG files are parsed "
-        "(`lienthong.orchestration.dag_settings.env_setting`) or by the package: set the same values "
-        "on every Airflow host.",
+        "(`lienthong.orchestration.dag_settings.env_setting`) or by the package: set the same "
+        "values on every Airflow host.",
         "",
         *_table(("variable", "default", "what", "read in"), rows),
     ]

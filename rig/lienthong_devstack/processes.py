@@ -6,6 +6,7 @@ a component's group does not reach it: trees are frozen (SIGSTOP), collected, th
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import subprocess
@@ -133,6 +134,6 @@ def wait_http(url: str, timeout: float, alive=lambda: True) -> bool:
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return True
-        except Exception:
+        except (OSError, http.client.HTTPException):  # not up yet (refused, reset, half an answer)
             time.sleep(1)
     return False

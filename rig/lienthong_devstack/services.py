@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
+
 
 class ServiceUnavailable(SystemExit):
     """A service the cluster needs cannot be reached, started or installed."""
@@ -113,9 +115,8 @@ def ensure_redis(host: str = "127.0.0.1", port: int = 6379) -> None:
 
 
 def ensure_database(admin_url: str, name: str, *, fresh: bool = False) -> str:
-    """Create database ``name`` on the server of ``admin_url`` if missing (dropped first if ``fresh``);
-    return its URL."""
-    import sqlalchemy as sa
+    """Create database ``name`` on the server of ``admin_url`` if missing (dropped first if
+    ``fresh``); return its URL."""
 
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
@@ -133,8 +134,6 @@ def ensure_database(admin_url: str, name: str, *, fresh: bool = False) -> str:
 
 
 def drop_database(admin_url: str, name: str) -> None:
-    import sqlalchemy as sa
-
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:

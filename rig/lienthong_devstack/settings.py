@@ -6,10 +6,14 @@ demo connections (SQLite store, trust roots) are made absolute against the proje
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from lienthong.pipeline.routing import ROUTING_VARIABLE
+from lienthong_standins.routing import ROUTING_PATH
 
 PATH_EXTRAS = ("trust_roots_file",)
 
@@ -47,8 +51,8 @@ def connections_json(settings: dict[str, Any], root: Path) -> dict[str, dict[str
 
 
 def connections_import_json(settings: dict[str, Any], root: Path) -> dict[str, dict[str, Any]]:
-    """What ``airflow connections import`` accepts: ``extra`` as a JSON string, empty fields left out."""
-    import json
+    """What ``airflow connections import`` accepts: ``extra`` as a JSON string, empty fields left
+    out."""
 
     out = {}
     for cid, c in connections_json(settings, root).items():
@@ -60,8 +64,8 @@ def connections_import_json(settings: dict[str, Any], root: Path) -> dict[str, d
 
 
 def connection_uri_env(settings: dict[str, Any], root: Path) -> dict[str, str]:
-    """The same connections as ``AIRFLOW_CONN_*`` JSON values (for processes without the DB import)."""
-    import json
+    """The same connections as ``AIRFLOW_CONN_*`` JSON values (for processes without the DB
+    import)."""
 
     return {
         f"AIRFLOW_CONN_{cid.upper()}": json.dumps(
@@ -73,8 +77,6 @@ def connection_uri_env(settings: dict[str, Any], root: Path) -> dict[str, str]:
 
 def variables_json(settings: dict[str, Any]) -> dict[str, str]:
     """The file's Variables, plus the demo district's routing unless the file sets one."""
-    from lienthong.pipeline.routing import ROUTING_VARIABLE
-    from lienthong_standins.routing import ROUTING_PATH
 
     out = {
         v["variable_name"]: str(v["variable_value"]) for v in settings.get("variables", []) or []

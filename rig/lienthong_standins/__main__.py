@@ -1,4 +1,5 @@
-"""``python -m lienthong_standins``: run the portal, iOffice and national (DVCQG) stand-ins on loopback.
+"""``python -m lienthong_standins``: run the portal, iOffice and national (DVCQG) stand-ins on
+loopback.
 
 Prints the base URLs and ``READY`` once all serve; stops on SIGINT/SIGTERM, keeping all
 state (SQLite files, clock) in ``--data-dir`` for the next start.
@@ -14,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from lienthong_standins import ioffice, national, portal
 from lienthong_standins.clock import VN_TZ, SimClock
 from lienthong_standins.faults import FaultInjector
 from lienthong_standins.scenarios import load, scenario_for
@@ -91,8 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     start = args.start.replace(tzinfo=args.start.tzinfo or VN_TZ) if args.start else scenario.start
     speed = scenario.speed if args.speed is None else args.speed
     clock = SimClock(start, speed=speed, state_file=data_dir / "clock.json")
-
-    from lienthong_standins import ioffice, national, portal
 
     portal_app, portal_store = portal.build(
         data_dir,

@@ -8,10 +8,10 @@ to the other one at run time (``/_admin/behaviour``), so the link is tested agai
   increasing stamps). With ``tie_ms=1000`` a batch status change gives many dossiers one timestamp.
 - ``shuffle_ties``: dossiers sharing an ``updatedDate`` come back in a different order on every call
   (a database sorting by ``updatedDate`` alone guarantees no order among ties).
-- ``permissive`` (portal, iOffice): duplicates are accepted as a lenient server would: a second result is
-  attached and a move to the status the dossier already has is taken (with its step), instead of
-  409; iOffice creates a second document for a dossier pushed again, instead of answering "already
-  exists". The national stand-in is always lenient: it appends a step it already holds.
+- ``permissive`` (portal, iOffice): duplicates are accepted as a lenient server would: a second
+  result is attached and a move to the status the dossier already has is taken (with its step),
+  instead of 409; iOffice creates a second document for a dossier pushed again, instead of answering
+  "already exists". The national stand-in is always lenient: it appends a step it already holds.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -102,8 +103,6 @@ class SimDateMiddleware:
 
         async def send_with_date(message):
             if message["type"] == "http.response.start":
-                from email.utils import format_datetime
-
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
                 headers.append((b"date", format_datetime(self.clock.now(), usegmt=False).encode()))
                 message = {**message, "headers": headers}

@@ -218,7 +218,8 @@ PROCEDURES: tuple[Procedure, ...] = (
     # --- results signed directly on the filed papers (portal only)
     Procedure(
         "2.000815",
-        "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan, tổ chức có thẩm quyền của Việt Nam cấp hoặc chứng nhận",
+        "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan, tổ chức có thẩm quyền của "
+        "Việt Nam cấp hoặc chứng nhận",
         "G09-TP01",
         1,
         "direct",
@@ -230,7 +231,8 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
     Procedure(
         "2.000884",
-        "Chứng thực chữ ký trong các giấy tờ, văn bản (áp dụng cho cả trường hợp chứng thực điểm chỉ và trường hợp người yêu cầu chứng thực không thể ký, không thể điểm chỉ được)",
+        "Chứng thực chữ ký trong các giấy tờ, văn bản (áp dụng cho cả trường hợp chứng thực điểm "
+        "chỉ và trường hợp người yêu cầu chứng thực không thể ký, không thể điểm chỉ được)",
         "G09-TP01",
         1,
         "direct",
@@ -242,7 +244,8 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
     Procedure(
         "2.000913",
-        "Chứng thực hợp đồng, giao dịch liên quan đến tài sản là động sản, quyền sử dụng đất và nhà ở",
+        "Chứng thực hợp đồng, giao dịch liên quan đến tài sản là động sản, quyền sử dụng đất và "
+        "nhà ở",
         "G09-TP01",
         2,
         "direct",
@@ -254,7 +257,8 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
     Procedure(
         "2.001008",
-        "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan, tổ chức có thẩm quyền của nước ngoài cấp hoặc chứng nhận",
+        "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan, tổ chức có thẩm quyền của "
+        "nước ngoài cấp hoặc chứng nhận",
         "G09-TP01",
         1,
         "direct",
@@ -385,7 +389,8 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
     Procedure(
         "1.004203",
-        "Chuyển mục đích sử dụng đất phải được phép của cơ quan nhà nước có thẩm quyền đối với hộ gia đình, cá nhân",
+        "Chuyển mục đích sử dụng đất phải được phép của cơ quan nhà nước có thẩm quyền đối với hộ "
+        "gia đình, cá nhân",
         "G09-TN01",
         15,
         "decision",
@@ -397,7 +402,8 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
     Procedure(
         "1.004217",
-        "Giao đất, cho thuê đất cho hộ gia đình, cá nhân không thông qua hình thức đấu giá quyền sử dụng đất",
+        "Giao đất, cho thuê đất cho hộ gia đình, cá nhân không thông qua hình thức đấu giá quyền "
+        "sử dụng đất",
         "G09-TN01",
         20,
         "decision",
@@ -408,7 +414,8 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
     Procedure(
         "1.001776",
-        "Thực hiện, điều chỉnh, thôi hưởng trợ cấp xã hội hằng tháng, hỗ trợ kinh phí chăm sóc, nuôi dưỡng hằng tháng",
+        "Thực hiện, điều chỉnh, thôi hưởng trợ cấp xã hội hằng tháng, hỗ trợ kinh phí chăm sóc, "
+        "nuôi dưỡng hằng tháng",
         "G09-LD01",
         20,
         "decision",
@@ -420,7 +427,8 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
     Procedure(
         "1.001758",
-        "Chi trả trợ cấp xã hội hằng tháng, hỗ trợ kinh phí chăm sóc, nuôi dưỡng hằng tháng khi đối tượng thay đổi nơi cư trú trong cùng địa bàn huyện",
+        "Chi trả trợ cấp xã hội hằng tháng, hỗ trợ kinh phí chăm sóc, nuôi dưỡng hằng tháng khi "
+        "đối tượng thay đổi nơi cư trú trong cùng địa bàn huyện",
         "G09-LD01",
         10,
         "decision",
@@ -443,7 +451,8 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
     Procedure(
         "2.000305",
-        "Tặng Giấy khen của Chủ tịch Ủy ban nhân dân cấp huyện về thành tích thực hiện nhiệm vụ chính trị",
+        "Tặng Giấy khen của Chủ tịch Ủy ban nhân dân cấp huyện về thành tích thực hiện nhiệm vụ "
+        "chính trị",
         "G09-NV01",
         20,
         "decision",
@@ -488,7 +497,8 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
     Procedure(
         "1.003602",
-        "Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm đối với cơ sở kinh doanh dịch vụ ăn uống",
+        "Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm đối với cơ sở kinh doanh dịch vụ "
+        "ăn uống",
         "G09-YT01",
         15,
         "decision",

@@ -70,7 +70,8 @@ BAD_RESULT_VARIANTS = (
     "encrypted",
     "wrong_signer",
 )
-# A search page as a broken proxy or server may serve it (transient: refused, retried, never quarantined).
+# A search page as a broken proxy or server may serve it (transient: refused, retried, never
+# quarantined).
 BAD_PAGE_VARIANTS = ("html_200", "truncated_json", "skip", "repeat")
 # An iOffice result package whose envelope is broken (the file inside may be fine).
 BAD_PACKAGE_VARIANTS = (
@@ -96,7 +97,8 @@ class FaultRule(BaseModel):
     status: int = Field(503, ge=500, le=599, description="status code for '5xx'")
     variant: str | None = Field(
         None,
-        description="malformed: one of MALFORMED_VARIANTS (+ code_changed); bad_result: BAD_RESULT_VARIANTS; "
+        description="malformed: one of MALFORMED_VARIANTS (+ code_changed); bad_result: "
+        "BAD_RESULT_VARIANTS; "
         "bad_page: BAD_PAGE_VARIANTS; bad_package: BAD_PACKAGE_VARIANTS; None = any, chosen by key",
     )
 
@@ -154,7 +156,8 @@ class FaultInjector:
         return None
 
     def variant(self, rule: FaultRule, choices: tuple[str, ...], key: str) -> str:
-        """The rule's variant, or one chosen stably from ``choices`` by ``key``; remembered as served."""
+        """The rule's variant, or one chosen stably from ``choices`` by ``key``; remembered as
+        served."""
         if rule.variant:
             chosen = rule.variant
         else:

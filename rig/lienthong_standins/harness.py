@@ -67,7 +67,8 @@ class Standins:
         ).raise_for_status()
 
     def behaviour(self, system: str, **settings: Any) -> dict[str, Any]:
-        """Switch how a stand-in answers where the public docs leave it open (see ``behaviour.py``)."""
+        """Switch how a stand-in answers where the public docs leave it open (see
+        ``behaviour.py``)."""
         base = {"portal": self.portal_url, "national": self.national_root}.get(
             system, self.ioffice_root
         )
@@ -133,7 +134,8 @@ def start_standins(
 def national_client(
     s: Standins, batch_size: int = 100, retry: RetryPolicy = FAST_RETRY
 ) -> NationalClient:
-    """A client of the national stand-in, as ``NationalPortalHook`` builds one from its Connection."""
+    """A client of the national stand-in, as ``NationalPortalHook`` builds one from its
+    Connection."""
     return NationalClient(
         NationalSettings(
             base_url=s.national_url,
@@ -149,9 +151,10 @@ def national_client(
 def make_resources(
     s: Standins, store_url: str, *, national: bool = False, **overrides: Any
 ) -> Resources:
-    """Resources as a task builds them. The CRL is fetched for every verification (``crl_max_age=0``):
-    these clients live for a whole test, a task's only for one run. ``national``: with the national
-    stand-in's client (the national_sync and reconciliation tasks have one)."""
+    """Resources as a task builds them. The CRL is fetched for every verification
+    (``crl_max_age=0``): these clients live for a whole test, a task's only for one run.
+    ``national``: with the national stand-in's client (the national_sync and reconciliation tasks
+    have one)."""
     if national and "national" not in overrides:
         overrides["national"] = national_client(s)
     portal = PortalClient(

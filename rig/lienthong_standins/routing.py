@@ -30,7 +30,8 @@ HEADER = """\
 # GENERATED from lienthong_standins/district.py by `python -m lienthong_standins.routing`;
 # a test checks that both agree. The demo loads it into the Variable `lienthong_routing`; a real
 # deployment writes its own there (same shape, its own units and accounts).
-#   minutes_saved (optional, per procedure) overrides the Variable lienthong_minutes_saved_per_dossier.
+#   minutes_saved (optional, per procedure) overrides the Variable
+#                 lienthong_minutes_saved_per_dossier.
 #   result_kind: decision = the result is a decision/certificate issued through iOffice;
 #                direct   = the result is signed directly on the filed papers (portal only).
 #   units: per portal agency code, the iOffice unit that drafts, the handler who submits

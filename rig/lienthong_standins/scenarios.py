@@ -132,7 +132,7 @@ def _arrivals(
 ) -> list[tuple[datetime, Procedure, Agency]]:
     weights = [p.weight for p in PROCEDURES]
     picks = rng.choices(PROCEDURES, weights, k=len(instants))
-    out = [(at, p, pick_agency(rng, p)) for at, p in zip(instants, picks)]
+    out = [(at, p, pick_agency(rng, p)) for at, p in zip(instants, picks, strict=True)]
     out.sort(key=lambda t: (t[0], t[2].code))
     return out
 

@@ -54,7 +54,7 @@ class ServerThread:
                 date_header=False,
                 timeout_graceful_shutdown=2,
             )
-            for (app, _), port in zip(pairs, self.ports)
+            for (app, _), port in zip(pairs, self.ports, strict=True)
         ]
         self._servers = [uvicorn.Server(c) for c in self._configs]
         for s in self._servers:
@@ -71,7 +71,7 @@ class ServerThread:
 
     async def _serve_all(self) -> None:
         await asyncio.gather(
-            *(s.serve(sockets=[sock]) for s, sock in zip(self._servers, self._sockets))
+            *(s.serve(sockets=[sock]) for s, sock in zip(self._servers, self._sockets, strict=True))
         )
 
     def start(self, timeout: float = 60.0) -> ServerThread:

@@ -46,7 +46,8 @@ def add_working_days(start: datetime, days: int) -> datetime:
 
 
 def add_work_minutes(start: datetime, minutes: float) -> datetime:
-    """``start`` moved forward by ``minutes`` of office time (nights, weekends, holidays skipped)."""
+    """``start`` moved forward by ``minutes`` of office time (nights, weekends, holidays
+    skipped)."""
     cur = start.astimezone(VN_TZ)
     left = timedelta(minutes=max(minutes, 0.0))
     for _ in range(3660):  # bounded: at most ten years of days

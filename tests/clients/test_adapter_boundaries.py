@@ -86,7 +86,8 @@ PORTAL_KEYS = (
 
 
 def string_literals(path: Path) -> list[tuple[int, str]]:
-    """Every string constant in the module except docstrings (prose may name the vendor's fields)."""
+    """Every string constant in the module except docstrings (prose may name the vendor's
+    fields)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     docstrings = {
         id(node.body[0].value)

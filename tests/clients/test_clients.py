@@ -1,4 +1,5 @@
-"""The adapters against the real stand-ins: tokens, retries, no retry on 4xx, TLS on, no PII in logs."""
+"""The adapters against the real stand-ins: tokens, retries, no retry on 4xx, TLS on, no PII in
+logs."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-from lienthong.clients.http import RemoteRefused, RetryPolicy
+from lienthong.clients.http import RemoteRefused, RetryPolicy, TransientHTTPError
 from lienthong.clients.ioffice import IOfficeSettings
 from lienthong.clients.portal import PortalClient, PortalSettings
 from lienthong.pipeline import intake
 from lienthong.store.ledger import RunContext
 from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET, make_resources, start_standins
+from lienthong_standins.portal.store import SearchFilters
 
 
 @pytest.fixture
@@ -100,7 +102,7 @@ def test_5xx_is_retried_and_4xx_is_not(standins):
     assert sum(1 for p, _ in calls if p.startswith("/pa/dossier/000")) == 1
     standins.faults("portal", [{"endpoint": "/pa/dossier/search", "kind": "5xx", "rate": 1.0}])
     calls.clear()
-    with pytest.raises(Exception):
+    with pytest.raises(TransientHTTPError, match="HTTP 503"):
         client.search({"size": 1})
     assert sum(1 for p, c in calls if p.startswith("/pa/dossier/search") and c == 503) == 4
 
@@ -131,7 +133,6 @@ def test_personal_data_never_logged(standins, tmp_path, caplog):
             advance_cursor=True,
         )
     res.close()
-    from lienthong_standins.portal.store import SearchFilters
 
     people = []
     for raw in standins.portal_store.search(SearchFilters(), 0, 500, False)[0]:

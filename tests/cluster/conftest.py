@@ -10,11 +10,13 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 import pytest
+import redis
+import sqlalchemy as sa
 
 from lienthong_devstack.cluster import Cluster, ClusterConfig, free_port
 from lienthong_devstack.services import drop_database
 from lienthong_standins.remote import RemoteStandins
-from tests.conftest import PG_ADMIN_URL, ROOT
+from tests.conftest import PG_ADMIN_URL, ROOT, _pg_available
 
 # Only the two link DAGs may touch the stand-ins while the test counts effects.
 OTHER_DAGS = ("dossier_reconcile", "savings_report", "dossier_backfill")
@@ -54,14 +56,12 @@ def run_cluster(cfg: ClusterConfig) -> Iterator[Cluster]:
         for name in (cfg.metadata_db, cfg.store_db):
             try:
                 drop_database(cfg.pg_admin_url, name)
-            except Exception:  # a failed start may not have created it
+            except sa.exc.DBAPIError:  # a failed start may have left the server unreachable
                 pass
         _drop_queue(cfg)
 
 
 def _drop_queue(cfg: ClusterConfig) -> None:
-    import redis
-
     r = redis.Redis.from_url(cfg.redis_url)
     for key in r.scan_iter(f"*{cfg.queue}*"):
         r.delete(key)
@@ -89,7 +89,5 @@ def remote_standins(cfg: ClusterConfig) -> RemoteStandins:
 
 @pytest.fixture
 def pg_required():
-    from tests.conftest import _pg_available
-
     if not _pg_available():
         pytest.fail("PostgreSQL at 127.0.0.1:5432 is required for the cluster test")

@@ -2,15 +2,16 @@
 
 CeleryExecutor with two workers over PostgreSQL and Redis; the stand-ins inject 5xx, resets,
 latency, expired portal tokens, duplicate package deliveries, bad result PDFs, malformed dossiers,
-and, on the national portal, lost answers and expired sessions. While work is in flight the test SIGKILLs a Celery worker (and everything under it)
-mid-task, SIGKILLs the triggerer while it runs the results watcher, and SIGKILLs one of the two
-schedulers while the other goes on. Meanwhile ``signed_results`` runs overlap (the watcher, the cron
-and extra manual runs), operators replay quarantined items in a burst and a reconcile repairs, on a
-portal that would take a duplicate (permissive). Lost task instances are detected by ``[scheduler]
-task_instance_heartbeat_timeout`` (set to 20 s below, checked every
-``task_instance_heartbeat_timeout_detection_interval`` = 5 s). Then faults stop, the link
-converges, and the effects are checked from the stand-ins over HTTP and from the store (the
-national record too: every dossier there, decision dossiers with the portal's status, no step twice).
+and, on the national portal, lost answers and expired sessions. While work is in flight the test
+SIGKILLs a Celery worker (and everything under it) mid-task, SIGKILLs the triggerer while it runs
+the results watcher, and SIGKILLs one of the two schedulers while the other goes on. Meanwhile
+``signed_results`` runs overlap (the watcher, the cron and extra manual runs), operators replay
+quarantined items in a burst and a reconcile repairs, on a portal that would take a duplicate
+(permissive). Lost task instances are detected by ``[scheduler] task_instance_heartbeat_timeout``
+(set to 20 s below, checked every ``task_instance_heartbeat_timeout_detection_interval`` = 5 s).
+Then faults stop, the link converges, and the effects are checked from the stand-ins over HTTP and
+from the store (the national record too: every dossier there, decision dossiers with the portal's
+status, no step twice).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ class ClockDriver(threading.Thread):
                 if self.standins.clock()[:16] >= self.until:
                     return
                 self.standins.advance(self.step)
-        except BaseException as exc:  # surfaced by the test
+        except BaseException as exc:  # noqa: BLE001 - any error of the thread, re-raised by the test
             self.error = exc
 
 
@@ -120,14 +121,17 @@ def ti_row(md: Metadata, dag_id: str, run_id: str, task_id: str) -> dict[str, An
 
 
 def kill_worker_mid_task(cluster, md: Metadata) -> dict[str, Any]:
-    """SIGKILL the worker running a link task; repeat (with a fresh worker) if the task won the race."""
+    """SIGKILL the worker running a link task; repeat (with a fresh worker) if the task won the
+    race."""
     for _ in range(4):
         ti = wait_for(
             lambda: next(
                 iter(
                     md.rows(
-                        "SELECT dag_id, run_id, task_id, try_number, hostname, pid FROM task_instance "
-                        "WHERE state='running' AND task_id IN %s AND hostname ~ '^worker-' AND pid IS NOT NULL",
+                        "SELECT dag_id, run_id, task_id, try_number, hostname, pid "
+                        "FROM task_instance "
+                        "WHERE state='running' AND task_id IN %s AND hostname ~ '^worker-' "
+                        "AND pid IS NOT NULL",
                         LINK_TASKS,
                     )
                 ),
@@ -294,7 +298,8 @@ def national_differences(s: RemoteStandins) -> list[str]:
     every dossier: present, and no step twice)."""
     held = {r["MaHoSo"]: r for r in s.national_records()}
     out = [
-        f"{r['code']}: national {held.get(r['code'], {}).get('HoSo', {}).get('TrangThaiHoSo')} local {r['status']}"
+        f"{r['code']}: national {held.get(r['code'], {}).get('HoSo', {}).get('TrangThaiHoSo')} "
+        f"local {r['status']}"
         for r in s.results()["dossiers"]
         if held.get(r["code"], {}).get("HoSo", {}).get("TrangThaiHoSo") != str(r["status"])
     ]
@@ -453,7 +458,8 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster): 
     )
     assert repeated_portal_steps(s) == []
     retried = md.rows(
-        "SELECT dag_id, task_id, try_number, state, hostname FROM task_instance WHERE try_number > 1 "
+        "SELECT dag_id, task_id, try_number, state, hostname FROM task_instance "
+        "WHERE try_number > 1 "
         "ORDER BY dag_id, task_id"
     )
     for kind in ("5xx", "reset", "latency", "expired_token", "malformed"):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from airflow.dag_processing.dagbag import DagBag
+from airflow.utils.db import initdb
+from sqlalchemy.engine import make_url
 
 from lienthong_standins.harness import (
     CLIENT_ID,
@@ -15,21 +18,16 @@ from lienthong_standins.harness import (
     start_standins,
 )
 from lienthong_standins.routing import ROUTING_PATH
+from tests.conftest import ROOT, scenario_of
 
 
 @pytest.fixture(scope="session")
 def airflow_db():
-    from airflow.utils.db import initdb
-
     initdb()
 
 
 @pytest.fixture(scope="session")
 def dagbag(airflow_db):
-    from airflow.dag_processing.dagbag import DagBag
-
-    from tests.conftest import ROOT
-
     return DagBag(dag_folder=str(ROOT / "dags"))
 
 
@@ -40,8 +38,6 @@ def connections_env(standins, store_url: str, trust_file) -> dict[str, str]:
     if store_url.startswith("sqlite:///"):
         db = {"conn_type": "sqlite", "host": store_url.removeprefix("sqlite:///")}
     else:
-        from sqlalchemy.engine import make_url
-
         u = make_url(store_url)
         db = {
             "conn_type": "postgres",
@@ -96,7 +92,6 @@ def connections_env(standins, store_url: str, trust_file) -> dict[str, str]:
 @pytest.fixture
 def linked_airflow(tmp_path, store_url, monkeypatch, airflow_db, request):
     """Stand-ins + store + Airflow connections (env), for ``dag.test()``."""
-    from tests.conftest import scenario_of
 
     server, standins = start_standins(tmp_path / "standins", scenario_of(request))
     for key, value in connections_env(standins, store_url, tmp_path / "trust.pem").items():

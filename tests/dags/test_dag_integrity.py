@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from airflow.dag_processing.dagbag import DagBag
+from airflow.timetables.assets import AssetOrTimeSchedule
+
+from lienthong.orchestration.notifiers import LienthongAlertNotifier
+from tests.conftest import ROOT
+
 VERBS = {
     "pull",
     "complete",
@@ -48,8 +54,8 @@ def test_dag_ids_equal_file_names_and_have_docs(dagbag):
 
 
 def test_every_link_dag_alerts_on_failure_and_retries(dagbag):
-    """Policy: a failed run of any link DAG reaches the operators' channel; remote calls are retried."""
-    from lienthong.orchestration.notifiers import LienthongAlertNotifier
+    """Policy: a failed run of any link DAG reaches the operators' channel; remote calls are
+    retried."""
 
     for dag_id in dagbag.dag_ids:
         dag = dagbag.get_dag(dag_id)
@@ -66,19 +72,15 @@ def test_every_link_dag_alerts_on_failure_and_retries(dagbag):
 
 
 def test_results_are_event_driven_by_default_with_a_cron_safety_net(dagbag):
-    """Default: an AssetWatcher on iOffice's pending packages starts the run; the cron still runs."""
-    from airflow.timetables.assets import AssetOrTimeSchedule
+    """Default: an AssetWatcher on iOffice's pending packages starts the run; the cron still
+    runs."""
 
     dag = dagbag.get_dag("signed_results")
     assert isinstance(dag.timetable, AssetOrTimeSchedule)
     assert [t.task_id for t in dag.tasks] == ["attach_signed_results"]
 
 
-def test_results_sensor_fails_loudly_in_sensor_mode(monkeypatch):
-    from airflow.dag_processing.dagbag import DagBag
-
-    from tests.conftest import ROOT
-
+def test_results_sensor_fails_loudly_in_sensor_mode(airflow_db, monkeypatch):
     monkeypatch.setenv("LIENTHONG_RESULTS_MODE", "sensor")
     bag = DagBag(dag_folder=str(ROOT / "dags" / "signed_results.py"))
     sensor = bag.get_dag("signed_results").get_task("wait_for_result_packages")

@@ -5,11 +5,13 @@ Bad result files switched on in iOffice for part of the run must be quarantined,
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import MetaData, func, select
 
 from lienthong.store.engine import get_engine
 from lienthong.store.schema import DossierLink, DossierTimeSavings, Quarantine
 from lienthong_standins.harness import CLIENT_SECRET, IOFFICE_TOKEN
+from lienthong_standins.portal.store import SearchFilters
+from lienthong_standins.routing import demo_routing
 from tests.conftest import on_store
 from tests.pipeline.invariants import check
 
@@ -64,10 +66,8 @@ def test_demo_day_through_both_dags(dagbag, linked_airflow, store_url, capsys, c
     assert reasons == {"unsigned", "tampered", "untrusted"}
     assert not quarantined_codes & snap.attached_codes  # and check() saw no attachment on them
 
-    # No applicant's identity is kept by the link or written to its logs (Decree 13/2023): every table
-    # of the store and every log line of the run are searched for what the portal served.
-    from lienthong_standins.portal.store import SearchFilters
-    from lienthong_standins.routing import demo_routing
+    # No applicant's identity is kept by the link or written to its logs (Decree 13/2023): every
+    # table of the store and every log line of the run are searched for what the portal served.
 
     officials = {
         person.name
@@ -84,7 +84,6 @@ def test_demo_day_through_both_dags(dagbag, linked_airflow, store_url, capsys, c
     }
     identities |= {d["applicant"]["data"]["fullname"] for d in served} - officials
     assert len(identities) > 300
-    from sqlalchemy import MetaData
 
     tables = MetaData()
     tables.reflect(engine)

@@ -1,13 +1,17 @@
-"""Metrics through Airflow's own Stats: an intake run and a results run with StatsD on, sent to a UDP
-listener in the test; the names and values are checked against the store and the stand-ins."""
+"""Metrics through Airflow's own Stats: an intake run and a results run with StatsD on, sent to a
+UDP listener in the test; the names and values are checked against the store and the stand-ins."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections import defaultdict
 
 import pytest
+from airflow.sdk.configuration import conf
+from airflow.sdk.observability import stats
+from airflow.sdk.observability.metrics import stats_utils
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -59,15 +63,11 @@ class StatsdListener:
 
 @pytest.fixture
 def statsd(monkeypatch):
-    from airflow.sdk.observability import stats
-    from airflow.sdk.observability.metrics import stats_utils
-
     listener = StatsdListener()
     monkeypatch.setenv("AIRFLOW__METRICS__STATSD_ON", "True")
     monkeypatch.setenv("AIRFLOW__METRICS__STATSD_HOST", "127.0.0.1")
     monkeypatch.setenv("AIRFLOW__METRICS__STATSD_PORT", str(listener.port))
     monkeypatch.setenv("AIRFLOW__METRICS__STATSD_PREFIX", "airflow")
-    from airflow.sdk.configuration import conf
 
     conf.set(
         "metrics", "statsd_on", "True"
@@ -97,8 +97,6 @@ def test_intake_and_results_runs_report_their_metrics(dagbag, linked_airflow, st
     standins.faults("portal", [])
     standins.advance(24 * HOUR)
     assert str(dagbag.get_dag("signed_results").test(run_conf=FAST).state) == "success"
-
-    import time
 
     time.sleep(0.5)  # the last datagrams
     m = statsd.parsed()

@@ -1,5 +1,6 @@
 """Native ``airflow backfill create`` on ``dossier_intake`` with a real scheduler and API server:
-past intervals are re-pulled, their dossiers linked once, and a second backfill duplicates nothing."""
+past intervals are re-pulled, their dossiers linked once, and a second backfill duplicates
+nothing."""
 
 from __future__ import annotations
 
@@ -63,8 +64,10 @@ class BackfillMetadata(Metadata):
 
     def second_done(self) -> bool:
         row = self.rows(
-            "SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE state IN ('success','failed')) AS done "
-            "FROM dag_run WHERE dag_id='dossier_intake' AND run_type='backfill' AND clear_number > 0"
+            "SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE state IN ('success','failed')) AS "
+            "done "
+            "FROM dag_run WHERE dag_id='dossier_intake' AND run_type='backfill' AND clear_number > "
+            "0"
         )[0]
         return bool(row["total"]) and row["total"] == row["done"]
 
@@ -117,7 +120,8 @@ def airflow_stack(tmp_path):
         }
         (tmp_path / "pools.json").write_text(json.dumps(pools))
         run("pools", "import", str(tmp_path / "pools.json"))
-        # Only intake runs may touch the stand-ins and the store: every other DAG paused, in one command.
+        # Only intake runs may touch the stand-ins and the store: every other DAG paused, in one
+        # command.
         run("dags", "pause", "--treat-dag-id-as-regex", "-y", "^(?!dossier_intake$)")
         metadata = BackfillMetadata(metadata_url)
         logs = [open(home / f"{name}.log", "a") for name in ("api", "scheduler")]

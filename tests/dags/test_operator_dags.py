@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from lienthong.store.engine import get_engine
-from lienthong.store.schema import DossierLink, LinkEvent, ReconcileFinding
+from lienthong.store.schema import DossierLink, LinkEvent, Quarantine, ReconcileFinding
 from lienthong_standins.serve import free_port
 from tests.conftest import on_store
 
@@ -89,7 +89,8 @@ def test_backfill_form_links_missing_then_nothing(dagbag, linked_airflow, store_
                 .order_by(LinkEvent.id)
             )
         ]
-    # Who ran it (dag.test() triggers as "dag_test"), on what window, with what outcome: one event per run.
+    # Who ran it (dag.test() triggers as "dag_test"), on what window, with what outcome: one event
+    # per run.
     assert [(d["actor"], d["action"], d["outcome"]) for d in audit] == [
         ("dag_test", "backfill", "dry_run"),
         ("dag_test", "backfill", "success"),
@@ -121,8 +122,9 @@ def test_reconcile_dag_records_findings_and_alerts(dagbag, linked_airflow, store
 
 @on_store("sqlite")
 def test_reconcile_repairs_by_a_person_are_audited(dagbag, linked_airflow, store_url, webhook):
-    """Decisions issued in iOffice, results never processed: a manual reconciliation with repair attaches
-    them, and each repair is recorded with the triggering user and its outcome, on the dossier."""
+    """Decisions issued in iOffice, results never processed: a manual reconciliation with repair
+    attaches them, and each repair is recorded with the triggering user and its outcome, on the
+    dossier."""
     standins = linked_airflow
     standins.advance(10 * HOUR)
     assert str(dagbag.get_dag("dossier_intake").test().state) == "success"
@@ -160,11 +162,6 @@ def test_quarantine_recheck_dag_heals_and_tells_people_once(
 ):
     """Malformed dossiers during a glitch; once it passes, the re-check DAG links them; what stays
     broken (the glitch still on for some) is alerted once, not on every run."""
-    from datetime import datetime, timedelta
-
-    from sqlalchemy import update
-
-    from lienthong.store.schema import Quarantine
 
     standins = linked_airflow
     standins.faults(
@@ -192,9 +189,7 @@ def test_quarantine_recheck_dag_heals_and_tells_people_once(
     assert len(webhook) == 1  # told once per cause
     standins.faults("portal", [])
     with engine.begin() as c:
-        c.execute(
-            update(Quarantine).values(heal_attempts=4, next_heal_at=datetime.now(UTC))
-        )
+        c.execute(update(Quarantine).values(heal_attempts=4, next_heal_at=datetime.now(UTC)))
     assert str(recheck.test().state) == "success"
     with engine.connect() as c:
         assert (

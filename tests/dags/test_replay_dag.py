@@ -1,5 +1,5 @@
-"""``quarantine_replay`` through ``dag.test()``: the form's items are replayed on a worker, once, and
-each replay is audited with the run's triggering user and the reason given."""
+"""``quarantine_replay`` through ``dag.test()``: the form's items are replayed on a worker, once,
+and each replay is audited with the run's triggering user and the reason given."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lienthong.dashboard.auth import token_for
 from lienthong.pipeline import national_sync, results
 from lienthong.pipeline.resources import Resources
 from lienthong.store.schema import DossierLink, Quarantine
@@ -42,7 +43,6 @@ SECRET_KEY = "dashboard-test-secret"
 
 def form_token_for(name: str) -> str:
     """The dashboard's form (CSRF) token of user ``name`` on the test api-server."""
-    from lienthong.dashboard.auth import token_for
 
     return token_for(SECRET_KEY, name)
 
@@ -153,7 +153,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
                 f"{name}:{name}" for name in ROLES
             ),
@@ -198,7 +200,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
 
 
 def standin_requests(standins: Standins) -> int:
-    """Requests both stand-ins have served on their APIs so far (their control surface not counted)."""
+    """Requests both stand-ins have served on their APIs so far (their control surface not
+    counted)."""
     return sum(
         requests.get(f"{base}/_admin/stats", timeout=30).json()["requests"]
         for base in (standins.portal_url, standins.ioffice_root)

@@ -5,12 +5,16 @@ configured in SimpleAuthManager, so this one is built here, not logged in)."""
 from __future__ import annotations
 
 import pytest
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
 from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
 from lienthong.dashboard import access
 from lienthong.dashboard.access import FORBIDDEN_VI, Grants, grants_for
+from lienthong.dashboard.app import create_app
+from lienthong.dashboard.auth import get_user
 
 
 @pytest.fixture
@@ -36,11 +40,8 @@ def test_grants_per_role(simple, role, expected):
 
 
 def test_user_role_may_trigger_dags_but_not_operate(simple):
-    """Why the operate check is not the DAG-run check alone: SimpleAuthManager lets ``user`` trigger."""
-    from airflow.api_fastapi.auth.managers.models.resource_details import (
-        DagAccessEntity,
-        DagDetails,
-    )
+    """Why the operate check is not the DAG-run check alone: SimpleAuthManager lets ``user``
+    trigger."""
 
     user = SimpleAuthManagerUser(username="user", role="user")
     assert simple.is_authorized_dag(
@@ -64,9 +65,6 @@ def test_a_failing_auth_manager_grants_nothing(monkeypatch):
 
 @pytest.fixture
 def client_without_read(simple):
-    from lienthong.dashboard.app import create_app
-    from lienthong.dashboard.auth import get_user
-
     app = create_app()
     app.dependency_overrides[get_user] = lambda: SimpleAuthManagerUser(username="nobody", role=None)
     return TestClient(app, root_path="/lienthong")
@@ -94,11 +92,6 @@ def test_no_read_access_no_route(client_without_read, method, path):
 
 
 def test_an_invalid_session_is_explained_in_vietnamese(simple):
-    from fastapi import HTTPException
-
-    from lienthong.dashboard.app import create_app
-    from lienthong.dashboard.auth import get_user
-
     def invalid():
         raise HTTPException(403, "Invalid JWT token")
 

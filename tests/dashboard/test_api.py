@@ -1,8 +1,9 @@
-"""The dashboard over HTTP against a real api-server: anonymous requests are refused, users see Vietnamese."""
+"""The dashboard over HTTP against a real api-server: anonymous requests are refused, users see
+Vietnamese."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import unquote
 
 import pytest
@@ -10,6 +11,8 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lienthong.dashboard.data import _masked_detail
+from lienthong.reconcile.watchlists import portal_now
 from lienthong.store.schema import (
     DossierLink,
     DossierTimeSavings,
@@ -259,8 +262,6 @@ def test_replay_starts_a_dag_run_as_the_user_and_calls_no_system(stack, auth):
 
 
 def test_masking_of_event_details():
-    from lienthong.dashboard.data import _masked_detail
-
     rows = dict(
         _masked_detail(
             {
@@ -277,9 +278,6 @@ def test_masking_of_event_details():
 
 def test_watch_lists_overdue_and_stuck_links(stack, auth):
     """A link waiting for its signature past its due date, untouched for a week: on both lists."""
-    from datetime import datetime
-
-    from lienthong.reconcile.watchlists import portal_now
 
     with Session(stack.res.engine) as s, s.begin():
         now_portal, now = portal_now(s), datetime.now(UTC)
@@ -310,11 +308,8 @@ def test_watch_lists_overdue_and_stuck_links(stack, auth):
 
 
 def test_watch_lists_quarantine_that_needs_a_person(stack, auth):
-    """A quarantined decision dossier past its due date, and a record no automatic re-check will fix."""
-    from datetime import datetime
-
-    from lienthong.reconcile.watchlists import portal_now
-    from lienthong.store.schema import Quarantine
+    """A quarantined decision dossier past its due date, and a record no automatic re-check will
+    fix."""
 
     with Session(stack.res.engine) as s, s.begin():
         now_portal, now = portal_now(s), datetime.now(UTC)

@@ -1,7 +1,7 @@
-"""The dashboard in real headless Chromium (Debian ``chromium``, driven by Playwright): log in through
-Airflow's login page, open the dashboard from the UI's navigation, search a dossier, replay a quarantined
-item, read its stored payload; then as a viewer: no replay button, and a forged replay is refused.
-Screenshots go to ``tests/artifacts/`` (gitignored)."""
+"""The dashboard in real headless Chromium (Debian ``chromium``, driven by Playwright): log in
+through Airflow's login page, open the dashboard from the UI's navigation, search a dossier, replay
+a quarantined item, read its stored payload; then as a viewer: no replay button, and a forged replay
+is refused. Screenshots go to ``tests/artifacts/`` (gitignored)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,7 +41,6 @@ ARTIFACTS = ROOT / "tests" / "artifacts" / "dashboard"
 def browser(stack):
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail("Debian chromium is missing: run scripts/ensure-system-deps.sh as root")
-    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -76,8 +76,6 @@ def _log_in(page, username: str, password: str) -> None:
 
 
 def test_login_search_and_replay(stack, page):
-    from playwright.sync_api import expect
-
     # Anonymous: the dashboard sends the browser to Airflow's login page, which brings it back.
     page.goto(f"{stack.base}/lienthong/")
     page.wait_for_url(re.compile(r"/auth/login"))
@@ -145,8 +143,6 @@ def test_login_search_and_replay(stack, page):
 
 
 def test_viewer_sees_no_replay_and_cannot_forge_one(stack, browser):
-    from playwright.sync_api import expect
-
     item = stack.open_quarantine()[0]
     context, page = _session(browser)
     try:
@@ -160,7 +156,8 @@ def test_viewer_sees_no_replay_and_cannot_forge_one(stack, browser):
         assert page.locator("form[action$='/replay']").count() == 0
         page.screenshot(path=str(ARTIFACTS / "07-viewer-cach-ly.png"), full_page=True)
 
-        # A forged form in the viewer's own page (their cookie, a valid form token): refused, in Vietnamese.
+        # A forged form in the viewer's own page (their cookie, a valid form token): refused, in
+        # Vietnamese.
         page.evaluate(
             """([action, token]) => {
             const f = document.createElement("form");
@@ -192,7 +189,8 @@ def test_viewer_sees_no_replay_and_cannot_forge_one(stack, browser):
 
 
 def test_markup_in_dossier_text_is_shown_escaped(stack, browser):
-    """A dossier with <script>/<img onerror> in its text is quarantined; the page shows the tag as text."""
+    """A dossier with <script>/<img onerror> in its text is quarantined; the page shows the tag as
+    text."""
     with Session(stack.res.engine) as s:
         marked = list(
             s.scalars(select(Quarantine).where(Quarantine.reason_code == "markup_in_text"))
@@ -222,7 +220,6 @@ def test_markup_in_dossier_text_is_shown_escaped(stack, browser):
 def test_connection_form_and_test_button(stack, browser):
     """The portal Connection in Airflow's own UI: the link's labelled fields, the Test button's real
     login, and a useful failure message after a wrong secret is saved through the form."""
-    from playwright.sync_api import expect
 
     r = requests.post(
         f"{stack.base}/api/v2/connections",

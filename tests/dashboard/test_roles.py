@@ -1,9 +1,9 @@
 """Authorization and audit over HTTP, with a real SimpleAuthManager user of each role.
 
 Matrix: every page × 4 roles (all read), replay × 4 (op and admin only), stored payload × 4 (admin
-only); refusals are 403 with the Vietnamese message (JSON, or an HTML page for browsers). Replays and
-payload views, refused ones too, leave ``operator_action`` events naming the user and the outcome,
-shown on the dossier's timeline and on the audit page.
+only); refusals are 403 with the Vietnamese message (JSON, or an HTML page for browsers). Replays
+and payload views, refused ones too, leave ``operator_action`` events naming the user and the
+outcome, shown on the dossier's timeline and on the audit page.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ HOSTILE = "<script>alert('x')</script>"
 
 @pytest.fixture(scope="module")
 def items(stack) -> dict[str, Quarantine]:
-    """One quarantined portal dossier per role, that no replay can fix (the portal does not know it):
-    a replay leaves it open, so every role's attempt meets the same state."""
+    """One quarantined portal dossier per role, that no replay can fix (the portal does not know
+    it): a replay leaves it open, so every role's attempt meets the same state."""
     now = datetime.now(UTC)
     out = {}
     with Session(stack.res.engine, expire_on_commit=False) as s, s.begin():

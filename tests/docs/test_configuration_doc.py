@@ -27,7 +27,8 @@ def _prose(text: str) -> str:
 
 
 def _slug(heading: str) -> str:
-    """GitHub's anchor for a heading: link text kept, lower case, punctuation dropped, spaces to hyphens."""
+    """GitHub's anchor for a heading: link text kept, lower case, punctuation dropped, spaces to
+    hyphens."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading).replace("`", "").strip().lower()
     return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
 
@@ -48,7 +49,8 @@ def test_configuration_doc_is_what_the_generator_writes() -> None:
         config_docs.DOC_PATH.read_text(encoding="utf-8") if config_docs.DOC_PATH.exists() else ""
     )
     assert actual == expected, (
-        f"docs/configuration.md is out of date with the code; regenerate it: {config_docs.REGENERATE}"
+        "docs/configuration.md is out of date with the code; regenerate it: "
+        f"{config_docs.REGENERATE}"
     )
 
 

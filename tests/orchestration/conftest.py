@@ -1,4 +1,5 @@
-"""Orchestration glue against the real stand-ins: connections as Airflow reads them (env), a store."""
+"""Orchestration glue against the real stand-ins: connections as Airflow reads them (env), a
+store."""
 
 from __future__ import annotations
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
+from airflow.providers_manager import ProvidersManager
+from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
 from lienthong.clients.ioffice import IOfficeClient
 from lienthong.clients.national import NationalClient
@@ -15,9 +18,6 @@ from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET, NATIONAL_PASSWO
 
 
 def test_provider_registers_both_connection_types_with_their_fields():
-    from airflow.providers_manager import ProvidersManager
-    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
-
     pm = ProvidersManager()
     assert "lienthong" in pm.providers
     hooks = ProvidersManagerTaskRuntime().hooks
@@ -145,7 +145,6 @@ def test_oidc_auth_renews_a_refused_token_once(standins):
         CLIENT_ID,
         CLIENT_SECRET,
     )
-    import requests
 
     first = auth.token()
     standins.faults("portal", [{"endpoint": "/pa", "kind": "expired_token", "rate": 1.0}])

@@ -1,4 +1,5 @@
-"""The notifier: delivers to a real webhook, says so when it cannot, never drops an alert silently."""
+"""The notifier: delivers to a real webhook, says so when it cannot, never drops an alert
+silently."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The one resources builder: reads Connections and Variables, fails loudly, closes what it opened."""
+"""The one resources builder: reads Connections and Variables, fails loudly, closes what it
+opened."""
 
 from __future__ import annotations
 

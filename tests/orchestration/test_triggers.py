@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 
-from lienthong.orchestration.triggers import PendingPackagesTrigger
+from lienthong.orchestration.triggers import PackagesOfferedTrigger, PendingPackagesTrigger
+from lienthong.pipeline import intake
+from lienthong.store.ledger import RunContext
+from lienthong_standins.harness import make_resources
 
 pytestmark = pytest.mark.scenario(
     "burst-60"
@@ -89,8 +93,8 @@ def test_unreachable_host_is_an_error_not_a_quiet_timeout(airflow_env, monkeypat
 def events_within(
     trigger, seconds: float, actions: tuple[tuple[float, object], ...] = ()
 ) -> list[dict]:
-    """Every event the (endless) trigger fires within ``seconds``, while ``actions`` (delay, callable)
-    change the world beside it."""
+    """Every event the (endless) trigger fires within ``seconds``, while ``actions`` (delay,
+    callable) change the world beside it."""
     out: list[dict] = []
 
     async def run() -> None:
@@ -115,8 +119,6 @@ def events_within(
 
 
 def test_event_trigger_serialize_round_trip():
-    from lienthong.orchestration.triggers import PackagesOfferedTrigger
-
     trigger = PackagesOfferedTrigger("lienthong_ioffice", poll_interval=3.0, max_backoff=60.0)
     path, kwargs = trigger.serialize()
     assert path == "lienthong.orchestration.triggers.PackagesOfferedTrigger"
@@ -131,12 +133,6 @@ def test_event_trigger_serialize_round_trip():
 def test_event_trigger_reports_offered_packages_once(airflow_env, standins, tmp_path):
     """No event while nothing is offered; one when the office issues; none while those stay pending;
     one more, for the new ones only, when it issues more."""
-    from datetime import timedelta
-
-    from lienthong.orchestration.triggers import PackagesOfferedTrigger
-    from lienthong.pipeline import intake
-    from lienthong.store.ledger import RunContext
-    from lienthong_standins.harness import make_resources
 
     res = make_resources(standins, f"sqlite:///{tmp_path}/watch.sqlite")
     try:
@@ -170,8 +166,6 @@ def test_event_trigger_reports_offered_packages_once(airflow_env, standins, tmp_
 def test_event_trigger_keeps_watching_through_an_outage(
     airflow_env, pending_packages, standins, capsys
 ):
-    from lienthong.orchestration.triggers import PackagesOfferedTrigger
-
     standins.faults("ioffice", [{"endpoint": PENDING, "kind": "5xx", "rate": 1.0}])
     events = events_within(
         PackagesOfferedTrigger("lienthong_ioffice", poll_interval=0.05, max_backoff=0.1),

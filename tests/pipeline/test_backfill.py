@@ -1,5 +1,6 @@
 """Backfill makes a window with missed dossiers whole (and a second run changes nothing); a decision
-iOffice issues for a dossier the link skipped (pushed there by hand) is quarantined, never attached."""
+iOffice issues for a dossier the link skipped (pushed there by hand) is quarantined, never
+attached."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from lienthong_standins.portal.store import SearchFilters
 from .invariants import check
 from .test_flow import CTX, HOUR, run_intake
 
-pytestmark = pytest.mark.scenario("burst-150")  # each window needs some dossiers, not the demo's 300
+pytestmark = pytest.mark.scenario(
+    "burst-150"
+)  # each window needs some dossiers, not the demo's 300
 
 DAY = date(2022, 12, 1)
 

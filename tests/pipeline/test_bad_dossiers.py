@@ -1,10 +1,10 @@
-"""The portal half of the bad-input corpus (docs/bad-inputs.md): every kind of broken dossier or broken
-search page the portal can send, fed through the real HTTP path.
+"""The portal half of the bad-input corpus (docs/bad-inputs.md): every kind of broken dossier or
+broken search page the portal can send, fed through the real HTTP path.
 
 A broken dossier is quarantined with its own reason code (the fault variant's name), the rest of the
 batch is linked, nothing is pushed or counted twice, no applicant's identity reaches the logs, and a
-replay once the portal sends it correctly resolves it. A broken page is refused and read again: nothing
-is quarantined, lost or doubled.
+replay once the portal sends it correctly resolves it. A broken page is refused and read again:
+nothing is quarantined, lost or doubled.
 """
 
 from __future__ import annotations

@@ -155,8 +155,8 @@ def _run_kind(world: World, kind: str, variant: str, caplog) -> None:
             assert (q.source, q.reason_code, q.status) == ("ioffice_package", variant, "open")
             assert q.reason_vi.strip() and q.detail.strip() and q.occurrences == 2
             assert link.state == "quarantined" and link.attached_at is None and attachments == []
-            # Neither the genuine file nor what was served reached any dossier (code_mismatch: not the
-            # dossier the package wrongly names either).
+            # Neither the genuine file nor what was served reached any dossier (code_mismatch: not
+            # the dossier the package wrongly names either).
             assert {docs[m]["sha256"], q.payload["sha256"]}.isdisjoint(attached_digests)
         else:
             assert link.attached_at is not None and [a["sha256"] for a in attachments] == [
@@ -203,8 +203,8 @@ def test_every_kind_is_in_the_corpus(world):
 
 
 def test_a_package_contradicting_itself_is_not_adopted(world):
-    """A package whose link the store lacks (a push answer lost) is adopted by its dossier code, unless
-    its correlation names another dossier: then nothing is adopted, attached or counted."""
+    """A package whose link the store lacks (a push answer lost) is adopted by its dossier code,
+    unless its correlation names another dossier: then nothing is adopted, attached or counted."""
     s, doc_id = world.standins, world.spare[0]
     fresh = make_resources(s, f"sqlite:///{world.tmp}/fresh-store.sqlite")  # knows no link at all
     before = s.portal_store.results_view()

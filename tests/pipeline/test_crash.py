@@ -1,4 +1,5 @@
-"""Die halfway, then run again: no duplicate document, attachment, step or savings row; nothing lost.
+"""Die halfway, then run again: no duplicate document, attachment, step or savings row; nothing
+lost.
 
 Two kinds of death: a deterministic one at each dangerous point (right after a remote
 effect, before its local record), and real SIGKILLs of a worker process at random moments.
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from lienthong.pipeline import intake, results
+from lienthong_standins.harness import make_resources
 
 from .invariants import check
 from .test_flow import CTX, HOUR, drive, run_intake
@@ -104,7 +106,6 @@ def test_results_die_after_remote_effect(standins, res, point):
 
 def test_sigkill_at_random_moments_then_recover(standins, store_url, tmp_path):
     """A real worker process is killed -9 repeatedly mid-run; a clean run afterwards converges."""
-    from lienthong_standins.harness import make_resources
 
     env = dict(
         os.environ,

@@ -1,5 +1,6 @@
 """The portal's order among ties is not a guarantee: the scan and the intake cursor lose nothing and
-repeat nothing when many dossiers share an ``updatedDate`` and come back in a new order on every call."""
+repeat nothing when many dossiers share an ``updatedDate`` and come back in a new order on every
+call."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from lienthong.clients.http import TransientHTTPError
 from lienthong.clients.portal import PortalClient
 from lienthong.pipeline import intake
 from lienthong.store.ledger import RunContext
@@ -56,8 +58,9 @@ def test_one_scan_meets_every_dossier_once(standins, res, tie_ms, page_size):
 
 @on_store("sqlite")
 def test_intake_across_runs_and_an_outage_links_every_dossier_once(standins, res):
-    """Scheduled runs with the stored cursor, a batch status change (many dossiers, one timestamp), and
-    a catch-up after the portal was out for a day: every visible dossier has exactly one link."""
+    """Scheduled runs with the stored cursor, a batch status change (many dossiers, one timestamp),
+    and a catch-up after the portal was out for a day: every visible dossier has exactly one
+    link."""
     standins.behaviour("portal", tie_ms=60_000, shuffle_ties=True)
     small = replace(res, portal=PortalClient(replace(res.portal.settings, page_size=4)))
     window = lambda: intake.scheduled_window(small, timedelta(0))  # noqa: E731 - no overlap: the cursor alone
@@ -66,7 +69,7 @@ def test_intake_across_runs_and_an_outage_links_every_dossier_once(standins, res
         intake.pull_and_link(small, CTX, window(), advance_cursor=True)
     standins.faults("portal", [{"endpoint": "/pa/dossier/search", "kind": "5xx", "rate": 1.0}])
     standins.advance(24 * HOUR)  # the outage: the desk goes on moving dossiers
-    with pytest.raises(Exception):
+    with pytest.raises(TransientHTTPError, match="HTTP 503"):
         intake.pull_and_link(small, CTX, window(), advance_cursor=True)
     standins.faults("portal", [])
     intake.pull_and_link(small, CTX, window(), advance_cursor=True)

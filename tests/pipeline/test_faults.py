@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from lienthong.pipeline import intake, replay, results
+from lienthong.store.ledger import count_by_state
 from lienthong.store.schema import Quarantine
 from lienthong_standins.harness import make_resources, start_standins
 from tests.conftest import on_store
@@ -25,7 +26,8 @@ TRANSPORT_FAULTS = [
     {"endpoint": "/api/lienthong/LayDanhSachGoiTinVanBan", "kind": "duplicate", "rate": 0.5},
 ]
 
-TRANSPORT_DAY = "burst-150"  # the clean and the faulty run: hundreds of requests, every fault kind fires many times
+# The clean and the faulty run: hundreds of requests, every fault kind fires many times.
+TRANSPORT_DAY = "burst-150"
 
 
 def tolerant(step, *args):
@@ -157,7 +159,6 @@ def test_malformed_dossiers_are_quarantined_and_the_batch_goes_on(standins, res)
     assert {o.status for o in outcomes} == {"resolved"}, outcomes
     check(standins, res.engine)
     visible = standins.portal_store.stats()["dossiers"]["visible"]
-    from lienthong.store.ledger import count_by_state
 
     with res.session() as session:
         assert sum(count_by_state(session).values()) == visible

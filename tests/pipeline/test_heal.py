@@ -17,6 +17,7 @@ from lienthong.pipeline import heal as healing
 from lienthong.pipeline import intake, results
 from lienthong.pipeline.quarantine_causes import RECHECK_BY_REASON, Recheck, config_kind
 from lienthong.store.schema import DossierLink, DossierTimeSavings, Quarantine
+from lienthong_standins.portal.store import SearchFilters
 from lienthong_standins.routing import demo_routing
 from tests.conftest import on_store
 
@@ -35,8 +36,6 @@ def now() -> datetime:
 
 
 def decision_dossiers(standins) -> list[dict]:
-    from lienthong_standins.portal.store import SearchFilters
-
     found, _ = standins.portal_store.search(SearchFilters(), 0, 10_000, False)
     return [
         d for d in found if any(t.get("mustAttachResultsFile") for t in d.get("currentTask") or [])
@@ -71,9 +70,9 @@ def test_malformed_window_heals_after_one_recheck(standins, res):
     open_before = len(open_records(res))
     summary = healing.heal(res, CTX, now=now() + LATER)
     print(
-        f"heal: {open_before} open records and {len(before)} unlinked decision dossiers before one re-check; "
-        f"{summary.healed} healed, {len(open_records(res))} open and {len(unlinked_decisions(standins))} "
-        "unlinked after"
+        f"heal: {open_before} open records and {len(before)} unlinked decision dossiers "
+        f"before one re-check; {summary.healed} healed, {len(open_records(res))} open and "
+        f"{len(unlinked_decisions(standins))} unlinked after"
     )
 
     assert summary.healed == summary.checked > 0 and summary.still_open == 0

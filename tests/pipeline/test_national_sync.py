@@ -22,6 +22,7 @@ from lienthong.domain.national_record import ItemState
 from lienthong.pipeline import intake, national_sync, replay, results
 from lienthong.store import claims
 from lienthong.store.schema import NationalSyncItem, NationalSyncUnread, Quarantine
+from lienthong_standins.portal.store import dossiers
 from tests.conftest import on_store
 
 from .test_flow import CTX, HOUR, run_intake
@@ -41,7 +42,8 @@ TRANSIENT = (requests.RequestException, TransientHTTPError, InvalidResponse, Ses
 
 
 def sync(res) -> dict[str, int]:
-    """One national_sync run, as the DAG's task makes it; an outage fails the run (Airflow retries)."""
+    """One national_sync run, as the DAG's task makes it; an outage fails the run (Airflow
+    retries)."""
     try:
         return national_sync.sync(res, CTX, timedelta(minutes=10), pause=0.05)
     except TRANSIENT as exc:
@@ -172,8 +174,6 @@ def test_each_run_twice_sends_nothing_new(standins, nres):
 
 
 def _edit_portal_doc(standins, dossier_id: str, edit) -> None:
-    from lienthong_standins.portal.store import dossiers
-
     store = standins.portal_store
     doc = store.get(dossier_id)
     edit(doc)
@@ -267,9 +267,9 @@ def test_a_dossier_the_national_side_lost_is_recreated_whole(standins, nres):
 
 
 def test_a_dossier_unreadable_when_it_changed_is_read_again_until_it_reads(standins, nres):
-    """The portal serves some dossiers malformed (each variant of the corpus) while the sync's cursor
-    moves past them: none is sent as served; each is remembered, read again by every run, and synced
-    once it reads."""
+    """The portal serves some dossiers malformed (each variant of the corpus) while the sync's
+    cursor moves past them: none is sent as served; each is remembered, read again by every run, and
+    synced once it reads."""
     standins.faults(
         "portal", [{"endpoint": "/pa/dossier", "kind": "malformed", "rate": 0.1}], seed=5
     )

@@ -11,10 +11,12 @@ from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 
 from lienthong.clients.ioffice import IOfficeSettings
+from lienthong.pipeline.results import _expected_signer
 from lienthong.pipeline.verify_result import ExpectedSigner, signed_by, verify_signed_pdf
 from lienthong_standins.ioffice import results
 from lienthong_standins.ioffice.ca import TrustedCA, load_or_create_cas
 from lienthong_standins.ioffice.pdf import sign_pdf
+from lienthong_standins.routing import demo_routing
 
 # Pure logic (``make test-fast``): the fixtures below make keys, certificates and PDFs in memory.
 pytestmark = pytest.mark.fast
@@ -140,11 +142,8 @@ def test_crl_url_from_the_connection():
 
 
 def test_expected_signer_is_the_certificate_uid_when_the_routing_gives_one():
-    """The iOffice account and the certificate's UID may differ (a CCCD number in real certificates)."""
-    from types import SimpleNamespace
-
-    from lienthong.pipeline.results import _expected_signer
-    from lienthong_standins.routing import demo_routing
+    """The iOffice account and the certificate's UID may differ (a CCCD number in real
+    certificates)."""
 
     routing = demo_routing().model_copy(deep=True)
     code, proc = next((c, p) for c, p in routing.procedures.items() if p.units)

@@ -1,4 +1,5 @@
-"""Reconciliation finds each kind of divergence created on the stand-ins, and repairs what is safe."""
+"""Reconciliation finds each kind of divergence created on the stand-ins, and repairs what is
+safe."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from lienthong_standins.portal.store import SearchFilters
 from tests.pipeline.invariants import check
 from tests.pipeline.test_flow import CTX, HOUR, run_intake
 
-pytestmark = pytest.mark.scenario("burst-150")  # each finding needs some dossiers, not the demo's 300
+pytestmark = pytest.mark.scenario(
+    "burst-150"
+)  # each finding needs some dossiers, not the demo's 300
 
 DAY = date(2022, 12, 1)
 
@@ -41,7 +44,8 @@ def test_reconciliation_finds_and_repairs(standins, res):
             DossierLink.__table__.delete().where(DossierLink.dossier_code == manual.code)
         )
     standins.advance(30 * HOUR)
-    # resolved_not_closed / issued_not_attached: packages acknowledged by someone else, never processed.
+    # resolved_not_closed / issued_not_attached: packages acknowledged by someone else, never
+    # processed.
     ids = res.ioffice.pending_doc_ids()
     issued = [i for i in ids if res.ioffice.get_package(i).outcome == "01"][:4]
     assert len(issued) == 4
@@ -74,9 +78,7 @@ def test_late_and_stuck_are_found(standins, res):
     run_intake(res)
     standins.advance(20 * 24 * HOUR)  # nobody processes results for weeks
     run_intake(res)  # the store learns the portal's "now"
-    found = reconcile(
-        res, CTX, DAY, DAY, repair=False, now=datetime.now(UTC) + timedelta(days=30)
-    )
+    found = reconcile(res, CTX, DAY, DAY, repair=False, now=datetime.now(UTC) + timedelta(days=30))
     counts = summarize(found)
     assert counts.get("overdue", 0) > 0
     assert counts.get("stuck", 0) > 0

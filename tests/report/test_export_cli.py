@@ -1,4 +1,5 @@
-"""Files officials open (CSV with BOM, XLSX with four sheets), the printed table and the command line."""
+"""Files officials open (CSV with BOM, XLSX with four sheets), the printed table and the command
+line."""
 
 from __future__ import annotations
 

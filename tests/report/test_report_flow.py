@@ -16,9 +16,7 @@ from tests.pipeline.test_flow import drive
 DAY = date(2022, 12, 1)
 
 
-@on_store(
-    "sqlite"
-)  # the demo's store; the report's SQL on both backends is test_figures.py
+@on_store("sqlite")  # the demo's store; the report's SQL on both backends is test_figures.py
 def test_report_matches_the_store_after_the_demo_day(standins, res):
     drive(standins, res)
     load_district_totals(res.engine, standins.data_dir / "district_totals.csv")

@@ -1,4 +1,5 @@
-"""The command ``python -m lienthong_standins`` as a real subprocess: start, serve, stop, restart."""
+"""The command ``python -m lienthong_standins`` as a real subprocess: start, serve, stop,
+restart."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -88,8 +90,6 @@ class Standins:
             self.lines.put(line.rstrip("\n"))
 
     def _wait_for(self, marker: str, timeout: float) -> None:
-        import time
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

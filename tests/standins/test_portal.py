@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import select
 
+from lienthong_standins.district import DISTRICT, PROCEDURE_BY_CODE
 from lienthong_standins.faults import BAD_PAGE_VARIANTS, MALFORMED_NAMED_ONLY, MALFORMED_VARIANTS
 from lienthong_standins.portal.malform import BROKEN_DATE, REQUIRED_FIELDS, UNKNOWN_PROCEDURE
+from lienthong_standins.portal.store import dossiers
 
 from .conftest import CLIENT_ID, TOKEN_PATH, PortalEnv
 
@@ -107,10 +110,6 @@ def test_dossiers_appear_as_the_clock_passes_their_acceptance(env: PortalEnv) ->
 def test_hidden_dossier_is_not_found_until_accepted(env: PortalEnv) -> None:
     s = env.session()
     with env.store.engine.connect() as c:
-        from sqlalchemy import select
-
-        from lienthong_standins.portal.store import dossiers
-
         row = c.execute(
             select(dossiers.c.id, dossiers.c.accepted_ms).order_by(dossiers.c.accepted_ms.desc())
         ).first()
@@ -168,7 +167,6 @@ def test_filters(day_env: PortalEnv) -> None:
     )
     by_agency = search(s, day_env, agency_id=sample["agency"]["id"])["totalElements"]
     assert by_agency == sum(d["agency"]["id"] == sample["agency"]["id"] for d in everything)
-    from lienthong_standins.district import DISTRICT
 
     assert search(s, day_env, ancestor_agency_id=DISTRICT.id)["totalElements"] == 300
     for status_list in ("2", "4,9", "10"):
@@ -208,7 +206,8 @@ def test_spring_paging_envelope(day_env: PortalEnv) -> None:
 
 def _keyset_client(s: requests.Session, env: PortalEnv, size: int, between_pages) -> dict[str, str]:
     """A client that pages by ``updated-from`` + ``sort=updatedDate,asc`` with the id as tiebreak,
-    remembering the (updatedDate, id) of the last dossier it saw. Returns id -> updatedDate seen last."""
+    remembering the (updatedDate, id) of the last dossier it saw. Returns id -> updatedDate seen
+    last."""
     seen: dict[str, str] = {}
     cursor: tuple[str, str] = ("", "")
     page, rounds = 0, 0
@@ -286,8 +285,6 @@ def test_updated_date_changes_on_every_change_even_with_a_frozen_clock(day_env: 
 
 
 def _decision_dossier(s: requests.Session, env: PortalEnv) -> dict[str, Any]:
-    from lienthong_standins.district import PROCEDURE_BY_CODE
-
     for d in search(s, env, dossier_status="2", size=500)["content"]:
         if PROCEDURE_BY_CODE[d["procedure"]["code"]].result_kind == "decision":
             return d
@@ -404,8 +401,6 @@ def test_filed_forms_are_downloadable_pdfs(day_env: PortalEnv) -> None:
 
 
 def test_desk_processes_direct_dossiers_and_leaves_decisions_for_the_link(env: PortalEnv) -> None:
-    from lienthong_standins.district import PROCEDURE_BY_CODE
-
     s = env.session()
     performed = env.advance(10 * 3600)["performed"]
     assert performed["desk_moves"] > 0
@@ -483,7 +478,7 @@ def test_fault_malformed_variants(day_env: PortalEnv, variant: str) -> None:
     bad = search(s, day_env, size=5, sort="updatedDate,asc")["content"]
     one = s.get(f"{day_env.url}/pa/dossier/{clean[0]['id']}", timeout=10).json()
     assert one == bad[0]  # keyed: the same dossier is damaged the same way everywhere
-    for c, b in zip(clean, bad):
+    for c, b in zip(clean, bad, strict=True):
         assert b != c and b["id"] == c["id"]
         if variant == "missing_field":
             assert [f for f in REQUIRED_FIELDS if f not in b]

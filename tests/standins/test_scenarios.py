@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import random
 import re
 import resource
@@ -16,8 +17,9 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from lienthong_standins import district, scenarios
+from lienthong_standins import district, ioffice, scenarios
 from lienthong_standins.clock import VN_TZ, SimClock
+from lienthong_standins.faults import FaultInjector
 from lienthong_standins.portal.store import PortalStore, dossiers
 from lienthong_standins.routing import ROUTING_PATH, render, routing_config
 from lienthong_standins.worktime import add_work_minutes, add_working_days, is_working_day
@@ -170,8 +172,6 @@ def test_demo_is_reproducible_from_the_seed(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_demo_with_the_real_ioffice_store(tmp_path: Path) -> None:
     """The bypass documents land in the iOffice stand-in when it offers them."""
-    from lienthong_standins import ioffice
-    from lienthong_standins.faults import FaultInjector
 
     store = fresh_store(tmp_path, "demo")
     _, istore = ioffice.build(tmp_path, store.clock, FaultInjector(), 7, "tok")
@@ -209,8 +209,6 @@ def test_year_2022_volumes(tmp_path: Path) -> None:
     )
     assert sorted(months) == [f"2022-{m:02d}" for m in range(1, 13)]
     with (tmp_path / "district_totals.csv").open(encoding="utf-8") as fh:
-        import csv
-
         totals = {r["period"]: int(r["total"]) for r in csv.DictReader(fh)}
     assert totals.pop("2022") == 98_555 and sum(totals.values()) == 98_555
     assert all(months[m] <= totals[m] for m in totals)  # the portal holds part of each month

@@ -19,7 +19,8 @@ import sys, time
 from datetime import timedelta
 from lienthong.store import claims
 from lienthong.store.engine import get_engine
-with claims.held(get_engine(sys.argv[1]), "dossier:x", timedelta(seconds=float(sys.argv[2]))) as lease:
+ttl = timedelta(seconds=float(sys.argv[2]))
+with claims.held(get_engine(sys.argv[1]), "dossier:x", ttl) as lease:
     assert lease is not None
     print("held", flush=True)
     time.sleep(600)

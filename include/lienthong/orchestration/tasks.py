@@ -164,7 +164,7 @@ def backfill_missed(context: dict[str, Any]) -> dict[str, int]:
     with resources_from_airflow() as resources:
         try:
             counts = backfill(resources, run, window, dry_run=dry_run)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failed attempt is audited, then raised
             try:
                 _audit(
                     resources,
@@ -175,9 +175,8 @@ def backfill_missed(context: dict[str, Any]) -> dict[str, int]:
                     f"failed: {type(exc).__name__}",
                     codes or (None,),
                 )
-            except (
-                Exception
-            ) as audit_exc:  # the store may be what failed: keep the original error on top
+            except Exception as audit_exc:  # noqa: BLE001 - the store may be what failed
+                # Keep the original error on top.
                 log.warning("could not audit the failed backfill: %s", type(audit_exc).__name__)
             raise
         _audit(
@@ -302,7 +301,7 @@ def replay_quarantined(context: dict[str, Any]) -> dict[str, str]:
                 result = str(outcome.status)
             except LookupError:
                 result = "not_found"
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - audited whatever it is, then raised
                 _audit_replay(
                     resources, run, actor, quarantine_id, f"failed: {type(exc).__name__}", reason
                 )

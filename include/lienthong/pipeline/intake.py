@@ -342,7 +342,9 @@ def _push_claimed(
             with timed(resources.metrics, "push_seconds"):
                 result = resources.ioffice.push(dossier, route, now)
             return dossier, route, result.doc_id, result.created, None
-        except Exception as exc:  # one failing dossier must not stop the batch
+        except Exception as exc:  # noqa: BLE001 - one failing dossier must not stop the batch
+            # Every push's outcome is recorded below; an exception out of the pool would lose the
+            # others' document ids, and they would be pushed again.
             return dossier, route, None, False, f"{type(exc).__name__}: {exc}"[:500]
 
     with ThreadPoolExecutor(max_workers=resources.concurrency) as pool:
@@ -434,7 +436,7 @@ def _notify_portal(
                     dossier_id, DossierStatus.PROCESSING, step, beyond=MOVED_ON
                 )
             return dossier_id, None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - kept on its link; the others' results recorded
             return dossier_id, f"{type(exc).__name__}: {exc}"[:500]
 
     with ThreadPoolExecutor(max_workers=resources.concurrency) as pool:
@@ -527,7 +529,7 @@ def _fetch_many(resources: Resources, ids: list[str]) -> list[dict[str, Any]]:
     def fetch(dossier_id: str) -> dict[str, Any] | None:
         try:
             return resources.portal.get_dossier(dossier_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - left for the next run; the others are read
             log.warning("could not re-read dossier %s: %s", dossier_id, type(exc).__name__)
             return None
 

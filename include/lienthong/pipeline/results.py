@@ -64,7 +64,7 @@ def process_packages(
     def one(doc_id: str) -> PackageHandling:
         try:
             return handle_package(resources, run, doc_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - one bad package never stops the rest
             log.warning(
                 "package %s not processed (%s); it stays pending", doc_id, type(exc).__name__
             )

@@ -190,7 +190,7 @@ def verify_signed_pdf(
         )
         try:
             status = validate_pdf_signature(sig, validation)
-        except Exception as exc:  # pyHanko raises several types for broken CMS data
+        except Exception as exc:  # noqa: BLE001 - pyHanko raises many types for broken CMS data
             return _refuse(
                 content, "invalid_signature", "Chữ ký số không hợp lệ", f"signature {index}: {exc}"
             )

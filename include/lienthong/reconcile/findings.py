@@ -185,7 +185,7 @@ def _not_linked(
 def _repair(resources: Resources, run: ledger.RunContext, doc_id: str) -> str:
     try:
         return str(results.handle_package(resources, run, doc_id))
-    except Exception as exc:  # reported in the finding; the next run tries again
+    except Exception as exc:  # noqa: BLE001 - reported in the finding; the next run tries again
         log.warning("repair of %s failed: %s", doc_id, type(exc).__name__)
         return f"failed: {type(exc).__name__}"
 

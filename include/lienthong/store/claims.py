@@ -145,7 +145,9 @@ class Lease:
                 self.renew()
             except LeaseLost:
                 return
-            except Exception:  # a store glitch: the next beat tries again, well inside the ttl
+            except Exception:  # noqa: BLE001 - the heartbeat must outlive a store glitch
+                # A dead heartbeat would let the claims expire under a live holder; the next beat
+                # tries again, well inside the ttl.
                 continue
 
 

@@ -348,7 +348,8 @@ def build(
         doc, loai = view.document, view.package.loai_ket_qua
         signed = loai != REJECTED
         attachments = []
-        # Issued packages only; a broken envelope carries the genuine file (never two faults at once).
+        # Issued packages only; a broken envelope carries the genuine file (never two faults at
+        # once).
         bad_envelope = (
             injector.pick(request.url.path, "bad_package", key=doc.ma_van_ban)
             if loai == ISSUED

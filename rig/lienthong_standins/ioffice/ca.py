@@ -231,8 +231,8 @@ class TrustedCA:
         return kit[kind]
 
     def clerk(self, unit_code: str, unit_name: str) -> SigningIdentity:
-        """The issuing clerk's own certificate for a unit (account ``vanthu.<unit>``): trusted, valid,
-        but not the person the routing names as signer."""
+        """The issuing clerk's own certificate for a unit (account ``vanthu.<unit>``): trusted,
+        valid, but not the person the routing names as signer."""
         return self.signer(f"vanthu.{unit_code.lower()}", f"Văn thư - {unit_name}")
 
     def _identity(self, stem: str, subject: x509.Name, kind: CertKind) -> SigningIdentity:
@@ -264,8 +264,8 @@ class TrustedCA:
         _write(self.folder / "revoked.json", json.dumps(revoked, indent=1).encode())
 
     def crl_der(self, now: datetime | None = None) -> bytes:
-        """A fresh CRL (DER) listing every revoked certificate; valid for a day from ``now`` (real time,
-        which is what signature validation runs at)."""
+        """A fresh CRL (DER) listing every revoked certificate; valid for a day from ``now`` (real
+        time, which is what signature validation runs at)."""
         now = now or datetime.now(UTC)
         with self._lock:
             revoked = self._revoked()
@@ -314,7 +314,9 @@ def _untrusted(folder: Path) -> SigningIdentity:
     ca_cert, ca_key = _make_ca("Untrusted Test CA (lienthong stand-in)", org)
     cert, key_pem = _issue(ca_cert, ca_key, _name(DEFAULT_SIGNER, org), crl_dp=False)
     ident = SigningIdentity(_pem(ca_cert), _pem(cert), key_pem)
-    for name, data in zip(_UNTRUSTED_FILES, (ident.ca_cert_pem, ident.cert_pem, ident.key_pem)):
+    for name, data in zip(
+        _UNTRUSTED_FILES, (ident.ca_cert_pem, ident.cert_pem, ident.key_pem), strict=True
+    ):
         _write(folder / name, data, private=name.endswith(".key"))
     return ident
 

@@ -142,15 +142,16 @@ def render_decision_pdf(d: Decision, *, encrypted: bool = False) -> bytes:
             [
                 Paragraph(f"<b>{body_lines}</b><br/>———", center),
                 Paragraph(
-                    "<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br/><u><b>Độc lập - Tự do - Hạnh phúc"
-                    "</b></u>",
+                    "<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br/>"
+                    "<u><b>Độc lập - Tự do - Hạnh phúc</b></u>",
                     center,
                 ),
             ],
             [
                 Paragraph(f"Số: {escape(d.code_notation)}", center),
                 Paragraph(
-                    f"<i>{escape(d.place)}, ngày {dt.day:02d} tháng {dt.month:02d} năm {dt.year}</i>",
+                    f"<i>{escape(d.place)}, ngày {dt.day:02d} tháng {dt.month:02d} năm "
+                    f"{dt.year}</i>",
                     center,
                 ),
             ],

@@ -79,7 +79,8 @@ def modify_after_signing(signed_pdf: bytes) -> bytes:
     )
     stamp = generic.StreamObject(
         stream_data=(
-            b"q 0.85 0 0 rg 350 760 170 40 re f BT /LtSua 20 Tf 1 1 1 rg 380 773 Td (DA SUA) Tj ET Q"
+            b"q 0.85 0 0 rg 350 760 170 40 re f BT /LtSua 20 Tf 1 1 1 rg 380 773 Td (DA SUA) Tj ET "
+            b"Q"
         )
     )
     writer.add_stream_to_page(0, writer.add_object(stamp), resources=resources)

@@ -208,7 +208,7 @@ def unit_matches(parent: str | None, unit_code: str) -> bool:
         return False
     if len(p) == 4 and p[1] == "00" and set(p[2]) != {"0"} and p[3] == u[3] and u[1] == p[2]:
         return True
-    return all(a == b or set(a) == {"0"} for a, b in zip(p, u))
+    return all(a == b or set(a) == {"0"} for a, b in zip(p, u, strict=True))
 
 
 def place_of(unit_name: str) -> str:
@@ -257,8 +257,8 @@ class IOfficeStore:
             )
 
     def receive(self, push: dict[str, Any], now: datetime) -> tuple[Document, bool]:
-        """Register a pushed dossier; ``(document, False)`` if that MaHoSo is already here (permissive:
-        a second document, as a lenient office would create)."""
+        """Register a pushed dossier; ``(document, False)`` if that MaHoSo is already here
+        (permissive: a second document, as a lenient office would create)."""
         with self._lock, self._session() as s, s.begin():
             existing = s.scalar(
                 select(Document).where(Document.ma_ho_so == push["MaHoSo"]).limit(1)
@@ -540,7 +540,8 @@ class IOfficeStore:
             return s.get(Document, ma_van_ban)
 
     def acknowledge(self, ma_van_ban: str, status: str, now: datetime) -> str:
-        """``acked`` | ``already`` (nothing pending; idempotent) | ``unknown`` (no such document)."""
+        """``acked`` | ``already`` (nothing pending; idempotent) | ``unknown`` (no such
+        document)."""
         with self._lock, self._session() as s, s.begin():
             if s.get(Document, ma_van_ban) is None:
                 return "unknown"

@@ -21,8 +21,8 @@ def build(
     credentials: dict[str, str],
     session_ttl: float = 600,
 ) -> tuple[FastAPI, NationalStore]:
-    """The national app and its store (``data_dir/national.sqlite``); ``credentials`` maps user names
-    to passwords; a session lives ``session_ttl`` real seconds."""
+    """The national app and its store (``data_dir/national.sqlite``); ``credentials`` maps user
+    names to passwords; a session lives ``session_ttl`` real seconds."""
     data_dir.mkdir(parents=True, exist_ok=True)
     store = NationalStore(data_dir / "national.sqlite", clock, session_ttl)
     return create_app(store, clock, injector, credentials), store

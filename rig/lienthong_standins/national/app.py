@@ -111,7 +111,7 @@ def create_app(
             "message": f"Đã xử lý {len(items)} bản ghi: {ok} thành công, {len(items) - ok} lỗi",
             "results": [
                 {"MaHoSo": item_code(item), "error_code": o.code, "message": o.message}
-                for item, o in zip(items, outcomes)
+                for item, o in zip(items, outcomes, strict=True)
             ],
         }
 
@@ -136,7 +136,8 @@ def create_app(
 
     @app.post(f"{API}/{SYNC}", tags=["dvcqg"])
     async def sync_records(request: Request) -> Any:
-        """``{session, isUpdating, data: [record]}``: create (or, with ``isUpdating``, replace) dossiers."""
+        """``{session, isUpdating, data: [record]}``: create (or, with ``isUpdating``, replace)
+        dossiers."""
         body, refusal = await open_call(request, SYNC)
         if body is None:
             return refusal
@@ -169,7 +170,8 @@ def create_app(
 
     @app.post(f"{API}/{LOOKUP}", tags=["dvcqg [own]"])
     async def lookup(request: Request) -> Any:
-        """``{session, MaHoSo: [code] | code}`` → the held records, their steps and national state."""
+        """``{session, MaHoSo: [code] | code}`` → the held records, their steps and national
+        state."""
         body, refusal = await open_call(request, LOOKUP)
         if body is None:
             return refusal

@@ -142,7 +142,8 @@ def is_national_date(value: str) -> bool:
 
 
 def parse_bool(value: Any) -> bool | None:
-    """``isUpdating``: a JSON boolean or ``"true"``/``"false"`` (any case); ``None`` when neither."""
+    """``isUpdating``: a JSON boolean or ``"true"``/``"false"`` (any case); ``None`` when
+    neither."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -200,8 +201,8 @@ def check_record(record: Any) -> Outcome | None:
 
 
 def check_step(step: Any) -> Outcome | None:
-    """A CapNhatTienDoHoSoMC item, in this order: an object (8) · required fields (3) · strings (8) ·
-    ``NguoiXuLy`` at most 50 characters (7) · dates (8) · ``TrangThai`` 1–10 (8)."""
+    """A CapNhatTienDoHoSoMC item, in this order: an object (8) · required fields (3) · strings (8)
+    · ``NguoiXuLy`` at most 50 characters (7) · dates (8) · ``TrangThai`` 1–10 (8)."""
     if not isinstance(step, dict):
         return invalid_request("mỗi phần tử của data phải là một đối tượng")
     if problem := _missing(step, STEP_REQUIRED) or _not_strings(step, STEP_SCALARS):

@@ -69,7 +69,8 @@ def fmt_national(ms: int) -> str:
 
 
 class Sessions:
-    """Opaque login sessions, each valid ``ttl`` real seconds; counts the ones that ended early or expired."""
+    """Opaque login sessions, each valid ``ttl`` real seconds; counts the ones that ended early or
+    expired."""
 
     def __init__(self, ttl: float):
         self.ttl = ttl
@@ -167,7 +168,8 @@ class NationalStore:
             return Outcome(rules.OK, f"Đã cập nhật hồ sơ {code}")
 
     def add_step(self, step: dict[str, Any]) -> Outcome:
-        """Append a validated step to its dossier (no deduplication: a step sent twice is kept twice)."""
+        """Append a validated step to its dossier (no deduplication: a step sent twice is kept
+        twice)."""
         code = step["MaHoSo"]
         with self._lock, self.engine.begin() as c:
             if c.execute(select(records.c.code).where(records.c.code == code)).scalar() is None:
@@ -189,8 +191,8 @@ class NationalStore:
 
     # ------------------------------------------------------------------ reads
     def lookup(self, codes: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        """Held records (all when ``codes`` is None; else those of ``codes``, in that order, once each)
-        with their steps in arrival order, derived national state and stamps."""
+        """Held records (all when ``codes`` is None; else those of ``codes``, in that order, once
+        each) with their steps in arrival order, derived national state and stamps."""
         wanted = None if codes is None else list(dict.fromkeys(codes))
         with self.engine.connect() as c:
             q = select(records)

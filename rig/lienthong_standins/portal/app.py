@@ -34,14 +34,15 @@ _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
 HTML_ERROR_PAGE = (
-    '<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8"><title>Hệ thống đang bảo trì</title></head>'
+    '<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8"><title>Hệ thống đang bảo '
+    "trì</title></head>"
     "<body><h1>Hệ thống đang bảo trì</h1><p>Vui lòng quay lại sau.</p></body></html>\n"
 ).encode()
 
 
 class TolerantJSONResponse(JSONResponse):
-    """UTF-8 JSON as the real portal sends it; ``\\uXXXX`` escapes only when a (malformed) string holds
-    an unpaired surrogate, which UTF-8 cannot carry but JSON text can."""
+    """UTF-8 JSON as the real portal sends it; ``\\uXXXX`` escapes only when a (malformed) string
+    holds an unpaired surrogate, which UTF-8 cannot carry but JSON text can."""
 
     def render(self, content: Any) -> bytes:
         try:
@@ -73,7 +74,8 @@ class ApiError(Exception):
 
 
 def parse_when(value: str | None, name: str) -> int | None:
-    """ISO-8601 (``+0700``, ``+07:00``, ``Z`` or none = Asia/Ho_Chi_Minh; a date alone = midnight) → ms."""
+    """ISO-8601 (``+0700``, ``+07:00``, ``Z`` or none = Asia/Ho_Chi_Minh; a date alone = midnight) →
+    ms."""
     if value is None or value == "":
         return None
     text = value.strip()

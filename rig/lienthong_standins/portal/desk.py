@@ -56,7 +56,8 @@ def desk_plan(rng: random.Random, accepted: datetime, procedure: Procedure) -> P
 
 
 def return_plan(dossier_id: str, finished_ms: int) -> Plan:
-    """After the link finishes a decision dossier (9), the desk hands the result back (10), seeded."""
+    """After the link finishes a decision dossier (9), the desk hands the result back (10),
+    seeded."""
     rng = random.Random(f"return:{dossier_id}")
     finished = datetime.fromtimestamp(finished_ms / 1000, tz=VN_TZ)
     return [(to_ms(add_work_minutes(finished, rng.uniform(5, 240))), 10)]

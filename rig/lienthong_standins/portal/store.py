@@ -195,7 +195,8 @@ class PortalStore:
     def insert_dossiers(
         self, items: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]], chunk: int = 5000
     ) -> int:
-        """Bulk insert (executemany, in chunks) of prepared dossier rows, each with its form-file rows."""
+        """Bulk insert (executemany, in chunks) of prepared dossier rows, each with its form-file
+        rows."""
         n = 0
         with self._lock, self.engine.begin() as c:
             batch: list[dict[str, Any]] = []
@@ -384,8 +385,8 @@ class PortalStore:
             now = self.now_ms()
             stamp = self._stamp(now)
             doc = with_status(json.loads(row.doc), status, now, stamp, bool(row.must_attach), step)
-            # The link (or an operator) took the dossier over: the desk's own plan no longer applies,
-            # except that a finished dossier is handed back to the citizen by the desk.
+            # The link (or an operator) took the dossier over: the desk's own plan no longer
+            # applies, except that a finished dossier is handed back to the citizen by the desk.
             plan = return_plan(dossier_id, now) if status == 9 else []
             self._save(
                 c,
