@@ -25,6 +25,7 @@ import lienthong
 from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.orchestration import airflow_resources
 from lienthong.pipeline.national_config import DEFAULT_LATE_MINUTES
+from lienthong.pipeline.outcomes import all_metrics
 from lienthong.provider import get_provider_info
 from lienthong.store.retention import DEFAULT_RETENTION_DAYS
 from lienthong_devstack.settings import load_settings
@@ -324,6 +325,25 @@ def _environment(found: Found) -> list[str]:
     ]
 
 
+def _metrics() -> list[str]:
+    """Run-count metrics straight from the outcome table (``lienthong.pipeline.outcomes``)."""
+    by_family: dict[str, list[str]] = {}
+    for family, _outcome, name in all_metrics():
+        by_family.setdefault(str(family), []).append(f"`{name.split('.', 1)[1]}`")
+    rows = [
+        (f"`lienthong.{family}.<outcome>`", ", ".join(keys)) for family, keys in by_family.items()
+    ]
+    return [
+        "## Run-count metrics",
+        "",
+        "Counters each run sends through Airflow's `Stats` (after its `statsd_prefix`), one per "
+        "outcome of `lienthong.pipeline.outcomes`; a key outside that table fails the task. "
+        "Timers and gauges: [architecture.md](architecture.md#airflow-native-connection-types-hooks-operator-actions-as-runs-metrics).",
+        "",
+        *_table(("name", "outcomes"), rows),
+    ]
+
+
 def render() -> str:
     """The whole page, deterministic for one source tree."""
     found = scan_product()
@@ -333,7 +353,8 @@ def render() -> str:
         "",
         "# Configuration",
         "",
-        "Everything a deployment sets: Connections, Variables, pools and environment settings. "
+        "Everything a deployment sets: Connections, Variables, pools and environment settings, "
+        "and the run-count metrics it can watch. "
         "Where production values come from: [deployment.md](deployment.md).",
         "",
     ]
@@ -342,6 +363,7 @@ def render() -> str:
         _variables(found, demo),
         _pools(found, demo),
         _environment(found),
+        _metrics(),
     ):
         lines += section
     return "\n".join(lines).rstrip() + "\n"

@@ -92,3 +92,20 @@ def test_relative_links_lead_to_a_file_and_heading(page: Path) -> None:
         elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
             broken.append(f"{target}: no heading #{anchor} in {linked.name}")
     assert broken == []
+
+
+TEST_REF = re.compile(r"(?:tests/)?\b([a-z_]+/test_[a-z_0-9]+\.py)(?:::(\w+))?")
+
+
+def test_every_test_the_docs_name_exists():
+    """The docs cite tests as evidence (``pipeline/test_faults.py::test_…``): a moved or renamed
+    test must take its citations along."""
+    missing = []
+    for page in PAGES:
+        for path, name in TEST_REF.findall(page.read_text(encoding="utf-8")):
+            target = ROOT / "tests" / path
+            if not target.is_file():
+                missing.append(f"{page.name}: {path}")
+            elif name and not re.search(rf"^(async )?def {name}\b", target.read_text(), re.M):
+                missing.append(f"{page.name}: {path}::{name}")
+    assert missing == []
