@@ -103,7 +103,7 @@ def test_every_test_the_docs_name_exists():
     missing = []
     for page in PAGES:
         for path, name in TEST_REF.findall(page.read_text(encoding="utf-8")):
-            target = ROOT / "tests" / path
+            target = ROOT / path if path.startswith("tests/") else ROOT / "tests" / path
             if not target.is_file():
                 missing.append(f"{page.name}: {path}")
             elif name and not re.search(rf"^(async )?def {name}\b", target.read_text(), re.M):
