@@ -37,8 +37,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lienthong.clients.http import InvalidResponse, RetryPolicy, TransientHTTPError  # noqa: E402
-from lienthong.clients.national import SessionExpired  # noqa: E402
+from lienthong.clients.errors import MalformedAnswer, Unreachable  # noqa: E402
+from lienthong.clients.http import RetryPolicy  # noqa: E402
 from lienthong.clients.portal_national_shapes import to_national_record  # noqa: E402
 from lienthong.pipeline import intake, national_sync, results  # noqa: E402
 from lienthong.pipeline.national_config import NationalSyncConfig  # noqa: E402
@@ -50,7 +50,7 @@ from lienthong_standins.harness import make_resources, national_client, start_st
 HOUR = 3600
 TICK, TICKS = 300, 2 * 24 * 12  # five simulated minutes, over two days
 CTX = RunContext("bench", "national")
-TRANSIENT = (requests.RequestException, TransientHTTPError, InvalidResponse, SessionExpired)
+TRANSIENT = (Unreachable, MalformedAnswer)  # what Airflow would retry
 FAULTS = [
     {"endpoint": "/api/dvcqg/DongBoHoSoMC", "kind": "5xx", "rate": 0.1},
     {"endpoint": "/api/dvcqg/CapNhatTienDoHoSoMC", "kind": "5xx", "rate": 0.1},

@@ -338,7 +338,8 @@ def _metrics() -> list[str]:
         "",
         "Counters each run sends through Airflow's `Stats` (after its `statsd_prefix`), one per "
         "outcome of `lienthong.pipeline.outcomes`; a key outside that table fails the task. "
-        "Timers and gauges: [architecture.md](architecture.md#airflow-native-connection-types-hooks-operator-actions-as-runs-metrics).",
+        "Timers and gauges: [architecture.md]"
+        "(architecture.md#airflow-native-connection-types-hooks-operator-actions-as-runs-metrics).",
         "",
         *_table(("name", "outcomes"), rows),
     ]

@@ -9,9 +9,10 @@ import requests
 from airflow.providers_manager import ProvidersManager
 from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
+from lienthong.clients.errors import CredentialsRefused
 from lienthong.clients.ioffice import IOfficeClient
 from lienthong.clients.national import NationalClient
-from lienthong.clients.oidc import AuthError, ClientCredentialsAuth
+from lienthong.clients.oidc import ClientCredentialsAuth
 from lienthong.clients.portal import PortalClient
 from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook, NationalPortalHook
 from lienthong_standins.harness import CLIENT_ID, CLIENT_SECRET, NATIONAL_PASSWORD
@@ -160,6 +161,6 @@ def test_oidc_auth_renews_a_refused_token_once(standins):
         ).status_code
         == 200
     )
-    with pytest.raises(AuthError):
+    with pytest.raises(CredentialsRefused):
         ClientCredentialsAuth(auth.token_url, CLIENT_ID, "not-the-secret").fetch_token()
     assert "secret" not in repr(auth).lower() or CLIENT_SECRET not in repr(auth)

@@ -16,8 +16,7 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from lienthong.clients.http import InvalidResponse, TransientHTTPError
-from lienthong.clients.national import SessionExpired
+from lienthong.clients.errors import MalformedAnswer, Unreachable
 from lienthong.domain.national_record import ItemState
 from lienthong.pipeline import intake, national_sync, replay, results
 from lienthong.store import claims
@@ -38,7 +37,7 @@ STEP_FIELDS = (
     "NgayBatDau",
     "NgayKetThucTheoQuyDinh",
 )
-TRANSIENT = (requests.RequestException, TransientHTTPError, InvalidResponse, SessionExpired)
+TRANSIENT = (Unreachable, MalformedAnswer)  # what Airflow would retry
 
 
 def sync(res) -> dict[str, int]:

@@ -21,10 +21,6 @@ from lienthong.clients.http import json_body, raise_for_status, send
 EARLY_RENEWAL_SECONDS = 30
 _RETRIED = "_lienthong_oidc_retried"
 
-# The token endpoint refusing the client credentials is the CredentialsRefused kind itself; the old
-# name stays for tests/orchestration/test_hooks.py until it imports the kind.
-AuthError = CredentialsRefused
-
 
 class ClientCredentialsAuth(AuthBase):
     """Bearer tokens from ``token_url`` for ``client_id``/``client_secret`` (HTTP Basic to the

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lienthong.clients.errors import RemoteError
 from lienthong.clients.portal_shapes import to_dossier, without_personal_data
 from lienthong.domain.dossier import Dossier, InvalidDossier, Step
 from lienthong.domain.dossier_checks import fact_problem
@@ -529,7 +530,7 @@ def _fetch_many(resources: Resources, ids: list[str]) -> list[dict[str, Any]]:
     def fetch(dossier_id: str) -> dict[str, Any] | None:
         try:
             return resources.portal.get_dossier(dossier_id)
-        except Exception as exc:  # noqa: BLE001 - left for the next run; the others are read
+        except RemoteError as exc:  # left for the next run; the others are read
             log.warning("could not re-read dossier %s: %s", dossier_id, type(exc).__name__)
             return None
 
