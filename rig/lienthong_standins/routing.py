@@ -47,10 +47,7 @@ def routing_config() -> dict[str, Any]:
     """The routing configuration as plain data (what routing.yaml holds)."""
     procedures: dict[str, Any] = {}
     for p in PROCEDURES:
-        entry: dict[str, Any] = {
-            "name": p.name,
-            "result_kind": p.result_kind,
-        }
+        entry: dict[str, Any] = {"name": p.name, "result_kind": p.result_kind}
         if p.result_kind == "decision":
             assert p.document_type is not None
             entry["document_type"] = {

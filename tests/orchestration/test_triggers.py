@@ -168,8 +168,7 @@ def test_event_trigger_keeps_watching_through_an_outage(
 ):
     standins.faults("ioffice", [{"endpoint": PENDING, "kind": "5xx", "rate": 1.0}])
     events = events_within(
-        PackagesOfferedTrigger("lienthong_ioffice", poll_interval=0.05, max_backoff=0.1),
-        1.0,
+        PackagesOfferedTrigger("lienthong_ioffice", poll_interval=0.05, max_backoff=0.1), 1.0
     )
     assert (
         events == [] and capsys.readouterr().out.count("iOffice poll failed") >= 3

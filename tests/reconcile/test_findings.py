@@ -34,9 +34,7 @@ def test_reconciliation_finds_and_repairs(standins, res):
         if res.routing.procedures[d["procedure"]["code"]].result_kind.value == "decision"
     )
     res.ioffice.push(
-        manual,
-        route_for(res.routing, manual.procedure_code, manual.agency_code),
-        datetime.now(UTC),
+        manual, route_for(res.routing, manual.procedure_code, manual.agency_code), datetime.now(UTC)
     )
     run_intake(res)  # links everything, including the manual one (adopted via "already exists")
     with res.session() as session:

@@ -25,12 +25,7 @@ from lienthong.domain.states import DONE_HANDLINGS, LinkState, PackageHandling
 from lienthong.domain.vocabulary import DossierStatus
 from lienthong.pipeline import results
 from lienthong.pipeline.resources import Resources
-from lienthong.reconcile.finding_kinds import (
-    FINDING_LABELS_VI,
-    Finding,
-    FindingKind,
-    repaired_key,
-)
+from lienthong.reconcile.finding_kinds import FINDING_LABELS_VI, Finding, FindingKind, repaired_key
 from lienthong.reconcile.national_findings import national_findings
 from lienthong.reconcile.watchlists import late_links, portal_now, stuck_links
 from lienthong.store import ledger

@@ -93,10 +93,7 @@ def stuck_links(
     for state, after in rules.items():
         rows = session.scalars(
             select(DossierLink)
-            .where(
-                DossierLink.state == state,
-                DossierLink.state_changed_at < as_of - after,
-            )
+            .where(DossierLink.state == state, DossierLink.state_changed_at < as_of - after)
             .order_by(DossierLink.state_changed_at)
             .limit(limit)
         )

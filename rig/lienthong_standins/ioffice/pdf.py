@@ -83,7 +83,7 @@ def _body_lines(d: Decision) -> list[str]:
     base = [
         "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015; Luật sửa đổi, "
         "bổ sung một số điều của Luật Tổ chức Chính phủ và Luật Tổ chức chính quyền địa phương "
-        "ngày 22 tháng 11 năm 2019;",
+        "ngày 22 tháng 11 năm 2019;"
     ]
     if d.dossier_code:
         base.append(

@@ -64,10 +64,7 @@ def return_plan(dossier_id: str, finished_ms: int) -> Plan:
 
 
 def apply_due(
-    doc: dict[str, Any],
-    plan: Plan,
-    now_ms: int,
-    stamp: Callable[[int], int],
+    doc: dict[str, Any], plan: Plan, now_ms: int, stamp: Callable[[int], int]
 ) -> tuple[dict[str, Any], Plan, bool]:
     """Apply every planned move due by ``now_ms``. Returns (doc, remaining plan, changed).
 

@@ -11,15 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from lienthong_standins.clock import VN_TZ
-from lienthong_standins.district import (
-    EN,
-    SECTOR_BY_CODE,
-    VI,
-    Agency,
-    Official,
-    Person,
-    Procedure,
-)
+from lienthong_standins.district import EN, SECTOR_BY_CODE, VI, Agency, Official, Person, Procedure
 from lienthong_standins.portal.lifecycle import CURRENT_TASK, FINAL, status_json
 
 
