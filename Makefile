@@ -1,23 +1,43 @@
 # lienthong - two commands: `make run` (demo: stand-ins + Airflow) and `make test`.
 # `make test-fast`: the pure-logic tests only (no server, no database), in seconds.
 # `make lint`: ruff's lint and format check over the tree (run first by `make test`).
+# `make lock`: after changing a pin in requirements*.txt, regenerate the hashed locks that
+# `make venv` installs (`make lock LOCK_ARGS=--upgrade` moves every unpinned package to its newest
+# version; uv keeps the locked versions otherwise).
+# `make audit`: pip-audit over the locks against PyPI's advisories; fails on any known one.
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 4
+# The whole tree, with hashes: runtime, test-only (compiled against the runtime lock), dev tools.
+LOCKS := requirements.lock requirements-test.lock requirements-dev.lock
+LOCK_ARGS ?=
+COMPILE = $(BIN)/uv pip compile --quiet --no-progress --generate-hashes --python-version 3.11 \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: run cluster test test-fast lint venv clean bench bench-cluster
+.PHONY: run cluster test test-fast lint venv clean bench bench-cluster lock audit
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml rig/pyproject.toml
+$(STAMP): $(LOCKS) pyproject.toml rig/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt -r requirements-dev.txt
+	$(BIN)/pip install -q --require-hashes --no-deps $(addprefix -r ,$(LOCKS))
 	$(BIN)/pip install -q --no-deps -e . -e rig
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+lock: $(STAMP)
+	$(COMPILE) requirements.txt -o requirements.lock
+	$(COMPILE) requirements-test.txt -c requirements.lock -o requirements-test.lock
+	$(COMPILE) requirements-dev.txt -c requirements.lock -c requirements-test.lock \
+		-o requirements-dev.lock
+
+# PyPI's advisory feed (OSV is out of reach from the build machines); --strict fails on any
+# package it could not look up, so a gap in the audit is never silent.
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip --vulnerability-service pypi \
+		--progress-spinner off $(addprefix -r ,$(LOCKS))
 
 run: $(STAMP)
 	$(BIN)/python -m lienthong_devstack

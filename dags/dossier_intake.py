@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
 
-from lienthong.orchestration.dag_settings import TIMEZONE, env_setting, link_dag
+from lienthong.orchestration.dag_settings import TIMEZONE, env_setting, link_dag, overlap_param
 
 TRANSFERRED = Asset("lienthong://ioffice/transferred-dossiers")
 
@@ -33,7 +33,7 @@ marked *skipped*; malformed ones are quarantined with a specific reason.
         env_setting("LIENTHONG_INTAKE_CRON", "*/5 * * * *"), timezone=TIMEZONE
     ),
     dagrun_timeout=timedelta(minutes=30),
-    params={"overlap_minutes": 10},
+    params={"overlap_minutes": overlap_param()},
     doc_md=DOC,
     **link_dag(tags=("portal", "ioffice")),
 )
@@ -43,7 +43,7 @@ def dossier_intake():
         from lienthong.orchestration.tasks import pull_and_link
 
         ctx = get_current_context()
-        return pull_and_link(ctx, int(ctx["params"]["overlap_minutes"]))
+        return pull_and_link(ctx, ctx["params"]["overlap_minutes"])
 
     @task(pool="lienthong_ioffice", outlets=[TRANSFERRED])
     def complete_pending_links() -> dict[str, int]:

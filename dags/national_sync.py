@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task
 
-from lienthong.orchestration.dag_settings import TIMEZONE, env_setting, link_dag
+from lienthong.orchestration.dag_settings import TIMEZONE, env_setting, link_dag, overlap_param
 
 DOC = """
 ### Đồng bộ hồ sơ lên Cổng Dịch vụ công quốc gia (national sync)
@@ -35,7 +35,7 @@ them, not only decision dossiers) and sends the national portal each dossier's r
         env_setting("LIENTHONG_NATIONAL_SYNC_CRON", "*/5 * * * *"), timezone=TIMEZONE
     ),
     dagrun_timeout=timedelta(minutes=30),
-    params={"overlap_minutes": 10},
+    params={"overlap_minutes": overlap_param()},
     doc_md=DOC,
     **link_dag(tags=("portal", "dvcqg")),
 )
@@ -45,7 +45,7 @@ def national_sync():
         from lienthong.orchestration.tasks import sync_national
 
         ctx = get_current_context()
-        return sync_national(ctx, int(ctx["params"]["overlap_minutes"]))
+        return sync_national(ctx, ctx["params"]["overlap_minutes"])
 
     sync_dossiers_to_national()
 

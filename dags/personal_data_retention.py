@@ -1,5 +1,5 @@
-"""personal_data_retention: quarantine records keep a dossier's content only while a step needs
-it."""
+"""personal_data_retention: the store keeps citizens' personal data only while a step needs it
+(the record of processing: docs/personal-data.md)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,16 @@ The reason, its Vietnamese text and the technical detail stay for operators; the
 the dossier goes. (Applicants' names, identity numbers, phones, e-mails and addresses are never
 stored in the first place; this removes the rest, and whatever older versions kept.)
 
-A record resolved by a replay or a re-check is reduced at once; this DAG catches the others. Each
-run leaves a `personal_data_purged` event with its counts. Safe to run again at any time.
+A record resolved by a replay or a re-check is reduced at once; this DAG catches the others.
+
+After the same period it also thins every other free text that may name a citizen: decision
+subjects (`dossier_link.doc_subject`, `bypass_document`, reconciliation findings, `package_trace`
+events) become `[đã xoá]`, kept error texts keep only their kind and status, and settled national
+record bodies keep only their technical fields. Rows, counts and dates stay, so reports do not
+change; the operators' audit log is never touched. The record of processing is
+`docs/personal-data.md`.
+
+Each run leaves a `personal_data_purged` event with its counts. Safe to run again at any time.
 """
 
 

@@ -54,8 +54,9 @@ VARIABLE_NOTES = {
     "lienthong_minutes_saved_per_dossier": "minutes one dossier carried through saves",
     "lienthong_cost_per_hour_vnd": "cost of an official's hour, VND",
     "lienthong_concurrency": "threads one task uses for concurrent calls to iOffice and the portal",
-    "lienthong_personal_data_retention_days": "days an open quarantine record keeps the dossier's "
-    "content",
+    "lienthong_personal_data_retention_days": "days personal data is kept: an open quarantine "
+    "record's dossier content, decision subjects, error texts "
+    "([personal-data.md](personal-data.md))",
     "lienthong_national_sync": 'JSON `{"agencies": [...], "late_after_minutes": N}`: which '
     "agencies sync (omitted or `null`: all) and when a sync counts as late; malformed fails the "
     "run",

@@ -16,7 +16,10 @@ from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from lienthong_standins.behaviour import Behaviour
+
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+BOGUS_DATE = datetime(2100, 1, 1, tzinfo=VN_TZ)  # behaviour ``bogus_date``: a broken server clock
 
 
 @dataclass
@@ -90,11 +93,15 @@ class SimDateMiddleware:
     """Answer with the simulated time in the HTTP ``Date`` header, as a real server tells its clock.
 
     Clients that need "the system's now" (reconciliation's due-date checks) read it from there,
-    which in production is simply the present.
+    which in production is simply the present. With ``behaviour.bogus_date`` on, the header says
+    :data:`BOGUS_DATE` instead: a server whose clock is broken.
     """
 
-    def __init__(self, app, clock: SimClock):
-        self.app, self.clock = app, clock
+    def __init__(self, app, clock: SimClock, behaviour: Behaviour | None = None):
+        self.app, self.clock, self.behaviour = app, clock, behaviour
+
+    def _date(self) -> datetime:
+        return BOGUS_DATE if self.behaviour and self.behaviour.bogus_date else self.clock.now()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -104,7 +111,7 @@ class SimDateMiddleware:
         async def send_with_date(message):
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
-                headers.append((b"date", format_datetime(self.clock.now(), usegmt=False).encode()))
+                headers.append((b"date", format_datetime(self._date(), usegmt=False).encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -84,6 +84,11 @@ BAD_PACKAGE_VARIANTS = (
     "wrong_extension",
     "empty_file",
 )
+# Only when named (each is expensive to serve, and refused by size or depth, not by content): a
+# package of ``size_mb`` MB, streamed; a package whose JSON nests 50,000 deep.
+BAD_PACKAGE_NAMED_ONLY = ("oversized_package", "too_deep")
+# Only when named: a search page nested 50,000 deep; one of ``size_mb`` MB, streamed.
+BAD_PAGE_NAMED_ONLY = ("too_deep", "oversized")
 
 
 class FaultRule(BaseModel):
@@ -95,11 +100,15 @@ class FaultRule(BaseModel):
     latency_ms: int = Field(0, ge=0)
     hold_seconds: float = Field(30.0, ge=0.0, description="how long a 'timeout' holds the request")
     status: int = Field(503, ge=500, le=599, description="status code for '5xx'")
+    size_mb: int = Field(
+        300, ge=1, description="MB streamed: bad_package 'oversized_package', bad_page 'oversized'"
+    )
     variant: str | None = Field(
         None,
         description="malformed: one of MALFORMED_VARIANTS (+ code_changed); bad_result: "
         "BAD_RESULT_VARIANTS; "
-        "bad_page: BAD_PAGE_VARIANTS; bad_package: BAD_PACKAGE_VARIANTS; None = any, chosen by key",
+        "bad_page: BAD_PAGE_VARIANTS (+ BAD_PAGE_NAMED_ONLY); bad_package: BAD_PACKAGE_VARIANTS "
+        "(+ BAD_PACKAGE_NAMED_ONLY); None = any, chosen by key",
     )
 
     def matches(self, path: str) -> bool:

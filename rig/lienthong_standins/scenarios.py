@@ -1,6 +1,9 @@
 """Scenarios: the dossiers (and iOffice-only documents) a stand-in run starts with.
 
 ``demo``      - 300 dossiers arriving over one working day (1 Dec 2022, 07:30-17:00).
+``demo-identities`` - the demo day with the applicant's identity planted in every free text the
+                portal sends: the summary (upper-case name, birthday), a birthday field, a form
+                file named after them (``CCCD_Nguyen_Van_A.pdf``). For the personal-data test.
 ``year-2022`` - the article's year: exactly 48,094 dossiers on the portal over 2022, out of
                 98,555 dossiers in the whole district (``district_totals.csv``).
 
@@ -56,6 +59,9 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {
     "demo": Scenario("demo", datetime(2022, 12, 1, 7, 30, tzinfo=VN_TZ), 60.0),
+    "demo-identities": Scenario(
+        "demo-identities", datetime(2022, 12, 1, 7, 30, tzinfo=VN_TZ), 60.0
+    ),
     "year-2022": Scenario("year-2022", datetime(2022, 1, 1, 0, 0, tzinfo=VN_TZ), 3600.0),
 }
 
@@ -138,7 +144,13 @@ def _arrivals(
 
 
 def _dossier(
-    rng: random.Random, at: datetime, procedure: Procedure, agency: Agency, seq: int, now_ms: int
+    rng: random.Random,
+    at: datetime,
+    procedure: Procedure,
+    agency: Agency,
+    seq: int,
+    now_ms: int,
+    identities: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     person = make_person(rng, agency, at.year)
     channel = rng.choices((1, 2, 3), (70, 28, 2))[0]
@@ -189,6 +201,8 @@ def _dossier(
         receiver=receiver_for(agency),
         form_files=forms,
     )
+    if identities:
+        _plant_identity(rng, doc, forms, person)
     plan = desk_plan(rng, at, procedure)
     doc, plan, _ = apply_due(
         doc, plan, now_ms, lambda t: t
@@ -198,15 +212,32 @@ def _dossier(
     return dossier_row(doc, accepted_ms=accepted_ms, plan=plan), forms
 
 
+def _plant_identity(
+    rng: random.Random, doc: dict[str, Any], forms: list[dict[str, Any]], person: Any
+) -> None:
+    """``demo-identities``: the applicant named in every free text, as desks and citizens do."""
+    born = f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{person.birth_year}"
+    doc["applicant"]["data"]["birthday"] = born
+    doc["summary"] = f"{person.fullname.upper()}, sinh ngày {born} - {doc['summary']}"[:500]
+    if forms:
+        forms[0]["filename"] = f"CCCD_{ascii_fold(person.fullname).replace(' ', '_')}.pdf"
+        for entry in doc.get("dossierFormFile") or []:
+            for file in entry.get("file") or []:
+                if file.get("id") == forms[0]["id"]:
+                    file["filename"] = forms[0]["filename"]
+
+
 def generate(
-    rng: random.Random, instants: list[datetime], now: datetime
+    rng: random.Random, instants: list[datetime], now: datetime, identities: bool = False
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Rows for the portal store: dossiers accepted at ``instants``, as they stand at ``now``."""
     now_ms = to_ms(now)
     seq: Counter[tuple[str, date]] = Counter()
     for at, procedure, agency in _arrivals(rng, instants):
         seq[(agency.code, at.date())] += 1
-        yield _dossier(rng, at, procedure, agency, seq[(agency.code, at.date())], now_ms)
+        yield _dossier(
+            rng, at, procedure, agency, seq[(agency.code, at.date())], now_ms, identities
+        )
 
 
 def write_totals(data_dir: Path, rows: list[tuple[str, int]]) -> Path:
@@ -262,7 +293,7 @@ def load(
         return {"scenario": name, "loaded": False}
     rng = random.Random(f"{name}:{seed}")
     now = portal.clock.now()
-    if name == "demo" or burst_size(name) is not None:
+    if name in ("demo", "demo-identities") or burst_size(name) is not None:
         day = SCENARIOS["demo"].start.date()
         instants = day_instants(rng, day, burst_size(name) or 300)
         totals = [(day.isoformat(), round(len(instants) * YEAR_2022_DISTRICT / YEAR_2022_PORTAL))]
@@ -279,7 +310,9 @@ def load(
         bypass_at = []
         for month, n in enumerate(apportion(n_bypass, PORTAL_MONTH_PCT), start=1):
             bypass_at += month_instants(rng, 2022, month, n)
-    count = portal.insert_dossiers(generate(rng, instants, now))
+    count = portal.insert_dossiers(
+        generate(rng, instants, now, identities=name == "demo-identities")
+    )
     write_totals(data_dir, totals)
     bypass = _bypass(ioffice, rng, sorted(bypass_at))
     return {"scenario": name, "loaded": True, "dossiers": count, "bypass_documents": bypass}

@@ -7,6 +7,12 @@ a failure of the library is raised as :class:`~.errors.ConnectionFailed`,
 from the library's exception.
 :func:`raise_for_status` turns an answer's status into a kind.
 
+Bounds before memory: a caller that names ``max_bytes`` gets the body streamed and read up to that
+many bytes, never more (:class:`AnswerTooLarge` at the cap: a hostile or broken answer costs at most
+the cap, not its own size); every JSON body is parsed by :func:`parse_json`, which first scans its
+nesting depth (:class:`AnswerTooDeep` past :data:`MAX_JSON_DEPTH`: ``json.loads`` would raise
+``RecursionError``, which is no kind at all).
+
 Retries use tenacity: transient failures (the :class:`~.errors.Unreachable` and
 :class:`~.errors.MalformedAnswer` kinds: connection errors, resets, timeouts, 5xx, garbled bodies)
 are retried with exponential backoff and full jitter; refusals never are, because repeating a
@@ -15,8 +21,10 @@ refused request cannot make it succeed.
 
 from __future__ import annotations
 
+import json
 import logging
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +54,20 @@ from lienthong.domain.masking import get_logger
 
 log = get_logger(__name__)
 AUTH_STATUSES = (401, 403)
+MAX_JSON_DEPTH = 64  # no answer of any system the link reads nests half as deep
+READ_CHUNK_BYTES = 64 * 1024
+# The bytes that make JSON's nesting: quotes (where strings start and end) and brackets; braces
+# count as brackets.
+_NOT_NESTING = bytes(b for b in range(256) if b not in b'"[]{}')
+_BRACES_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
+# Told every credential a client obtains at run time (an OIDC token, a national session), so that
+# whoever runs the client keeps it out of logs: the hooks pass Airflow's secrets masker. The
+# clients know no Airflow; by default nobody is told.
+SecretSink = Callable[[str], None]
+
+
+def no_secret_sink(value: str) -> None:
+    """The default :data:`SecretSink`: outside Airflow there is no masker to tell."""
 
 
 class TransientHTTPError(Unreachable):
@@ -75,16 +97,61 @@ class RemoteRefused(RequestRejected):
         self.body = body
 
 
-def json_body(resp: requests.Response | httpx.Response) -> Any:
-    """The JSON body, or :class:`InvalidResponse` saying what came instead (no body text: it may
-    hold personal data)."""
+class AnswerTooLarge(InvalidResponse):
+    """A body longer than the caller's cap (``limit`` bytes): the read stopped at the cap and the
+    rest was never fetched, so an answer of any size costs at most the cap."""
+
+    def __init__(self, url: str, limit: int):
+        super().__init__(url, f"answer larger than {limit} bytes; read stopped at the cap")
+        self.limit = limit
+
+
+class AnswerTooDeep(InvalidResponse):
+    """JSON nested deeper than ``limit`` levels: refused before ``json.loads``, whose recursion
+    would otherwise end in ``RecursionError`` (which no caller handles as a remote failure)."""
+
+    def __init__(self, url: str, limit: int):
+        super().__init__(url, f"JSON nested deeper than {limit} levels")
+        self.limit = limit
+
+
+def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON text nests arrays/objects deeper than ``limit``, judged without parsing it and
+    in C-speed passes (no Python step per byte or token): escaped backslashes and quotes dropped,
+    then all but quotes and brackets, then the strings (brackets inside a string are text); the
+    innermost ``[]`` pairs are then removed one level per pass. Brackets that never pair (text cut
+    short) are not depth: ``json.loads`` refuses such text next."""
+    if b"\\" in raw:  # rare outside text fields; base64 has none
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    nesting = raw.translate(_BRACES_AS_BRACKETS, _NOT_NESTING)
+    # Between quotes is string: the odd pieces (an unterminated last string drops with them).
+    nesting = b"".join(nesting.split(b'"')[::2])
+    for _ in range(limit):
+        inner = nesting.replace(b"[]", b"")
+        if inner == nesting:
+            return False
+        nesting = inner
+    return b"[]" in nesting
+
+
+def parse_json(raw: bytes, url: str, content_type: str = "?") -> Any:
+    """The JSON of a body, depth first (:class:`AnswerTooDeep`), or :class:`InvalidResponse` saying
+    what came instead (no body text: it may hold personal data). The one JSON reader of every
+    answer the adapters read."""
+    if json_depth_exceeds(raw):
+        raise AnswerTooDeep(url, MAX_JSON_DEPTH)
     try:
-        return resp.json()
+        return json.loads(raw)
+    except RecursionError:  # deep brackets that never close (text cut short): deep all the same
+        raise AnswerTooDeep(url, MAX_JSON_DEPTH) from None
     except ValueError:
-        kind = resp.headers.get("content-type", "?").split(";")[0]
-        raise InvalidResponse(
-            str(resp.url), f"not JSON ({kind}, {len(resp.content)} bytes)"
-        ) from None
+        kind = content_type.split(";")[0]
+        raise InvalidResponse(url, f"not JSON ({kind}, {len(raw)} bytes)") from None
+
+
+def json_body(resp: requests.Response | httpx.Response) -> Any:
+    """The answer's JSON body (:func:`parse_json`)."""
+    return parse_json(resp.content, str(resp.url), resp.headers.get("content-type", "?"))
 
 
 @dataclass(frozen=True)
@@ -260,21 +327,74 @@ def as_remote_error(exc: BaseException, url: str) -> RemoteError:
     return Misconfigured(message, url=url)
 
 
-def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
-    """``session.request(method, url, **kwargs)``; the library's failures raised as their kind."""
+def _declared_over(headers: Any, max_bytes: int) -> bool:
+    """The answer announces more than ``max_bytes`` (``Content-Length``): refused unread."""
+    declared = str(headers.get("content-length") or "").strip()
+    return declared.isdigit() and int(declared) > max_bytes
+
+
+def _read_capped(resp: requests.Response, url: str, max_bytes: int) -> bytes:
+    """The streamed body, at most ``max_bytes`` of it (decoded, so a compressed bomb is capped
+    too); :class:`AnswerTooLarge` at the cap, the connection dropped rather than drained."""
     try:
-        return session.request(method, url, **kwargs)
+        if _declared_over(resp.headers, max_bytes):
+            raise AnswerTooLarge(url, max_bytes)
+        body = bytearray()
+        for chunk in resp.iter_content(READ_CHUNK_BYTES):
+            body += chunk
+            if len(body) > max_bytes:
+                raise AnswerTooLarge(url, max_bytes)
+        return bytes(body)
+    except AnswerTooLarge:
+        resp.close()
+        raise
+
+
+def send(
+    session: requests.Session, method: str, url: str, *, max_bytes: int | None = None, **kwargs: Any
+) -> requests.Response:
+    """``session.request(method, url, **kwargs)``; the library's failures raised as their kind.
+
+    ``max_bytes``: the body is streamed and read up to that many bytes (:class:`AnswerTooLarge`
+    beyond); the response then holds the body as if read whole (``content``, ``text``)."""
+    try:
+        if max_bytes is None:
+            return session.request(method, url, **kwargs)
+        resp = session.request(method, url, stream=True, **kwargs)
+        body = _read_capped(resp, url, max_bytes)
     except _LIBRARY_ERRORS as exc:
         raise as_remote_error(exc, url) from exc
+    # Where requests keeps a body it has read itself: ``content`` and ``text`` then serve it.
+    resp._content, resp._content_consumed = body, True
+    return resp
 
 
-async def asend(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+async def _aread_capped(resp: httpx.Response, url: str, max_bytes: int) -> bytes:
+    """The async :func:`_read_capped` (decoded bytes, at most ``max_bytes``)."""
+    if _declared_over(resp.headers, max_bytes):
+        raise AnswerTooLarge(url, max_bytes)
+    body = bytearray()
+    async for chunk in resp.aiter_bytes(READ_CHUNK_BYTES):
+        body += chunk
+        if len(body) > max_bytes:
+            raise AnswerTooLarge(url, max_bytes)
+    return bytes(body)
+
+
+async def asend(
+    client: httpx.AsyncClient, method: str, url: str, *, max_bytes: int | None = None, **kwargs: Any
+) -> httpx.Response:
     """The async :func:`send` (the triggerer's event loop): ``client.request``, failures as
-    kinds."""
+    kinds; ``max_bytes`` as in :func:`send` (the body streamed, read up to the cap)."""
     try:
-        return await client.request(method, url, **kwargs)
+        if max_bytes is None:
+            return await client.request(method, url, **kwargs)
+        async with client.stream(method, url, **kwargs) as resp:
+            body = await _aread_capped(resp, url, max_bytes)
     except _LIBRARY_ERRORS as exc:
         raise as_remote_error(exc, url) from exc
+    resp._content = body  # where httpx keeps a body it has read itself (``content``, ``text``)
+    return resp
 
 
 def post(url: str, *, timeout: float, **kwargs: Any) -> requests.Response:

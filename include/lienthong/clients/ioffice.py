@@ -24,6 +24,8 @@ from asn1crypto.crl import CertificateList
 from lienthong.clients import ioffice_shapes as shapes
 from lienthong.clients.errors import RemoteError, Unreachable
 from lienthong.clients.http import (
+    AnswerTooDeep,
+    AnswerTooLarge,
     InvalidResponse,
     RemoteRefused,
     RetryPolicy,
@@ -61,6 +63,9 @@ PENDING = "/LayDanhSachGoiTinVanBan"
 PACKAGE = "/LayGoiTinVanBan"
 ACKNOWLEDGE = "/CapNhatTrangThaiVanBan"
 DOCUMENTS = "/DanhSachVanBan"
+# Room for what surrounds a result file in a package (the JSON fields, MIME line breaks in its
+# base64 text, a second small file): the answer cap is the file's limit as base64, plus this.
+ANSWER_OVERHEAD_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class IOfficeSettings:
     timeout: float = 20.0
     verify: bool | str = True
     trust_roots_pem: str = field(default="", repr=False)
-    max_result_bytes: int = 10 * 1024 * 1024
+    max_result_bytes: int = 12 * 1024 * 1024  # the Connection form's default (provider.py)
     retry: RetryPolicy = RetryPolicy()
     # Where the signers' CA publishes its CRL (DER or PEM). Empty: revocation is not checked.
     crl_url: str = ""
@@ -110,6 +115,14 @@ class IOfficeSettings:
     @property
     def authorization(self) -> str:
         return f"{self.auth_scheme} {self.token}"
+
+    @property
+    def max_answer_bytes(self) -> int:
+        """The most bytes read of any answer for this Connection (a package, a list, the CRL): a
+        result file of ``max_result_bytes`` as base64 (4/3 of it) plus
+        :data:`ANSWER_OVERHEAD_BYTES`. The one home of this rule: a package within it is read and
+        judged file by file, one past it is refused at the cap without being held whole."""
+        return self.max_result_bytes * 4 // 3 + ANSWER_OVERHEAD_BYTES
 
 
 def resolve_crl_url(conn: Any, value: str) -> str:
@@ -162,22 +175,31 @@ class IOfficeClient:
     def _call(
         self, method: str, path: str, ok_codes: tuple[int, ...] = (200,), **kwargs: Any
     ) -> dict[str, Any]:
-        """One call, retried on transient failures; the body is read after the retries (a garbled
-        answer is not asked again, as it never was)."""
+        """One call, retried on transient failures; the body is read up to
+        :attr:`IOfficeSettings.max_answer_bytes` and judged after the retries (a garbled, deep or
+        oversized answer is not asked again, as it never was: :class:`AnswerTooLarge` and
+        :class:`AnswerTooDeep` are raised once)."""
 
-        def attempt() -> requests.Response:
-            resp = send(
-                self.session,
-                method,
-                self.settings.base_url + path,
-                timeout=self.settings.timeout,
-                **kwargs,
-            )
+        def attempt() -> requests.Response | AnswerTooLarge:
+            try:
+                resp = send(
+                    self.session,
+                    method,
+                    self.settings.base_url + path,
+                    timeout=self.settings.timeout,
+                    max_bytes=self.settings.max_answer_bytes,
+                    **kwargs,
+                )
+            except AnswerTooLarge as exc:
+                return exc  # handed out of the retries: asking again fetches as much again
             if resp.status_code not in ok_codes:
                 raise_for_status(resp)
             return resp
 
-        return _envelope(self._retrying(attempt), ok_codes)
+        answer = self._retrying(attempt)
+        if isinstance(answer, AnswerTooLarge):
+            raise answer
+        return _envelope(answer, ok_codes)
 
     def push(self, dossier: Dossier, route: Route, now: datetime) -> PushResult:
         """Hand a dossier over for drafting; a repeated push answers "already exists" naming the
@@ -195,8 +217,16 @@ class IOfficeClient:
         )
 
     def get_package(self, doc_id: str) -> Package:
-        data = self._call("GET", PACKAGE, params={"MaVanBan": doc_id}).get("data") or {}
-        return shapes.to_package(doc_id, data)
+        """The package; one too large or too deeply nested to read comes back as an unreadable
+        package (:func:`.ioffice_shapes.unreadable_package`) for the pipeline to quarantine,
+        never held whole. Its files' base64 text is measured before it is decoded."""
+        try:
+            data = self._call("GET", PACKAGE, params={"MaVanBan": doc_id}).get("data") or {}
+        except AnswerTooLarge as exc:
+            return shapes.unreadable_package(doc_id, shapes.OVERSIZED_PACKAGE, exc.problem)
+        except AnswerTooDeep as exc:
+            return shapes.unreadable_package(doc_id, shapes.TOO_DEEP, exc.problem)
+        return shapes.to_package(doc_id, data, self.settings.max_result_bytes)
 
     def acknowledge(self, doc_id: str, status: str) -> None:
         self._call("POST", ACKNOWLEDGE, json=shapes.ack_body(doc_id, status))
@@ -222,7 +252,13 @@ class IOfficeClient:
         session = self._crl_session
 
         def attempt() -> bytes:
-            resp = send(session, "GET", url, timeout=self.settings.timeout)
+            resp = send(
+                session,
+                "GET",
+                url,
+                timeout=self.settings.timeout,
+                max_bytes=self.settings.max_answer_bytes,
+            )
             if resp.status_code != 200:
                 raise_for_status(resp)
                 raise RemoteRefused(resp.status_code, url, "")
@@ -296,6 +332,7 @@ class IOfficeAsyncClient:
             "GET",
             self.settings.base_url + PENDING,
             params=shapes.pending_params(self.settings.parent_unit, top),
+            max_bytes=self.settings.max_answer_bytes,
         )
         raise_for_status(resp)
         body = _envelope(resp, (200,))

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from lienthong.pipeline.routing import Route
 
 CORRELATION_PREFIX = "lienthong:"  # our value in ThamSoAn: finds the dossier again from a package
+# Why a package could not be read at all (``Package.unreadable``; the pipeline's reason codes).
+OVERSIZED_PACKAGE = "oversized_package"  # the answer passed the byte cap
+TOO_DEEP = "too_deep"  # its JSON nests deeper than the link reads
+_BASE64_SPACING = "\r\n\t "  # MIME-style wrapping, not part of the encoded text
 
 
 class IOfficeError(RequestRejected):
@@ -42,6 +46,14 @@ class ResultFile:
     name: str
     content: bytes
     decoded: bool = True  # False: the body was not valid base64 (``content`` is then empty)
+    # (bytes its base64 text encodes, the limit) when that is over the limit: never decoded, and
+    # ``content`` is empty.
+    too_large: tuple[int, int] | None = None
+
+    @property
+    def size(self) -> int:
+        """The file's size: decoded, or what its base64 text encodes when it was too large."""
+        return self.too_large[0] if self.too_large else len(self.content)
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,9 @@ class Package:
     promulgated_on: datetime | None
     files: tuple[ResultFile, ...]
     declared_dossier_id: str = ""  # the dossier id the package states outright (IDHoSo), if any
+    # Not read at all (:data:`OVERSIZED_PACKAGE`, :data:`TOO_DEEP`): only ``doc_id`` is known.
+    unreadable: str = ""
+    unreadable_detail: str = ""
 
     @property
     def dossier_id(self) -> str | None:
@@ -80,10 +95,9 @@ class Package:
             "subject": self.subject,
             "unit": self.unit_code,
             "files": [
-                {"name": f.name[:200], "size": len(f.content), "decoded": f.decoded}
-                for f in self.files
+                {"name": f.name[:200], "size": f.size, "decoded": f.decoded} for f in self.files
             ],
-        }
+        } | ({"unreadable": self.unreadable} if self.unreadable else {})
 
 
 @dataclass(frozen=True)
@@ -223,16 +237,52 @@ def decode_file(value: Any) -> tuple[bytes, bool]:
         return b"", False
 
 
-def to_package(doc_id: str, data: dict[str, Any]) -> Package:
-    """Map a ``LayGoiTinVanBan`` answer; attachment bodies are decoded, never logged."""
+def encoded_size(value: str) -> int:
+    """How many bytes a base64 text encodes, from its length alone (padding counted as data: at
+    most 2 bytes too many), so a huge body is judged before any copy or decoding of it."""
+    spacing = sum(value.count(ch) for ch in _BASE64_SPACING)
+    return (len(value) - spacing) * 3 // 4
+
+
+def unreadable_package(doc_id: str, reason: str, detail: str) -> Package:
+    """A package the adapter could not read (``reason``: :data:`OVERSIZED_PACKAGE`,
+    :data:`TOO_DEEP`): known by its document id only, for the pipeline to refuse."""
+    return Package(
+        doc_id=doc_id,
+        dossier_code="",
+        outcome="",
+        unit_code="",
+        unit_name="",
+        correlation="",
+        subject="",
+        doc_type="",
+        code_notation="",
+        signer="",
+        signer_title="",
+        signed_on=None,
+        promulgated_on=None,
+        files=(),
+        unreadable=reason,
+        unreadable_detail=detail,
+    )
+
+
+def _result_file(att: dict[str, Any], max_file_bytes: int | None) -> ResultFile:
+    name, body = str(att.get("Ten") or "ketqua.pdf"), att.get("Base64")
+    if max_file_bytes is not None and isinstance(body, str):
+        size = encoded_size(body)
+        if size > max_file_bytes + 2:  # surely over, whatever its padding
+            return ResultFile(name, b"", decoded=False, too_large=(size, max_file_bytes))
+    content, decoded = decode_file(body)
+    return ResultFile(name=name, content=content, decoded=decoded)
+
+
+def to_package(doc_id: str, data: dict[str, Any], max_file_bytes: int | None = None) -> Package:
+    """Map a ``LayGoiTinVanBan`` answer; attachment bodies are decoded, never logged. A body whose
+    base64 text encodes more than ``max_file_bytes`` is not decoded (``ResultFile.too_large``)."""
     vb = data.get("VanBanDi") or {}
     unit_code, unit_name = _unit(data.get("DonVi"))
-    files = []
-    for att in vb.get("DinhKem") or []:
-        content, decoded = decode_file(att.get("Base64"))
-        files.append(
-            ResultFile(name=str(att.get("Ten") or "ketqua.pdf"), content=content, decoded=decoded)
-        )
+    files = [_result_file(att, max_file_bytes) for att in vb.get("DinhKem") or []]
     return Package(
         doc_id=str(data.get("MaVanBan") or doc_id),
         dossier_code=str(data.get("MaHoSo") or ""),

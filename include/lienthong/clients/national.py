@@ -26,18 +26,20 @@ from lienthong.clients import national_shapes as shapes
 from lienthong.clients.errors import CredentialsRefused, RemoteError, RequestRejected, Unreachable
 from lienthong.clients.http import (
     RetryPolicy,
+    SecretSink,
     base_url,
     extra_value,
     is_transient,
     json_body,
     make_session,
+    no_secret_sink,
     raise_for_status,
     retrying,
     send,
     tls_verify,
 )
 from lienthong.domain.dossier import Step
-from lienthong.domain.masking import get_logger
+from lienthong.domain.masking import error_text, get_logger
 from lienthong.domain.national_record import ItemResult, NationalHolding, NationalRecord, Outcome
 
 log = get_logger(__name__)
@@ -96,8 +98,11 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 class NationalClient:
     """Thread-safe; one pooled session and one national session shared by a run."""
 
-    def __init__(self, settings: NationalSettings):
+    def __init__(self, settings: NationalSettings, *, on_secret: SecretSink = no_secret_sink):
+        """``on_secret``: told each national session obtained (the hooks pass Airflow's secrets
+        masker)."""
         self.settings = settings
+        self._on_secret = on_secret
         self.http = make_session(verify=settings.verify)
         self._retrying = retrying(settings.retry)
         self._lock = threading.Lock()
@@ -120,9 +125,11 @@ class NationalClient:
                 f"{str(body.get('message'))[:200]}",
                 url=self.settings.base_url + "/login",
             )
+        session = str(body["session"])
+        self._on_secret(session)  # before anything can log it
         with self._lock:
-            self._session = str(body["session"])
-            return self._session
+            self._session = session
+            return session
 
     def _current_session(self) -> str:
         with self._lock:
@@ -158,9 +165,7 @@ class NationalClient:
                     body = call()
                 except RemoteError as exc:
                     if is_transient(exc):
-                        raise AmbiguousWrite(
-                            f"{service}: {type(exc).__name__}: {exc}"[:300]
-                        ) from exc
+                        raise AmbiguousWrite(f"{service}: {error_text(exc)}") from exc
                     raise
             if shapes.error_code(body) != shapes.SESSION_INVALID:
                 return body
@@ -284,6 +289,10 @@ class NationalClient:
     @staticmethod
     def settled_body(body: dict[str, Any]) -> dict[str, Any]:
         return shapes.without_personal_data(body)
+
+    @staticmethod
+    def applicant_names(body: dict[str, Any]) -> tuple[str, ...]:
+        return shapes.applicant_names(body)
 
     def close(self) -> None:
         self.http.close()

@@ -167,12 +167,36 @@ def code_of(body: dict[str, Any]) -> str:
     return _text(body.get("MaHoSo"))
 
 
+# What a settled record keeps, beside the personal fields (present as ``[đã xoá]``): the technical
+# fields reconciliation and operators read. The filed documents' and result papers' names (file
+# names may name the applicant) go; their count, numbers and ids stay.
+SETTLED_KEYS = tuple(
+    k for k in RECORD_KEYS if k not in (*PERSONAL_FIELDS, "TaiLieuNop", "DanhSachGiayToKetQua")
+)
+SETTLED_RESULT_KEYS = ("MaGiayToKetQua", "GiayToId")
+
+
 def without_personal_data(body: dict[str, Any]) -> dict[str, Any]:
-    """What the outbox keeps once a record is settled: the applicant's identity removed."""
-    return {
-        k: (REMOVED_VI if k in PERSONAL_FIELDS and v not in ("", None) else v)
-        for k, v in body.items()
-    }
+    """What the outbox keeps once a record is settled (sent, refused or superseded): an allowlist
+    of its technical fields; the applicant's identity, the summary and the names of the filed
+    documents and result papers removed. Safe to apply again."""
+    out: dict[str, Any] = {k: body[k] for k in SETTLED_KEYS if k in body}
+    out.update({k: REMOVED_VI for k in PERSONAL_FIELDS if body.get(k) not in ("", None)})
+    if isinstance(body.get("TaiLieuNop"), list):
+        out["TaiLieuNop"] = [{"TenTepDinhKem": REMOVED_VI} for _ in body["TaiLieuNop"]]
+    if isinstance(body.get("DanhSachGiayToKetQua"), list):
+        out["DanhSachGiayToKetQua"] = [
+            {k: p[k] for k in SETTLED_RESULT_KEYS if k in p} if isinstance(p, dict) else REMOVED_VI
+            for p in body["DanhSachGiayToKetQua"]
+        ]
+    return out
+
+
+def applicant_names(body: dict[str, Any]) -> tuple[str, ...]:
+    """The applicant's name as a record body holds it (none in a step's or a settled body), for
+    masking the national side's answers about it."""
+    name = body.get("ChuHoSo")
+    return (name,) if isinstance(name, str) and name not in ("", REMOVED_VI) else ()
 
 
 def check_envelope(resp: Any, body: Any) -> None:

@@ -16,7 +16,7 @@ import requests
 from requests.auth import AuthBase
 
 from lienthong.clients.errors import CredentialsRefused
-from lienthong.clients.http import json_body, raise_for_status, send
+from lienthong.clients.http import SecretSink, json_body, no_secret_sink, raise_for_status, send
 
 EARLY_RENEWAL_SECONDS = 30
 _RETRIED = "_lienthong_oidc_retried"
@@ -35,8 +35,12 @@ class ClientCredentialsAuth(AuthBase):
         timeout: float = 10.0,
         verify: bool | str = True,
         session: requests.Session | None = None,
+        on_secret: SecretSink = no_secret_sink,
     ):
+        """``on_secret`` is told each new token before it is used (the hooks pass Airflow's
+        secrets masker)."""
         self.token_url = token_url
+        self._on_secret = on_secret
         self._credentials = (client_id, client_secret)
         self.timeout = timeout
         self._session = session or requests.Session()
@@ -69,7 +73,9 @@ class ClientCredentialsAuth(AuthBase):
             )
         raise_for_status(resp)
         body = json_body(resp)
-        self._token = str(body["access_token"])
+        token = str(body["access_token"])
+        self._on_secret(token)  # before anything can log it
+        self._token = token
         self._expires_at = (
             time.monotonic() + float(body.get("expires_in", 300)) - EARLY_RENEWAL_SECONDS
         )

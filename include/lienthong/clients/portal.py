@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -23,12 +23,14 @@ from lienthong.clients.errors import MalformedAnswer, RemoteError
 from lienthong.clients.http import (
     RemoteRefused,
     RetryPolicy,
+    SecretSink,
     TransientHTTPError,
     base_url,
     extra_value,
     is_transient,
     json_body,
     make_session,
+    no_secret_sink,
     raise_for_status,
     retrying,
     send,
@@ -45,6 +47,11 @@ TIME_STEP = timedelta(
 )  # the resolution of the portal's date filters (format_portal_datetime)
 TIE_PASSES = 20  # reads of one tie group before the scan gives up loudly
 TIE_PAGE_MAX = 1000  # a tie group is asked for in one page up to this size
+# A portal ``Date`` further ahead of our own clock than this is a broken server clock, not the
+# time: taken, it would pin "the portal's now" in the future (due dates, the future-date check).
+# No bound behind: a portal may run behind us (the stand-ins' simulated clock sits in 2022), and a
+# late value is replaced by the next answer's.
+MAX_CLOCK_AHEAD = timedelta(days=1)
 
 
 class IncompleteScan(MalformedAnswer):
@@ -74,6 +81,10 @@ class PortalSettings:
     verify: bool | str = True
     page_size: int = 200
     retry: RetryPolicy = RetryPolicy()
+    # The most bytes read of any answer: a search page of ``page_size`` dossiers is a few MB, a
+    # result file read back is within iOffice's limit (12 MiB by default). One past it is refused
+    # at the cap (a malformed answer: read again), never held whole.
+    max_answer_bytes: int = 32 * 1024 * 1024
 
     @classmethod
     def from_connection(cls, conn: Any, **overrides: Any) -> PortalSettings:
@@ -94,7 +105,9 @@ class PortalSettings:
 class PortalClient:
     """Thread-safe: one pooled session and one cached token shared by a batch's workers."""
 
-    def __init__(self, settings: PortalSettings):
+    def __init__(self, settings: PortalSettings, *, on_secret: SecretSink = no_secret_sink):
+        """``on_secret``: told each OIDC token obtained (the hooks pass Airflow's secrets
+        masker)."""
         self.settings = settings
         self.session = make_session(verify=settings.verify)
         self.auth = ClientCredentialsAuth(
@@ -103,6 +116,7 @@ class PortalClient:
             settings.client_secret,
             timeout=settings.timeout,
             session=self.session,
+            on_secret=on_secret,
         )
         self._retrying = retrying(settings.retry)
         self._write_retrying = retrying(settings.retry, only_unsent=True)
@@ -137,6 +151,7 @@ class PortalClient:
                 self.settings.base_url + path,
                 timeout=self.settings.timeout,
                 auth=self.auth,
+                max_bytes=self.settings.max_answer_bytes,
                 **kwargs,
             )
             if resp.status_code == 401:
@@ -149,13 +164,28 @@ class PortalClient:
         return (retry or self._retrying)(attempt)
 
     def _note_server_time(self, resp: requests.Response) -> None:
-        """The portal's own clock (HTTP Date): "now" for due-date checks, whatever ours says."""
+        """The portal's own clock (HTTP Date): "now" for due-date checks, whatever ours says; a
+        Date more than :data:`MAX_CLOCK_AHEAD` ahead of the local clock is ignored (logged), and
+        the previous value kept."""
         value = resp.headers.get("Date")
-        if value:
-            try:
-                self.server_time = parsedate_to_datetime(value)
-            except (TypeError, ValueError):
-                pass
+        if not value:
+            return
+        try:
+            at = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return
+        if at.tzinfo is None:  # "-0000": UTC, source unknown (RFC 5322)
+            at = at.replace(tzinfo=UTC)
+        if at > datetime.now(UTC) + MAX_CLOCK_AHEAD:
+            log.warning(
+                "portal Date %s is more than %s ahead of the local clock: ignored, the portal's "
+                "clock stays at %s",
+                at.isoformat(),
+                MAX_CLOCK_AHEAD,
+                self.server_time.isoformat() if self.server_time else "unknown",
+            )
+            return
+        self.server_time = at
 
     # -- reads ------------------------------------------------------------------------
     def search(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -196,6 +196,20 @@ def _key_and_code(raw: dict[str, Any]) -> tuple[str, str | None]:
     return key[:64], (code[:64] if isinstance(code, str) else None)
 
 
+# a wrong value where the national code lists decide what is right: its own reason, not
+# ``invalid_field``
+_VALUE_REASONS = {
+    ("dossierStatus", "id"): (
+        "unknown_status",
+        "Mã trạng thái hồ sơ không thuộc bộ mã quốc gia (1–10)",
+    ),
+    ("procedure", "code"): (
+        "unknown_procedure",
+        "Mã thủ tục hành chính không đúng định dạng quốc gia",
+    ),
+}
+
+
 def _invalid_from(err: ValidationError, raw: dict[str, Any]) -> InvalidDossier:
     first = err.errors()[0]
     loc = [str(p) for p in first["loc"]]
@@ -219,25 +233,10 @@ def _invalid_from(err: ValidationError, raw: dict[str, Any]) -> InvalidDossier:
             key,
             code,
         )
-    if loc[:2] == ["dossierStatus", "id"]:
-        return InvalidDossier(
-            "unknown_status",
-            "Mã trạng thái hồ sơ không thuộc bộ mã quốc gia (1–10)",
-            detail,
-            key,
-            code,
-        )
-    if loc[:2] == ["procedure", "code"]:
-        return InvalidDossier(
-            "unknown_procedure",
-            "Mã thủ tục hành chính không đúng định dạng quốc gia",
-            detail,
-            key,
-            code,
-        )
-    return InvalidDossier(
-        "invalid_field", f"Giá trị không hợp lệ ở trường {label}", detail, key, code
+    reason, message = _VALUE_REASONS.get(
+        tuple(loc[:2]), ("invalid_field", f"Giá trị không hợp lệ ở trường {label}")
     )
+    return InvalidDossier(reason, message, detail, key, code)
 
 
 def to_dossier(raw: dict[str, Any], known_procedures: frozenset[str] | None = None) -> Dossier:
@@ -399,35 +398,90 @@ def code_of(raw: dict[str, Any]) -> str | None:
     return raw.get("code")
 
 
-PERSONAL_FIELDS = ("fullname", "identityNumber", "phoneNumber", "email", "address", "birthYear")
 REMOVED_VI = "[đã xoá]"
+KEPT_TEXT_CHARS = 200
+KEEP, MARK = "keep", "mark"
+
+# What a quarantine record keeps of a portal dossier: the fields ``to_dossier`` and
+# ``to_national_record`` read, so an operator sees which one was wrong. ``KEEP``: technical values
+# kept as they are (ids, codes, dates, statuses, the procedure's and agency's names). ``MARK``:
+# read by the link but personal, or free text that may name the applicant (the summary, a step's
+# text, a file name): kept only as "present" (``[đã xoá]``), so a missing or malformed field still
+# shows. A dict is a nested object's allowlist, a 1-tuple a list's items. Anything else the portal
+# sends (birthday, address, form files and their file names, notes) is dropped before storing.
+_STEP = {
+    "id": KEEP,
+    "mustAttachResultsFile": KEEP,
+    "ChucDanh": KEEP,
+    "ThoiDiemXuLy": KEEP,
+    "PhongBanXuLy": KEEP,
+    "TrangThai": KEEP,
+    "NgayBatDau": KEEP,
+    "NgayKetThucTheoQuyDinh": KEEP,
+    "createdDate": KEEP,
+    "NguoiXuLy": MARK,
+    "NoiDungXuLy": MARK,
+    "content": MARK,
+}
+KEPT_FIELDS: dict[str, Any] = {
+    "id": KEEP,
+    "code": KEEP,
+    "dossierStatus": {"id": KEEP},
+    "applicant": {
+        "data": {"fullname": MARK, "identityNumber": MARK, "phoneNumber": MARK, "email": MARK}
+    },
+    "applicantType": KEEP,
+    "channel": KEEP,
+    "summary": MARK,
+    "procedure": {
+        "id": KEEP,
+        "code": KEEP,
+        "translate": KEEP,
+        "name": KEEP,
+        "sector": {"code": KEEP, "name": KEEP},
+    },
+    "agency": {"id": KEEP, "code": KEEP, "name": KEEP},
+    "acceptedDate": KEEP,
+    "appointmentDate": KEEP,
+    "dueDate": KEEP,
+    "completedDate": KEEP,
+    "returnedDate": KEEP,
+    "updatedDate": KEEP,
+    "currentTask": (_STEP,),
+    "task": (_STEP,),
+    "dossierFormFile": ({"procedureForm": {"name": KEEP}},),
+    "attachment": (
+        {"id": KEEP, "filename": MARK, "document": {"codeNotation": KEEP, "documentType": KEEP}},
+    ),
+}
+
+
+def _marked(value: Any) -> Any:
+    """A personal or free-text value as kept: its presence and JSON type, not its content."""
+    return value if value in (None, "") or isinstance(value, (bool, int, float)) else REMOVED_VI
+
+
+def _allowed(value: Any, allow: Any) -> Any:
+    if allow == KEEP:
+        return value[:KEPT_TEXT_CHARS] if isinstance(value, str) else value
+    if allow == MARK:
+        return _marked(value)
+    if isinstance(allow, tuple):
+        return [_allowed(v, allow[0]) for v in value] if isinstance(value, list) else _marked(value)
+    if not isinstance(value, dict):
+        return _marked(value)
+    return {key: _allowed(value[key], sub) for key, sub in allow.items() if key in value}
 
 
 def without_personal_data(raw: dict[str, Any]) -> dict[str, Any]:
-    """The dossier as a quarantine record keeps it: everything an operator needs to see what was
-    wrong, nothing that identifies the applicant (a replay re-reads the dossier from the portal, so
-    no step needs it; Decree 13/2023 asks that it not be kept)."""
+    """The dossier as a quarantine record keeps it: the allowlist :data:`KEPT_FIELDS` of what the
+    link reads, personal and free-text values reduced to their presence, everything else dropped.
+    An operator sees which field was wrong; nothing identifies the applicant (a replay re-reads the
+    dossier from the portal, so no step needs more; Decree 13/2023 asks that it not be kept)."""
     out = json.loads(json.dumps(raw, default=str))
     if not isinstance(out, dict):
         return {"item_type": type(raw).__name__}
-    data = (
-        (out.get("applicant") or {}).get("data") if isinstance(out.get("applicant"), dict) else None
-    )
-    names: list[str] = []
-    if isinstance(data, dict):
-        if isinstance(data.get("fullname"), str) and data["fullname"].strip():
-            names.append(data["fullname"])
-        for key in PERSONAL_FIELDS:
-            if data.get(key) not in (None, ""):
-                data[key] = REMOVED_VI
-    if isinstance(out.get("summary"), str):
-        if not names:  # free text about an applicant we cannot name: it may hold the name, drop it
-            out["summary"] = REMOVED_VI
-        for name in names:
-            out["summary"] = out["summary"].replace(name, REMOVED_VI)
-    if not isinstance(out.get("applicant"), (dict, type(None))):
-        out["applicant"] = REMOVED_VI
-    return out
+    return _allowed(out, KEPT_FIELDS)
 
 
 def file_path(file_id: str) -> str:

@@ -35,9 +35,11 @@ from lienthong.dashboard.auth import (
 )
 from lienthong.dashboard.trigger import (
     REPLAY_DAG,
+    TARGET_UNSET_VI,
     NotAllowed,
     NotStarted,
     StartedRun,
+    TargetUnset,
     api_base,
     trigger_dag,
     user_token,
@@ -64,24 +66,31 @@ def grants(request: Request, user: User) -> Grants:
 Can = Annotated[Grants, Depends(grants)]
 
 
-def may_replay(quarantine_id: int, can: Can) -> Grants:
-    """Operators only; a refused attempt is recorded before the 403."""
-    if not can.operate:
-        audit.record_on_quarantine(
-            store_engine(AIRFLOW), can.user, audit.REPLAY, quarantine_id, "denied"
-        )
+def _allowed_on_quarantine(allowed: bool, can: Grants, action: str, quarantine_id: int) -> Grants:
+    """The gate of an action on one quarantine record: a refused attempt is recorded (who tried
+    what on which record) before the 403, so the audit log shows probing, not only use."""
+    if not allowed:
+        audit.record_on_quarantine(store_engine(AIRFLOW), can.user, action, quarantine_id, "denied")
         raise Forbidden()
     return can
+
+
+def may_replay(
+    request: Request,
+    user: User,
+    quarantine_id: int,
+    can: Can,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Grants:
+    """Operators only. The form token is checked first: a forged cross-site POST is refused before
+    anything is written, so no page can put "refused" entries in the audit in another's name."""
+    check_form_token(request, user, csrf_token)
+    return _allowed_on_quarantine(can.operate, can, audit.REPLAY, quarantine_id)
 
 
 def may_view_payload(quarantine_id: int, can: Can) -> Grants:
-    """Admins only; a refused attempt is recorded before the 403."""
-    if not can.payload:
-        audit.record_on_quarantine(
-            store_engine(AIRFLOW), can.user, audit.VIEW_PAYLOAD, quarantine_id, "denied"
-        )
-        raise Forbidden()
-    return can
+    """Admins only."""
+    return _allowed_on_quarantine(can.payload, can, audit.VIEW_PAYLOAD, quarantine_id)
 
 
 def may_audit(can: Can) -> Grants:
@@ -282,13 +291,11 @@ def create_app() -> FastAPI:
         request: Request,
         user: User,
         quarantine_id: int,
-        can: Annotated[Grants, Depends(may_replay)],
-        csrf_token: Annotated[str | None, Form()] = None,
+        can: Annotated[Grants, Depends(may_replay)],  # checks the form token, then the grant
         reason: Annotated[str, Form(max_length=500)] = "",
     ) -> RedirectResponse:
         """Ask Airflow for a ``quarantine_replay`` run as this user; a worker replays, not this
         process."""
-        check_form_token(request, user, csrf_token)
         engine = store_engine(AIRFLOW)
         if data.quarantine_payload(engine, quarantine_id) is None:
             audit.record_on_quarantine(engine, can.user, audit.REPLAY, quarantine_id, "not_found")
@@ -298,12 +305,18 @@ def create_app() -> FastAPI:
             raise Forbidden()
         try:
             run = trigger_dag(
-                api_base(request),
+                api_base(),
                 token,
                 REPLAY_DAG,
                 {"quarantine_ids": [quarantine_id], "reason": reason.strip()},
                 note=f"Xử lý lại mục cách ly #{quarantine_id} từ bảng điều khiển ({can.user})",
             )
+        except TargetUnset as exc:
+            audit.record_on_quarantine(
+                engine, can.user, audit.REPLAY, quarantine_id, "failed: TargetUnset"
+            )
+            log.error("replay of quarantine %s by %s refused: %s", quarantine_id, can.user, exc)
+            raise HTTPException(503, TARGET_UNSET_VI) from None
         except NotAllowed:
             audit.record_on_quarantine(engine, can.user, audit.REPLAY, quarantine_id, "denied")
             raise Forbidden() from None

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
 from airflow.configuration import conf as airflow_conf
 from fastapi import Request
 
-from lienthong.clients.errors import CredentialsRefused, RemoteError
+from lienthong.clients.errors import CredentialsRefused, Misconfigured, RemoteError
 from lienthong.clients.http import json_body, post
 
 REPLAY_DAG = "quarantine_replay"
+TARGET_UNSET_VI = (
+    "Chưa cấu hình địa chỉ máy chủ Airflow ([api] base_url) nên chưa thể gửi yêu cầu xử lý lại. "
+    "Vui lòng báo quản trị viên cấu hình địa chỉ này rồi thử lại."
+)
 
 
 class NotAllowed(CredentialsRefused):
@@ -28,6 +33,11 @@ class NotAllowed(CredentialsRefused):
 class NotStarted(RemoteError):
     """Airflow did not start the run (unreachable, paused DAG, bad form): says why, in English. Its
     ``__cause__``, when there is one, is the kind that stopped it."""
+
+
+class TargetUnset(Misconfigured):
+    """``[api] base_url`` is not an absolute http(s) URL, so there is nowhere safe to send the
+    user's token: the replay is refused, never aimed at an address taken from the request."""
 
 
 @dataclass(frozen=True)
@@ -48,13 +58,23 @@ def user_token(request: Request) -> str | None:
     return request.cookies.get(COOKIE_NAME_JWT_TOKEN)
 
 
-def api_base(request: Request) -> str:
-    """Airflow's ``[api] base_url`` when set (how the servers reach each other), else this
-    request's host."""
-    configured = airflow_conf.get("api", "base_url", fallback="") or ""
-    if configured.startswith(("http://", "https://")):
-        return configured.rstrip("/")
-    return f"{request.url.scheme}://{request.url.netloc}"
+def api_base() -> str:
+    """Airflow's ``[api] base_url``: where this Airflow's REST API is reached, from configuration
+    only. The request's Host header is the sender's to choose, so a target built from it would let
+    a forged request send the user's token to any host; unset (or not an absolute http(s) URL),
+    :class:`TargetUnset` is raised instead."""
+    configured = (airflow_conf.get("api", "base_url", fallback="") or "").strip()
+    try:
+        parts = urlsplit(configured)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        usable = False
+    if not usable:
+        raise TargetUnset(
+            f"[api] base_url is {configured!r}, not an absolute http(s) URL: "
+            "replays need it to reach Airflow's REST API"
+        )
+    return configured.rstrip("/")
 
 
 def trigger_dag(

@@ -4,8 +4,9 @@ them.
 Tasks read through the Task SDK (it needs a task supervisor); the api-server (dashboard) and
 the report CLI have none, so they read through ``airflow.models`` (secrets backends,
 ``AIRFLOW_CONN_*``/``AIRFLOW_VAR_*``, then the metadata DB) - the same objects either way.
-Nothing here falls back to a default on error: an unreachable backend or a missing routing
-is raised, because a link running on guessed settings is worse than one that stops.
+Nothing here falls back to a default on error: an unreachable backend, a missing routing or a
+number outside its range (:data:`VARIABLE_RANGES`) is raised, because a link running on guessed
+settings is worse than one that stops.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
 from lienthong.orchestration.airflow_stats import AirflowStats
 from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook, NationalPortalHook
+from lienthong.orchestration.setting_rules import IntRange
 from lienthong.pipeline.national_config import NATIONAL_SYNC_VARIABLE, config_from_variable
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import ROUTING_VARIABLE, routing_from_variable
@@ -34,6 +36,13 @@ COST_VARIABLE = "lienthong_cost_per_hour_vnd"
 CONCURRENCY_VARIABLE = "lienthong_concurrency"
 DEFAULT_CONCURRENCY = 8
 RETENTION_VARIABLE = "lienthong_personal_data_retention_days"
+# The allowed range of each numeric Variable (inclusive): outside it the run stops, naming it.
+VARIABLE_RANGES: dict[str, tuple[int, int]] = {
+    MINUTES_VARIABLE: (0, 24 * 60),  # at most a day of an official's work per dossier
+    COST_VARIABLE: (0, 10_000_000),  # VND per hour: catches a zero too many
+    CONCURRENCY_VARIABLE: (1, 64),  # threads per task; 0 cannot run, more swamps the remotes
+    RETENTION_VARIABLE: (1, 3650),  # at least a day, at most ten years
+}
 
 
 class Lookup(Protocol):
@@ -74,9 +83,12 @@ class ServerLookup:
         return None if value is None else str(value)
 
 
-def _int_or(value: str | None, default: int) -> int:
-    """An optional numeric Variable: its value when set, else the default; a non-number raises."""
-    return default if value in (None, "") else int(value)
+def _int_or(look: Lookup, name: str, default: int) -> int:
+    """An optional numeric Variable: its value when set, else the default; a value that is not a
+    whole number within :data:`VARIABLE_RANGES` raises
+    :class:`~lienthong.orchestration.setting_rules.InvalidSetting` naming the Variable."""
+    low, high = VARIABLE_RANGES[name]
+    return IntRange(f"Variable {name}", low, high).parse(look.variable(name), default)
 
 
 def store_engine(lookup: Lookup | None = None) -> Engine:
@@ -86,31 +98,32 @@ def store_engine(lookup: Lookup | None = None) -> Engine:
 def retention_days(lookup: Lookup | None = None) -> int:
     """How long an open quarantine record keeps the dossier's content (``store.retention``)."""
 
-    return _int_or((lookup or TaskLookup()).variable(RETENTION_VARIABLE), DEFAULT_RETENTION_DAYS)
+    return _int_or(lookup or TaskLookup(), RETENTION_VARIABLE, DEFAULT_RETENTION_DAYS)
 
 
 def savings_settings(lookup: Lookup | None = None) -> SavingsSettings:
     """The savings Variables, each defaulting to the article's figure when not set."""
     look = lookup or TaskLookup()
     return SavingsSettings(
-        minutes_per_dossier=_int_or(
-            look.variable(MINUTES_VARIABLE), DEFAULT_SAVINGS.minutes_per_dossier
-        ),
-        cost_per_hour_vnd=_int_or(look.variable(COST_VARIABLE), DEFAULT_SAVINGS.cost_per_hour_vnd),
+        minutes_per_dossier=_int_or(look, MINUTES_VARIABLE, DEFAULT_SAVINGS.minutes_per_dossier),
+        cost_per_hour_vnd=_int_or(look, COST_VARIABLE, DEFAULT_SAVINGS.cost_per_hour_vnd),
     )
 
 
 def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> Resources:
     """Fresh clients and engine; the caller closes them (prefer :func:`resources_from_airflow`).
-    ``national``: also the national portal's client and sync settings (only its tasks need them)."""
+    ``national``: also the national portal's client and sync settings (only its tasks need them).
+    The Variables are read and checked first: a bad one fails before any client is opened."""
     look = lookup or TaskLookup()
     routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
+    savings = savings_settings(look)
+    concurrency = _int_or(look, CONCURRENCY_VARIABLE, DEFAULT_CONCURRENCY)
 
     extra = {}
     if national:
+        national_config = config_from_variable(look.variable(NATIONAL_SYNC_VARIABLE))
         extra = dict(
-            national=NationalPortalHook(NATIONAL_CONN).get_conn(),
-            national_config=config_from_variable(look.variable(NATIONAL_SYNC_VARIABLE)),
+            national=NationalPortalHook(NATIONAL_CONN).get_conn(), national_config=national_config
         )
 
     return Resources(
@@ -118,8 +131,8 @@ def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> 
         ioffice=IOfficeHook(IOFFICE_CONN).get_conn(),
         engine=store_engine(look),
         routing=routing,
-        savings=savings_settings(look),
-        concurrency=_int_or(look.variable(CONCURRENCY_VARIABLE), DEFAULT_CONCURRENCY),
+        savings=savings,
+        concurrency=concurrency,
         metrics=AirflowStats(),
         **extra,
     )

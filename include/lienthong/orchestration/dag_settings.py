@@ -7,8 +7,11 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
+from airflow.sdk import Param
+
 from lienthong.domain.timeliness import VN_TZ
 from lienthong.orchestration.notifiers import LienthongAlertNotifier
+from lienthong.orchestration.setting_rules import OVERLAP_MINUTES
 
 TIMEZONE = VN_TZ.key
 LIVE_SINCE = datetime(2022, 3, 1, tzinfo=VN_TZ)  # the link went live in March 2022
@@ -27,6 +30,20 @@ def link_default_args(retries: int = 3) -> dict[str, Any]:
         "retry_delay": timedelta(seconds=delay),
         "retry_exponential_backoff": True,
     }
+
+
+def overlap_param(default: int = 10) -> Param:
+    """The ``overlap_minutes`` param of the DAGs that read the portal by update time: how far
+    before the stored cursor each run reads again (changes the portal commits late). Its range is
+    :data:`~lienthong.orchestration.setting_rules.OVERLAP_MINUTES`, enforced by the trigger form
+    and again by the task."""
+    return Param(
+        default,
+        **OVERLAP_MINUTES.schema(),
+        title="Số phút đọc lại trước con trỏ (overlap)",
+        description="Mỗi lượt đọc lại các thay đổi trong bấy nhiêu phút trước lần đọc trước "
+        "(thay đổi Một cửa ghi muộn). Không được âm.",
+    )
 
 
 def failure_alert():

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
 
 from lienthong.clients.errors import (
     ConnectionFailed,
@@ -38,6 +39,13 @@ from lienthong.clients.national import NationalClient, NationalSettings
 from lienthong.clients.portal import PortalClient, PortalSettings
 
 QUICK = RetryPolicy(attempts=1)  # a connection test answers at once: no retries behind the button
+
+
+def register_secret(value: str) -> None:
+    """A credential obtained at run time (the portal's OIDC token, a DVCQG session): registered
+    with Airflow's secrets masker, in the task process and its supervisor, so no log line shows it.
+    Connection passwords Airflow masks by itself; these never pass through a Connection."""
+    mask_secret(value)
 
 
 def _why_vi(exc: BaseException, system_vi: str) -> str:
@@ -81,12 +89,12 @@ class IGatePortalHook(BaseHook):
         return PortalSettings.from_connection(self.get_connection(self.portal_conn_id), **overrides)
 
     def get_conn(self) -> PortalClient:
-        return PortalClient(self.settings())
+        return PortalClient(self.settings(), on_secret=register_secret)
 
     def test_connection(self) -> tuple[bool, str]:
         """Log in for real (OIDC token), then one cheap authenticated read."""
         try:
-            client = PortalClient(self.settings(retry=QUICK))
+            client = PortalClient(self.settings(retry=QUICK), on_secret=register_secret)
         except Exception as exc:  # noqa: BLE001 - the Test button reports every cause, as text
             return False, _why_vi(exc, "Cổng Một cửa")
         try:
@@ -168,12 +176,12 @@ class NationalPortalHook(BaseHook):
         )
 
     def get_conn(self) -> NationalClient:
-        return NationalClient(self.settings())
+        return NationalClient(self.settings(), on_secret=register_secret)
 
     def test_connection(self) -> tuple[bool, str]:
         """Log in for real (a session), then one read that needs it."""
         try:
-            client = NationalClient(self.settings(retry=QUICK))
+            client = NationalClient(self.settings(retry=QUICK), on_secret=register_secret)
         except Exception as exc:  # noqa: BLE001 - as above: any cause becomes the message
             return False, _why_vi(exc, "Cổng DVCQG")
         try:

@@ -3,17 +3,21 @@
 It logs a warning and, when the connection ``lienthong_alerts`` exists (an HTTP webhook:
 chat, e-mail gateway, ticketing), POSTs the Vietnamese message to it. Whatever stops the
 message reaching the channel is logged as an error and raised: an alert must not vanish.
+
+A webhook's URL is its credential (chat webhooks carry their token in the path or the query), so
+logs and the raised error name only its scheme and host (:func:`masked_url`).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook, BaseNotifier
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from lienthong.clients.errors import RemoteError
+from lienthong.clients.errors import KINDS, RemoteError
 from lienthong.clients.http import base_url, post, raise_for_status
 from lienthong.domain.masking import get_logger, mask_text
 
@@ -51,10 +55,7 @@ class LienthongAlertNotifier(BaseNotifier):
             )
             raise_for_status(resp)
         except RemoteError as exc:  # unreachable, refused, misconfigured: all undelivered
-            log.error(
-                "alert %r NOT delivered to %s (%s): %s", self.title, self.conn_id, conn.host, exc
-            )
-            raise
+            raise _undelivered(self.title, self.conn_id, url, exc) from None
 
     def _channel(self) -> Any | None:
         """The webhook Connection; None (said in the log) when none is configured."""
@@ -75,3 +76,25 @@ class LienthongAlertNotifier(BaseNotifier):
                 exc,
             )
             raise
+
+
+def masked_url(url: str) -> str:
+    """``scheme://host[:port]/…``: where a webhook is, without what opens it (user info, path,
+    query and fragment dropped)."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+        host = parts.hostname or "?"
+    except ValueError:  # a port that is no number: say nothing of it
+        return "(unreadable URL)"
+    return f"{parts.scheme or '?'}://{host}{port}/…"
+
+
+def _undelivered(title: str, conn_id: str, url: str, exc: RemoteError) -> RemoteError:
+    """The failure logged and raised again as its kind, naming the webhook only by
+    :func:`masked_url`: the original's message and cause hold the whole URL (``from None``)."""
+    where = masked_url(url)
+    status = f"HTTP {exc.status}" if exc.status else type(exc).__name__
+    log.error("alert %r NOT delivered to %s (%s): %s", title, conn_id, where, status)
+    kind = next((k for k in KINDS if isinstance(exc, k)), RemoteError)
+    return kind(f"alert not delivered to {where}: {status}", url=where, status=exc.status)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from lienthong.clients.national import NationalClient
 from lienthong.domain.masking import get_logger
 from lienthong.orchestration.airflow_resources import (
     resources_from_airflow,
@@ -17,6 +21,7 @@ from lienthong.orchestration.airflow_resources import (
 from lienthong.orchestration.airflow_stats import report_counts, report_levels
 from lienthong.orchestration.dag_settings import TIMEZONE
 from lienthong.orchestration.notifiers import LienthongAlertNotifier
+from lienthong.orchestration.setting_rules import OVERLAP_MINUTES
 from lienthong.pipeline import intake, national_sync, results
 from lienthong.pipeline.backfill import backfill, backfill_window
 from lienthong.pipeline.backfill import summary_vi as backfill_summary_vi
@@ -34,7 +39,7 @@ from lienthong.store.ledger import (
     record_operator_action,
     record_quarantine_action,
 )
-from lienthong.store.retention import purge_payloads
+from lienthong.store.retention import purge_payloads, thin_personal_data
 
 log = get_logger(__name__)
 
@@ -56,9 +61,27 @@ def intake_window(
     return intake.scheduled_window(resources, overlap), True
 
 
-def pull_and_link(context: dict[str, Any], overlap_minutes: int) -> dict[str, int]:
+def _report(
+    resources: Resources, family: Family, counts: Mapping[StrEnum, int], *, levels: bool = False
+) -> None:
+    """A run's counts as metrics of its family; the runs that move links also refresh the levels
+    (what waits where), so the gauges follow the work without a separate task."""
+    report_counts(resources.metrics, family, counts)
+    if levels:
+        report_levels(resources.metrics, resources.engine)
+
+
+def _summary(what: str, counts: Mapping[StrEnum, int]) -> dict[str, int]:
+    """The run's counts logged and returned with plain keys (XCom holds plain JSON)."""
+    log.info("%s: %s", what, plain(counts))
+    return plain(counts)
+
+
+def pull_and_link(context: dict[str, Any], overlap_minutes: Any) -> dict[str, int]:
+    """``overlap_minutes``: the DAG param as given, checked before anything is read."""
+    late_commits = timedelta(minutes=OVERLAP_MINUTES.parse(overlap_minutes))
     with resources_from_airflow() as resources:
-        window, advance = intake_window(context, resources, timedelta(minutes=overlap_minutes))
+        window, advance = intake_window(context, resources, late_commits)
         log.info(
             "intake window from %s to %s (cursor %s)",
             window.updated_from,
@@ -68,38 +91,32 @@ def pull_and_link(context: dict[str, Any], overlap_minutes: int) -> dict[str, in
         counts = intake.pull_and_link(
             resources, run_context(context), window, advance_cursor=advance
         )
-        report_counts(resources.metrics, Family.INTAKE, counts)
-        report_levels(resources.metrics, resources.engine)
-    log.info("intake summary: %s", plain(counts))
-    return plain(counts)
+        _report(resources, Family.INTAKE, counts, levels=True)
+    return _summary("intake summary", counts)
 
 
 def complete_pending(context: dict[str, Any]) -> dict[str, int]:
     with resources_from_airflow() as resources:
         counts = intake.complete_pending(resources, run_context(context))
-        report_counts(resources.metrics, Family.PENDING, counts)
-    log.info("pending links completed: %s", plain(counts))
-    return plain(counts)
+        _report(resources, Family.PENDING, counts)
+    return _summary("pending links completed", counts)
 
 
-def sync_national(context: dict[str, Any], overlap_minutes: int) -> dict[str, int]:
+def sync_national(context: dict[str, Any], overlap_minutes: Any) -> dict[str, int]:
+    """``overlap_minutes``: the DAG param as given, checked before anything is read."""
+    late_commits = timedelta(minutes=OVERLAP_MINUTES.parse(overlap_minutes))
     with resources_from_airflow(national=True) as resources:
-        counts = national_sync.sync(
-            resources, run_context(context), timedelta(minutes=overlap_minutes)
-        )
+        counts = national_sync.sync(resources, run_context(context), late_commits)
         counts[NationalCount.RELOGINS] = resources.national.relogins if resources.national else 0
-        report_counts(resources.metrics, Family.NATIONAL, counts)
-    log.info("national sync: %s", plain(counts))
-    return plain(counts)
+        _report(resources, Family.NATIONAL, counts)
+    return _summary("national sync", counts)
 
 
 def process_results(context: dict[str, Any]) -> dict[str, int]:
     with resources_from_airflow() as resources:
         counts = results.process_packages(resources, run_context(context))
-        report_counts(resources.metrics, Family.PACKAGES, counts)
-        report_levels(resources.metrics, resources.engine)
-    log.info("result packages: %s", plain(counts))
-    return plain(counts)
+        _report(resources, Family.PACKAGES, counts, levels=True)
+    return _summary("result packages", counts)
 
 
 def _param_date(value: str | None):
@@ -162,33 +179,18 @@ def backfill_missed(context: dict[str, Any]) -> dict[str, int]:
         + (f"; {len(codes)} dossier codes" if codes else "")
     )
     with resources_from_airflow() as resources:
+        # one audit event per dossier named (or one for the run), whatever the outcome
+        audit = partial(_audit, resources, run, actor, "backfill", target, codes=codes or (None,))
         try:
             counts = backfill(resources, run, window, dry_run=dry_run)
         except Exception as exc:  # noqa: BLE001 - every failed attempt is audited, then raised
             try:
-                _audit(
-                    resources,
-                    run,
-                    actor,
-                    "backfill",
-                    target,
-                    f"failed: {type(exc).__name__}",
-                    codes or (None,),
-                )
+                audit(f"failed: {type(exc).__name__}")
             except Exception as audit_exc:  # noqa: BLE001 - the store may be what failed
                 # Keep the original error on top.
                 log.warning("could not audit the failed backfill: %s", type(audit_exc).__name__)
             raise
-        _audit(
-            resources,
-            run,
-            actor,
-            "backfill",
-            target,
-            "dry_run" if dry_run else "success",
-            codes or (None,),
-            counts=dict(counts),
-        )
+        audit("dry_run" if dry_run else "success", counts=dict(counts))
     log.info("backfill by %s: %s", actor, backfill_summary_vi(counts, dry_run))
     return counts
 
@@ -261,25 +263,24 @@ def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:
 
 
 def purge_personal_data(context: dict[str, Any]) -> dict[str, int]:
-    """Reduce resolved and expired quarantine records to their lookup keys (``store.retention``)."""
+    """Apply the retention period to everything the record of processing lists
+    (``docs/personal-data.md``): quarantine records reduced to their lookup keys, then subjects,
+    error texts and settled national bodies thinned (``store.retention``). Counts stay."""
 
     days = retention_days()
+    now = datetime.now(UTC)
     with Session(store_engine()) as session, session.begin():
-        report = purge_payloads(session, datetime.now(UTC), days)
-        add_event(
-            session,
-            run_context(context),
-            None,
-            "personal_data_purged",
-            detail={"resolved": report.resolved, "expired": report.expired, "retention_days": days},
-        )
-    log.info(
-        "quarantine payloads purged: %d resolved, %d open past %d days",
-        report.resolved,
-        report.expired,
-        days,
-    )
-    return {"resolved": report.resolved, "expired": report.expired, "retention_days": days}
+        report = purge_payloads(session, now, days)
+        thinned = thin_personal_data(session, now, days, NationalClient.settled_body)
+        summary = {
+            "resolved": report.resolved,
+            "expired": report.expired,
+            "retention_days": days,
+            **thinned.as_dict(),
+        }
+        add_event(session, run_context(context), None, "personal_data_purged", detail=summary)
+    log.info("personal data retention (%d days): %s", days, summary)
+    return summary
 
 
 def replay_quarantined(context: dict[str, Any]) -> dict[str, str]:

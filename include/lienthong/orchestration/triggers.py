@@ -11,13 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from lienthong.clients.errors import CredentialsRefused, RemoteError
 from lienthong.orchestration.hooks import IOfficeHook
+
+
+def _serialized(trigger: BaseTrigger, *names: str) -> tuple[str, dict[str, Any]]:
+    """What the triggerer rebuilds a trigger from: its class path and its keyword arguments, which
+    every trigger here keeps as attributes of the same names."""
+    cls = type(trigger)
+    return f"{cls.__module__}.{cls.__qualname__}", {name: getattr(trigger, name) for name in names}
+
+
+def _log_failed_poll(emit: Callable[..., None], failures: int, exc: Exception) -> None:
+    """One line per failed poll, at the caller's level: how many in a row and the error's kind, its
+    text cut short (an answer body can be long)."""
+    emit("iOffice poll failed (%d in a row): %s: %s", failures, type(exc).__name__, str(exc)[:200])
 
 
 class PendingPackagesTrigger(BaseTrigger):
@@ -38,15 +51,7 @@ class PendingPackagesTrigger(BaseTrigger):
         self.max_failures = max_failures
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "conn_id": self.conn_id,
-                "poll_interval": self.poll_interval,
-                "timeout": self.timeout,
-                "max_failures": self.max_failures,
-            },
-        )
+        return _serialized(self, "conn_id", "poll_interval", "timeout", "max_failures")
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         deadline = time.monotonic() + self.timeout
@@ -60,12 +65,7 @@ class PendingPackagesTrigger(BaseTrigger):
                     failures = 0
                 except RemoteError as exc:  # every kind is a failed poll; a refused one ends it
                     failures += 1
-                    self.log.warning(
-                        "iOffice poll failed (%d in a row): %s: %s",
-                        failures,
-                        type(exc).__name__,
-                        str(exc)[:200],
-                    )
+                    _log_failed_poll(self.log.warning, failures, exc)
                     if isinstance(exc, CredentialsRefused):
                         yield TriggerEvent(
                             {
@@ -112,14 +112,7 @@ class PackagesOfferedTrigger(BaseEventTrigger):
         self.max_backoff = max_backoff
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "conn_id": self.conn_id,
-                "poll_interval": self.poll_interval,
-                "max_backoff": self.max_backoff,
-            },
-        )
+        return _serialized(self, "conn_id", "poll_interval", "max_backoff")
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         reported: set[str] = set()
@@ -139,12 +132,7 @@ class PackagesOfferedTrigger(BaseEventTrigger):
                         await asyncio.sleep(self.poll_interval)
             except RemoteError as exc:  # logged, polled again: an event trigger has no task to fail
                 failures += 1
-                self.log.error(
-                    "iOffice poll failed (%d in a row): %s: %s",
-                    failures,
-                    type(exc).__name__,
-                    str(exc)[:200],
-                )
+                _log_failed_poll(self.log.error, failures, exc)
                 await asyncio.sleep(
                     min(self.poll_interval * 2 ** min(failures, 10), self.max_backoff)
                 )

@@ -27,7 +27,7 @@ from lienthong.clients.errors import RemoteError
 from lienthong.clients.portal_shapes import to_dossier, without_personal_data
 from lienthong.domain.dossier import Dossier, InvalidDossier, Step
 from lienthong.domain.dossier_checks import fact_problem
-from lienthong.domain.masking import get_logger
+from lienthong.domain.masking import error_text, get_logger
 from lienthong.domain.states import LinkState, QuarantineSource, QuarantineStatus
 from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus, ResultKind
 from lienthong.pipeline.metrics import timed
@@ -41,7 +41,8 @@ from lienthong.store.schema import DossierLink, Quarantine
 log = get_logger(__name__)
 CURSOR = "dossier_intake"
 LINKS_LOCK = "dossier-links"  # serialises creating and moving link records across flows
-PORTAL_CLOCK = "portal_clock"  # the portal's own time at the last pull (its HTTP Date header)
+# The portal's own time at the last pull (its HTTP Date header, within the adapter's bound).
+PORTAL_CLOCK = "portal_clock"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 OPEN_STATUSES = {DossierStatus.ACCEPTED, DossierStatus.PROCESSING}
 # Statuses a dossier may reach after "processing" began: noting the transfer is then moot.
@@ -102,7 +103,7 @@ def pull_and_link(
         counts.update(_push_all(resources, run, to_push))
     if not dry_run and resources.portal.server_time is not None:
         with resources.session() as session:
-            ledger.set_cursor(session, run, PORTAL_CLOCK, resources.portal.server_time, "")
+            ledger.set_clock(session, run, PORTAL_CLOCK, resources.portal.server_time)
     return dict(counts)
 
 
@@ -346,7 +347,7 @@ def _push_claimed(
         except Exception as exc:  # noqa: BLE001 - one failing dossier must not stop the batch
             # Every push's outcome is recorded below; an exception out of the pool would lose the
             # others' document ids, and they would be pushed again.
-            return dossier, route, None, False, f"{type(exc).__name__}: {exc}"[:500]
+            return dossier, route, None, False, error_text(exc, (dossier.applicant_name,))
 
     with ThreadPoolExecutor(max_workers=resources.concurrency) as pool:
         results = list(pool.map(push, to_push))
@@ -438,7 +439,7 @@ def _notify_portal(
                 )
             return dossier_id, None
         except Exception as exc:  # noqa: BLE001 - kept on its link; the others' results recorded
-            return dossier_id, f"{type(exc).__name__}: {exc}"[:500]
+            return dossier_id, error_text(exc)
 
     with ThreadPoolExecutor(max_workers=resources.concurrency) as pool:
         results = list(pool.map(notify, items))

@@ -33,7 +33,7 @@ from lienthong.clients.national import AmbiguousWrite, NationalClient
 from lienthong.clients.portal_national_shapes import to_national_record
 from lienthong.clients.portal_shapes import sort_key
 from lienthong.domain.dossier import InvalidDossier
-from lienthong.domain.masking import get_logger
+from lienthong.domain.masking import get_logger, mask_text
 from lienthong.domain.national_record import (
     ItemKind,
     ItemResult,
@@ -561,6 +561,7 @@ def _refuse(
 ) -> None:
     row.state = ItemState.REFUSED
     row.reason_code = result.reason_code
+    names = NationalClient.applicant_names(row.body)  # the refusal's text may echo them
     if row.kind == ItemKind.RECORD:
         row.body = NationalClient.settled_body(row.body)
         _supersede_earlier(session, run, row, f"replaced by record #{row.seq}, refused in its turn")
@@ -571,7 +572,7 @@ def _refuse(
         key=quarantine_key(row),
         code=row.dossier_code,
         reason_code=result.reason_code,
-        reason_vi=result.message[:1000],
+        reason_vi=mask_text(result.message, names)[:1000],
         detail=f"{row.kind} #{row.seq} refused by the national portal: {result.reason_code}",
         payload={"item_id": row.id, "kind": row.kind, "seq": row.seq},
     )

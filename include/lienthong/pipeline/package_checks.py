@@ -14,11 +14,18 @@ import re
 from dataclasses import dataclass
 
 from lienthong.clients.ioffice import Package
+from lienthong.clients.ioffice_shapes import OVERSIZED_PACKAGE, TOO_DEEP
 from lienthong.domain.vocabulary import PackageOutcome
+from lienthong.pipeline.verify_result import oversized_vi
 
 KNOWN_OUTCOMES = frozenset(o.value for o in PackageOutcome)
 # Path separators, a drive or stream colon, control characters: a name that is not just a name.
 _UNSAFE_NAME = re.compile(r"[/\\:\x00-\x1f\x7f]")
+# A package the adapter could not read at all, by why.
+UNREADABLE_VI = {
+    OVERSIZED_PACKAGE: "Gói tin kết quả quá lớn, vượt giới hạn dung lượng cho phép; không tải về",
+    TOO_DEEP: "Gói tin kết quả có cấu trúc dữ liệu lồng nhau quá sâu, không đọc được",
+}
 
 
 @dataclass(frozen=True)
@@ -39,10 +46,20 @@ class LinkIdentity:
 
 def check_package(pkg: Package, link: LinkIdentity) -> PackageProblem | None:
     """The first problem with the package's envelope, or None. File checks apply to issued
-    packages."""
-    return _envelope_problem(pkg, link) or (
-        _file_problem(pkg) if pkg.outcome == PackageOutcome.ISSUED else None
+    packages. A package that could not be read at all is refused first: nothing else is known."""
+    return (
+        unreadable_problem(pkg)
+        or _envelope_problem(pkg, link)
+        or (_file_problem(pkg) if pkg.outcome == PackageOutcome.ISSUED else None)
     )
+
+
+def unreadable_problem(pkg: Package) -> PackageProblem | None:
+    """Why the package could not be read at all (too large, too deep), if it could not."""
+    if not pkg.unreadable:
+        return None
+    message = UNREADABLE_VI.get(pkg.unreadable, "Gói tin kết quả không đọc được")
+    return PackageProblem(pkg.unreadable, message, pkg.unreadable_detail)
 
 
 def _envelope_problem(pkg: Package, link: LinkIdentity) -> PackageProblem | None:
@@ -87,6 +104,13 @@ def _file_problem(pkg: Package) -> PackageProblem | None:
             f"{len(pkg.files)} files for one issued decision",
         )
     file = pkg.files[0]
+    if file.too_large:  # judged on its base64 text's length: never decoded
+        size, limit = file.too_large
+        return PackageProblem(
+            "oversized",
+            oversized_vi(size, limit),
+            f"base64 text encodes {size} bytes > limit {limit} (not decoded)",
+        )
     if not file.decoded:
         return PackageProblem(
             "invalid_base64",

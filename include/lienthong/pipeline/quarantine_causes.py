@@ -47,6 +47,9 @@ RECHECK_BY_REASON: dict[str, frozenset[Recheck]] = {
     "unsafe_file_name": frozenset({Recheck.TIMER}),
     "wrong_extension": frozenset({Recheck.TIMER}),
     "empty_file": frozenset({Recheck.TIMER}),
+    # A package too large or too deeply nested to read: the sender can send a sane one again.
+    "oversized_package": frozenset({Recheck.TIMER}),
+    "too_deep": frozenset({Recheck.TIMER}),
     # Result files that a re-download or a re-issue by the sender can fix.
     "unsigned": frozenset({Recheck.TIMER}),
     "tampered": frozenset({Recheck.TIMER}),
@@ -57,9 +60,15 @@ RECHECK_BY_REASON: dict[str, frozenset[Recheck]] = {
     "invalid": frozenset({Recheck.TIMER}),
     "expired_certificate": frozenset({Recheck.TIMER}),
     "revoked_certificate": frozenset({Recheck.TIMER}),
+    # The CA's CRL is stale (published late): a fresh CRL settles it, no person needed.
+    "revocation_unavailable": frozenset({Recheck.TIMER}),
     "modified_after_signing": frozenset({Recheck.TIMER}),
     "encrypted": frozenset({Recheck.TIMER}),
-    # Only a person can fix these: the routing, or the trust roots.
+    # Signature validation past its time cap: a busy worker's slowness passes; a hostile file costs
+    # at most the cap per re-check (pipeline/verify_result.py).
+    "verify_timeout": frozenset({Recheck.TIMER}),
+    # Only a person can fix these: the routing, or the trust roots (a signer no trust root vouches
+    # for stays so whatever the CRL says).
     "no_route": frozenset({Recheck.ROUTING}),
     "not_routed": frozenset({Recheck.ROUTING}),
     "untrusted": frozenset({Recheck.TRUST_ROOTS}),

@@ -20,7 +20,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from lienthong.clients.http import is_transient
 from lienthong.clients.ioffice import Package
 from lienthong.clients.portal_shapes import to_dossier
 from lienthong.domain.dossier import ResultDocument, Step
-from lienthong.domain.masking import get_logger
+from lienthong.domain.masking import error_text, get_logger
 from lienthong.domain.states import LinkState, PackageHandling, QuarantineSource, is_at_or_past
 from lienthong.domain.vocabulary import (
     STEP_FINISHED_VI,
@@ -42,7 +42,12 @@ from lienthong.domain.vocabulary import (
 from lienthong.pipeline.intake import LINKS_LOCK, dossier_claim
 from lienthong.pipeline.metrics import timed
 from lienthong.pipeline.outcomes import PackageCount, quarantined_metric
-from lienthong.pipeline.package_checks import LinkIdentity, PackageProblem, check_package
+from lienthong.pipeline.package_checks import (
+    LinkIdentity,
+    PackageProblem,
+    check_package,
+    unreadable_problem,
+)
 from lienthong.pipeline.quarantine_causes import fingerprint_for
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, route_for
@@ -76,7 +81,7 @@ def process_packages(
                     "package_error",
                     detail={
                         "doc_id": doc_id,
-                        "error": f"{type(exc).__name__}: {exc}"[:500],
+                        "error": error_text(exc),
                         "transient": is_transient(exc),
                     },
                 )
@@ -177,6 +182,10 @@ def _unlinked(
     unless the package contradicts itself about which dossier it is for). ``raw``: the portal's
     dossier
     with the package's code, if any."""
+    unreadable = unreadable_problem(pkg)
+    if unreadable is not None:  # too large or too deep to read: neither a dossier nor a bypass
+        _quarantine_unlinked(resources, session, run, pkg, unreadable)
+        return PackageHandling.QUARANTINED
     if raw is None:
         ledger.record_bypass(
             session,
@@ -196,21 +205,7 @@ def _unlinked(
     if problem is not None and problem.reason_code == "code_mismatch":
         # Its correlation names another dossier than its code: adopting either could attach to the
         # wrong one.
-        ledger.quarantine(
-            session,
-            run,
-            source=QuarantineSource.IOFFICE_PACKAGE,
-            key=pkg.doc_id,
-            code=None,
-            reason_code=problem.reason_code,
-            reason_vi=problem.message_vi,
-            detail=problem.detail,
-            payload=pkg.meta(),
-        )
-        resources.metrics.incr(
-            quarantined_metric(QuarantineSource.IOFFICE_PACKAGE, problem.reason_code)
-        )
-        log.warning("package %s not adopted: %s", pkg.doc_id, problem.reason_code)
+        _quarantine_unlinked(resources, session, run, pkg, problem)
         return PackageHandling.QUARANTINED
     link = ledger.new_link(
         session, run, dossier, resources.routing.procedures[dossier.procedure_code].result_kind
@@ -226,6 +221,31 @@ def _unlinked(
     )
     session.flush()
     return PackageHandling.ADOPTED
+
+
+def _quarantine_unlinked(
+    resources: Resources,
+    session: Session,
+    run: ledger.RunContext,
+    pkg: Package,
+    problem: PackageProblem,
+) -> None:
+    """Quarantine a package that no link takes (no dossier code on the record)."""
+    ledger.quarantine(
+        session,
+        run,
+        source=QuarantineSource.IOFFICE_PACKAGE,
+        key=pkg.doc_id,
+        code=None,
+        reason_code=problem.reason_code,
+        reason_vi=problem.message_vi,
+        detail=problem.detail,
+        payload=pkg.meta(),
+    )
+    resources.metrics.incr(
+        quarantined_metric(QuarantineSource.IOFFICE_PACKAGE, problem.reason_code)
+    )
+    log.warning("package %s not adopted: %s", pkg.doc_id, problem.reason_code)
 
 
 def _doc_fields(pkg: Package) -> dict[str, Any]:
@@ -438,21 +458,27 @@ def _record_attached(
         )
 
 
+class _StepMove(NamedTuple):
+    """What an outcome that is not an issue does: the step it writes on the portal, the state the
+    link moves to, and the states it may move from (any other means it was already done)."""
+
+    content: str
+    target: LinkState
+    from_states: tuple[LinkState, ...]
+
+
+_SIGNING = _StepMove(STEP_SIGNED_VI, LinkState.SIGNED, (LinkState.TRANSFERRED, LinkState.REJECTED))
+_REJECTION = _StepMove(
+    STEP_REJECTED_VI, LinkState.REJECTED, (LinkState.TRANSFERRED, LinkState.SIGNED)
+)
+
+
 def _signed(
     resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package
 ) -> PackageHandling:
     """Signed, not yet issued: a step on the portal, the signature on the link."""
-    moved = _step_and_move(
-        resources,
-        run,
-        link,
-        pkg,
-        STEP_SIGNED_VI,
-        LinkState.SIGNED,
-        (LinkState.TRANSFERRED, LinkState.REJECTED),
-        signed_at=pkg.signed_on,
-        **_doc_fields(pkg),
-    )
+    fields = {"signed_at": pkg.signed_on, **_doc_fields(pkg)}
+    moved = _step_and_move(resources, run, link, pkg, _SIGNING, **fields)
     return PackageHandling.SIGNED if moved else PackageHandling.ALREADY_DONE
 
 
@@ -460,15 +486,7 @@ def _rejected(
     resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package
 ) -> PackageHandling:
     """The leader sent the draft back: a step on the portal; the link waits for the next outcome."""
-    moved = _step_and_move(
-        resources,
-        run,
-        link,
-        pkg,
-        STEP_REJECTED_VI,
-        LinkState.REJECTED,
-        (LinkState.TRANSFERRED, LinkState.SIGNED),
-    )
+    moved = _step_and_move(resources, run, link, pkg, _REJECTION)
     return PackageHandling.REJECTED if moved else PackageHandling.ALREADY_DONE
 
 
@@ -477,11 +495,10 @@ def _step_and_move(
     run: ledger.RunContext,
     link: DossierLink,
     pkg: Package,
-    content: str,
-    target: LinkState,
-    from_states: tuple[LinkState, ...],
+    move: _StepMove,
     **fields: Any,
 ) -> bool:
+    content, target, from_states = move
     if link.state not in from_states:
         return False
     with (
@@ -501,12 +518,6 @@ def _step_and_move(
     resources.portal.add_step_once(link.dossier_id, step)
     with resources.session() as session:
         link = session.get(DossierLink, link.id)
-        ledger.move(
-            session,
-            run,
-            link,
-            target,
-            detail={"doc_id": pkg.doc_id, "outcome": pkg.outcome},
-            **fields,
-        )
+        detail = {"doc_id": pkg.doc_id, "outcome": pkg.outcome}
+        ledger.move(session, run, link, target, detail=detail, **fields)
     return True

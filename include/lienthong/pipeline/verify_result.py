@@ -21,8 +21,10 @@ beside the signer's own.
 from __future__ import annotations
 
 import hashlib
+import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -36,9 +38,16 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+# Seconds a file's verification may take. A genuine result (a few signatures, at most the size
+# limit) takes well under 5 s even when 8 share two cores; pyHanko has no time cap of its own.
+VERIFY_TIME_LIMIT = 60.0
 # pyHanko's trust problem indications (AdES sub-indications), by what they mean to us.
 REVOKED_INDICATIONS = frozenset({"REVOKED", "REVOKED_NO_POE", "REVOKED_CA_NO_POE"})
 EXPIRED_INDICATIONS = frozenset({"EXPIRED", "OUT_OF_BOUNDS_NO_POE", "OUT_OF_BOUNDS_NOT_REVOKED"})
+# The revocation status cannot be told yet: the CA's CRL is past its nextUpdate (published late).
+# Not the signer's fault and not the trust roots': a fresh CRL settles it, so it is re-checked on a
+# timer, unlike an untrusted root, which only a person can settle.
+REVOCATION_UNAVAILABLE_INDICATIONS = frozenset({"TRY_LATER"})
 # What a later revision may do without voiding the signature before it: add signatures, DSS data.
 HARMLESS_LATER_CHANGES = frozenset(
     {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
@@ -62,6 +71,12 @@ class ExpectedSigner:
 
     account: str
     name: str
+
+
+def oversized_vi(size: int, max_bytes: int) -> str:
+    """The officials' message for a result file over the size limit (here, and where a package's
+    file is refused on its base64 text before it is decoded)."""
+    return f"Tệp kết quả quá lớn ({size:,} byte, tối đa {max_bytes:,} byte)"
 
 
 def _refuse(content: bytes, code: str, message_vi: str, detail: str) -> Verdict:
@@ -112,6 +127,15 @@ def _trust_refusal(content: bytes, index: int, indication: Any) -> Verdict:
             "Chứng thư số của người ký đã hết hạn",
             f"signature {index}: signer certificate outside its validity period ({name})",
         )
+    if name in REVOCATION_UNAVAILABLE_INDICATIONS:
+        return _refuse(
+            content,
+            "revocation_unavailable",
+            "Chưa kiểm tra được chứng thư số của người ký có bị thu hồi hay không: danh sách "
+            "chứng thư thu hồi (CRL) của tổ chức chứng thực đã quá hạn cập nhật; hệ thống sẽ tự "
+            "kiểm tra lại",
+            f"signature {index}: revocation status unknown, the CRL is not fresh ({name})",
+        )
     return _refuse(
         content,
         "untrusted",
@@ -129,7 +153,55 @@ def _modified(content: bytes, index: int, detail: str) -> Verdict:
     )
 
 
+def _within(seconds: float, check: Callable[[], Verdict]) -> Verdict:
+    """``check()`` in a daemon thread, waited for at most ``seconds`` (``TimeoutError`` then).
+
+    Python cannot stop a thread: a check past its deadline is abandoned and runs to its end in the
+    background (bounded, as the file is: it was checked against the size limit), holding no lock
+    and writing nothing. A daemon thread, not a pool's: an abandoned check never holds up another
+    file's or the worker's exit."""
+    future: Future[Verdict] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(check())
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller, who re-raises
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="verify-signed-pdf", daemon=True).start()
+    return future.result(timeout=seconds)
+
+
 def verify_signed_pdf(
+    content: bytes,
+    trust_roots_pem: str,
+    max_bytes: int,
+    *,
+    crls: Sequence[bytes] = (),
+    expected_signer: ExpectedSigner | None = None,
+    time_limit: float = VERIFY_TIME_LIMIT,
+) -> Verdict:
+    """Check a result file (:func:`_verify`) within ``time_limit`` seconds: a file whose check
+    takes longer is refused as ``verify_timeout``, re-checked on the timer (the slowness may be a
+    busy worker's; a hostile file costs at most the limit each time)."""
+    try:
+        return _within(
+            time_limit,
+            lambda: _verify(
+                content, trust_roots_pem, max_bytes, crls=crls, expected_signer=expected_signer
+            ),
+        )
+    except TimeoutError:
+        return _refuse(
+            content,
+            "verify_timeout",
+            f"Kiểm tra chữ ký số vượt quá thời gian cho phép ({time_limit:g} giây); "
+            "hệ thống sẽ tự kiểm tra lại",
+            f"signature validation unfinished after {time_limit:g} s; abandoned",
+        )
+
+
+def _verify(
     content: bytes,
     trust_roots_pem: str,
     max_bytes: int,
@@ -140,14 +212,15 @@ def verify_signed_pdf(
     """Check a result file; the verdict names a specific reason when it is refused.
 
     ``crls``: DER CRLs of the signers' CA; when given, a certificate that declares revocation
-    information must be covered by them (hard-fail) and a revoked one is refused.
+    information must be covered by them (hard-fail) and a revoked one is refused; a CRL past its
+    ``nextUpdate`` settles nothing (``revocation_unavailable``, re-checked later).
     ``expected_signer``: None skips the signer check (no route to compare with).
     """
     if len(content) > max_bytes:
         return _refuse(
             content,
             "oversized",
-            f"Tệp kết quả quá lớn ({len(content):,} byte, tối đa {max_bytes:,} byte)",
+            oversized_vi(len(content), max_bytes),
             f"{len(content)} bytes > limit {max_bytes}",
         )
     if not content.startswith(b"%PDF-"):

@@ -6,6 +6,7 @@ the Vietnamese way (48.094; 769.504.000; 48,8%).
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -198,15 +199,33 @@ def _vn_date(iso: str) -> str:
 
 # --------------------------------------------------------------------------- files
 
+# A text cell starting with one of these is taken as a formula by Excel and LibreOffice (OWASP,
+# "CSV Injection"); agency and procedure names come from other systems and may start with them.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, prefixed with ``'`` so it is shown as
+    text (OWASP's advice); numbers (negative figures too) and other text are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell :func:`neutralised` (both writers use it)."""
+    return frame.map(neutralised)
+
 
 def _frames(report: Report) -> dict[str, pd.DataFrame]:
-    return {
+    frames = {
         "summary": summary_frame(report.headline),
         "month": vietnamese(report.by_month),
         "agency": vietnamese(report.by_agency),
         "procedure": vietnamese(report.by_procedure),
         "national": vietnamese(report.national),
     }
+    return {key: _safe(frame) for key, frame in frames.items()}
 
 
 def write_csv(report: Report, directory: Path | str) -> list[Path]:
@@ -216,7 +235,8 @@ def write_csv(report: Report, directory: Path | str) -> list[Path]:
     paths = []
     for key, frame in _frames(report).items():
         path = out / CSV_NAMES[key]
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        # Text quoted (OWASP): a CR inside a name cannot end the row and start a cell of its own.
+        frame.to_csv(path, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_NONNUMERIC)
         paths.append(path)
     return paths
 
@@ -229,11 +249,21 @@ def write_xlsx(report: Report, path: Path | str) -> Path:
         for key, frame in _frames(report).items():
             frame.to_excel(writer, sheet_name=SHEETS_VI[key], index=False)
             sheet = writer.sheets[SHEETS_VI[key]]
+            _text_stays_text(sheet)
             for i, column in enumerate(frame.columns, start=1):
                 sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(
                     max(len(str(column)), 10) + 2, 60
                 )
     return target
+
+
+def _text_stays_text(sheet) -> None:
+    """openpyxl stores any string starting with ``=`` as a formula; after :func:`neutralised` none
+    should, and a text cell is forced to a string cell if one ever does."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def export_report(report: Report, directory: Path | str) -> dict[str, Any]:

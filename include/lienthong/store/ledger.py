@@ -85,13 +85,8 @@ def record_operator_action(
 
     ``actor`` is the Airflow user name (never an applicant's identity); ``code`` puts the event on
     that dossier's timeline; ``extra`` holds technical identifiers only (e.g. ``quarantine_id``)."""
-    add_event(
-        session,
-        run,
-        code,
-        OPERATOR_ACTION,
-        detail={"actor": actor, "action": action, "target": target, "outcome": outcome, **extra},
-    )
+    detail = {"actor": actor, "action": action, "target": target, "outcome": outcome, **extra}
+    add_event(session, run, code, OPERATOR_ACTION, detail=detail)
 
 
 def record_quarantine_action(
@@ -206,14 +201,15 @@ def refresh_from_portal(
     if dossier.payload_hash == link.payload_hash:
         return False
     changed_status = dossier.status != link.portal_status
+    detail: dict[str, Any] = {"portal_status": dossier.status}
+    if changed_status:
+        detail["previous_status"] = link.portal_status
     add_event(
         session,
         run,
         link.dossier_code,
         "portal_update",
-        detail={"portal_status": dossier.status, "previous_status": link.portal_status}
-        if changed_status
-        else {"portal_status": dossier.status},
+        detail=detail,
         payload_hash=dossier.payload_hash,
     )
     link.portal_status = dossier.status
@@ -254,6 +250,7 @@ def quarantine(
     ``fingerprint``: the digest of the configuration a permanent cause depends on (routing, trust
     roots), so the record is re-checked when that configuration changes and not before."""
     now = utcnow()
+    event = {"source": source, "reason": reason_code, "detail": detail[:500]}
     rec = session.scalar(
         select(Quarantine).where(Quarantine.source == source, Quarantine.item_key == key)
     )
@@ -275,27 +272,10 @@ def quarantine(
             config_fingerprint=fingerprint,
         )
         session.add(rec)
-        add_event(
-            session,
-            run,
-            code,
-            "quarantined",
-            detail={"source": source, "reason": reason_code, "detail": detail[:500]},
-        )
+        add_event(session, run, code, "quarantined", detail=event)
     else:
         if rec.status != QuarantineStatus.OPEN:
-            add_event(
-                session,
-                run,
-                code,
-                "quarantined",
-                detail={
-                    "source": source,
-                    "reason": reason_code,
-                    "detail": detail[:500],
-                    "again": True,
-                },
-            )
+            add_event(session, run, code, "quarantined", detail={**event, "again": True})
             rec.heal_attempts, rec.next_heal_at, rec.alerted_for = 0, None, None  # a new episode
         if fingerprint is not None:
             rec.config_fingerprint = fingerprint
@@ -329,13 +309,8 @@ def resolve_quarantine(
     rec.resolved_at = utcnow()
     rec.resolution = resolution
     rec.payload = minimal_payload(rec.payload, rec.resolved_at)  # resolved: no step needs the rest
-    add_event(
-        session,
-        run,
-        rec.dossier_code,
-        "quarantine_resolved",
-        detail={"source": source, "resolution": resolution},
-    )
+    detail = {"source": source, "resolution": resolution}
+    add_event(session, run, rec.dossier_code, "quarantine_resolved", detail=detail)
     return True
 
 
@@ -370,13 +345,8 @@ def record_savings(
             created_at=utcnow(),
         )
     )
-    add_event(
-        session,
-        run,
-        link.dossier_code,
-        "savings_logged",
-        detail={"minutes_saved": minutes_saved, "cost_per_hour_vnd": cost_per_hour_vnd},
-    )
+    detail = {"minutes_saved": minutes_saved, "cost_per_hour_vnd": cost_per_hour_vnd}
+    add_event(session, run, link.dossier_code, "savings_logged", detail=detail)
     return True
 
 
@@ -416,6 +386,16 @@ def set_cursor(
         )
     elif (updated_at, dossier_id) > (cur.updated_at, cur.dossier_id):
         cur.updated_at, cur.dossier_id, cur.run_id = updated_at, dossier_id, run.run_id
+
+
+def set_clock(session: Session, run: RunContext, name: str, at: datetime) -> None:
+    """A remote system's clock as last read (a cursor row without a dossier). Unlike a cursor of
+    work it follows the reading both ways: a value once wrong must not stay pinned."""
+    cur = session.get(IntakeCursor, name)
+    if cur is None:
+        session.add(IntakeCursor(name=name, updated_at=at, dossier_id="", run_id=run.run_id))
+    else:
+        cur.updated_at, cur.dossier_id, cur.run_id = at, "", run.run_id
 
 
 def count_by_state(session: Session) -> dict[str, int]:

@@ -17,12 +17,15 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from lienthong_standins import hostile
 from lienthong_standins.admin import make_admin_router
 from lienthong_standins.clock import SimClock, SimDateMiddleware
+from lienthong_standins.district import ascii_fold
 from lienthong_standins.faults import (
+    BAD_PACKAGE_NAMED_ONLY,
     BAD_PACKAGE_VARIANTS,
     BAD_RESULT_VARIANTS,
     FaultInjector,
@@ -171,8 +174,11 @@ def history(doc: Document) -> list[dict[str, str]]:
     return out
 
 
-def pdf_name(doc: Document) -> str:
-    return f"{doc.code_notation.replace('/', '_')}.pdf"
+def pdf_name(doc: Document, echo: bool = False) -> str:
+    stem = doc.code_notation.replace("/", "_")
+    if echo and doc.applicant:  # ``echo_identities``: named after the applicant, as offices do
+        return f"{stem}_{ascii_fold(doc.applicant).replace(' ', '_')}.pdf"
+    return f"{stem}.pdf"
 
 
 # --- the app --------------------------------------------------------------------------
@@ -236,7 +242,15 @@ def build(
 
     @api.post("/GuiHoSo")
     def gui_ho_so(req: GuiHoSoRequest) -> JSONResponse:
-        doc, created = store.receive(req.model_dump(mode="json"), clock.now())
+        push = req.model_dump(mode="json")
+        if store.refuse_first_push(push):
+            raise ApiError(
+                422,
+                "CHU_HO_SO_CHUA_XAC_THUC",
+                f"Hồ sơ {req.MaHoSo}: chủ hồ sơ {req.ChuHoSo.upper()} "
+                f"({ascii_fold(req.ChuHoSo).replace(' ', '_')}) chưa được xác thực; gửi lại sau.",
+            )
+        doc, created = store.receive(push, clock.now())
         data = {
             "MaVanBan": doc.ma_van_ban,
             "MaHoSo": doc.ma_ho_so,
@@ -333,6 +347,18 @@ def build(
         other = packages.other_code(doc.ma_ho_so or "", store.other_dossier_codes(doc.ma_van_ban))
         return packages.damage(data, variant, key=doc.ma_van_ban, other_dossier_code=other)
 
+    def hostile_package(doc: Document, rule: FaultRule, data: dict[str, Any]) -> Response:
+        """The named-only ``bad_package`` variants: the genuine package made ``size_mb`` MB by its
+        file's base64 text (streamed: never held here), or nested 50,000 deep."""
+        variant = injector.variant(rule, BAD_PACKAGE_NAMED_ONLY, doc.ma_van_ban)
+        if variant == "oversized_package":
+            files = [{"Ten": pdf_name(doc), "Base64": hostile.MARKER}]
+            rendered = envelope(data | {"VanBanDi": data["VanBanDi"] | {"DinhKem": files}}).body
+            chunks = hostile.huge_string(rendered, rule.size_mb * hostile.MB)
+            return StreamingResponse(chunks, media_type="application/json")
+        rendered = envelope(data | {"QuaTrinhXuLy": hostile.MARKER}).body
+        return Response(hostile.deep(rendered), media_type="application/json")
+
     @api.get("/LayGoiTinVanBan")
     def lay_goi_tin(request: Request, MaVanBan: str = Query(min_length=1)) -> JSONResponse:
         view = store.current_package(MaVanBan)
@@ -355,10 +381,13 @@ def build(
             if loai == ISSUED
             else None
         )
+        echo = store.behaviour.echo_identities
         if loai == ISSUED:
             content = doc.pdf_signed if bad_envelope else result_file(request, view)
             assert content is not None
-            attachments.append({"Ten": pdf_name(doc), "Base64": base64.b64encode(content).decode()})
+            attachments.append(
+                {"Ten": pdf_name(doc, echo), "Base64": base64.b64encode(content).decode()}
+            )
         data = {
             "MaVanBan": doc.ma_van_ban,
             "MaHoSo": doc.ma_ho_so or "",
@@ -381,6 +410,8 @@ def build(
                 "DinhKem": attachments,
             },
         }
+        if bad_envelope and bad_envelope.variant in BAD_PACKAGE_NAMED_ONLY:
+            return hostile_package(doc, bad_envelope, data)
         return envelope(broken_envelope(doc, bad_envelope, data) if bad_envelope else data)
 
     @api.post("/CapNhatTrangThaiVanBan")
@@ -449,6 +480,14 @@ def build(
             ]
         }
 
+    @app.get("/_admin/huge", tags=["stand-in control (not part of the real system)"])
+    def huge(megabytes: int = Query(ge=1)) -> StreamingResponse:
+        """``megabytes`` MB of text, streamed (never held here): an answer no client may read
+        whole, e.g. as a CRL or for the async client."""
+        return StreamingResponse(
+            hostile.padding(megabytes * hostile.MB), media_type="application/octet-stream"
+        )
+
     @app.get("/_admin/trust-root", tags=["stand-in control (not part of the real system)"])
     def trust_root() -> Response:
         return Response(cas.trusted_ca.ca_cert_pem, media_type="application/x-pem-file")
@@ -456,9 +495,10 @@ def build(
     @app.get(CRL_PATH, tags=["the test CA (public, as a CA publishes its CRL)"])
     def crl() -> Response:
         """The trusted test CA's certificate revocation list (DER), fresh for a day: no auth, as a
-        CA's published CRL; lists the certificates the ``revoked_certificate`` fault signs with."""
+        CA's published CRL; lists the certificates the ``revoked_certificate`` fault signs with.
+        Behaviour ``stale_crl``: the CRL of a CA that publishes late (``nextUpdate`` past)."""
         return Response(
-            cas.trusted_ca.crl_der(),
+            cas.trusted_ca.crl_der(stale=store.behaviour.stale_crl),
             media_type="application/pkix-crl",
             headers={"cache-control": "max-age=300"},
         )

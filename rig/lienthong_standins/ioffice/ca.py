@@ -263,10 +263,13 @@ class TrustedCA:
         revoked = self._revoked() | {str(serial): _REVOKED_AT.isoformat()}
         _write(self.folder / "revoked.json", json.dumps(revoked, indent=1).encode())
 
-    def crl_der(self, now: datetime | None = None) -> bytes:
+    def crl_der(self, now: datetime | None = None, *, stale: bool = False) -> bytes:
         """A fresh CRL (DER) listing every revoked certificate; valid for a day from ``now`` (real
-        time, which is what signature validation runs at)."""
+        time, which is what signature validation runs at). ``stale``: the CRL a CA that publishes
+        late still serves, its ``nextUpdate`` a day past."""
         now = now or datetime.now(UTC)
+        if stale:
+            now -= timedelta(days=2)
         with self._lock:
             revoked = self._revoked()
         ca_ski = self._ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value

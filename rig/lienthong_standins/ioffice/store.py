@@ -225,6 +225,7 @@ class IOfficeStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.seed = seed
         self.behaviour = Behaviour()
+        self._echo_refused: set[str] = set()
         self.ca = ca or load_or_create_cas(self.path.parent / "ca").trusted_ca
         self.engine = create_engine(
             f"sqlite:///{self.path}", connect_args={"check_same_thread": False}
@@ -256,6 +257,14 @@ class IOfficeStore:
                 .limit(1)
             )
 
+    def refuse_first_push(self, push: dict[str, Any]) -> bool:
+        """``echo_identities``: the first push of each dossier is refused (then taken)."""
+        with self._lock:
+            if not self.behaviour.echo_identities or push["MaHoSo"] in self._echo_refused:
+                return False
+            self._echo_refused.add(push["MaHoSo"])
+            return True
+
     def receive(self, push: dict[str, Any], now: datetime) -> tuple[Document, bool]:
         """Register a pushed dossier; ``(document, False)`` if that MaHoSo is already here
         (permissive: a second document, as a lenient office would create)."""
@@ -278,7 +287,7 @@ class IOfficeStore:
                 payload=json.dumps(push, ensure_ascii=False),
                 tham_so_an=push.get("ThamSoAn") or "",
                 document_type=draft["LoaiVanBan"],
-                subject=draft["TrichYeu"],
+                subject=_subject(draft["TrichYeu"], push, self.behaviour.echo_identities),
                 applicant=push.get("ChuHoSo") or push.get("NguoiNop") or "",
                 procedure=procedure,
                 signer_name=signer["Ten"],
@@ -589,3 +598,11 @@ class IOfficeStore:
                 "superseded": by_pkg.get("superseded", 0),
             },
         }
+
+
+def _subject(draft: str, push: dict[str, Any], echo: bool) -> str:
+    """The decision's subject: the draft's, naming the applicant when ``echo_identities`` is on."""
+    applicant = push.get("ChuHoSo") or push.get("NguoiNop") or ""
+    if not echo or not applicant:
+        return draft
+    return f"{draft} cho ông/bà {applicant.upper()}"[:500]

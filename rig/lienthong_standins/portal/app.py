@@ -13,12 +13,14 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from lienthong_standins import hostile
 from lienthong_standins.admin import make_admin_router
 from lienthong_standins.clock import VN_TZ, SimClock, SimDateMiddleware
 from lienthong_standins.faults import (
+    BAD_PAGE_NAMED_ONLY,
     BAD_PAGE_VARIANTS,
     MALFORMED_VARIANTS,
     FaultInjector,
@@ -51,8 +53,15 @@ class TolerantJSONResponse(JSONResponse):
             return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
 
 
-def bad_page(variant: str, body: dict[str, Any]) -> Response:
-    """A search page as a broken proxy or replica serves it (the ``bad_page`` fault)."""
+def bad_page(variant: str, body: dict[str, Any], size_mb: int = 300) -> Response:
+    """A search page as a broken proxy or replica serves it (the ``bad_page`` fault); the
+    named-only variants: nested 50,000 deep, or ``size_mb`` MB (streamed, never held here)."""
+    if variant in BAD_PAGE_NAMED_ONLY:
+        rendered = TolerantJSONResponse(body | {"extension": hostile.MARKER}).body
+        if variant == "too_deep":
+            return Response(hostile.deep(rendered), 200, media_type="application/json")
+        chunks = hostile.huge_string(rendered, size_mb * hostile.MB)
+        return StreamingResponse(chunks, 200, media_type="application/json")
     if variant == "html_200":
         return Response(HTML_ERROR_PAGE, 200, media_type="text/html")
     if variant == "truncated_json":
@@ -266,6 +275,7 @@ def create_app(
             return bad_page(
                 injector.variant(rule, BAD_PAGE_VARIANTS, f"page:{path}:{page}:{updated_from}"),
                 body,
+                rule.size_mb,
             )
         return TolerantJSONResponse(body)
 
@@ -375,6 +385,6 @@ def create_app(
             rows = [{"period": r["period"], "total": int(r["total"])} for r in csv.DictReader(fh)]
         return {"totals": rows}
 
-    app.add_middleware(SimDateMiddleware, clock=clock)
+    app.add_middleware(SimDateMiddleware, clock=clock, behaviour=store.behaviour)
     app.add_middleware(FaultMiddleware, injector=injector, token_paths=(TOKEN_PATH,))
     return app
