@@ -62,6 +62,7 @@ SHARED_FIXTURE_GROUPS = {
     "tests/dashboard/": "dashboard-stack",
     "tests/pipeline/test_bad_packages.py": "bad-packages-world",
     "tests/pipeline/test_verify_result.py": "verify-result-keys",
+    "tests/pipeline/test_bounds.py": "bounds-signed",
 }
 
 
