@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 
 from lienthong.clients.portal_shapes import (
+    _DATE_FIELDS,
     _Agency,
     _invalid_from,
     _key_and_code,
@@ -101,15 +102,7 @@ class _NationalShape(_Loose):
     dossierFormFile: list[_FormFile] = Field(default_factory=list)
     attachment: list[_ResultAttachment] = Field(default_factory=list)
 
-    @field_validator(
-        "acceptedDate",
-        "appointmentDate",
-        "dueDate",
-        "completedDate",
-        "returnedDate",
-        "updatedDate",
-        mode="before",
-    )
+    @field_validator(*_DATE_FIELDS, mode="before")
     @classmethod
     def _date(cls, v: Any) -> Any:
         return _read_date(v)

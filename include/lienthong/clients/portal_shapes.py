@@ -94,6 +94,17 @@ class _Attachment(_Loose):
     document: _Document | None = None
 
 
+# the dossier's dates: read by one rule (an offset is required), reported as ``broken_date``
+_DATE_FIELDS = (
+    "acceptedDate",
+    "appointmentDate",
+    "dueDate",
+    "completedDate",
+    "returnedDate",
+    "updatedDate",
+)
+
+
 class PortalDossierShape(_Loose):
     id: str = Field(pattern=r"^[0-9a-f]{24}$")
     code: str = Field(min_length=5)
@@ -113,15 +124,7 @@ class PortalDossierShape(_Loose):
     task: list[_Task] = Field(default_factory=list)
     attachment: list[_Attachment] = Field(default_factory=list)
 
-    @field_validator(
-        "acceptedDate",
-        "appointmentDate",
-        "dueDate",
-        "completedDate",
-        "returnedDate",
-        "updatedDate",
-        mode="before",
-    )
+    @field_validator(*_DATE_FIELDS, mode="before")
     @classmethod
     def _date(cls, v: Any) -> Any:
         return _read_date(v)
@@ -138,14 +141,6 @@ def _read_date(v: Any) -> Any:
         raise ValueError(f"broken_date: {exc}") from exc
 
 
-_DATE_FIELDS = {
-    "acceptedDate",
-    "appointmentDate",
-    "dueDate",
-    "completedDate",
-    "returnedDate",
-    "updatedDate",
-}
 _FIELD_VI = {
     "id": "mã định danh hồ sơ",
     "code": "mã hồ sơ (MaHoSo)",
