@@ -22,6 +22,7 @@ from asn1crypto import pem
 from asn1crypto.crl import CertificateList
 
 from lienthong.clients import ioffice_shapes as shapes
+from lienthong.clients.connection_fields import base_url, extra_value, tls_verify
 from lienthong.clients.errors import RemoteError, Unreachable
 from lienthong.clients.http import (
     AnswerTooDeep,
@@ -30,14 +31,11 @@ from lienthong.clients.http import (
     RemoteRefused,
     RetryPolicy,
     asend,
-    base_url,
-    extra_value,
     json_body,
     make_session,
     raise_for_status,
     retrying,
     send,
-    tls_verify,
 )
 from lienthong.clients.ioffice_shapes import IOfficeError, IssuedDocument, Package, PushResult
 from lienthong.domain.dossier import Dossier

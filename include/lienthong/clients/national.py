@@ -23,12 +23,11 @@ from typing import Any
 import requests
 
 from lienthong.clients import national_shapes as shapes
+from lienthong.clients.connection_fields import base_url, extra_value, tls_verify
 from lienthong.clients.errors import CredentialsRefused, RemoteError, RequestRejected, Unreachable
 from lienthong.clients.http import (
     RetryPolicy,
     SecretSink,
-    base_url,
-    extra_value,
     is_transient,
     json_body,
     make_session,
@@ -36,7 +35,6 @@ from lienthong.clients.http import (
     raise_for_status,
     retrying,
     send,
-    tls_verify,
 )
 from lienthong.domain.dossier import Step
 from lienthong.domain.masking import error_text, get_logger

@@ -19,14 +19,13 @@ from typing import Any
 import requests
 
 from lienthong.clients import portal_shapes as shapes
+from lienthong.clients.connection_fields import base_url, extra_value, tls_verify
 from lienthong.clients.errors import MalformedAnswer, RemoteError
 from lienthong.clients.http import (
     RemoteRefused,
     RetryPolicy,
     SecretSink,
     TransientHTTPError,
-    base_url,
-    extra_value,
     is_transient,
     json_body,
     make_session,
@@ -34,7 +33,6 @@ from lienthong.clients.http import (
     raise_for_status,
     retrying,
     send,
-    tls_verify,
 )
 from lienthong.clients.oidc import ClientCredentialsAuth
 from lienthong.clients.portal_shapes import format_portal_datetime

@@ -12,15 +12,12 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 
 from lienthong.clients.portal_shapes import (
-    _DATE_FIELDS,
-    _Agency,
+    _DossierCore,
     _invalid_from,
     _key_and_code,
     _Loose,
     _pick_name,
     _Procedure,
-    _read_date,
-    _Status,
     parse_portal_datetime,
 )
 from lienthong.domain.dossier import InvalidDossier, Step
@@ -83,29 +80,14 @@ class _ResultAttachment(_Loose):
     document: _ResultDocumentShape | None = None
 
 
-class _NationalShape(_Loose):
-    code: str = Field(min_length=5)
-    dossierStatus: _Status
+class _NationalShape(_DossierCore):
     applicant: _NationalApplicant = Field(default_factory=_NationalApplicant)
     applicantType: int | None = None
     channel: int | None = None
-    summary: str | None = None
     procedure: _NationalProcedure
-    agency: _Agency
-    acceptedDate: datetime
-    appointmentDate: datetime | None = None
-    dueDate: datetime | None = None
-    completedDate: datetime | None = None
-    returnedDate: datetime | None = None
-    updatedDate: datetime
     task: list[_StepEntry] = Field(default_factory=list)
     dossierFormFile: list[_FormFile] = Field(default_factory=list)
     attachment: list[_ResultAttachment] = Field(default_factory=list)
-
-    @field_validator(*_DATE_FIELDS, mode="before")
-    @classmethod
-    def _date(cls, v: Any) -> Any:
-        return _read_date(v)
 
 
 def _step_of(code: str, index: int, entry: _StepEntry) -> Step:

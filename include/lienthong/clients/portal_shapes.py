@@ -105,14 +105,13 @@ _DATE_FIELDS = (
 )
 
 
-class PortalDossierShape(_Loose):
-    id: str = Field(pattern=r"^[0-9a-f]{24}$")
+class _DossierCore(_Loose):
+    """What every reading of a portal dossier checks the same way: its code, status, agency and
+    dates (each date by :func:`_read_date`)."""
+
     code: str = Field(min_length=5)
     dossierStatus: _Status
-    applicant: _Applicant
-    applicantType: int | None = Field(None, ge=1, le=4)
     summary: str | None = None
-    procedure: _Procedure
     agency: _Agency
     acceptedDate: datetime
     appointmentDate: datetime | None = None
@@ -120,14 +119,21 @@ class PortalDossierShape(_Loose):
     completedDate: datetime | None = None
     returnedDate: datetime | None = None
     updatedDate: datetime
-    currentTask: list[_Task] = Field(default_factory=list)
-    task: list[_Task] = Field(default_factory=list)
-    attachment: list[_Attachment] = Field(default_factory=list)
 
     @field_validator(*_DATE_FIELDS, mode="before")
     @classmethod
     def _date(cls, v: Any) -> Any:
         return _read_date(v)
+
+
+class PortalDossierShape(_DossierCore):
+    id: str = Field(pattern=r"^[0-9a-f]{24}$")
+    applicant: _Applicant
+    applicantType: int | None = Field(None, ge=1, le=4)
+    procedure: _Procedure
+    currentTask: list[_Task] = Field(default_factory=list)
+    task: list[_Task] = Field(default_factory=list)
+    attachment: list[_Attachment] = Field(default_factory=list)
 
 
 def _read_date(v: Any) -> Any:

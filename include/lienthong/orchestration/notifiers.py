@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 from airflow.sdk import BaseHook, BaseNotifier
 from airflow.sdk.exceptions import AirflowNotFoundException
 
+from lienthong.clients.connection_fields import base_url
 from lienthong.clients.errors import KINDS, RemoteError
-from lienthong.clients.http import base_url, post, raise_for_status
+from lienthong.clients.http import post, raise_for_status
 from lienthong.domain.masking import get_logger, mask_text
 
 log = get_logger(__name__)

@@ -28,11 +28,12 @@ from lienthong.clients.portal_shapes import to_dossier, without_personal_data
 from lienthong.domain.dossier import Dossier, InvalidDossier, Step
 from lienthong.domain.dossier_checks import fact_problem
 from lienthong.domain.masking import error_text, get_logger
+from lienthong.domain.problem import Problem
 from lienthong.domain.states import LinkState, QuarantineSource, QuarantineStatus
 from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus, ResultKind
 from lienthong.pipeline.metrics import timed
-from lienthong.pipeline.outcomes import IntakeCount, quarantined_metric
-from lienthong.pipeline.quarantine_causes import fingerprint_for
+from lienthong.pipeline.outcomes import IntakeCount
+from lienthong.pipeline.quarantine_causes import quarantine_item
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, Route, route_for
 from lienthong.store import claims, ledger
@@ -195,19 +196,16 @@ def _quarantine_invalid(
     raw: dict[str, Any],
     item: InvalidDossier,
 ) -> None:
-    ledger.quarantine(
+    quarantine_item(
+        resources,
         session,
         run,
+        item,
         source=QuarantineSource.PORTAL_DOSSIER,
         key=item.key,
         code=item.code,
-        reason_code=item.reason_code,
-        reason_vi=item.message_vi,
-        detail=item.detail,
         payload={"dossier": without_personal_data(raw)},
-        fingerprint=fingerprint_for(resources, item.reason_code),
     )
-    resources.metrics.incr(quarantined_metric(QuarantineSource.PORTAL_DOSSIER, item.reason_code))
     log.warning("dossier %s quarantined: %s", item.code or item.key, item.reason_code)
 
 
@@ -258,20 +256,20 @@ def _decide_route(
         route = route_for(resources.routing, dossier.procedure_code, dossier.agency_code)
     except NoRoute as exc:
         ledger.move(session, run, link, LinkState.QUARANTINED, detail={"reason": "no_route"})
-        ledger.quarantine(
+        message = (
+            f"Chưa cấu hình đơn vị iOffice cho thủ tục {dossier.procedure_code} "
+            f"tại đơn vị {dossier.agency_code}"
+        )
+        quarantine_item(
+            resources,
             session,
             run,
+            Problem("no_route", message, str(exc)),
             source=QuarantineSource.PORTAL_DOSSIER,
             key=dossier.id,
             code=dossier.code,
-            reason_code="no_route",
-            reason_vi=f"Chưa cấu hình đơn vị iOffice cho thủ tục {dossier.procedure_code} "
-            f"tại đơn vị {dossier.agency_code}",
-            detail=str(exc),
             payload={"dossier_id": dossier.id},
-            fingerprint=fingerprint_for(resources, "no_route"),
         )
-        resources.metrics.incr(quarantined_metric(QuarantineSource.PORTAL_DOSSIER, "no_route"))
         counts[IntakeCount.QUARANTINED] += 1
         return None
     if route is None:

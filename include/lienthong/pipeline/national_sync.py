@@ -44,15 +44,11 @@ from lienthong.domain.national_record import (
     record_timeliness,
     settle_unconfirmed,
 )
+from lienthong.domain.problem import Problem
 from lienthong.domain.states import QuarantineSource
 from lienthong.pipeline.intake import parse_dossier
-from lienthong.pipeline.outcomes import (
-    AMBIGUOUS_NATIONAL_WRITES,
-    REFUSED,
-    SENT,
-    NationalCount,
-    quarantined_metric,
-)
+from lienthong.pipeline.outcomes import AMBIGUOUS_NATIONAL_WRITES, REFUSED, SENT, NationalCount
+from lienthong.pipeline.quarantine_causes import quarantine_item
 from lienthong.pipeline.resources import Resources
 from lienthong.store import claims, ledger
 from lienthong.store.schema import NationalSyncDossier, NationalSyncItem, NationalSyncUnread
@@ -565,18 +561,21 @@ def _refuse(
     if row.kind == ItemKind.RECORD:
         row.body = NationalClient.settled_body(row.body)
         _supersede_earlier(session, run, row, f"replaced by record #{row.seq}, refused in its turn")
-    ledger.quarantine(
+    refusal = Problem(
+        result.reason_code,
+        mask_text(result.message, names)[:1000],
+        f"{row.kind} #{row.seq} refused by the national portal: {result.reason_code}",
+    )
+    quarantine_item(
+        resources,
         session,
         run,
+        refusal,
         source=QuarantineSource.NATIONAL_SYNC,
         key=quarantine_key(row),
         code=row.dossier_code,
-        reason_code=result.reason_code,
-        reason_vi=mask_text(result.message, names)[:1000],
-        detail=f"{row.kind} #{row.seq} refused by the national portal: {result.reason_code}",
         payload={"item_id": row.id, "kind": row.kind, "seq": row.seq},
     )
-    resources.metrics.incr(quarantined_metric(QuarantineSource.NATIONAL_SYNC, result.reason_code))
     log.warning(
         "national portal refused %s #%d of %s: %s",
         row.kind,

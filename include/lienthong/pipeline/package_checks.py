@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from lienthong.clients.ioffice import Package
 from lienthong.clients.ioffice_shapes import OVERSIZED_PACKAGE, TOO_DEEP
+from lienthong.domain.problem import Problem
 from lienthong.domain.vocabulary import PackageOutcome
 from lienthong.pipeline.verify_result import oversized_vi
 
@@ -28,11 +29,7 @@ UNREADABLE_VI = {
 }
 
 
-@dataclass(frozen=True)
-class PackageProblem:
-    reason_code: str
-    message_vi: str
-    detail: str
+PackageProblem = Problem  # what a package check returns; the name says where it was found
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from lienthong.domain.problem import Cause
+from lienthong.pipeline.outcomes import quarantined_metric
+from lienthong.store import ledger
+from lienthong.store.schema import Quarantine
 
 if TYPE_CHECKING:
     from lienthong.pipeline.resources import Resources
@@ -19,71 +26,48 @@ class Recheck(StrEnum):
     TRUST_ROOTS = "trust_roots"  # the trust roots in connection ``lienthong_ioffice``
 
 
-# reason_code -> what re-checks it. The one table of transient and permanent causes (README).
+_TIMER = frozenset({Recheck.TIMER})
+_TIMER_OR_ROUTING = frozenset({Recheck.TIMER, Recheck.ROUTING})
+_PERSON: frozenset[Recheck] = frozenset()  # nothing re-checks it: a person replays it
+
+
+def _each(reason_codes: str, rechecked_by: frozenset[Recheck]) -> dict[str, frozenset[Recheck]]:
+    return dict.fromkeys(reason_codes.split(), rechecked_by)
+
+
+# reason_code -> what re-checks it. The one table of transient and permanent causes.
 RECHECK_BY_REASON: dict[str, frozenset[Recheck]] = {
     # Portal dossiers read malformed: an upstream glitch that usually passes.
-    "missing_field": frozenset({Recheck.TIMER}),
-    "invalid_field": frozenset({Recheck.TIMER}),
-    "broken_date": frozenset({Recheck.TIMER}),
-    # A procedure code the routing does not know: a glitch, or a procedure to add to the routing.
-    "unknown_procedure": frozenset({Recheck.TIMER, Recheck.ROUTING}),
-    "wrong_type": frozenset({Recheck.TIMER}),
-    "unknown_status": frozenset({Recheck.TIMER}),
-    "future_date": frozenset({Recheck.TIMER}),
-    "due_before_received": frozenset({Recheck.TIMER}),
-    "bad_dossier_code": frozenset({Recheck.TIMER}),
-    "too_long": frozenset({Recheck.TIMER}),
-    "control_characters": frozenset({Recheck.TIMER}),
-    "markup_in_text": frozenset({Recheck.TIMER}),
-    "code_changed": frozenset({Recheck.TIMER}),
-    # An agency outside the district: a glitch, or an agency to add to the routing.
-    "unknown_agency": frozenset({Recheck.TIMER, Recheck.ROUTING}),
+    **_each("missing_field invalid_field broken_date wrong_type unknown_status", _TIMER),
+    **_each("future_date due_before_received bad_dossier_code too_long code_changed", _TIMER),
+    **_each("control_characters markup_in_text", _TIMER),
+    # A procedure or agency the routing does not know: a glitch, or one to add to the routing.
+    **_each("unknown_procedure unknown_agency", _TIMER_OR_ROUTING),
     # Result packages whose envelope is broken: the sender can send it again.
-    "unknown_outcome": frozenset({Recheck.TIMER}),
-    "code_mismatch": frozenset({Recheck.TIMER}),
-    "invalid_base64": frozenset({Recheck.TIMER}),
-    "no_file": frozenset({Recheck.TIMER}),
-    "many_files": frozenset({Recheck.TIMER}),
-    "unsafe_file_name": frozenset({Recheck.TIMER}),
-    "wrong_extension": frozenset({Recheck.TIMER}),
-    "empty_file": frozenset({Recheck.TIMER}),
+    **_each("unknown_outcome code_mismatch invalid_base64 no_file many_files", _TIMER),
+    **_each("unsafe_file_name wrong_extension empty_file", _TIMER),
     # A package too large or too deeply nested to read: the sender can send a sane one again.
-    "oversized_package": frozenset({Recheck.TIMER}),
-    "too_deep": frozenset({Recheck.TIMER}),
+    **_each("oversized_package too_deep", _TIMER),
     # Result files that a re-download or a re-issue by the sender can fix.
-    "unsigned": frozenset({Recheck.TIMER}),
-    "tampered": frozenset({Recheck.TIMER}),
-    "invalid_signature": frozenset({Recheck.TIMER}),
-    "not_entire_file": frozenset({Recheck.TIMER}),
-    "not_pdf": frozenset({Recheck.TIMER}),
-    "oversized": frozenset({Recheck.TIMER}),
-    "invalid": frozenset({Recheck.TIMER}),
-    "expired_certificate": frozenset({Recheck.TIMER}),
-    "revoked_certificate": frozenset({Recheck.TIMER}),
+    **_each("unsigned tampered invalid_signature not_entire_file not_pdf oversized", _TIMER),
+    **_each("invalid expired_certificate revoked_certificate modified_after_signing", _TIMER),
+    **_each("encrypted", _TIMER),
     # The CA's CRL is stale (published late): a fresh CRL settles it, no person needed.
-    "revocation_unavailable": frozenset({Recheck.TIMER}),
-    "modified_after_signing": frozenset({Recheck.TIMER}),
-    "encrypted": frozenset({Recheck.TIMER}),
+    **_each("revocation_unavailable", _TIMER),
     # Signature validation past its time cap: a busy worker's slowness passes; a hostile file costs
     # at most the cap per re-check (pipeline/verify_result.py).
-    "verify_timeout": frozenset({Recheck.TIMER}),
+    **_each("verify_timeout", _TIMER),
     # Only a person can fix these: the routing, or the trust roots (a signer no trust root vouches
     # for stays so whatever the CRL says).
-    "no_route": frozenset({Recheck.ROUTING}),
-    "not_routed": frozenset({Recheck.ROUTING}),
-    "untrusted": frozenset({Recheck.TRUST_ROOTS}),
-    "no_trust_roots": frozenset({Recheck.TRUST_ROOTS}),
+    **_each("no_route not_routed", frozenset({Recheck.ROUTING})),
+    **_each("untrusted no_trust_roots", frozenset({Recheck.TRUST_ROOTS})),
     # Signed by someone the routing does not name as the unit's signer: a re-issue, or a routing
     # change.
-    "wrong_signer": frozenset({Recheck.TIMER, Recheck.ROUTING}),
+    **_each("wrong_signer", _TIMER_OR_ROUTING),
     # Records and steps the national portal refused: the local data must change (a later snapshot
     # that is accepted resolves a refused record by itself); otherwise a person replays it.
-    "national_missing_field": frozenset(),
-    "national_unknown_dossier": frozenset(),
-    "national_status_backwards": frozenset(),
-    "national_too_long": frozenset(),
-    "national_invalid_value": frozenset(),
-    "national_refused": frozenset(),
+    **_each("national_missing_field national_unknown_dossier national_status_backwards", _PERSON),
+    **_each("national_too_long national_invalid_value national_refused", _PERSON),
 }
 UNKNOWN_REASON = frozenset({Recheck.TIMER})  # a reason added later is retried rather than forgotten
 
@@ -111,3 +95,30 @@ def fingerprints(resources: Resources) -> dict[Recheck, str]:
 def fingerprint_for(resources: Resources, reason_code: str) -> str | None:
     kind = config_kind(reason_code)
     return fingerprints(resources)[kind] if kind else None
+
+
+def quarantine_item(
+    resources: Resources,
+    session: Session,
+    run: ledger.RunContext,
+    cause: Cause,
+    *,
+    source: str,
+    key: str,
+    code: str | None,
+    payload: dict[str, Any],
+) -> Quarantine:
+    """Quarantine an item and count it. The record carries the digest of the configuration its
+    cause depends on (a change there re-checks it); each cause has its own metric."""
+    rec = ledger.quarantine(
+        session,
+        run,
+        cause,
+        source=source,
+        key=key,
+        code=code,
+        payload=payload,
+        fingerprint=fingerprint_for(resources, cause.reason_code),
+    )
+    resources.metrics.incr(quarantined_metric(source, cause.reason_code))
+    return rec

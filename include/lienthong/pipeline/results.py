@@ -30,6 +30,7 @@ from lienthong.clients.ioffice import Package
 from lienthong.clients.portal_shapes import to_dossier
 from lienthong.domain.dossier import ResultDocument, Step
 from lienthong.domain.masking import error_text, get_logger
+from lienthong.domain.problem import Problem
 from lienthong.domain.states import LinkState, PackageHandling, QuarantineSource, is_at_or_past
 from lienthong.domain.vocabulary import (
     STEP_FINISHED_VI,
@@ -41,14 +42,14 @@ from lienthong.domain.vocabulary import (
 )
 from lienthong.pipeline.intake import LINKS_LOCK, dossier_claim
 from lienthong.pipeline.metrics import timed
-from lienthong.pipeline.outcomes import PackageCount, quarantined_metric
+from lienthong.pipeline.outcomes import PackageCount
 from lienthong.pipeline.package_checks import (
     LinkIdentity,
     PackageProblem,
     check_package,
     unreadable_problem,
 )
-from lienthong.pipeline.quarantine_causes import fingerprint_for
+from lienthong.pipeline.quarantine_causes import quarantine_item
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import NoRoute, route_for
 from lienthong.pipeline.verify_result import ExpectedSigner, Verdict, verify_signed_pdf
@@ -187,18 +188,7 @@ def _unlinked(
         _quarantine_unlinked(resources, session, run, pkg, unreadable)
         return PackageHandling.QUARANTINED
     if raw is None:
-        ledger.record_bypass(
-            session,
-            run,
-            doc_id=pkg.doc_id,
-            found_by="package",
-            agency_code=pkg.unit_code,
-            agency_name=pkg.unit_name,
-            doc_code_notation=pkg.code_notation or None,
-            doc_type=pkg.doc_type or None,
-            doc_subject=pkg.subject[:500] or None,
-            promulgation_date=pkg.promulgated_on,
-        )
+        ledger.record_bypass(session, run, pkg, found_by="package")
         return PackageHandling.BYPASS
     dossier = to_dossier(raw, resources.routing.known_procedures)
     problem = check_package(pkg, LinkIdentity(dossier.code, dossier.id, None))
@@ -231,19 +221,15 @@ def _quarantine_unlinked(
     problem: PackageProblem,
 ) -> None:
     """Quarantine a package that no link takes (no dossier code on the record)."""
-    ledger.quarantine(
+    quarantine_item(
+        resources,
         session,
         run,
+        problem,
         source=QuarantineSource.IOFFICE_PACKAGE,
         key=pkg.doc_id,
         code=None,
-        reason_code=problem.reason_code,
-        reason_vi=problem.message_vi,
-        detail=problem.detail,
         payload=pkg.meta(),
-    )
-    resources.metrics.incr(
-        quarantined_metric(QuarantineSource.IOFFICE_PACKAGE, problem.reason_code)
     )
     log.warning("package %s not adopted: %s", pkg.doc_id, problem.reason_code)
 
@@ -366,19 +352,16 @@ def _refuse(
     reason = verdict.reason_code or "invalid"
     with resources.session() as session:
         link = session.get(DossierLink, link.id)
-        ledger.quarantine(
+        quarantine_item(
+            resources,
             session,
             run,
+            Problem(reason, verdict.message_vi or "", verdict.detail),
             source=QuarantineSource.IOFFICE_PACKAGE,
             key=pkg.doc_id,
             code=link.dossier_code,
-            reason_code=reason,
-            reason_vi=verdict.message_vi or "",
-            detail=verdict.detail,
             payload={**pkg.meta(), "dossier_id": link.dossier_id, "sha256": verdict.sha256},
-            fingerprint=fingerprint_for(resources, reason),
         )
-        resources.metrics.incr(quarantined_metric(QuarantineSource.IOFFICE_PACKAGE, reason))
         owned = link.ioffice_doc_id in (None, pkg.doc_id)
         if owned and link.state not in (LinkState.QUARANTINED, LinkState.SKIPPED):
             ledger.move(

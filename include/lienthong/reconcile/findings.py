@@ -147,18 +147,7 @@ def _unattached(
 def _bypass(resources: Resources, run: ledger.RunContext, doc: IssuedDocument) -> Finding:
     """A decision with no portal dossier at all: recorded and reported, never invented."""
     with resources.session() as session:
-        ledger.record_bypass(
-            session,
-            run,
-            doc_id=doc.doc_id,
-            found_by="reconcile",
-            agency_code=doc.unit_code,
-            agency_name=doc.unit_name or None,
-            doc_code_notation=doc.code_notation or None,
-            doc_type=doc.doc_type or None,
-            doc_subject=doc.subject[:500] or None,
-            promulgation_date=doc.promulgated_on,
-        )
+        ledger.record_bypass(session, run, doc, found_by="reconcile")
     return Finding(
         FindingKind.BYPASS,
         doc.dossier_code or None,

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -186,6 +187,23 @@ def _in(col, start: datetime, end: datetime):
     return and_(col >= start, col < end)
 
 
+def _rows(conn, stmt) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def _columns(model: type, names: str) -> list[Any]:
+    return [getattr(model, name) for name in names.split()]
+
+
+_LINK_COLUMNS = (
+    "dossier_code agency_code agency_name procedure_code procedure_name result_kind state "
+    "portal_status received_at due_at issued_at attached_at finished_at"
+)
+_SAVINGS_COLUMNS = (
+    "agency_code agency_name procedure_code procedure_name received_at minutes_saved cost_saved_vnd"
+)
+
+
 def query_links(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """The period's links (by reception), with whether iOffice ever sent the draft back."""
     ever_rejected = (
@@ -193,54 +211,24 @@ def query_links(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
         .where(LinkEvent.dossier_code == DossierLink.dossier_code, LinkEvent.to_state == "rejected")
         .exists()
     )
-    stmt = select(
-        DossierLink.dossier_code,
-        DossierLink.agency_code,
-        DossierLink.agency_name,
-        DossierLink.procedure_code,
-        DossierLink.procedure_name,
-        DossierLink.result_kind,
-        DossierLink.state,
-        DossierLink.portal_status,
-        DossierLink.received_at,
-        DossierLink.due_at,
-        DossierLink.issued_at,
-        DossierLink.attached_at,
-        DossierLink.finished_at,
-        ever_rejected.label("ever_rejected"),
-    ).where(_in(DossierLink.received_at, start, end))
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    columns = [*_columns(DossierLink, _LINK_COLUMNS), ever_rejected.label("ever_rejected")]
+    return _rows(conn, select(*columns).where(_in(DossierLink.received_at, start, end)))
 
 
 def query_savings(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    stmt = select(
-        DossierTimeSavings.agency_code,
-        DossierTimeSavings.agency_name,
-        DossierTimeSavings.procedure_code,
-        DossierTimeSavings.procedure_name,
-        DossierTimeSavings.received_at,
-        DossierTimeSavings.minutes_saved,
-        DossierTimeSavings.cost_saved_vnd,
-    ).where(_in(DossierTimeSavings.received_at, start, end))
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    columns = _columns(DossierTimeSavings, _SAVINGS_COLUMNS)
+    return _rows(conn, select(*columns).where(_in(DossierTimeSavings.received_at, start, end)))
 
 
 def query_bypasses(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Bypass documents dated in the period: promulgation date when known, else when found."""
-    stmt = select(
-        BypassDocument.agency_code,
-        BypassDocument.agency_name,
-        BypassDocument.promulgation_date,
-        BypassDocument.found_at,
-    ).where(
-        or_(
-            _in(BypassDocument.promulgation_date, start, end),
-            and_(
-                BypassDocument.promulgation_date.is_(None), _in(BypassDocument.found_at, start, end)
-            ),
-        )
+    doc = BypassDocument
+    columns = _columns(doc, "agency_code agency_name promulgation_date found_at")
+    dated = or_(
+        _in(doc.promulgation_date, start, end),
+        and_(doc.promulgation_date.is_(None), _in(doc.found_at, start, end)),
     )
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    return _rows(conn, select(*columns).where(dated))
 
 
 def query_totals(conn) -> dict[str, int]:
@@ -525,38 +513,22 @@ def headline(
     return summary(read_inputs(bind, date_from, date_to), hours_per_dossier, cost_per_hour)
 
 
-def by_month(
+def grouped_table(
     bind: Engine | Session | Connection,
     date_from: date | str,
     date_to: date | str,
     hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
     cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+    *,
+    by: str,
 ) -> pd.DataFrame:
-    return grouped(read_inputs(bind, date_from, date_to), "month", hours_per_dossier, cost_per_hour)
+    """One grouping's table (see :func:`grouped`) over the period, read from the store."""
+    return grouped(read_inputs(bind, date_from, date_to), by, hours_per_dossier, cost_per_hour)
 
 
-def by_agency(
-    bind: Engine | Session | Connection,
-    date_from: date | str,
-    date_to: date | str,
-    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
-) -> pd.DataFrame:
-    return grouped(
-        read_inputs(bind, date_from, date_to), "agency", hours_per_dossier, cost_per_hour
-    )
-
-
-def by_procedure(
-    bind: Engine | Session | Connection,
-    date_from: date | str,
-    date_to: date | str,
-    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
-) -> pd.DataFrame:
-    return grouped(
-        read_inputs(bind, date_from, date_to), "procedure", hours_per_dossier, cost_per_hour
-    )
+by_month = partial(grouped_table, by="month")
+by_agency = partial(grouped_table, by="agency")
+by_procedure = partial(grouped_table, by="procedure")
 
 
 def resolve_period(date_from: str | date | None, date_to: str | date | None, today: date) -> Period:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lienthong.domain.dossier import Dossier
+from lienthong.domain.problem import Cause
 from lienthong.domain.states import LinkState, QuarantineStatus, check_transition
 from lienthong.domain.timeliness import cost_saved_vnd, timeliness
 from lienthong.domain.vocabulary import DossierStatus
@@ -235,13 +236,11 @@ def refresh_from_portal(
 def quarantine(
     session: Session,
     run: RunContext,
+    cause: Cause,
     *,
     source: str,
     key: str,
     code: str | None,
-    reason_code: str,
-    reason_vi: str,
-    detail: str,
     payload: dict[str, Any],
     fingerprint: str | None = None,
 ) -> Quarantine:
@@ -249,6 +248,7 @@ def quarantine(
 
     ``fingerprint``: the digest of the configuration a permanent cause depends on (routing, trust
     roots), so the record is re-checked when that configuration changes and not before."""
+    reason_code, reason_vi, detail = cause.reason_code, cause.message_vi, cause.detail
     now = utcnow()
     event = {"source": source, "reason": reason_code, "detail": detail[:500]}
     rec = session.scalar(
@@ -350,25 +350,37 @@ def record_savings(
     return True
 
 
-def record_bypass(
-    session: Session, run: RunContext, *, doc_id: str, found_by: str, **fields: Any
-) -> bool:
-    if session.get(BypassDocument, doc_id) is not None:
+class IssuedPaper(Protocol):
+    """What iOffice says of an issued document, as both a result package and a listing carry it."""
+
+    doc_id: str
+    unit_code: str
+    unit_name: str
+    code_notation: str
+    doc_type: str
+    subject: str
+    promulgated_on: datetime | None
+
+
+def record_bypass(session: Session, run: RunContext, doc: IssuedPaper, *, found_by: str) -> bool:
+    """Record a decision issued with no portal dossier, once per document."""
+    if session.get(BypassDocument, doc.doc_id) is not None:
         return False
     session.add(
-        BypassDocument(ioffice_doc_id=doc_id, found_at=utcnow(), found_by=found_by, **fields)
+        BypassDocument(
+            ioffice_doc_id=doc.doc_id,
+            found_at=utcnow(),
+            found_by=found_by,
+            agency_code=doc.unit_code,
+            agency_name=doc.unit_name or None,
+            doc_code_notation=doc.code_notation or None,
+            doc_type=doc.doc_type or None,
+            doc_subject=doc.subject[:500] or None,
+            promulgation_date=doc.promulgated_on,
+        )
     )
-    add_event(
-        session,
-        run,
-        None,
-        "bypass_found",
-        detail={
-            "doc_id": doc_id,
-            "found_by": found_by,
-            "code_notation": fields.get("doc_code_notation"),
-        },
-    )
+    detail = {"doc_id": doc.doc_id, "found_by": found_by, "code_notation": doc.code_notation}
+    add_event(session, run, None, "bypass_found", detail=detail)
     return True
 
 

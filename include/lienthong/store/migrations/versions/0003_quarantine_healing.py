@@ -1,9 +1,5 @@
-"""quarantine healing: automatic re-check attempts, next attempt, configuration fingerprint, alerts
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-28 12:40:00
-"""
+"""quarantine healing: automatic re-check attempts, next attempt, configuration fingerprint,
+alerts"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -12,8 +8,6 @@ import lienthong.store.schema
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,16 +1,9 @@
-"""event log by kind and time: the audit page reads operator actions without scanning every event
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-29 11:15:00
-"""
+"""event log by kind and time: the audit page reads operator actions without scanning every event"""
 
 from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

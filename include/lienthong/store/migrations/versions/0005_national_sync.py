@@ -1,9 +1,5 @@
-"""national sync: per-dossier sync state, the outbox of records and steps for DVCQG, unread dossiers
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-29 13:00:00
-"""
+"""national sync: per-dossier sync state, the outbox of records and steps for DVCQG, unread
+dossiers"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -12,8 +8,6 @@ from lienthong.store.schema import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""claims (leases on shared effects) and portal step intents
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-04 17:40:00
-"""
+"""claims (leases on shared effects) and portal step intents"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -12,8 +7,6 @@ from lienthong.store.schema import UTCDateTime
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

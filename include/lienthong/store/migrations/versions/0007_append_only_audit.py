@@ -12,18 +12,12 @@ Whoever owns the tables can still drop the triggers: this stops the application'
 On SQLite a later migration that rebuilds ``link_event`` (batch mode copies the table) drops these
 triggers with the old table and must create them again; ``tests/store/test_append_only_audit.py``
 checks them at head.
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-10 10:00:00
 """
 
 from alembic import op
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 AUDIT_KIND = "operator_action"  # store.ledger.OPERATOR_ACTION, frozen as this revision wrote it
 MESSAGE = "lienthong: the operator audit log (link_event, kind operator_action) is append-only"
