@@ -279,6 +279,12 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def _unit_and_procedure(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: row[key] for key in ("agency_code", "agency_name", "procedure_code", "procedure_name")
+    }
+
+
 def link_facts(link: Mapping[str, Any]) -> dict[str, Any]:
     """One link's contribution to every count (0/1 flags), keyed like the tables."""
     finished = link["portal_status"] in FINISHED and link["finished_at"] is not None
@@ -291,10 +297,7 @@ def link_facts(link: Mapping[str, Any]) -> dict[str, Any]:
     issued = decision and link["issued_at"] is not None
     return {
         "month": month_key(link["received_at"]),
-        "agency_code": link["agency_code"],
-        "agency_name": link["agency_name"],
-        "procedure_code": link["procedure_code"],
-        "procedure_name": link["procedure_name"],
+        **_unit_and_procedure(link),
         "dossiers_processed": int(link["portal_status"] not in NOT_RECEIVED),
         "decisions_issued": int(issued),
         "decisions_attached": int(issued and link["attached_at"] is not None),
@@ -309,10 +312,7 @@ def link_facts(link: Mapping[str, Any]) -> dict[str, Any]:
 def saving_facts(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "month": month_key(row["received_at"]),
-        "agency_code": row["agency_code"],
-        "agency_name": row["agency_name"],
-        "procedure_code": row["procedure_code"],
-        "procedure_name": row["procedure_name"],
+        **_unit_and_procedure(row),
         "dossiers_linked": 1,
         "minutes_saved": int(row["minutes_saved"]),
         "vnd_saved_measured": int(row["cost_saved_vnd"]),

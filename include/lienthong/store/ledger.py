@@ -154,6 +154,14 @@ def links_by_dossier_id(session: Session, ids: list[str]) -> dict[str, DossierLi
     return found
 
 
+_UNIT_AND_PROCEDURE = "agency_code agency_name procedure_code procedure_name"
+
+
+def _same_named(source: object, names: str) -> dict[str, Any]:
+    """The fields a new row takes over, unchanged and under the same names, from its source."""
+    return {name: getattr(source, name) for name in names.split()}
+
+
 def new_link(
     session: Session, run: RunContext, dossier: Dossier, result_kind: str | None
 ) -> DossierLink:
@@ -161,10 +169,7 @@ def new_link(
     link = DossierLink(
         dossier_id=dossier.id,
         dossier_code=dossier.code,
-        agency_code=dossier.agency_code,
-        agency_name=dossier.agency_name,
-        procedure_code=dossier.procedure_code,
-        procedure_name=dossier.procedure_name,
+        **_same_named(dossier, _UNIT_AND_PROCEDURE),
         result_kind=result_kind,
         state=LinkState.SEEN.value,
         state_changed_at=now,
@@ -172,10 +177,7 @@ def new_link(
         portal_updated_at=dossier.updated_at,
         portal_notified=False,
         payload_hash=dossier.payload_hash,
-        received_at=dossier.received_at,
-        due_at=dossier.due_at,
-        finished_at=dossier.finished_at,
-        returned_at=dossier.returned_at,
+        **_same_named(dossier, "received_at due_at finished_at returned_at"),
         created_at=now,
     )
     session.add(link)
@@ -323,19 +325,11 @@ def record_savings(
     kind = timeliness(link.finished_at, link.due_at)
     session.add(
         DossierTimeSavings(
-            dossier_code=link.dossier_code,
-            dossier_id=link.dossier_id,
-            agency_code=link.agency_code,
-            agency_name=link.agency_name,
-            procedure_code=link.procedure_code,
-            procedure_name=link.procedure_name,
-            received_at=link.received_at,
-            transferred_at=link.transferred_at,
-            signed_at=link.signed_at,
-            issued_at=link.issued_at,
+            **_same_named(link, f"dossier_code dossier_id {_UNIT_AND_PROCEDURE}"),
+            **_same_named(
+                link, "received_at transferred_at signed_at issued_at finished_at due_at"
+            ),
             attached_at=link.attached_at or utcnow(),
-            finished_at=link.finished_at,
-            due_at=link.due_at,
             timeliness=kind,
             on_time=None if kind is None else kind != "late",
             minutes_saved=minutes_saved,
