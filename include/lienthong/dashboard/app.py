@@ -44,7 +44,12 @@ from lienthong.dashboard.trigger import (
     trigger_dag,
     user_token,
 )
-from lienthong.orchestration.airflow_resources import ServerLookup, savings_settings, store_engine
+from lienthong.orchestration.airflow_resources import (
+    ServerLookup,
+    calendar_config,
+    savings_settings,
+    store_engine,
+)
 from lienthong.reconcile.watchlists import WATCH_LABELS_VI
 
 log = logging.getLogger(__name__)
@@ -363,7 +368,7 @@ def create_app() -> FastAPI:
 
     @app.get("/watch", response_class=HTMLResponse, name="watch")
     def watch(request: Request, user: User) -> HTMLResponse:
-        lists = data.watchlists(store_engine(AIRFLOW))
+        lists = data.watchlists(store_engine(AIRFLOW), calendar_config(AIRFLOW))
         return render(request, "watch.html", user, w=lists)
 
     @app.get("/audit", response_class=HTMLResponse, name="audit")

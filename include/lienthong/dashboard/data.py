@@ -19,6 +19,7 @@ from lienthong.dashboard.audit import ACTION_LABELS_VI, outcome_label
 from lienthong.domain.masking import mask_text
 from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.domain.states import STATE_LABELS_VI
+from lienthong.pipeline.deadlines import CalendarConfig
 from lienthong.pipeline.heal import NeedsPerson, needs_person
 from lienthong.reconcile.watchlists import WatchItem, late_links, portal_now, stuck_links
 from lienthong.report import figures
@@ -356,9 +357,13 @@ class Watchlists:
     needs_person: list[NeedsPerson]
 
 
-def watchlists(engine: Engine, limit: int = 300) -> Watchlists:
+def watchlists(
+    engine: Engine, settings: CalendarConfig | None = None, limit: int = 300
+) -> Watchlists:
     """Stuck uses lienthong's own clock (state_changed_at); late and quarantined-near-due use the
-    portal's now (due dates)."""
+    portal's now (due dates), counted in working days on the configured calendar."""
+    settings = settings or CalendarConfig()
+    within, calendar = settings.near_due_working_days, settings.calendar
     now = datetime.now(UTC)
     with Session(engine) as s:
         portal = portal_now(s) or now
@@ -366,6 +371,6 @@ def watchlists(engine: Engine, limit: int = 300) -> Watchlists:
             now,
             portal,
             stuck_links(s, now, limit=limit),
-            late_links(s, portal, limit=limit),
-            needs_person(s, portal)[:limit],
+            late_links(s, portal, within, calendar, limit=limit),
+            needs_person(s, portal, within, calendar)[:limit],
         )

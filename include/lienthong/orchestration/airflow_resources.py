@@ -21,6 +21,7 @@ from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
 from lienthong.orchestration.airflow_stats import AirflowStats
 from lienthong.orchestration.hooks import IGatePortalHook, IOfficeHook, NationalPortalHook
 from lienthong.orchestration.setting_rules import IntRange
+from lienthong.pipeline.deadlines import CALENDAR_VARIABLE, CalendarConfig, calendar_from_variable
 from lienthong.pipeline.national_config import NATIONAL_SYNC_VARIABLE, config_from_variable
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.routing import ROUTING_VARIABLE, routing_from_variable
@@ -110,6 +111,12 @@ def savings_settings(lookup: Lookup | None = None) -> SavingsSettings:
     )
 
 
+def calendar_config(lookup: Lookup | None = None) -> CalendarConfig:
+    """The working calendar's additions and the alert lead time (Variable ``lienthong_calendar``);
+    the law's calendar when it is not set, an error naming it when it is unreadable."""
+    return calendar_from_variable((lookup or TaskLookup()).variable(CALENDAR_VARIABLE))
+
+
 def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> Resources:
     """Fresh clients and engine; the caller closes them (prefer :func:`resources_from_airflow`).
     ``national``: also the national portal's client and sync settings (only its tasks need them).
@@ -132,6 +139,7 @@ def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> 
         engine=store_engine(look),
         routing=routing,
         savings=savings,
+        calendar=calendar_config(look),
         concurrency=concurrency,
         metrics=AirflowStats(),
         **extra,

@@ -31,16 +31,29 @@ class LienthongAlertNotifier(BaseNotifier):
 
     template_fields = ("title", "message")
 
-    def __init__(self, title: str, message: str = "", conn_id: str = ALERTS_CONN):
+    def __init__(
+        self,
+        title: str,
+        message: str = "",
+        conn_id: str = ALERTS_CONN,
+        *,
+        recipients: tuple[str, ...] = (),
+        key: str | None = None,
+    ):
         super().__init__()
         self.title, self.message, self.conn_id = title, message, conn_id
+        self.recipients, self.key = recipients, key
 
     def notify(self, context: dict[str, Any]) -> None:
+        """POST the alert. ``recipients`` (accounts the channel routes to, besides the operators)
+        and ``key`` (stable per alert: a channel drops a repeat by it) go along when given."""
         body = {
             "title": self.title,
             "message": mask_text(self.message),
             "dag_id": getattr(context.get("dag"), "dag_id", None),
             "run_id": context.get("run_id"),
+            **({"recipients": list(self.recipients)} if self.recipients else {}),
+            **({"key": self.key} if self.key else {}),
         }
         log.warning("ALERT %s: %s", self.title, body["message"])
         conn = self._channel()

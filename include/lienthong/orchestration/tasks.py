@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session
 
 from lienthong.clients.national import NationalClient
 from lienthong.domain.masking import get_logger
+from lienthong.domain.working_calendar import local_day
 from lienthong.orchestration.airflow_resources import (
+    TaskLookup,
+    calendar_config,
     resources_from_airflow,
     retention_days,
     store_engine,
@@ -25,10 +28,13 @@ from lienthong.orchestration.setting_rules import OVERLAP_MINUTES
 from lienthong.pipeline import intake, national_sync, results
 from lienthong.pipeline.backfill import backfill, backfill_window
 from lienthong.pipeline.backfill import summary_vi as backfill_summary_vi
+from lienthong.pipeline.deadlines import alert_key, near_due, open_alerts, waiting_deadlines
+from lienthong.pipeline.deadlines import alert_text_vi as deadline_text_vi
 from lienthong.pipeline.heal import alert_text_vi, heal, mark_alerted, needs_person, not_yet_alerted
 from lienthong.pipeline.outcomes import Family, NationalCount, plain
 from lienthong.pipeline.replay import replay
 from lienthong.pipeline.resources import Resources
+from lienthong.pipeline.routing import ROUTING_VARIABLE, routing_from_variable
 from lienthong.reconcile.finding_kinds import ALERTING, repaired_key
 from lienthong.reconcile.findings import default_window, reconcile, summarize
 from lienthong.reconcile.findings import summary_vi as findings_summary_vi
@@ -40,6 +46,7 @@ from lienthong.store.ledger import (
     record_quarantine_action,
 )
 from lienthong.store.retention import purge_payloads, thin_personal_data
+from lienthong.store.schema import DeadlineAlert
 
 log = get_logger(__name__)
 
@@ -249,9 +256,10 @@ def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:
     quarantined decision dossiers close to their due date."""
 
     engine = store_engine()
+    calendar = calendar_config().calendar
     with Session(engine) as session:
         as_of = portal_now(session) or datetime.now(UTC)
-        items = not_yet_alerted(session, needs_person(session, as_of, near_due_days))
+        items = not_yet_alerted(session, needs_person(session, as_of, near_due_days, calendar))
     if not items:
         return 0
     LienthongAlertNotifier(
@@ -260,6 +268,41 @@ def alert_unhealed(context: dict[str, Any], near_due_days: int) -> int:
     with Session(engine) as session, session.begin():
         mark_alerted(session, items, datetime.now(UTC))
     return len(items)
+
+
+def alert_deadlines(context: dict[str, Any], limit: int) -> dict[str, int]:
+    """Tell each unit's handler and leader, once per dossier, stage and agreed date, that a
+    decision dossier is near its due date or past it (``pipeline.deadlines``). Alerts are written
+    before they are sent and marked after: a failed send is tried again on the next run."""
+
+    settings = calendar_config()
+    routing = routing_from_variable(TaskLookup().variable(ROUTING_VARIABLE))
+    engine = store_engine()
+    now = datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        today = local_day(portal_now(session) or now)
+        waiting = waiting_deadlines(session, today, settings.calendar)
+        due = near_due(waiting, settings.near_due_working_days)
+        pending = [
+            (a.dossier_code, a.stage, a.due_at)
+            for a in open_alerts(session, due, routing, now)[:limit]
+        ]
+    sent: dict[str, int] = {}
+    for key in pending:
+        with Session(engine) as session, session.begin():
+            alert = session.get(DeadlineAlert, key)
+            if alert is None or alert.sent_at is not None:  # another run sent it meanwhile
+                continue
+            LienthongAlertNotifier(
+                title="Liên thông: hồ sơ sắp đến hạn hoặc quá hạn trả kết quả",
+                message=deadline_text_vi(alert),
+                recipients=tuple(alert.recipients),
+                key=alert_key(alert),
+            ).notify(context)
+            alert.sent_at = datetime.now(UTC)
+            sent[alert.stage] = sent.get(alert.stage, 0) + 1
+    log.info("deadline alerts: %d waiting, %d near due, sent %s", len(waiting), len(due), sent)
+    return {"waiting": len(waiting), "near_due": len(due), **sent}
 
 
 def purge_personal_data(context: dict[str, Any]) -> dict[str, int]:

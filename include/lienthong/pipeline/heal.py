@@ -18,6 +18,12 @@ from sqlalchemy.orm import Session
 
 from lienthong.domain.masking import get_logger
 from lienthong.domain.states import QuarantineStatus
+from lienthong.domain.working_calendar import (
+    DEFAULT_NEAR_DUE_WORKING_DAYS,
+    VIETNAM,
+    WorkingCalendar,
+    local_day,
+)
 from lienthong.pipeline.quarantine_causes import Recheck, config_kind, fingerprints, rechecks
 from lienthong.pipeline.replay import replay
 from lienthong.pipeline.resources import Resources
@@ -201,21 +207,15 @@ class NeedsPerson:
     why: str  # exhausted | near_due
 
 
-def add_working_days(start: datetime, days: int) -> datetime:
-    """``start`` plus ``days`` working days (Monday-Friday; public holidays are not known here)."""
-    t = start
-    left = days
-    while left > 0:
-        t += timedelta(days=1)
-        if t.weekday() < 5:
-            left -= 1
-    return t
-
-
-def needs_person(session: Session, now: datetime, near_due_days: int = 2) -> list[NeedsPerson]:
+def needs_person(
+    session: Session,
+    now: datetime,
+    near_due_days: int = DEFAULT_NEAR_DUE_WORKING_DAYS,
+    calendar: WorkingCalendar = VIETNAM,
+) -> list[NeedsPerson]:
     """Open records no automatic attempt will fix, and decision dossiers quarantined within
     ``near_due_days`` working days of their due date (NgayHenTra) or past it."""
-    horizon = add_working_days(now, near_due_days)
+    horizon = calendar.add_working_days(local_day(now), near_due_days)
     rows = session.execute(
         select(Quarantine, DossierLink)
         .outerjoin(DossierLink, DossierLink.dossier_code == Quarantine.dossier_code)
@@ -226,7 +226,7 @@ def needs_person(session: Session, now: datetime, near_due_days: int = 2) -> lis
     for rec, link in rows:
         due = _aware(link.due_at) if link is not None and link.due_at is not None else None
         decision = link is not None and link.result_kind == "decision"
-        if decision and due is not None and due <= horizon:
+        if decision and due is not None and local_day(due) <= horizon:
             why = "near_due"
         elif exhausted(rec):
             why = "exhausted"

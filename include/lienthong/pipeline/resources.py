@@ -18,6 +18,7 @@ from lienthong.clients.ioffice import IOfficeClient
 from lienthong.clients.national import NationalClient
 from lienthong.clients.portal import PortalClient
 from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
+from lienthong.pipeline.deadlines import CalendarConfig
 from lienthong.pipeline.metrics import Metrics, NoMetrics
 from lienthong.pipeline.national_config import NationalSyncConfig
 from lienthong.pipeline.routing import RoutingConfig
@@ -36,6 +37,7 @@ class Resources:
     metrics: Metrics = field(default_factory=NoMetrics)
     national: NationalClient | None = None  # only for the tasks that talk to the national portal
     national_config: NationalSyncConfig = field(default_factory=NationalSyncConfig)
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)  # working days, alert lead
     claim_ttl: timedelta = (
         claims.DEFAULT_TTL
     )  # how long a killed worker's claims block their effects

@@ -48,7 +48,8 @@ def reconcile(
     found = _documents(resources, run, date_from, date_to, repair)
     with resources.session() as session:
         as_of = as_of or portal_now(session) or datetime.now(UTC)
-        for item in late_links(session, as_of):
+        cal = resources.calendar
+        for item in late_links(session, as_of, cal.near_due_working_days, cal.calendar):
             found.append(
                 Finding(
                     item.kind,

@@ -6,13 +6,20 @@ production that is the present; against the stand-ins it follows their simulated
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lienthong.domain.states import LinkState
+from lienthong.domain.working_calendar import (
+    DEFAULT_NEAR_DUE_WORKING_DAYS,
+    VIETNAM,
+    WorkingCalendar,
+    local_day,
+)
+from lienthong.pipeline.deadlines import near_due, waiting_deadlines
 from lienthong.store.schema import DossierLink, IntakeCursor
 
 # How long a link may rest in a state before it counts as stuck.
@@ -53,6 +60,9 @@ class WatchItem:
     due_at: datetime | None
     kind: str  # stuck | near_due | overdue
     ioffice_doc_id: str | None
+    stage: str | None = None  # where a decision waits (pipeline.deadlines.Stage)
+    working_days_left: int | None = None  # negative: working days late
+    extended: bool = False
 
 
 def portal_now(session: Session) -> datetime | None:
@@ -102,19 +112,28 @@ def stuck_links(
 
 
 def late_links(
-    session: Session, as_of: datetime, horizon: timedelta = timedelta(days=1), limit: int = 1000
+    session: Session,
+    as_of: datetime,
+    within: int = DEFAULT_NEAR_DUE_WORKING_DAYS,
+    calendar: WorkingCalendar = VIETNAM,
+    limit: int = 1000,
 ) -> list[WatchItem]:
-    """Dossiers still waiting on the link (for a signature, an issue, an attachment) whose due date
-    (NgayHenTra) is past (``overdue``) or within ``horizon`` (``near_due``), most urgent first."""
-    rows = session.scalars(
-        select(DossierLink)
-        .where(
-            DossierLink.state.in_(WAITING),
-            DossierLink.result_kind == "decision",
-            DossierLink.due_at.is_not(None),
-            DossierLink.due_at < as_of + horizon,
+    """Decision dossiers still waiting on the link (a signature, an issue, an attachment) whose
+    latest agreed date (NgayHenTra, after extensions) is past (``overdue``) or within ``within``
+    working days (``near_due``), most urgent first."""
+    due = near_due(waiting_deadlines(session, local_day(as_of), calendar), within)[:limit]
+    links = {
+        link.dossier_code: link
+        for link in session.scalars(
+            select(DossierLink).where(DossierLink.dossier_code.in_([d.dossier_code for d in due]))
         )
-        .order_by(DossierLink.due_at)
-        .limit(limit)
-    )
-    return [_item(link, "overdue" if link.due_at < as_of else "near_due") for link in rows]
+    }
+    return [
+        replace(
+            _item(links[d.dossier_code], "overdue" if d.overdue else "near_due"),
+            stage=d.stage,
+            working_days_left=d.working_days_left,
+            extended=d.extended,
+        )
+        for d in due
+    ]

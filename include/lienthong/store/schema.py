@@ -321,3 +321,33 @@ class PortalStepIntent(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     at: Mapped[datetime] = mapped_column(TS)
+
+
+class DossierExtension(Base):
+    """An extension of a dossier's deadline (gia hạn): the date agreed before, the new one, and
+    the reason the portal gave. On-time is judged against the latest agreed date; the history
+    stays."""
+
+    __tablename__ = "dossier_extension"
+
+    dossier_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    new_due_at: Mapped[datetime] = mapped_column(TS, primary_key=True)
+    previous_due_at: Mapped[datetime | None] = mapped_column(TS)
+    reason: Mapped[str] = mapped_column(String(1000))
+    seen_at: Mapped[datetime] = mapped_column(TS)
+    run_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class DeadlineAlert(Base):
+    """An alert that a dossier's deadline is near, for one stage and one agreed date: written
+    before it is sent, marked when it was, so each is sent once (an extension opens a new one)."""
+
+    __tablename__ = "deadline_alert"
+
+    dossier_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(TS, primary_key=True)
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    working_days_left: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    sent_at: Mapped[datetime | None] = mapped_column(TS, index=True)

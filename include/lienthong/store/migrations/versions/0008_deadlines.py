@@ -1,0 +1,38 @@
+"""deadlines: extensions of a dossier's due date, and alerts sent before a due date"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from lienthong.store.schema import UTCDateTime
+
+revision = "0008"
+down_revision = "0007"
+
+
+def upgrade() -> None:
+    op.create_table(
+        "dossier_extension",
+        sa.Column("dossier_code", sa.String(64), primary_key=True),
+        sa.Column("new_due_at", UTCDateTime(), primary_key=True),
+        sa.Column("previous_due_at", UTCDateTime(), nullable=True),
+        sa.Column("reason", sa.String(1000), nullable=False),
+        sa.Column("seen_at", UTCDateTime(), nullable=False),
+        sa.Column("run_id", sa.String(255), nullable=True),
+    )
+    op.create_table(
+        "deadline_alert",
+        sa.Column("dossier_code", sa.String(64), primary_key=True),
+        sa.Column("stage", sa.String(32), primary_key=True),
+        sa.Column("due_at", UTCDateTime(), primary_key=True),
+        sa.Column("recipients", sa.JSON(), nullable=False),
+        sa.Column("working_days_left", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("sent_at", UTCDateTime(), nullable=True),
+    )
+    op.create_index("ix_deadline_alert_sent_at", "deadline_alert", ["sent_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_deadline_alert_sent_at", table_name="deadline_alert")
+    op.drop_table("deadline_alert")
+    op.drop_table("dossier_extension")
