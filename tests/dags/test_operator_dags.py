@@ -13,7 +13,13 @@ import pytest
 from sqlalchemy import func, select, update
 
 from lienthong.store.engine import get_engine
-from lienthong.store.schema import DossierLink, LinkEvent, Quarantine, ReconcileFinding
+from lienthong.store.schema import (
+    DeadlineAlert,
+    DossierLink,
+    LinkEvent,
+    Quarantine,
+    ReconcileFinding,
+)
 from lienthong_standins.serve import free_port
 from tests.conftest import on_store
 
@@ -24,9 +30,15 @@ pytestmark = pytest.mark.scenario(
 HOUR = 3600
 
 
+class Received(list):
+    """The messages a webhook received; ``port`` is where it listens."""
+
+    port: int
+
+
 @pytest.fixture
 def webhook(monkeypatch):
-    received: list[dict] = []
+    received = Received()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - http.server's naming
@@ -52,6 +64,7 @@ def webhook(monkeypatch):
             }
         ),
     )
+    received.port = port
     yield received
     server.shutdown()
 
@@ -202,3 +215,67 @@ def test_quarantine_recheck_dag_heals_and_tells_people_once(
             c.scalar(select(func.count()).select_from(DossierLink))
             == standins.portal_store.stats()["dossiers"]["visible"]
         )
+
+
+@on_store("sqlite")
+def test_deadline_alerts_tell_handler_and_leader_once_and_retry_a_failed_send(
+    dagbag, linked_airflow, store_url, webhook, monkeypatch
+):
+    """Decision dossiers pushed to iOffice and left unsigned: once their due date is near on the
+    working calendar, the unit's handler and leader are told, once per dossier and stage; a run
+    whose channel is down fails loudly and the next run sends what was not sent."""
+
+    standins = linked_airflow
+    standins.advance(4 * HOUR)
+    assert str(dagbag.get_dag("dossier_intake").test().state) == "success"
+    engine = get_engine(store_url)
+    with engine.connect() as c:
+        waiting = c.scalar(
+            select(func.count())
+            .select_from(DossierLink)
+            .where(DossierLink.state == "transferred", DossierLink.result_kind == "decision")
+        )
+    assert waiting > 0
+    alerts = dagbag.get_dag("deadline_alerts")
+    standins.advance(15 * 24 * HOUR)  # the signatures never come: every due date passes
+    assert str(dagbag.get_dag("dossier_intake").test().state) == "success"  # reads the clock
+
+    monkeypatch.setenv(  # the channel is down: the run fails, nothing is marked sent
+        "AIRFLOW_CONN_LIENTHONG_ALERTS",
+        json.dumps(
+            {"conn_type": "http", "host": "127.0.0.1", "port": free_port(), "schema": "http"}
+        ),
+    )
+    assert str(alerts.test().state) == "failed"
+    with engine.connect() as c:
+        assert c.scalar(select(func.count()).select_from(DeadlineAlert)) >= waiting
+        assert (
+            c.scalar(
+                select(func.count())
+                .select_from(DeadlineAlert)
+                .where(DeadlineAlert.sent_at.is_not(None))
+            )
+            == 0
+        )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LIENTHONG_ALERTS",
+        json.dumps(
+            {
+                "conn_type": "http",
+                "host": "127.0.0.1",
+                "port": webhook.port,
+                "schema": "http",
+                "extra": {"path": "/hook"},
+            }
+        ),
+    )
+    assert str(alerts.test().state) == "success"
+    deadline_alerts = [m for m in webhook if "hạn trả" in m["title"]]
+    assert len(deadline_alerts) >= waiting
+    keys = [m["key"] for m in deadline_alerts]
+    assert len(keys) == len(set(keys))
+    first = deadline_alerts[0]
+    assert len(first["recipients"]) == 2 and "Chờ lãnh đạo ký số" in first["message"]
+    assert "quá hạn" in first["message"] and "ngày làm việc" in first["message"]
+    assert str(alerts.test().state) == "success"
+    assert len([m for m in webhook if "hạn trả" in m["title"]]) == len(deadline_alerts)  # once

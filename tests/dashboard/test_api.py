@@ -304,6 +304,8 @@ def test_watch_lists_overdue_and_stuck_links(stack, auth):
     assert r.status_code == 200
     late, stuck = r.text.split('id="late"')[1].split('id="stuck"')
     assert "000.00.00.H36-221130-9999" in late and "Đã quá hạn" in late
+    # Which stage waits, and how late in working days (the portal's clock; Tết and weekends out).
+    assert "Chờ lãnh đạo ký số" in late and ("quá 1 ngày" in late or "(ngày nghỉ)" in late)
     assert "000.00.00.H36-221130-9999" in stuck and "Nằm quá lâu ở một trạng thái" in stuck
 
 

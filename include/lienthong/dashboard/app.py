@@ -50,6 +50,7 @@ from lienthong.orchestration.airflow_resources import (
     savings_settings,
     store_engine,
 )
+from lienthong.pipeline.deadlines import STAGE_LABELS_VI
 from lienthong.reconcile.watchlists import WATCH_LABELS_VI
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ def _env() -> Environment:
     env.globals.update(
         state_label=data.state_label,
         kind_label=WATCH_LABELS_VI.get,
+        stage_label=lambda stage: STAGE_LABELS_VI.get(stage, "") if stage else "",
         source_label=lambda s: SOURCE_LABELS_VI.get(s, s),
         action_label=lambda a: audit.ACTION_LABELS_VI.get(a, a),
         outcome_label=audit.outcome_label,

@@ -19,6 +19,7 @@ from lienthong.dashboard.audit import ACTION_LABELS_VI, outcome_label
 from lienthong.domain.masking import mask_text
 from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.domain.states import STATE_LABELS_VI
+from lienthong.domain.working_calendar import DEFAULT_NEAR_DUE_WORKING_DAYS
 from lienthong.pipeline.deadlines import CalendarConfig
 from lienthong.pipeline.heal import NeedsPerson, needs_person
 from lienthong.reconcile.watchlists import WatchItem, late_links, portal_now, stuck_links
@@ -355,6 +356,7 @@ class Watchlists:
     stuck: list[WatchItem]
     late: list[WatchItem]
     needs_person: list[NeedsPerson]
+    near_due_working_days: int = DEFAULT_NEAR_DUE_WORKING_DAYS
 
 
 def watchlists(
@@ -373,4 +375,5 @@ def watchlists(
             stuck_links(s, now, limit=limit),
             late_links(s, portal, within, calendar, limit=limit),
             needs_person(s, portal, within, calendar)[:limit],
+            within,
         )
