@@ -76,6 +76,16 @@ class Standins:
         resp.raise_for_status()
         return resp.json()
 
+    def extend(self, code: str, due_date: str, reason: str) -> dict[str, Any]:
+        """The portal's desk extends a dossier's deadline (``due_date``: YYYY-MM-DD)."""
+        resp = requests.post(
+            f"{self.portal_url}/_admin/extend",
+            json={"code": code, "due_date": due_date, "reason": reason},
+            timeout=30,
+        )
+        resp.raise_for_status()
+        return resp.json()
+
     def stats(self) -> dict[str, int]:
         """Faults fired so far, by kind, on all systems."""
         fired: dict[str, int] = {}

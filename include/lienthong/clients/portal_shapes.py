@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from lienthong.clients.http import InvalidResponse
 from lienthong.domain.dossier import Dossier, InvalidDossier, Progress, ResultDocument, Step
 from lienthong.domain.dossier_checks import text_problem
-from lienthong.domain.vocabulary import national_time
+from lienthong.domain.vocabulary import national_time, parse_national_time
 
 VI, EN = 228, 46
 
@@ -83,6 +83,7 @@ class _Task(_Loose):
     mustAttachResultsFile: bool | None = None
     content: str | None = None
     NoiDungXuLy: str | None = None
+    NgayKetThucTheoQuyDinh: str | None = None  # the legal end date the step set (an extension's)
 
 
 class _Document(_Loose):
@@ -294,7 +295,22 @@ def to_dossier(raw: dict[str, Any], known_procedures: frozenset[str] | None = No
             if a.document and a.document.codeNotation
         ),
         step_contents=steps,
+        due_note=_due_note(shape.task, shape.appointmentDate or shape.dueDate),
     )
+
+
+def _due_note(tasks: list[_Task], due: datetime | None) -> str:
+    """What the latest step that set the current due date says of it (an extension's reason)."""
+    if due is None:
+        return ""
+    for task in reversed(tasks):
+        try:
+            end = parse_national_time(task.NgayKetThucTheoQuyDinh or "")
+        except ValueError:
+            continue
+        if end.date() == due.astimezone(end.tzinfo).date():
+            return (task.NoiDungXuLy or task.content or "")[:1000]
+    return ""
 
 
 def format_portal_datetime(dt: datetime) -> str:

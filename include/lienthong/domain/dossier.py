@@ -33,6 +33,7 @@ class Dossier:
     payload_hash: str
     attached_notations: tuple[str, ...] = field(default=())
     step_contents: tuple[str, ...] = field(default=())
+    due_note: str = ""  # what the step that set the due date says (an extension's reason)
 
 
 class InvalidDossier(ValueError):

@@ -31,6 +31,7 @@ from lienthong.domain.masking import error_text, get_logger
 from lienthong.domain.problem import Problem
 from lienthong.domain.states import LinkState, QuarantineSource, QuarantineStatus
 from lienthong.domain.vocabulary import STEP_TRANSFERRED_VI, DossierStatus, ResultKind
+from lienthong.domain.working_calendar import local_day
 from lienthong.pipeline.metrics import timed
 from lienthong.pipeline.outcomes import IntakeCount
 from lienthong.pipeline.quarantine_causes import quarantine_item
@@ -132,16 +133,31 @@ def parse_dossier(resources: Resources, raw: dict[str, Any]) -> Dossier | Invali
     return problem or dossier
 
 
-def _code_changed(dossier: Dossier, link: DossierLink) -> InvalidDossier:
-    return InvalidDossier(
-        "code_changed",
-        f"Hồ sơ đã liên thông với mã {link.dossier_code} "
-        f"nay được gửi với mã khác ({dossier.code[:64]})",
-        f"dossier id {dossier.id} linked as {link.dossier_code}, "
-        f"now served as {dossier.code[:64]!r}",
-        dossier.id,
-        link.dossier_code,
-    )
+def _against_link(dossier: Dossier, link: DossierLink) -> InvalidDossier | None:
+    """What a new version of a linked dossier may not change: its code, and its agreed date may
+    only move later (an extension; an earlier date would make a late dossier look on time)."""
+    if link.dossier_code != dossier.code:
+        return InvalidDossier(
+            "code_changed",
+            f"Hồ sơ đã liên thông với mã {link.dossier_code} "
+            f"nay được gửi với mã khác ({dossier.code[:64]})",
+            f"dossier id {dossier.id} linked as {link.dossier_code}, "
+            f"now served as {dossier.code[:64]!r}",
+            dossier.id,
+            link.dossier_code,
+        )
+    if link.due_at and dossier.due_at and local_day(dossier.due_at) < local_day(link.due_at):
+        return InvalidDossier(
+            "due_moved_back",
+            f"Ngày hẹn trả mới ({local_day(dossier.due_at):%d/%m/%Y}) sớm hơn ngày hẹn trả đã "
+            f"thống nhất ({local_day(link.due_at):%d/%m/%Y}): gia hạn không được lùi ngày hẹn trả; "
+            "đề nghị kiểm tra lại trên hệ thống Một cửa",
+            f"dossier {link.dossier_code}: due date moved back from "
+            f"{local_day(link.due_at)} to {local_day(dossier.due_at)}",
+            dossier.id,
+            link.dossier_code,
+        )
+    return None
 
 
 def _record_batch(
@@ -168,8 +184,9 @@ def _record_batch(
                 continue
             dossier = item
             link = known.get(dossier.id)
-            if link is not None and link.dossier_code != dossier.code:
-                _quarantine_invalid(resources, session, run, raw, _code_changed(dossier, link))
+            problem = _against_link(dossier, link) if link is not None else None
+            if problem is not None:
+                _quarantine_invalid(resources, session, run, raw, problem)
                 counts[IntakeCount.QUARANTINED] += 1
                 continue
             route = _record_valid(resources, session, run, dossier, known, counts)
@@ -224,11 +241,21 @@ def _record_valid(
         link = known[dossier.id] = ledger.new_link(session, run, dossier, kind)
         counts[IntakeCount.NEW] += 1
     else:
+        if _extended(link, dossier):
+            ledger.record_extension(session, run, link, dossier.due_at, dossier.due_note)
+            counts[IntakeCount.EXTENDED] += 1
         refreshed = ledger.refresh_from_portal(session, run, link, dossier)
         counts[IntakeCount.UPDATED if refreshed else IntakeCount.UNCHANGED] += 1
         if link.state != LinkState.SEEN or link.result_kind != ResultKind.DECISION:
             return None
     return _decide_route(resources, session, run, link, dossier, counts)
+
+
+def _extended(link: DossierLink, dossier: Dossier) -> bool:
+    """The agreed date moved to a later day (a time of day moved within the day is no extension)."""
+    return bool(
+        link.due_at and dossier.due_at and local_day(dossier.due_at) > local_day(link.due_at)
+    )
 
 
 def _open_quarantine_keys(session, ids: list[str]) -> set[str]:

@@ -21,6 +21,7 @@ class IntakeCount(StrEnum):
     NEW = "new"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    EXTENDED = "extended"  # a linked dossier's agreed date moved later
     QUARANTINED = "quarantined"
     SKIPPED = "skipped"
     SKIPPED_CLOSED = "skipped_closed"

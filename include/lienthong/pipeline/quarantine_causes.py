@@ -41,6 +41,8 @@ RECHECK_BY_REASON: dict[str, frozenset[Recheck]] = {
     **_each("missing_field invalid_field broken_date wrong_type unknown_status", _TIMER),
     **_each("future_date due_before_received bad_dossier_code too_long code_changed", _TIMER),
     **_each("control_characters markup_in_text", _TIMER),
+    # A linked dossier's agreed date moved earlier: the portal must correct it (a re-read settles).
+    **_each("due_moved_back", _TIMER),
     # A procedure or agency the routing does not know: a glitch, or one to add to the routing.
     **_each("unknown_procedure unknown_agency", _TIMER_OR_ROUTING),
     # Result packages whose envelope is broken: the sender can send it again.

@@ -40,6 +40,8 @@ COLUMNS_VI: dict[str, str] = {
     "on_time": "Đúng hạn",
     "late": "Trễ hạn",
     "on_time_pct": "Tỷ lệ đúng hạn (%)",
+    "extended": "Hồ sơ được gia hạn",
+    "extended_late": "Hồ sơ đã gia hạn vẫn trễ hạn",
     "bypass_documents": "Văn bản không qua Một cửa",
     "quarantined": "Hồ sơ đang cách ly",
     "rejected": "Dự thảo bị lãnh đạo trả lại",

@@ -34,6 +34,7 @@ from lienthong.report.rates import percent
 from lienthong.store.schema import (
     BypassDocument,
     DistrictTotal,
+    DossierExtension,
     DossierLink,
     DossierTimeSavings,
     LinkEvent,
@@ -62,6 +63,8 @@ FIGURES = (
     "on_time",
     "late",
     "on_time_pct",
+    "extended",
+    "extended_late",
     "bypass_documents",
     "quarantined",
     "rejected",
@@ -211,7 +214,16 @@ def query_links(conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
         .where(LinkEvent.dossier_code == DossierLink.dossier_code, LinkEvent.to_state == "rejected")
         .exists()
     )
-    columns = [*_columns(DossierLink, _LINK_COLUMNS), ever_rejected.label("ever_rejected")]
+    extended = (
+        select(DossierExtension.dossier_code)
+        .where(DossierExtension.dossier_code == DossierLink.dossier_code)
+        .exists()
+    )
+    columns = [
+        *_columns(DossierLink, _LINK_COLUMNS),
+        ever_rejected.label("ever_rejected"),
+        extended.label("extended"),
+    ]
     return _rows(conn, select(*columns).where(_in(DossierLink.received_at, start, end)))
 
 
@@ -306,6 +318,8 @@ def link_facts(link: Mapping[str, Any]) -> dict[str, Any]:
         "late": int(kind == "late"),
         "quarantined": int(link["state"] == "quarantined"),
         "rejected": int(bool(link["ever_rejected"])),
+        "extended": int(bool(link["extended"])),  # on time is judged against the latest date
+        "extended_late": int(bool(link["extended"]) and kind == "late"),
     }
 
 
@@ -335,6 +349,8 @@ LINK_SUMS = (
     "early",
     "on_time",
     "late",
+    "extended",
+    "extended_late",
     "quarantined",
     "rejected",
 )
@@ -426,6 +442,8 @@ def _figures(
         "on_time": counts["on_time"],
         "late": counts["late"],
         "on_time_pct": on_time_rate(counts["early"], counts["on_time"], counts["late"]),
+        "extended": counts["extended"],
+        "extended_late": counts["extended_late"],
         "bypass_documents": counts["bypass_documents"],
         "quarantined": counts["quarantined"],
         "rejected": counts["rejected"],

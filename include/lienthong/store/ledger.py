@@ -21,6 +21,7 @@ from lienthong.domain.vocabulary import DossierStatus
 from lienthong.store.retention import minimal_payload
 from lienthong.store.schema import (
     BypassDocument,
+    DossierExtension,
     DossierLink,
     DossierTimeSavings,
     IntakeCursor,
@@ -195,6 +196,33 @@ def new_link(
         payload_hash=dossier.payload_hash,
     )
     return link
+
+
+def record_extension(
+    session: Session, run: RunContext, link: DossierLink, new_due_at: datetime, reason: str
+) -> bool:
+    """Record that the dossier's deadline moved later (an extension); once per new date."""
+    if session.get(DossierExtension, (link.dossier_code, new_due_at)) is not None:
+        return False
+    session.add(
+        DossierExtension(
+            dossier_code=link.dossier_code,
+            new_due_at=new_due_at,
+            previous_due_at=link.due_at,
+            reason=reason[:1000],
+            seen_at=utcnow(),
+            run_id=run.run_id,
+        )
+    )
+    detail = {"previous_due_at": link.due_at.isoformat() if link.due_at else None}
+    add_event(
+        session,
+        run,
+        link.dossier_code,
+        "extended",
+        detail={**detail, "new_due_at": new_due_at.isoformat()},
+    )
+    return True
 
 
 def refresh_from_portal(

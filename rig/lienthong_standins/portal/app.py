@@ -7,7 +7,7 @@ import csv
 import json
 import math
 import re
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -99,6 +99,12 @@ def parse_when(value: str | None, name: str) -> int | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=VN_TZ)
     return to_ms(dt)
+
+
+class ExtendRequest(BaseModel):
+    code: str
+    due_date: date
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class StepIn(BaseModel):
@@ -363,6 +369,16 @@ def create_app(
             behaviour=store.behaviour,
         )
     )
+
+    @app.post("/_admin/extend", tags=["stand-in control (not part of the real system)"])
+    def extend(req: ExtendRequest) -> dict[str, Any]:
+        """The desk extends a dossier's deadline to ``due_date`` (17:00) with ``reason``."""
+        due = datetime.combine(req.due_date, time(17, 0), VN_TZ)
+        try:
+            doc = store.extend(req.code, int(due.timestamp() * 1000), req.reason)
+        except NotFound:
+            raise ApiError(404, "NOT_FOUND", "Không tìm thấy hồ sơ") from None
+        return {"code": doc["code"], "appointmentDate": doc["appointmentDate"]}
 
     @app.get("/_admin/results", tags=["stand-in control (not part of the real system)"])
     def results_view() -> dict[str, Any]:

@@ -205,3 +205,24 @@ def with_attachment(
     out["attachment"].append({**attachment, "attachedDate": fmt_date(stamp_ms)})
     out["updatedDate"] = fmt_date(stamp_ms)
     return out
+
+
+def with_extension(
+    doc: dict[str, Any], official: Official, new_due_ms: int, reason: str, at_ms: int, stamp_ms: int
+) -> dict[str, Any]:
+    """``doc`` with its deadline extended (gia hạn): the appointment date moves to ``new_due_ms``
+    and a step records the new date (``NgayKetThucTheoQuyDinh``) with the reason, as the national
+    step vocabulary carries it. The stand-in takes any date, earlier ones too (a bad input)."""
+    out = copy.deepcopy(doc)
+    out["appointmentDate"] = out["dueDate"] = fmt_date(new_due_ms)
+    day = datetime.fromtimestamp(new_due_ms / 1000, VN_TZ)
+    step = step_record(
+        official=official,
+        unit="Bộ phận Một cửa",
+        content=f"Gia hạn thời gian giải quyết đến ngày {day:%d/%m/%Y}. Lý do: {reason}",
+        status=int(doc["dossierStatus"]["id"]),
+        at_ms=at_ms,
+        start_ms=at_ms,
+        due_ms=new_due_ms,
+    )
+    return with_step(out, step, stamp_ms)

@@ -40,13 +40,14 @@ from sqlalchemy import (
 
 from lienthong_standins.behaviour import Behaviour
 from lienthong_standins.clock import SimClock
-from lienthong_standins.district import DISTRICT, PROCEDURE_BY_CODE
+from lienthong_standins.district import AGENCY_BY_CODE, DISTRICT, PROCEDURE_BY_CODE
 from lienthong_standins.portal import files as pdf
-from lienthong_standins.portal.desk import apply_due, return_plan
+from lienthong_standins.portal.desk import apply_due, receiver_for, return_plan
 from lienthong_standins.portal.dossiers import (
     fmt_date,
     to_ms,
     with_attachment,
+    with_extension,
     with_status,
     with_step,
 )
@@ -363,6 +364,21 @@ class PortalStore:
             stamp = self._stamp(self.now_ms())
             doc = with_step(json.loads(row.doc), step, stamp)
             self._save(c, dossier_id, doc, stamp)
+        return doc
+
+    def extend(self, code: str, new_due_ms: int, reason: str) -> dict[str, Any]:
+        """The one-stop desk extends a dossier's deadline (gia hạn): a new appointment date with
+        its reason, as a step. Any date is taken, an earlier one too (a bad input to test)."""
+        self.run_desk()
+        with self._lock, self.engine.begin() as c:
+            row = c.execute(select(dossiers).where(dossiers.c.code == code)).first()
+            if row is None or row.accepted_ms > self.now_ms():
+                raise NotFound("dossier")
+            now = self.now_ms()
+            stamp = self._stamp(now)
+            official = receiver_for(AGENCY_BY_CODE[row.agency_code])
+            doc = with_extension(json.loads(row.doc), official, new_due_ms, reason, now, stamp)
+            self._save(c, row.id, doc, stamp)
         return doc
 
     def set_status(
