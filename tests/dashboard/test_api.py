@@ -31,6 +31,7 @@ PAGES = [
     "/lienthong/quarantine",
     "/lienthong/quarantine?status=all",
     "/lienthong/watch",
+    "/lienthong/index",
     "/lienthong/api/summary",
 ]
 
@@ -359,3 +360,21 @@ def test_watch_lists_quarantine_that_needs_a_person(stack, auth):
     section = r.text.split('id="needs-person"')[1].split('id="stuck"')[0]
     assert "000.00.00.H36-221130-9998" in section and "Sắp đến hạn / quá hạn" in section
     assert "000.00.00.H36-221130-9997" in section and "Không tự khắc phục được" in section
+
+
+def test_service_index_page_matches_the_store(stack, auth):
+    """Every unit and month of the index page, with the figures the report module computes from
+    the store (the same formulas as the export's sheet)."""
+    from lienthong.dashboard.data import data_period  # noqa: PLC0415 - as the page reads it
+    from lienthong.report.service_index import service_index  # noqa: PLC0415
+
+    period = data_period(stack.res.engine)
+    frame = service_index(stack.res.engine, period.date_from, period.date_to)
+    assert len(frame) > 0 and frame["received"].sum() > 0
+    r = requests.get(f"{stack.base}/lienthong/index", headers=auth, timeout=60)
+    assert r.status_code == 200
+    table = r.text.split('id="service-index"')[1].split("</table>")[0]
+    assert table.count("<tr>") - 1 == len(frame)  # one row per unit and month, plus the header
+    first = frame.iloc[0]
+    assert f"({int(first['e_results'])}/{int(first['decisions_finished'])})" in table
+    assert "Công khai, minh bạch" in r.text and "Mức độ hài lòng" in r.text

@@ -139,7 +139,19 @@ def test_login_search_and_replay(stack, page):
 
     page.goto(f"{stack.base}/lienthong/watch")
     expect(page.get_by_text("Liên thông nằm quá lâu ở một trạng thái")).to_be_visible()
+    expect(page.locator("#late thead")).to_contain_text("Đang chờ ở bước")
+    expect(page.locator("#late thead")).to_contain_text("Ngày làm việc")
     page.screenshot(path=str(ARTIFACTS / "06-cham-qua-han.png"), full_page=True)
+
+    # The service index of Decision 766, per unit and month, and what the link cannot compute.
+    page.get_by_role("link", name="Chỉ số phục vụ").click()
+    page.wait_for_url(re.compile(r"/lienthong/index"))
+    expect(page.locator("#index-definitions")).to_contain_text("Tỷ lệ hồ sơ xử lý đúng hạn")
+    rows = page.locator("#service-index tbody tr")
+    expect(rows.first).to_be_visible()
+    assert rows.count() >= 1 and "%" in rows.first.inner_text()
+    expect(page.locator("#not-computed")).to_contain_text("thanh toán trực tuyến")
+    page.screenshot(path=str(ARTIFACTS / "07-chi-so-phuc-vu.png"), full_page=True)
 
 
 def test_viewer_sees_no_replay_and_cannot_forge_one(stack, browser):

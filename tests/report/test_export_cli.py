@@ -44,6 +44,7 @@ def test_vietnamese_number_format():
 def test_csv_has_bom_and_vietnamese_headers(tmp_path):
     paths = write_csv(_report(tmp_path), tmp_path / "csv")
     assert sorted(p.name for p in paths) == [
+        "chi_so_phuc_vu_qd766.csv",
         "dong_bo_dvcqg.csv",
         "theo_don_vi.csv",
         "theo_thang.csv",
@@ -82,7 +83,13 @@ def test_xlsx_has_a_sheet_per_grouping(tmp_path):
         "Theo đơn vị",
         "Theo thủ tục",
         "Đồng bộ DVCQG",
+        "Chỉ số phục vụ (QĐ 766)",
     ]
+    index = [c.value for c in wb["Chỉ số phục vụ (QĐ 766)"][1]]
+    assert (
+        "Tỷ lệ hồ sơ có kết quả điện tử (%)" in index
+        and "Điểm tiến độ giải quyết (tối đa 20)" in index
+    )
     header = [c.value for c in wb["Theo thủ tục"][1]]
     assert header[:2] == ["Mã thủ tục", "Thủ tục"] and "Tỷ lệ gắn kết quả (%)" in header
     summary = {row[0]: row[1] for row in wb["Tổng hợp"].iter_rows(min_row=2, values_only=True)}

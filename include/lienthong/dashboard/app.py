@@ -52,6 +52,8 @@ from lienthong.orchestration.airflow_resources import (
 )
 from lienthong.pipeline.deadlines import STAGE_LABELS_VI
 from lienthong.reconcile.watchlists import WATCH_LABELS_VI
+from lienthong.report.export import vn_month
+from lienthong.report.service_index import INDICATORS, NOT_COMPUTED_VI, service_index
 
 log = logging.getLogger(__name__)
 User = Annotated[BaseUser, Depends(get_user)]  # resolved once per request (FastAPI caches it)
@@ -112,8 +114,10 @@ CSP = (
 SOURCE_LABELS_VI = {"portal_dossier": "Hồ sơ Một cửa", "ioffice_package": "Gói tin kết quả iOffice"}
 
 
-def _vn_number(value: float, decimals: int = 0) -> str:
-    """Vietnamese style: ``.`` groups thousands, ``,`` marks decimals."""
+def _vn_number(value: float | None, decimals: int = 0) -> str:
+    """Vietnamese style: ``.`` groups thousands, ``,`` marks decimals; unknown is ``—``."""
+    if value is None:
+        return "—"
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
@@ -137,6 +141,7 @@ def _env() -> Environment:
         pct=_pct,
         vnd=lambda v: _vn_number(v) + " ₫",
         ddmmyyyy=lambda d: d.strftime("%d/%m/%Y"),
+        month=vn_month,
     )
     env.globals.update(
         state_label=data.state_label,
@@ -247,6 +252,26 @@ def create_app() -> FastAPI:
             charts=svgs,
             n=ov.national,
             n_agencies=ov.national_by_agency,
+        )
+
+    @app.get("/index", response_class=HTMLResponse, name="service_index")
+    def index_page(
+        request: Request,
+        user: User,
+        date_from: Annotated[date | None, Query(alias="from")] = None,
+        date_to: Annotated[date | None, Query(alias="to")] = None,
+    ) -> HTMLResponse:
+        engine = store_engine(AIRFLOW)
+        period = period_of(engine, date_from, date_to)
+        frame = service_index(engine, period.date_from, period.date_to)
+        return render(
+            request,
+            "service_index.html",
+            user,
+            period=period,
+            rows=frame.replace({float("nan"): None}).to_dict("records"),
+            indicators=INDICATORS,
+            not_computed=NOT_COMPUTED_VI,
         )
 
     @app.get("/api/summary", name="summary")

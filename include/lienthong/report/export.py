@@ -50,6 +50,17 @@ COLUMNS_VI: dict[str, str] = {
     "date_to": "Đến ngày",
     "hours_per_dossier": "Số giờ tiết kiệm mỗi hồ sơ (bài viết)",
     "cost_per_hour": "Chi phí một giờ công (VNĐ)",
+    # the service index (Decision 766/QĐ-TTg), report.service_index
+    "received": "Số hồ sơ tiếp nhận",
+    "overdue": "Số hồ sơ quá hạn",
+    "on_time_score": "Điểm tiến độ giải quyết (tối đa 20)",
+    "decisions_finished": "Hồ sơ có kết quả là quyết định, giấy chứng nhận đã giải quyết",
+    "e_results": "Hồ sơ có kết quả điện tử",
+    "e_result_pct": "Tỷ lệ hồ sơ có kết quả điện tử (%)",
+    "e_result_score": "Điểm kết quả điện tử (tối đa 6)",
+    "synced": "Hồ sơ đã đồng bộ lên Cổng DVCQG",
+    "synced_pct": "Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG (%)",
+    "synced_score": "Điểm đồng bộ hồ sơ (tối đa 6)",
 }
 SHEETS_VI: dict[str, str] = {
     "summary": "Tổng hợp",
@@ -57,6 +68,7 @@ SHEETS_VI: dict[str, str] = {
     "agency": "Theo đơn vị",
     "procedure": "Theo thủ tục",
     "national": "Đồng bộ DVCQG",
+    "service_index": "Chỉ số phục vụ (QĐ 766)",
 }
 CSV_NAMES: dict[str, str] = {
     "summary": "tong_hop.csv",
@@ -64,6 +76,7 @@ CSV_NAMES: dict[str, str] = {
     "agency": "theo_don_vi.csv",
     "procedure": "theo_thu_tuc.csv",
     "national": "dong_bo_dvcqg.csv",
+    "service_index": "chi_so_phuc_vu_qd766.csv",
 }
 ITEM_VI, VALUE_VI = "Chỉ tiêu", "Giá trị"
 PERCENT = {
@@ -72,6 +85,8 @@ PERCENT = {
     "on_time_pct",
     "local_on_time_rate",
     "national_on_time_rate",
+    "e_result_pct",
+    "synced_pct",
 }
 HOURS = {"hours_saved_measured", "hours_saved_article", "hours_per_dossier"}
 MINUTES = {"lag_p50_minutes", "lag_p95_minutes"}  # one decimal, like hours
@@ -176,7 +191,9 @@ def render(report: Report, by: str = "all") -> str:
             disable_numparse=True,
         ),
     ]
-    for key in ("month", "agency", "procedure", "national") if by == "all" else (by,):
+    for key in (
+        ("month", "agency", "procedure", "national", "service_index") if by == "all" else (by,)
+    ):
         table = formatted(report.table(key))
         parts.append(
             f"{SHEETS_VI[key]}\n"
@@ -226,6 +243,7 @@ def _frames(report: Report) -> dict[str, pd.DataFrame]:
         "agency": vietnamese(report.by_agency),
         "procedure": vietnamese(report.by_procedure),
         "national": vietnamese(report.national),
+        "service_index": vietnamese(report.service_index),
     }
     return {key: _safe(frame) for key, frame in frames.items()}
 

@@ -31,6 +31,7 @@ from lienthong.domain.timeliness import VN_TZ, timeliness
 from lienthong.domain.vocabulary import DossierStatus
 from lienthong.report.national_figures import sync_figures
 from lienthong.report.rates import percent
+from lienthong.report.service_index import service_index
 from lienthong.store.schema import (
     BypassDocument,
     DistrictTotal,
@@ -491,6 +492,7 @@ class Report:
     by_agency: pd.DataFrame
     by_procedure: pd.DataFrame
     national: pd.DataFrame = field(default_factory=pd.DataFrame)  # sync to DVCQG by agency
+    service_index: pd.DataFrame = field(default_factory=pd.DataFrame)  # Decision 766, unit x month
 
     def table(self, by: str) -> pd.DataFrame:
         return {
@@ -498,6 +500,7 @@ class Report:
             "agency": self.by_agency,
             "procedure": self.by_procedure,
             "national": self.national,
+            "service_index": self.service_index,
         }[by]
 
 
@@ -516,6 +519,7 @@ def build_report(
         summary(inputs, hours_per_dossier, cost_per_hour),
         *(grouped(inputs, by, hours_per_dossier, cost_per_hour) for by in GROUPINGS),
         national=national,
+        service_index=service_index(bind, _as_date(date_from), _as_date(date_to)),
     )
 
 
