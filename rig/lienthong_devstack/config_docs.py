@@ -49,6 +49,9 @@ CONNECTION_NOTES = {
     "only logged",
 }
 VARIABLE_NOTES = {
+    "lienthong_calendar": "optional YAML: `extra_days_off` and `make_up_days` (lists of "
+    "YYYY-MM-DD) announced on top of Vietnam's public holidays (the `holidays` package), and "
+    "`near_due_working_days` (0-30, default 2): how early handlers and leaders are told",
     "lienthong_routing": "routing YAML: result kind per procedure; iOffice unit, handler and "
     "signer per agency (shape of `rig/lienthong_standins/demo_routing.yaml`)",
     "lienthong_minutes_saved_per_dossier": "minutes one dossier carried through saves",
@@ -74,6 +77,7 @@ ENV_NOTES = {
     "LIENTHONG_RECONCILE_CRON": "schedule of `dossier_reconcile`",
     "LIENTHONG_REPORT_CRON": "schedule of `savings_report`",
     "LIENTHONG_RECHECK_CRON": "schedule of `quarantine_recheck`",
+    "LIENTHONG_DEADLINE_CRON": "schedule of `deadline_alerts`",
     "LIENTHONG_RETENTION_CRON": "schedule of `personal_data_retention`",
     "LIENTHONG_NATIONAL_SYNC_CRON": "schedule of `national_sync`",
     "LIENTHONG_RETRY_DELAY_SECONDS": "first retry delay of the link's tasks (exponential backoff "
