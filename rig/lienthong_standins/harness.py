@@ -86,6 +86,25 @@ class Standins:
         resp.raise_for_status()
         return resp.json()
 
+    def replace(self, doc_id: str, reason: str, names: str | None = None) -> str:
+        """iOffice issues a corrected decision replacing ``doc_id`` (its package naming ``names``
+        instead, a bad input, when given); returns the new MaVanBan."""
+        resp = requests.post(
+            f"{self.ioffice_root}/_admin/replace",
+            json={"ma_van_ban": doc_id, "reason": reason, "names": names},
+            timeout=60,
+        )
+        resp.raise_for_status()
+        return resp.json()["MaVanBan"]
+
+    def revoke(self, doc_id: str, reason: str) -> None:
+        """iOffice revokes the issued decision ``doc_id``."""
+        requests.post(
+            f"{self.ioffice_root}/_admin/revoke",
+            json={"ma_van_ban": doc_id, "reason": reason},
+            timeout=60,
+        ).raise_for_status()
+
     def stats(self) -> dict[str, int]:
         """Faults fired so far, by kind, on all systems."""
         fired: dict[str, int] = {}

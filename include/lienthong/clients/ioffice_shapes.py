@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lienthong.clients.errors import CredentialsRefused, RequestRejected
 from lienthong.domain.dossier import Dossier
 from lienthong.domain.timeliness import VN_TZ
+from lienthong.domain.vocabulary import PackageOutcome
 
 if TYPE_CHECKING:
     from lienthong.pipeline.routing import Route
@@ -75,6 +76,8 @@ class Package:
     promulgated_on: datetime | None
     files: tuple[ResultFile, ...]
     declared_dossier_id: str = ""  # the dossier id the package states outright (IDHoSo), if any
+    replaces: str = ""  # the MaVanBan of the issued document this one replaces (a correction)
+    change_reason: str = ""  # why it replaces, or why the document is revoked
     # Not read at all (:data:`OVERSIZED_PACKAGE`, :data:`TOO_DEEP`): only ``doc_id`` is known.
     unreadable: str = ""
     unreadable_detail: str = ""
@@ -299,7 +302,22 @@ def to_package(doc_id: str, data: dict[str, Any], max_file_bytes: int | None = N
         promulgated_on=parse_vn_date(vb.get("NgayBanHanh")),
         files=tuple(files),
         declared_dossier_id=str(data.get("IDHoSo") or ""),
+        replaces=str(_object(vb.get("ThayTheVanBan")).get("MaVanBan") or ""),
+        change_reason=_change_reason(data, vb)[:1000],
     )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _change_reason(data: dict[str, Any], vb: dict[str, Any]) -> str:
+    """The reason a replacement (``ThayTheVanBan.LyDo``) or a revocation (``ThuHoi.LyDo``) gives."""
+    for holder in (_object(vb.get("ThayTheVanBan")), _object(vb.get("ThuHoi"))):
+        if holder.get("LyDo"):
+            return str(holder["LyDo"])
+    revoked = data.get("LoaiKetQua") == PackageOutcome.REVOKED
+    return str(data.get("LyDo") or "") if revoked else ""
 
 
 def document_list_params(date_from: date, date_to: date) -> dict[str, str]:

@@ -380,6 +380,27 @@ class PortalClient:
                 self._unknown_outcome("attach", dossier_id, attempt, exc)
         raise AssertionError("unreachable")  # pragma: no cover - the last attempt raises
 
+    def withdraw_result_once(self, dossier_id: str, notation: str) -> bool:
+        """Take the result with this number/notation off the dossier, unless it is gone already.
+
+        Read before every attempt, as :meth:`attach_result_once`: a lost answer is found done.
+        Returns whether the result was still there when this call began."""
+        was_there = False
+        for attempt in range(self.settings.retry.attempts):
+            file_id = shapes.attachment_with(self.get_dossier(dossier_id), notation)
+            if not file_id:
+                return was_there
+            was_there = True
+            try:
+                self._write("DELETE", f"/pa/dossier/{dossier_id}/result/{file_id}")
+                return True
+            except RemoteRefused as exc:
+                if exc.status != 404 or attempt + 1 >= self.settings.retry.attempts:
+                    raise  # 404 otherwise: gone meanwhile; read again
+            except RemoteError as exc:
+                self._unknown_outcome("withdraw", dossier_id, attempt, exc)
+        raise AssertionError("unreachable")  # pragma: no cover - the last attempt raises
+
     def add_step_once(self, dossier_id: str, step: Step) -> bool:
         """Record a processing step unless this very step (content and time) is recorded already.
 

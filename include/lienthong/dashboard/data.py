@@ -7,7 +7,7 @@ Everything returned is plain data, already masked, so templates never see raw pe
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -22,7 +22,14 @@ from lienthong.domain.states import STATE_LABELS_VI
 from lienthong.domain.working_calendar import DEFAULT_NEAR_DUE_WORKING_DAYS
 from lienthong.pipeline.deadlines import CalendarConfig
 from lienthong.pipeline.heal import NeedsPerson, needs_person
-from lienthong.reconcile.watchlists import WatchItem, late_links, portal_now, stuck_links
+from lienthong.reconcile.watchlists import (
+    RevokedReturned,
+    WatchItem,
+    late_links,
+    portal_now,
+    revoked_after_return,
+    stuck_links,
+)
 from lienthong.report import figures
 from lienthong.report.national_figures import sync_figures
 from lienthong.store.ledger import OPERATOR_ACTION
@@ -357,6 +364,7 @@ class Watchlists:
     late: list[WatchItem]
     needs_person: list[NeedsPerson]
     near_due_working_days: int = DEFAULT_NEAR_DUE_WORKING_DAYS
+    revoked_returned: list[RevokedReturned] = field(default_factory=list)
 
 
 def watchlists(
@@ -376,4 +384,5 @@ def watchlists(
             late_links(s, portal, within, calendar, limit=limit),
             needs_person(s, portal, within, calendar)[:limit],
             within,
+            revoked_after_return(s, limit),
         )

@@ -20,6 +20,7 @@ class LinkState(StrEnum):
     REJECTED = "rejected"
     SKIPPED = "skipped"
     QUARANTINED = "quarantined"
+    REVOKED = "revoked"  # the attached decision was revoked: the dossier waits for a new one
 
 
 STATE_LABELS_VI: dict[str, str] = {
@@ -32,6 +33,7 @@ STATE_LABELS_VI: dict[str, str] = {
     "rejected": "Bị trả lại",
     "skipped": "Không cần liên thông",
     "quarantined": "Cách ly",
+    "revoked": "Quyết định đã bị thu hồi",
 }
 
 _S = LinkState
@@ -40,7 +42,8 @@ ALLOWED: dict[LinkState, frozenset[LinkState]] = {
     _S.TRANSFERRED: frozenset({_S.SIGNED, _S.ISSUED, _S.REJECTED, _S.QUARANTINED}),
     _S.SIGNED: frozenset({_S.ISSUED, _S.REJECTED, _S.QUARANTINED}),
     _S.ISSUED: frozenset({_S.ATTACHED, _S.QUARANTINED}),
-    _S.ATTACHED: frozenset({_S.RETURNED}),
+    _S.ATTACHED: frozenset({_S.RETURNED, _S.REVOKED}),
+    _S.REVOKED: frozenset({_S.ATTACHED}),  # a replacing decision attached
     _S.REJECTED: frozenset({_S.TRANSFERRED, _S.SIGNED, _S.ISSUED}),
     _S.QUARANTINED: frozenset({_S.SEEN, _S.TRANSFERRED, _S.SIGNED, _S.ISSUED, _S.SKIPPED}),
     _S.SKIPPED: frozenset({_S.RETURNED}),
@@ -95,6 +98,8 @@ class PackageHandling(StrEnum):
     TRACED = "traced"
     BYPASS = "bypass"
     ADOPTED = "adopted"
+    REPLACED = "replaced"  # a corrected decision took the attached one's place
+    REVOKED = "revoked"  # the attached decision was taken off the dossier
     BUSY = (
         "busy"  # another process holds the package or its dossier: it stays pending for a later run
     )

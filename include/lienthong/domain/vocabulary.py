@@ -53,6 +53,9 @@ class PackageOutcome(StrEnum):
     SIGNED_NOT_ISSUED = "02"
     REJECTED = "03"
     SIGNED_APPROVED = "04"
+    # Not in the public sources, which list 01-04: a revocation of the issued document, as edXML's
+    # revocation messages carry it (the stand-in's code; a deployment maps its own in the adapter).
+    REVOKED = "07"
 
 
 class AckStatus(StrEnum):
@@ -66,6 +69,10 @@ STEP_TRANSFERRED_VI = "Chuyển xử lý trên iOffice"
 STEP_SIGNED_VI = "Lãnh đạo đã ký số văn bản trên iOffice, chờ phát hành"
 STEP_REJECTED_VI = "Lãnh đạo trả lại dự thảo trên iOffice, chuyển lại bước xử lý trước"
 STEP_FINISHED_VI = "Đã ban hành văn bản {code}; kết quả đã ký số được gắn tự động từ iOffice"
+STEP_REPLACED_VI = "Văn bản {new} thay thế văn bản {old}; kết quả đã được thay. Lý do: {reason}"
+STEP_REVOKED_VI = (
+    "Văn bản {code} đã bị thu hồi; kết quả đã gỡ khỏi hồ sơ, chờ văn bản mới. Lý do: {reason}"
+)
 
 
 def national_time(dt: datetime | None) -> str:

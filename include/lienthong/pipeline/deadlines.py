@@ -79,6 +79,7 @@ STAGE_OF_STATE: dict[str, Stage] = {
     LinkState.TRANSFERRED: Stage.AWAITING_SIGNATURE,  # the draft is in iOffice, before the leader
     LinkState.SIGNED: Stage.AWAITING_ISSUE,
     LinkState.ISSUED: Stage.ISSUED_NOT_ATTACHED,
+    LinkState.REVOKED: Stage.DRAFTING,  # its decision was revoked: a new one must be drafted
 }
 STAGE_LABELS_VI: dict[Stage, str] = {
     Stage.DRAFTING: "Đang dự thảo, chưa trình ký",

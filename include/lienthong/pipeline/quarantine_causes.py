@@ -66,6 +66,11 @@ RECHECK_BY_REASON: dict[str, frozenset[Recheck]] = {
     # Signed by someone the routing does not name as the unit's signer: a re-issue, or a routing
     # change.
     **_each("wrong_signer", _TIMER_OR_ROUTING),
+    # Corrections after issuance: a replacement naming a document that is not the dossier's (the
+    # original may still be on its way), and a revocation of a decision never attached (a person
+    # checks the dossier).
+    **_each("replaces_unknown", _TIMER),
+    **_each("revoked_unattached", _PERSON),
     # Records and steps the national portal refused: the local data must change (a later snapshot
     # that is accepted resolves a refused record by itself); otherwise a person replays it.
     **_each("national_missing_field national_unknown_dossier national_status_backwards", _PERSON),

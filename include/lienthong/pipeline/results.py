@@ -40,6 +40,7 @@ from lienthong.domain.vocabulary import (
     DossierStatus,
     PackageOutcome,
 )
+from lienthong.pipeline import corrections
 from lienthong.pipeline.intake import LINKS_LOCK, dossier_claim
 from lienthong.pipeline.metrics import timed
 from lienthong.pipeline.outcomes import PackageCount
@@ -153,6 +154,10 @@ def _handle(resources: Resources, run: ledger.RunContext, doc_id: str) -> Packag
 def _handle_linked(
     resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package
 ) -> PackageHandling:
+    if pkg.outcome == PackageOutcome.REVOKED and not pkg.unreadable:
+        return corrections.revoke(resources, run, link, pkg)
+    if pkg.replaces and pkg.outcome == PackageOutcome.ISSUED and not pkg.unreadable:
+        return _replacement(resources, run, link, pkg)
     if not is_at_or_past(link.state, LinkState.ATTACHED):
         problem = check_package(
             pkg, LinkIdentity(link.dossier_code, link.dossier_id, link.ioffice_doc_id)
@@ -169,6 +174,38 @@ def _handle_linked(
     with resources.session() as session:
         ledger.add_event(session, run, link.dossier_code, "package_trace", detail=pkg.meta())
     return PackageHandling.TRACED
+
+
+def _replacement(
+    resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package
+) -> PackageHandling:
+    """An issued decision naming the one it replaces. Before anything reached the portal it is
+    simply the dossier's decision; after, it takes the attached one's place once verified (an
+    unverified one is refused and the attached result stays)."""
+    if link.ioffice_doc_id == pkg.doc_id and link.state == LinkState.ATTACHED:
+        return PackageHandling.ALREADY_DONE
+    if link.ioffice_doc_id not in (pkg.replaces, pkg.doc_id):
+        return corrections.refuse(
+            resources, run, link, pkg, corrections.replaces_unknown(pkg, link)
+        )
+    if not is_at_or_past(link.state, LinkState.ATTACHED) and link.state != LinkState.REVOKED:
+        with resources.session() as session:
+            link = session.get(DossierLink, link.id)
+            row = corrections.version(session, link, pkg.replaces)
+            row.replaced_by, row.change_reason = pkg.doc_id, pkg.change_reason[:1000] or None
+            link.ioffice_doc_id = pkg.doc_id
+            ledger.add_event(
+                session, run, link.dossier_code, "replaced_before_attach", detail=pkg.meta()
+            )
+        return _issued(resources, run, link, replace(pkg, replaces=""))
+    problem = check_package(pkg, LinkIdentity(link.dossier_code, link.dossier_id, pkg.doc_id))
+    if problem is not None:
+        return corrections.refuse(resources, run, link, pkg, problem)
+    verdict = _verdict(resources, link, pkg)
+    if not verdict.ok:
+        why = Problem(verdict.reason_code or "invalid", verdict.message_vi or "", verdict.detail)
+        return corrections.refuse(resources, run, link, pkg, why)
+    return corrections.replace(resources, run, link, pkg, verdict)
 
 
 def _unlinked(
@@ -432,6 +469,7 @@ def _record_attached(
             resources.minutes_saved(link.procedure_code),
             resources.savings.cost_per_hour_vnd,
         )
+        corrections.version(session, link, pkg.doc_id)  # the first version of the result
         ledger.resolve_quarantine(
             session,
             run,

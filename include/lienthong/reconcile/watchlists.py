@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from lienthong.domain.states import LinkState
@@ -20,7 +20,7 @@ from lienthong.domain.working_calendar import (
     local_day,
 )
 from lienthong.pipeline.deadlines import near_due, waiting_deadlines
-from lienthong.store.schema import DossierLink, IntakeCursor
+from lienthong.store.schema import DossierLink, IntakeCursor, ResultVersion
 
 # How long a link may rest in a state before it counts as stuck.
 STUCK_AFTER: dict[str, timedelta] = {
@@ -136,4 +136,45 @@ def late_links(
             extended=d.extended,
         )
         for d in due
+    ]
+
+
+@dataclass(frozen=True)
+class RevokedReturned:
+    """A decision revoked after the citizen was handed it: only a person can put this right."""
+
+    dossier_code: str
+    agency_name: str
+    procedure_name: str
+    code_notation: str | None
+    revoked_at: datetime
+    reason: str | None
+
+
+def revoked_after_return(session: Session, limit: int = 1000) -> list[RevokedReturned]:
+    """Revoked decisions of dossiers already returned (at revocation, or returned since without a
+    new decision), newest first."""
+    rows = session.execute(
+        select(ResultVersion, DossierLink)
+        .join(DossierLink, DossierLink.dossier_code == ResultVersion.dossier_code)
+        .where(
+            ResultVersion.revoked_at.is_not(None),
+            or_(
+                ResultVersion.revoked_after_return.is_(True),
+                and_(DossierLink.state == LinkState.REVOKED, DossierLink.portal_status == 10),
+            ),
+        )
+        .order_by(ResultVersion.revoked_at.desc())
+        .limit(limit)
+    ).all()
+    return [
+        RevokedReturned(
+            v.dossier_code,
+            link.agency_name,
+            link.procedure_name,
+            v.code_notation,
+            v.revoked_at,
+            v.change_reason,
+        )
+        for v, link in rows
     ]

@@ -351,3 +351,24 @@ class DeadlineAlert(Base):
     working_days_left: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(TS)
     sent_at: Mapped[datetime | None] = mapped_column(TS, index=True)
+
+
+class ResultVersion(Base):
+    """Each decision attached as a dossier's result, with its file's digest: the first, and every
+    replacement; a revoked or replaced one stays here with when and why, so the history keeps
+    both versions' hashes after the portal shows only the current one."""
+
+    __tablename__ = "result_version"
+
+    dossier_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ioffice_doc_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code_notation: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    file_id: Mapped[str | None] = mapped_column(String(64))
+    attached_at: Mapped[datetime | None] = mapped_column(TS)
+    replaced_by: Mapped[str | None] = mapped_column(String(64))
+    replaced_at: Mapped[datetime | None] = mapped_column(TS)
+    revoked_at: Mapped[datetime | None] = mapped_column(TS, index=True)
+    change_reason: Mapped[str | None] = mapped_column(String(1000))
+    # Revoked after the citizen had the result (the dossier returned): a person must act.
+    revoked_after_return: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -38,12 +38,21 @@ from lienthong_standins.ioffice.pdf import render_decision_pdf, sign_pdf
 from lienthong_standins.ioffice.store import (
     ISSUED,
     REJECTED,
+    REVOKED,
     STATE_NAMES,
     Document,
     IOfficeStore,
     PackageView,
     unit_matches,
 )
+
+
+class Correction(BaseModel):
+    ma_van_ban: str
+    reason: str = Field(min_length=1, max_length=500)
+    # A bad input: the replacement names this document as the one it replaces (default: the real).
+    names: str | None = None
+
 
 BASE = "/api/lienthong"
 
@@ -359,6 +368,38 @@ def build(
         rendered = envelope(data | {"QuaTrinhXuLy": hostile.MARKER}).body
         return Response(hostile.deep(rendered), media_type="application/json")
 
+    def replaced_info(doc: Document) -> dict[str, Any]:
+        """What a replacing document says of the one it replaces (after edXML ReplacementInfo)."""
+        old = store.get_document(doc.replaces or "")
+        return {
+            "MaVanBan": doc.replaces,
+            "SoKyHieu": old.code_notation if old else "",
+            "LyDo": doc.change_reason,
+        }
+
+    def revocation(doc: Document, view: Any) -> dict[str, Any]:
+        """A revocation message for an issued document: who, what, why; no file."""
+        return {
+            "MaVanBan": doc.ma_van_ban,
+            "MaHoSo": doc.ma_ho_so or "",
+            "IDHoSo": doc.id_ho_so,
+            "DonVi": {"Ten": doc.unit_name, "MaDinhDanh": doc.unit_code},
+            "ThamSoAn": doc.tham_so_an,
+            "LoaiKetQua": REVOKED,
+            "ThoiDiemKetQua": dmy_hms(view.package.created_at),
+            "LyDo": doc.change_reason,
+            "VanBanDi": {
+                "TrichYeu": doc.subject,
+                "LoaiVanBan": doc.document_type,
+                "SoKyHieu": doc.code_notation,
+                "NgayBanHanh": dmy(doc.promulgation_date),
+                "NguoiKy": doc.signer_name,
+                "ChucVu": doc.signer_title,
+                "ThuHoi": {"LyDo": doc.change_reason, "NgayThuHoi": dmy(doc.revoked_at)},
+                "DinhKem": [],
+            },
+        }
+
     @api.get("/LayGoiTinVanBan")
     def lay_goi_tin(request: Request, MaVanBan: str = Query(min_length=1)) -> JSONResponse:
         view = store.current_package(MaVanBan)
@@ -372,6 +413,8 @@ def build(
                 f"Văn bản {MaVanBan} chưa có kết quả xử lý ({STATE_NAMES[doc.state].lower()}).",
             )
         doc, loai = view.document, view.package.loai_ket_qua
+        if loai == REVOKED:
+            return envelope(revocation(doc, view))
         signed = loai != REJECTED
         attachments = []
         # Issued packages only; a broken envelope carries the genuine file (never two faults at
@@ -410,6 +453,8 @@ def build(
                 "DinhKem": attachments,
             },
         }
+        if doc.replaces and loai == ISSUED:
+            data["VanBanDi"]["ThayTheVanBan"] = replaced_info(doc)
         if bad_envelope and bad_envelope.variant in BAD_PACKAGE_NAMED_ONLY:
             return hostile_package(doc, bad_envelope, data)
         return envelope(broken_envelope(doc, bad_envelope, data) if bad_envelope else data)
@@ -461,6 +506,24 @@ def build(
             behaviour=store.behaviour,
         )
     )
+
+    @app.post("/_admin/replace", tags=["stand-in control (not part of the real system)"])
+    def replace_document(req: Correction) -> dict[str, Any]:
+        """The office issues a corrected decision replacing ``ma_van_ban``."""
+        try:
+            new = store.replace(req.ma_van_ban, req.reason, clock.now(), names=req.names)
+            return {"MaVanBan": new}
+        except LookupError:
+            raise ApiError(404, "VANBAN_KHONG_TON_TAI", "Không có văn bản đã ban hành") from None
+
+    @app.post("/_admin/revoke", tags=["stand-in control (not part of the real system)"])
+    def revoke_document(req: Correction) -> dict[str, Any]:
+        """The office revokes the issued decision ``ma_van_ban``."""
+        try:
+            store.revoke(req.ma_van_ban, req.reason, clock.now())
+        except LookupError:
+            raise ApiError(404, "VANBAN_KHONG_TON_TAI", "Không có văn bản đã ban hành") from None
+        return {"MaVanBan": req.ma_van_ban}
 
     @app.get("/_admin/documents", tags=["stand-in control (not part of the real system)"])
     def documents() -> dict[str, Any]:

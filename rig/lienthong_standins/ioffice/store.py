@@ -52,6 +52,10 @@ from lienthong_standins.ioffice.pdf import Decision, render_decision_pdf, sign_p
 
 # LoaiKetQua codes (interfaces.md §3).
 ISSUED, SIGNED_NOT_ISSUED, REJECTED = "01", "02", "03"
+# Not in the public sources (interfaces.md lists 01-04): the stand-in's revocation outcome, modelled
+# on edXML's revocation messages; a replacement is an issued package naming the document it
+# replaces (edXML ReplacementInfo). Both shapes live in the link's iOffice adapter only.
+REVOKED = "07"
 
 STATE_NAMES = {
     "received": "Chuyên viên đang soạn thảo",
@@ -121,6 +125,10 @@ class Document(Base):
     promulgation_date: Mapped[date | None] = mapped_column(Date, index=True)
     pdf_unsigned: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     pdf_signed: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    # Corrections after issuance: the document this one replaces, and a revocation.
+    replaces: Mapped[str | None] = mapped_column(String(40))
+    change_reason: Mapped[str] = mapped_column(Text, default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(VNDateTime)
 
     @property
     def push(self) -> dict[str, Any]:
@@ -358,6 +366,38 @@ class IOfficeStore:
         s.add(doc)
         s.flush()
         return doc
+
+    def replace(self, ma_van_ban: str, reason: str, now: datetime, names: str | None = None) -> str:
+        """Issue a new document replacing an issued one (a corrected decision): new number,
+        newly signed, for the same dossier; its package names the replaced document. Returns the
+        new MaVanBan."""
+        with self._lock, self._session() as s, s.begin():
+            old = s.get(Document, ma_van_ban)
+            if old is None or old.state != "issued":
+                raise LookupError(f"no issued document {ma_van_ban}")
+            fields = {
+                name: getattr(old, name)
+                for name in (
+                    "ma_ho_so id_ho_so unit_code unit_name payload tham_so_an document_type "
+                    "subject applicant procedure signer_name signer_account signer_title drafter"
+                ).split()
+            }
+            doc = self._new_document(s, now, **fields)
+            doc.replaces, doc.change_reason = names or old.ma_van_ban, reason
+            doc.drafted_at = doc.submitted_at = doc.decided_at = doc.issued_at = now
+            doc.outcome, doc.state, doc.next_event_at = "issued", "issued", None
+            self._issue(s, doc, now)
+            self._offer(s, doc, ISSUED, now)
+            return doc.ma_van_ban
+
+    def revoke(self, ma_van_ban: str, reason: str, now: datetime) -> None:
+        """Revoke an issued document: its current package becomes the revocation."""
+        with self._lock, self._session() as s, s.begin():
+            doc = s.get(Document, ma_van_ban)
+            if doc is None or doc.state != "issued":
+                raise LookupError(f"no issued document {ma_van_ban}")
+            doc.revoked_at, doc.change_reason = now, reason
+            self._offer(s, doc, REVOKED, now)
 
     # --- the office at work ----------------------------------------------------------
 

@@ -313,6 +313,12 @@ def create_app(
             store.attach_result, dossier_id, body.fileId, body.filename, body.document.model_dump()
         )
 
+    @api.delete("/pa/dossier/{dossier_id}/result/{file_id}", tags=["dossier"])
+    def withdraw_result(dossier_id: str, file_id: str) -> dict[str, Any]:
+        """Not in the public sources (as the attach endpoint): take a result off the dossier."""
+        dossier_id_ok(dossier_id)
+        return change(store.withdraw_result, dossier_id, file_id)
+
     @api.post("/pa/dossier/{dossier_id}/step", tags=["dossier"])
     def add_step(dossier_id: str, body: StepIn) -> dict[str, Any]:
         dossier_id_ok(dossier_id)

@@ -457,6 +457,22 @@ class PortalStore:
             )
         return doc
 
+    def withdraw_result(self, dossier_id: str, file_id: str) -> dict[str, Any]:
+        """Take a result file off the dossier (a revoked or replaced decision); 404 when it is not
+        attached there (a repeat)."""
+        self.run_desk()
+        with self._lock, self.engine.begin() as c:
+            row = self._load_for_change(c, dossier_id)
+            doc = json.loads(row.doc)
+            kept = [a for a in doc["attachment"] if a.get("id") != file_id]
+            if len(kept) == len(doc["attachment"]):
+                raise NotFound("attachment")
+            stamp = self._stamp(self.now_ms())
+            doc["attachment"], doc["updatedDate"] = kept, fmt_date(stamp)
+            self._save(c, dossier_id, doc, stamp, result_count=max(row.result_count - 1, 0))
+            c.execute(update(files).where(files.c.id == file_id).values(attached_to=None))
+        return doc
+
     def results_view(self) -> list[dict[str, Any]]:
         """[own, admin] every decision/certificate dossier with its status, its attached results
         (file digest, number/notation, real attach time) and its steps (content, time)."""

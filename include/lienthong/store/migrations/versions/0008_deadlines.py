@@ -1,4 +1,5 @@
-"""deadlines: extensions of a dossier's due date, and alerts sent before a due date"""
+"""deadlines and corrections: extensions of a dossier's due date, alerts sent before a due date,
+and the versions of a dossier's result (replaced, revoked)"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -30,9 +31,26 @@ def upgrade() -> None:
         sa.Column("sent_at", UTCDateTime(), nullable=True),
     )
     op.create_index("ix_deadline_alert_sent_at", "deadline_alert", ["sent_at"])
+    op.create_table(
+        "result_version",
+        sa.Column("dossier_code", sa.String(64), primary_key=True),
+        sa.Column("ioffice_doc_id", sa.String(64), primary_key=True),
+        sa.Column("code_notation", sa.String(64), nullable=True),
+        sa.Column("sha256", sa.String(64), nullable=True),
+        sa.Column("file_id", sa.String(64), nullable=True),
+        sa.Column("attached_at", UTCDateTime(), nullable=True),
+        sa.Column("replaced_by", sa.String(64), nullable=True),
+        sa.Column("replaced_at", UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", UTCDateTime(), nullable=True),
+        sa.Column("change_reason", sa.String(1000), nullable=True),
+        sa.Column("revoked_after_return", sa.Boolean(), nullable=False),
+    )
+    op.create_index("ix_result_version_revoked_at", "result_version", ["revoked_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_result_version_revoked_at", table_name="result_version")
+    op.drop_table("result_version")
     op.drop_index("ix_deadline_alert_sent_at", table_name="deadline_alert")
     op.drop_table("deadline_alert")
     op.drop_table("dossier_extension")
