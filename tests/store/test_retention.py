@@ -17,11 +17,13 @@ from lienthong.store.engine import get_engine
 from lienthong.store.retention import KEPT_KEYS, PURGED_MARK, purge_payloads, thin_personal_data
 from lienthong.store.schema import (
     BypassDocument,
+    DossierExtension,
     DossierLink,
     LinkEvent,
     NationalSyncItem,
     Quarantine,
     ReconcileFinding,
+    ResultVersion,
 )
 from tests.conftest import on_store
 from tests.pipeline.invariants import check
@@ -84,6 +86,23 @@ def test_resolved_and_expired_records_keep_only_lookup_keys(standins, res):
 
 def _seed_free_text(session, long_ago: datetime) -> None:
     """One of every row the record of processing lists as holding free text, all old."""
+    session.add(
+        DossierExtension(
+            dossier_code="D1",
+            new_due_at=long_ago,
+            reason="Gia hạn: chờ ông Nguyễn Văn An bổ sung",
+            seen_at=long_ago,
+        )
+    )
+    session.add(
+        ResultVersion(
+            dossier_code="D1",
+            ioffice_doc_id="V0",
+            revoked_at=long_ago,
+            change_reason="Sai tên Nguyễn Văn An",
+            revoked_after_return=False,
+        )
+    )
     base = {
         "agency_code": "000.30.07.H36",
         "agency_name": "UBND xã",
@@ -177,6 +196,7 @@ def test_retention_thins_free_text_and_leaves_the_audit_log_and_pending_bodies(s
             "findings": 0,
             "events": 0,
             "outbox_bodies": 1,  # a settled body is thinned whatever its age
+            "change_reasons": 0,
         }
     with Session(engine) as session, session.begin():
         report = thin_personal_data(session, now, 90, NationalClient.settled_body)
@@ -187,11 +207,14 @@ def test_retention_thins_free_text_and_leaves_the_audit_log_and_pending_bodies(s
         "findings": 1,
         "events": 2,
         "outbox_bodies": 0,
+        "change_reasons": 2,
     }
     with Session(engine) as session:
         link = session.scalar(select(DossierLink))
         assert link.doc_subject == "[đã xoá]" and link.last_error == "RequestRejected (status 422)"
         assert session.scalar(select(BypassDocument.doc_subject)) == "[đã xoá]"
+        assert session.scalar(select(DossierExtension.reason)) == "[đã xoá]"
+        assert session.scalar(select(ResultVersion.change_reason)) == "[đã xoá]"
         assert session.scalar(select(ReconcileFinding.detail)) == {
             "code_notation": "1/QĐ",
             "subject": "[đã xoá]",

@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 from lienthong.domain.states import QuarantineStatus
 from lienthong.store.schema import (
     BypassDocument,
+    DossierExtension,
     DossierLink,
     LinkEvent,
     NationalSyncItem,
     Quarantine,
     ReconcileFinding,
+    ResultVersion,
 )
 
 # What a replay, the self-healing re-checks and an auditor need to find the item again.
@@ -84,7 +86,13 @@ REMOVED_VI = "[đã xoá]"
 # Events whose detail carries text from another system (a decision's subject, file names, a
 # remote error); the audit trail (``operator_action``) is never touched: append-only, kept for
 # accountability.
-THINNED_EVENT_KINDS = ("package_trace", "push_failed", "package_error")
+THINNED_EVENT_KINDS = (
+    "package_trace",
+    "push_failed",
+    "package_error",
+    "replaced_before_attach",
+    "replaced_result_revoked",
+)
 SETTLED_OUTBOX_STATES = ("sent", "superseded", "refused")
 
 
@@ -98,6 +106,7 @@ class ThinReport:
     findings: int = 0
     events: int = 0
     outbox_bodies: int = 0
+    change_reasons: int = 0  # extensions' and corrected decisions' reasons (free text)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -187,4 +196,20 @@ def thin_personal_data(
         if thinned != item.body:
             item.body = thinned
             counts["outbox_bodies"] += 1
+    for ext in session.scalars(
+        select(DossierExtension).where(
+            DossierExtension.seen_at <= cutoff, DossierExtension.reason != REMOVED_VI
+        )
+    ):
+        ext.reason = REMOVED_VI
+        counts["change_reasons"] += 1
+    for version in session.scalars(
+        select(ResultVersion).where(
+            ResultVersion.change_reason.is_not(None), ResultVersion.change_reason != REMOVED_VI
+        )
+    ):
+        when = version.revoked_at or version.replaced_at or version.attached_at
+        if when is not None and when <= cutoff:
+            version.change_reason = REMOVED_VI
+            counts["change_reasons"] += 1
     return ThinReport(**counts)
