@@ -48,7 +48,7 @@ def test_counts_rates_and_scores_by_hand():
     assert march["month"] == "2023-03" and march["received"] == 7
     # On time: early, on the day, pending within date, direct on time = 4 of 7. The dossier
     # finished in April (late) is judged at 31 March: still pending and past its date: overdue.
-    assert march["on_time"] == 4 and march["overdue"] == 3
+    assert march["in_time"] == 4 and march["overdue"] == 3
     assert march["on_time_pct"] == 57.1  # one decimal, as every rate of the reports
     assert march["on_time_score"] == pytest.approx(round(20 * 4 / 7, 2))
     # Electronic results among decision dossiers finished (by now): 3 of 4 (one on paper only).

@@ -52,6 +52,7 @@ COLUMNS_VI: dict[str, str] = {
     "cost_per_hour": "Chi phí một giờ công (VNĐ)",
     # the service index (Decision 766/QĐ-TTg), report.service_index
     "received": "Số hồ sơ tiếp nhận",
+    "in_time": "Hồ sơ đúng hạn (kể cả trước hạn và đang xử lý còn hạn)",
     "overdue": "Số hồ sơ quá hạn",
     "on_time_score": "Điểm tiến độ giải quyết (tối đa 20)",
     "decisions_finished": "Hồ sơ có kết quả là quyết định, giấy chứng nhận đã giải quyết",

@@ -69,7 +69,7 @@ COLUMNS = (
     "agency_name",
     "month",
     "received",
-    "on_time",
+    "in_time",
     "overdue",
     "on_time_pct",
     "on_time_score",
@@ -124,7 +124,7 @@ def dossier_facts(row: Mapping[str, Any], period_end: date) -> dict[str, int]:
     decision_done = row["result_kind"] == ResultKind.DECISION and finished is not None
     return {
         "received": 1,
-        "on_time": int(on_time),
+        "in_time": int(on_time),
         "overdue": int(not on_time),
         "decisions_finished": int(decision_done),
         "e_results": int(decision_done and row["attached_at"] is not None),
@@ -149,11 +149,11 @@ def index_rows(rows: Iterable[Mapping[str, Any]], date_to: date) -> pd.DataFrame
     out = []
     for (agency, month), acc in sorted(sums.items()):
         record = {"agency_code": agency, "agency_name": acc["agency_name"], "month": month}
-        for name in ("received", "on_time", "overdue", "decisions_finished", "e_results", "synced"):
+        for name in ("received", "in_time", "overdue", "decisions_finished", "e_results", "synced"):
             record[name] = acc.get(name, 0)
         for ind, (num, den) in zip(
             INDICATORS,
-            (("on_time", "received"), ("e_results", "decisions_finished"), ("synced", "received")),
+            (("in_time", "received"), ("e_results", "decisions_finished"), ("synced", "received")),
             strict=True,
         ):
             record[ind.key] = percent(record[num], record[den])
