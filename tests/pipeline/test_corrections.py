@@ -129,6 +129,13 @@ def test_a_revoked_decision_is_taken_off_once_and_a_returned_one_listed(
     assert savings == 1
     results.process_packages(nres, CTX)
     assert steps_on_portal(nres, link, "đã bị thu hồi") == 1
+    run_intake(nres)  # the national record follows: no result paper, the revocation's step
+    sync_until_idle(nres)
+    record = national_records(standins)[link.dossier_code]
+    assert not any(
+        link.doc_code_notation in str(p) for p in record["HoSo"].get("DanhSachGiayToKetQua") or []
+    )
+    assert any("đã bị thu hồi" in (t.get("NoiDungXuLy") or "") for t in record["TienDo"])
 
     # A decision revoked after the citizen had it: nothing changed on the portal, listed.
     returned = attached(nres, "returned")
