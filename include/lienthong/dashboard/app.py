@@ -160,6 +160,21 @@ def savings_rates() -> tuple[float, int]:
     return savings.hours_per_dossier, savings.cost_per_hour_vnd
 
 
+def requested_period(
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+) -> data.Period:
+    """The ``from``/``to`` of the request; the store's data period where either is left out."""
+    default = data.data_period(store_engine(AIRFLOW))
+    period = data.Period(date_from or default.date_from, date_to or default.date_to)
+    if period.date_to < period.date_from:
+        raise HTTPException(400, "Ngày kết thúc phải sau ngày bắt đầu")
+    return period
+
+
+RequestedPeriod = Annotated[data.Period, Depends(requested_period)]
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="lienthong dashboard",
@@ -205,22 +220,9 @@ def create_app() -> FastAPI:
         )
         return HTMLResponse(html)
 
-    def period_of(engine, date_from: date | None, date_to: date | None) -> data.Period:
-        default = data.data_period(engine)
-        period = data.Period(date_from or default.date_from, date_to or default.date_to)
-        if period.date_to < period.date_from:
-            raise HTTPException(400, "Ngày kết thúc phải sau ngày bắt đầu")
-        return period
-
     @app.get("/", response_class=HTMLResponse, name="overview")
-    def overview(
-        request: Request,
-        user: User,
-        date_from: Annotated[date | None, Query(alias="from")] = None,
-        date_to: Annotated[date | None, Query(alias="to")] = None,
-    ) -> HTMLResponse:
+    def overview(request: Request, user: User, period: RequestedPeriod) -> HTMLResponse:
         engine = store_engine(AIRFLOW)
-        period = period_of(engine, date_from, date_to)
         ov = data.overview(engine, period, *savings_rates())
         month, agency = ov.by_month, ov.by_agency
         svgs = [
@@ -255,14 +257,8 @@ def create_app() -> FastAPI:
         )
 
     @app.get("/index", response_class=HTMLResponse, name="service_index")
-    def index_page(
-        request: Request,
-        user: User,
-        date_from: Annotated[date | None, Query(alias="from")] = None,
-        date_to: Annotated[date | None, Query(alias="to")] = None,
-    ) -> HTMLResponse:
+    def index_page(request: Request, user: User, period: RequestedPeriod) -> HTMLResponse:
         engine = store_engine(AIRFLOW)
-        period = period_of(engine, date_from, date_to)
         frame = service_index(engine, period.date_from, period.date_to)
         return render(
             request,
@@ -275,13 +271,8 @@ def create_app() -> FastAPI:
         )
 
     @app.get("/api/summary", name="summary")
-    def summary(
-        user: User,
-        date_from: Annotated[date | None, Query(alias="from")] = None,
-        date_to: Annotated[date | None, Query(alias="to")] = None,
-    ) -> dict[str, Any]:
+    def summary(user: User, period: RequestedPeriod) -> dict[str, Any]:
         engine = store_engine(AIRFLOW)
-        period = period_of(engine, date_from, date_to)
         ov = data.overview(engine, period, *savings_rates())
         return {
             **ov.headline,

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from lienthong.clients.ioffice import Package
-from lienthong.domain.dossier import ResultDocument, Step
+from lienthong.domain.dossier import Step
 from lienthong.domain.masking import get_logger
 from lienthong.domain.problem import Problem
 from lienthong.domain.states import LinkState, PackageHandling, QuarantineSource
@@ -74,41 +74,29 @@ def refuse(
     resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, why: Problem
 ) -> PackageHandling:
     """Quarantine a correction the link cannot apply; the dossier's result stays as it is."""
+    payload = {**pkg.meta(), "replaces": pkg.replaces, "dossier_id": link.dossier_id}
+    where = {"source": QuarantineSource.IOFFICE_PACKAGE, "key": pkg.doc_id}
     with resources.session() as session:
         quarantine_item(
-            resources,
-            session,
-            run,
-            why,
-            source=QuarantineSource.IOFFICE_PACKAGE,
-            key=pkg.doc_id,
-            code=link.dossier_code,
-            payload={**pkg.meta(), "replaces": pkg.replaces, "dossier_id": link.dossier_id},
+            resources, session, run, why, **where, code=link.dossier_code, payload=payload
         )
     log.warning("correction %s of %s refused: %s", pkg.doc_id, link.dossier_code, why.reason_code)
     return PackageHandling.QUARANTINED
 
 
 def replace(
-    resources: Resources, run: ledger.RunContext, link: DossierLink, pkg: Package, verdict: Verdict
+    resources: Resources,
+    run: ledger.RunContext,
+    link: DossierLink,
+    pkg: Package,
+    verdict: Verdict,
+    file_id: str,
 ) -> PackageHandling:
-    """Put the verified replacing decision on the portal, take the replaced one off, say so with a
-    step; then record both versions and point the link at the new document."""
+    """With the verified replacing decision attached (``file_id``), take the replaced one off the
+    portal and say so with a step; then record both versions and point the link at the new
+    document."""
     now = datetime.now(UTC)
     old_notation = link.doc_code_notation or ""
-    file_id, _ = resources.portal.attach_result_once(
-        link.dossier_id,
-        pkg.files[0].name,
-        pkg.files[0].content,
-        ResultDocument(
-            code_notation=pkg.code_notation,
-            doc_type=pkg.doc_type,
-            subject=pkg.subject,
-            signer=pkg.signer,
-            promulgated_on=pkg.promulgated_on,
-            sha256=verdict.sha256,
-        ),
-    )
     if old_notation and old_notation != pkg.code_notation:
         resources.portal.withdraw_result_once(link.dossier_id, old_notation)
     with resources.session() as session:

@@ -67,10 +67,10 @@ def calendar_from_variable(text: str | None) -> CalendarConfig:
 class Stage(StrEnum):
     """Where a decision dossier waits, and so who must act."""
 
-    DRAFTING = "drafting"
-    AWAITING_SIGNATURE = "awaiting_signature"
-    AWAITING_ISSUE = "awaiting_issue"
-    ISSUED_NOT_ATTACHED = "issued_not_attached"
+    DRAFTING = "drafting"  # the handler drafts (or redrafts) the decision
+    AWAITING_SIGNATURE = "awaiting_signature"  # the leader signs
+    AWAITING_ISSUE = "awaiting_issue"  # the clerk numbers and issues it
+    ISSUED_NOT_ATTACHED = "issued_not_attached"  # operators get it onto the portal
 
 
 STAGE_OF_STATE: dict[str, Stage] = {

@@ -205,7 +205,8 @@ def _replacement(
     if not verdict.ok:
         why = Problem(verdict.reason_code or "invalid", verdict.message_vi or "", verdict.detail)
         return corrections.refuse(resources, run, link, pkg, why)
-    return corrections.replace(resources, run, link, pkg, verdict)
+    file_id, _ = _attach(resources, link, pkg, verdict)
+    return corrections.replace(resources, run, link, pkg, verdict, file_id)
 
 
 def _unlinked(
@@ -293,20 +294,7 @@ def _issued(
         _refuse(resources, run, link, pkg, verdict)
         return PackageHandling.QUARANTINED
     _record_issued(resources, run, link, pkg, verdict)
-    with timed(resources.metrics, "attach_seconds"):
-        file_id, attached_now = resources.portal.attach_result_once(
-            link.dossier_id,
-            pkg.files[0].name,
-            pkg.files[0].content,
-            ResultDocument(
-                code_notation=pkg.code_notation,
-                doc_type=pkg.doc_type,
-                subject=pkg.subject,
-                signer=pkg.signer,
-                promulgated_on=pkg.promulgated_on,
-                sha256=verdict.sha256 or "",
-            ),
-        )
+    file_id, attached_now = _attach(resources, link, pkg, verdict)
     now = datetime.now(UTC)
     with resources.session() as session:
         at = ledger.step_time(session, f"finished:{pkg.doc_id}", now)
@@ -325,6 +313,25 @@ def _issued(
     )
     _record_attached(resources, run, link, pkg, file_id, attached_now, now)
     return PackageHandling.ATTACHED
+
+
+def _attach(
+    resources: Resources, link: DossierLink, pkg: Package, verdict: Verdict
+) -> tuple[str, bool]:
+    """Attach the package's verified file as the dossier's result, unless it is there already."""
+    document = ResultDocument(
+        code_notation=pkg.code_notation,
+        doc_type=pkg.doc_type,
+        subject=pkg.subject,
+        signer=pkg.signer,
+        promulgated_on=pkg.promulgated_on,
+        sha256=verdict.sha256 or "",
+    )
+    file = pkg.files[0]
+    with timed(resources.metrics, "attach_seconds"):
+        return resources.portal.attach_result_once(
+            link.dossier_id, file.name, file.content, document
+        )
 
 
 def _problem_verdict(pkg: Package, problem: PackageProblem) -> Verdict:
