@@ -36,6 +36,8 @@ VERBS = {
     "reconcile",
     "recheck",
     "sync",
+    "ask",
+    "apply",
 }
 
 

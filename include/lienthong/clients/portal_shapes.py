@@ -503,3 +503,22 @@ def without_personal_data(raw: dict[str, Any]) -> dict[str, Any]:
 
 def file_path(file_id: str) -> str:
     return f"/fi/file/{file_id}"
+
+
+def routing_keys(raw: Any) -> tuple[str, str, str, str] | None:
+    """(procedure code, procedure name, agency code, agency name) of a dossier as the portal served
+    it, however broken the rest is; None when either code is missing."""
+    if not isinstance(raw, dict):
+        return None
+    procedure, agency = raw.get("procedure"), raw.get("agency")
+    if not isinstance(procedure, dict) or not isinstance(agency, dict):
+        return None
+    p_code, a_code = procedure.get("code"), agency.get("code")
+    if not isinstance(p_code, str) or not isinstance(a_code, str) or not p_code or not a_code:
+        return None
+    try:
+        p_name = _pick_name(procedure.get("translate")) or _pick_name(procedure.get("name"))
+        a_name = _pick_name(agency.get("name"))
+    except ValueError:  # a name list that does not read: the codes still route
+        p_name, a_name = "", ""
+    return p_code[:32], p_name[:500], a_code[:64], a_name[:255]

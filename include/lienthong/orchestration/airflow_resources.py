@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
 from lienthong.orchestration.airflow_stats import AirflowStats
@@ -24,6 +25,7 @@ from lienthong.orchestration.setting_rules import IntRange
 from lienthong.pipeline.deadlines import CALENDAR_VARIABLE, CalendarConfig, calendar_from_variable
 from lienthong.pipeline.national_config import NATIONAL_SYNC_VARIABLE, config_from_variable
 from lienthong.pipeline.resources import Resources
+from lienthong.pipeline.route_decisions import overlay_rows, with_overlay
 from lienthong.pipeline.routing import ROUTING_VARIABLE, routing_from_variable
 from lienthong.store.engine import get_engine, url_from_connection
 from lienthong.store.retention import DEFAULT_RETENTION_DAYS
@@ -117,12 +119,21 @@ def calendar_config(lookup: Lookup | None = None) -> CalendarConfig:
     return calendar_from_variable((lookup or TaskLookup()).variable(CALENDAR_VARIABLE))
 
 
+def routing_with_decisions(lookup: Lookup | None = None, engine: Engine | None = None):
+    """The routing Variable with the routes people decided (``route_decisions``) laid over it."""
+    look = lookup or TaskLookup()
+    routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
+    with Session(engine or store_engine(look)) as session:
+        return with_overlay(routing, overlay_rows(session))
+
+
 def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> Resources:
     """Fresh clients and engine; the caller closes them (prefer :func:`resources_from_airflow`).
     ``national``: also the national portal's client and sync settings (only its tasks need them).
     The Variables are read and checked first: a bad one fails before any client is opened."""
     look = lookup or TaskLookup()
-    routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
+    engine = store_engine(look)
+    routing = routing_with_decisions(look, engine)
     savings = savings_settings(look)
     concurrency = _int_or(look, CONCURRENCY_VARIABLE, DEFAULT_CONCURRENCY)
 
@@ -136,7 +147,7 @@ def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> 
     return Resources(
         portal=IGatePortalHook(PORTAL_CONN).get_conn(),
         ioffice=IOfficeHook(IOFFICE_CONN).get_conn(),
-        engine=store_engine(look),
+        engine=engine,
         routing=routing,
         savings=savings,
         calendar=calendar_config(look),

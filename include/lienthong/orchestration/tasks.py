@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lienthong.clients.national import NationalClient
@@ -19,6 +20,7 @@ from lienthong.orchestration.airflow_resources import (
     calendar_config,
     resources_from_airflow,
     retention_days,
+    routing_with_decisions,
     store_engine,
 )
 from lienthong.orchestration.airflow_stats import report_counts, report_levels
@@ -34,7 +36,10 @@ from lienthong.pipeline.heal import alert_text_vi, heal, mark_alerted, needs_per
 from lienthong.pipeline.outcomes import Family, NationalCount, plain
 from lienthong.pipeline.replay import replay
 from lienthong.pipeline.resources import Resources
-from lienthong.pipeline.routing import ROUTING_VARIABLE, routing_from_variable
+from lienthong.pipeline.route_decisions import answer as answer_route
+from lienthong.pipeline.route_decisions import as_xcom as routes_as_xcom
+from lienthong.pipeline.route_decisions import ask as ask_routes
+from lienthong.pipeline.route_decisions import missing_routes
 from lienthong.reconcile.finding_kinds import ALERTING, repaired_key
 from lienthong.reconcile.findings import default_window, reconcile, summarize
 from lienthong.reconcile.findings import summary_vi as findings_summary_vi
@@ -46,7 +51,7 @@ from lienthong.store.ledger import (
     record_quarantine_action,
 )
 from lienthong.store.retention import purge_payloads, thin_personal_data
-from lienthong.store.schema import DeadlineAlert
+from lienthong.store.schema import DeadlineAlert, RouteQuestion
 
 log = get_logger(__name__)
 
@@ -276,8 +281,8 @@ def alert_deadlines(context: dict[str, Any], limit: int) -> dict[str, int]:
     before they are sent and marked after: a failed send is tried again on the next run."""
 
     settings = calendar_config()
-    routing = routing_from_variable(TaskLookup().variable(ROUTING_VARIABLE))
     engine = store_engine()
+    routing = routing_with_decisions(engine=engine)
     now = datetime.now(UTC)
     with Session(engine) as session, session.begin():
         today = local_day(portal_now(session) or now)
@@ -324,6 +329,68 @@ def purge_personal_data(context: dict[str, Any]) -> dict[str, int]:
         add_event(session, run_context(context), None, "personal_data_purged", detail=summary)
     log.info("personal data retention (%d days): %s", days, summary)
     return summary
+
+
+def find_missing_routes(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Put each missing route not yet asked to a person: the Required Actions to open (their
+    subject, body and choices; the questions themselves are kept in the store)."""
+
+    look = TaskLookup()
+    engine = store_engine(look)
+    routing = routing_with_decisions(look, engine)
+    with Session(engine) as session, session.begin():
+        asked = ask_routes(session, missing_routes(session), datetime.now(UTC), context["run_id"])
+        questions = routes_as_xcom(asked, routing)
+    log.info("route questions opened: %d", len(questions))
+    return [{k: q[k] for k in ("subject", "body", "options")} for q in questions]
+
+
+def apply_route_answers(context: dict[str, Any], asked_task: str) -> dict[str, str]:
+    """Record each answer as the routing overlay (audited with who answered) and replay the
+    dossiers that waited for it. A question left unanswered (timed out) is closed so that the next
+    run asks it again."""
+
+    run, now = run_context(context), datetime.now(UTC)
+    engine = store_engine()
+    routing = routing_with_decisions(engine=engine)
+    with Session(engine) as session:
+        questions = list(
+            session.scalars(
+                select(RouteQuestion)
+                .where(RouteQuestion.run_id == context["run_id"])
+                .order_by(RouteQuestion.id)
+            )
+        )
+        waiting = {route.key: route for route in missing_routes(session)}
+    outcomes: dict[str, str] = {}
+    for index, question in enumerate(questions):
+        response = context["ti"].xcom_pull(task_ids=asked_task, map_indexes=index)
+        key = (question.procedure_code, question.agency_code, question.reason_code)
+        route = waiting.get(key)
+        with Session(engine) as session, session.begin():
+            if not response or not response.get("chosen_options"):
+                row = session.get(RouteQuestion, question.id)
+                row.answer, row.answered_at = "(không có trả lời)", now
+                outcomes[str(question.id)] = "unanswered"
+                continue
+            if route is None:  # settled meanwhile (a routing change, a replay): nothing waits
+                row = session.get(RouteQuestion, question.id)
+                row.answer, row.answered_at = "(đã tự khắc phục)", now
+                outcomes[str(question.id)] = "settled"
+                continue
+            user = (response.get("responded_by_user") or {}).get("name") or "unknown"
+            choice = response["chosen_options"][0]
+            answer_route(session, run, question.id, route, choice, routing, user, now)
+        outcomes[str(question.id)] = _replay_all(run, route.quarantine_ids)
+    log.info("route answers applied: %s", outcomes)
+    return outcomes
+
+
+def _replay_all(run: RunContext, quarantine_ids: tuple[int, ...]) -> str:
+    """Replay the dossiers a decided route settles, with the routing that now includes it."""
+    with resources_from_airflow() as resources:
+        results = [str(replay(resources, run, qid).status) for qid in quarantine_ids]
+    return ", ".join(sorted(set(results))) or "nothing to replay"
 
 
 def replay_quarantined(context: dict[str, Any]) -> dict[str, str]:

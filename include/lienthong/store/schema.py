@@ -372,3 +372,38 @@ class ResultVersion(Base):
     change_reason: Mapped[str | None] = mapped_column(String(1000))
     # Revoked after the citizen had the result (the dossier returned): a person must act.
     revoked_after_return: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RouteQuestion(Base):
+    """A missing route put to a person (a Required Action in Airflow's UI): asked once per
+    procedure, agency and cause while it waits; the answer, who gave it and when."""
+
+    __tablename__ = "route_question"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    procedure_code: Mapped[str] = mapped_column(String(32))
+    agency_code: Mapped[str] = mapped_column(String(64))
+    reason_code: Mapped[str] = mapped_column(String(64))
+    asked_at: Mapped[datetime] = mapped_column(TS)
+    run_id: Mapped[str | None] = mapped_column(String(255))
+    answer: Mapped[str | None] = mapped_column(String(500))
+    answered_by: Mapped[str | None] = mapped_column(String(255))
+    answered_at: Mapped[datetime | None] = mapped_column(TS, index=True)
+
+
+class RoutingOverlay(Base):
+    """A route a person decided (through a Required Action), on top of the routing Variable: the
+    one store-backed overlay, so nobody edits YAML; ``result_kind`` ``direct`` marks the procedure
+    as signed on the papers (no iOffice)."""
+
+    __tablename__ = "routing_overlay"
+
+    procedure_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    procedure_name: Mapped[str] = mapped_column(String(500))
+    agency_name: Mapped[str] = mapped_column(String(255))
+    result_kind: Mapped[str] = mapped_column(String(16))
+    unit_route: Mapped[dict | None] = mapped_column(JSON)  # ioffice_unit, handler, signer
+    decided_by: Mapped[str] = mapped_column(String(255))
+    decided_at: Mapped[datetime] = mapped_column(TS)
+    question_id: Mapped[int | None] = mapped_column(Integer)
