@@ -78,6 +78,7 @@ ENV_NOTES = {
     "LIENTHONG_REPORT_CRON": "schedule of `savings_report`",
     "LIENTHONG_RECHECK_CRON": "schedule of `quarantine_recheck`",
     "LIENTHONG_DEADLINE_CRON": "schedule of `deadline_alerts`",
+    "LIENTHONG_ROUTE_DECISIONS_CRON": "schedule of `route_decisions` (missing routes asked)",
     "LIENTHONG_RETENTION_CRON": "schedule of `personal_data_retention`",
     "LIENTHONG_NATIONAL_SYNC_CRON": "schedule of `national_sync`",
     "LIENTHONG_RETRY_DELAY_SECONDS": "first retry delay of the link's tasks (exponential backoff "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from lienthong.pipeline.route_decisions import ROUTE_DECIDED
 from lienthong.store.ledger import RunContext, record_quarantine_action
 
 REPLAY = "replay"
@@ -20,6 +21,7 @@ ACTION_LABELS_VI = {
     VIEW_PAYLOAD: "Xem dữ liệu gốc của mục cách ly",
     "backfill": "Bổ sung hồ sơ bị sót",
     "reconcile_repair": "Đối soát: tự động xử lý",
+    ROUTE_DECIDED: "Chọn nơi xử lý cho thủ tục chưa có tuyến (Required Action)",
 }
 OUTCOME_LABELS_VI = {
     "requested": "Đã gửi yêu cầu, xử lý trên Airflow (quarantine_replay)",
@@ -28,6 +30,8 @@ OUTCOME_LABELS_VI = {
     "shown": "Đã xem",
     "denied": "Bị từ chối (không có quyền)",
     "not_found": "Không tìm thấy",
+    "decision": "Chuyển iOffice theo đơn vị đã chọn",
+    "direct": "Trả kết quả trực tiếp, không qua iOffice",
     "success": "Thành công",
     "dry_run": "Chạy thử, không thay đổi dữ liệu",
     "attached": "Đã gắn kết quả",
