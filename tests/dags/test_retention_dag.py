@@ -80,5 +80,6 @@ def test_retention_dag_purges_by_the_variable(dagbag, linked_airflow, store_url,
             "findings": 0,
             "events": 0,
             "outbox_bodies": 0,
+            "change_reasons": 0,
         }
     ]
