@@ -24,8 +24,8 @@ with who answered, and the waiting dossiers are replayed at once.
 
 Only users who may edit this DAG can answer (its `PUT` on Human-in-the-loop details); give that to
 the one-stop office's operators only. An action unanswered for 7 days is opened again (the task's
-retries), then closed; a later run asks again while dossiers still wait. The operators' channel (`lienthong_alerts`) is told when a
-question opens.
+retries), then closed; a later run asks again while dossiers still wait. The operators' channel
+(`lienthong_alerts`) is told when a question opens.
 """
 
 
