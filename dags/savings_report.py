@@ -117,7 +117,7 @@ def savings_report():
 
     @task
     def export_savings_report(summary: dict[str, Any]) -> dict[str, Any]:
-        from lienthong.orchestration.airflow_resources import store_engine
+        from lienthong.orchestration.airflow_resources import routing_with_decisions, store_engine
         from lienthong.report.export import export_report
         from lienthong.report.figures import build_report
 
@@ -129,6 +129,7 @@ def savings_report():
             summary["date_to"],
             summary["hours_per_dossier"],
             summary["cost_per_hour"],
+            units=routing_with_decisions().registry,  # also by today's units, where they changed
         )
         return export_report(report, directory)
 

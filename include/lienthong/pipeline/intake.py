@@ -129,7 +129,7 @@ def parse_dossier(resources: Resources, raw: dict[str, Any]) -> Dossier | Invali
     except InvalidDossier as exc:
         return exc
     now = resources.portal.server_time or datetime.now(UTC)
-    problem = fact_problem(dossier, now, routing.dossier_code_pattern, routing.agencies)
+    problem = fact_problem(dossier, now, routing.dossier_code_pattern, routing.known_agencies)
     return problem or dossier
 
 

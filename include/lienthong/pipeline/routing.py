@@ -9,11 +9,15 @@ fictional district's procedures.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from lienthong.domain.dossier_checks import NATIONAL_CODE_PATTERN
+from lienthong.domain.timeliness import VN_TZ
+from lienthong.domain.units import Unit as HistoricUnit
+from lienthong.domain.units import UnitKind, UnitRegistry
 from lienthong.domain.vocabulary import ResultKind
 
 ROUTING_VARIABLE = "lienthong_routing"
@@ -53,6 +57,31 @@ class ProcedureRoute(BaseModel):
     units: dict[str, UnitRoute] = Field(default_factory=dict)
 
 
+class UnitEntry(BaseModel):
+    """A unit past or present (``units`` of the routing): code, name, kind, parent, validity and
+    succession. Only needed where units changed; see ``domain/units.py``."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    name: str
+    kind: UnitKind = UnitKind.OTHER
+    parent: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None  # the last day the unit existed
+    successors: list[str] = Field(default_factory=list)
+
+    def as_unit(self) -> HistoricUnit:
+        return HistoricUnit(
+            self.code,
+            self.name,
+            self.kind,
+            self.parent,
+            self.valid_from,
+            self.valid_to,
+            tuple(self.successors),
+        )
+
+
 class RoutingConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
     district: Unit
@@ -63,9 +92,24 @@ class RoutingConfig(BaseModel):
     # Dossier codes outside this pattern are quarantined (default: the national format).
     dossier_code_pattern: str = NATIONAL_CODE_PATTERN
 
+    # Units past and present, with their succession (the 1 July 2025 reorganisation); empty = none.
+    units: list[UnitEntry] = Field(default_factory=list)
+
     @property
     def known_procedures(self) -> frozenset[str]:
         return frozenset(self.procedures)
+
+    @property
+    def registry(self) -> UnitRegistry:
+        return UnitRegistry.of(u.as_unit() for u in self.units)
+
+    @property
+    def known_agencies(self) -> frozenset[str]:
+        """The agencies whose dossiers the link takes: those listed, and every unit past or present
+        (a dossier received by a unit since merged is still this deployment's); empty = no check."""
+        if not self.agencies:
+            return frozenset()
+        return frozenset(self.agencies) | {u.code for u in self.units}
 
 
 @dataclass(frozen=True)
@@ -101,12 +145,20 @@ def routing_from_variable(text: str | None) -> RoutingConfig:
         ) from exc
 
 
-def route_for(cfg: RoutingConfig, procedure_code: str, agency_code: str) -> Route | None:
-    """None when the procedure's result is signed on the papers (portal only)."""
+def route_for(
+    cfg: RoutingConfig, procedure_code: str, agency_code: str, on: date | None = None
+) -> Route | None:
+    """None when the procedure's result is signed on the papers (portal only). An agency with no
+    route of its own that no longer exists on ``on`` (default: today) is routed through its
+    successors of that day: a dossier received by a merged commune goes to today's commune."""
     proc = cfg.procedures[procedure_code]
     if proc.result_kind != ResultKind.DECISION:
         return None
     unit = proc.units.get(agency_code)
+    if unit is None and cfg.units:
+        day = on or datetime.now(VN_TZ).date()
+        successors = cfg.registry.successors_on(agency_code, day)
+        unit = next((proc.units[c] for c in successors if c in proc.units), None)
     if unit is None:
         raise NoRoute(f"procedure {procedure_code} has no iOffice unit for agency {agency_code}")
     return Route(procedure=proc, unit=unit)

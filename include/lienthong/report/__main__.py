@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 
 from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.orchestration.airflow_resources import DB_CONN, ServerLookup, store_engine
+from lienthong.pipeline.routing import parse_routing
 from lienthong.report.export import render, write_csv, write_xlsx
 from lienthong.report.figures import build_report
 from lienthong.store.district_totals import load_district_totals, set_district_total
@@ -66,7 +68,22 @@ def _report_parser() -> argparse.ArgumentParser:
     p.add_argument("--xlsx", help="write the workbook to this file")
     p.add_argument("--hours-per-dossier", type=float, default=DEFAULT_SAVINGS.hours_per_dossier)
     p.add_argument("--cost-per-hour", type=int, default=DEFAULT_SAVINGS.cost_per_hour_vnd)
-    p.add_argument("--by", choices=("month", "agency", "procedure", "all"), default="all")
+    p.add_argument(
+        "--by",
+        choices=(
+            "month",
+            "agency",
+            "procedure",
+            "national",
+            "service_index",
+            "agency_today",
+            "all",
+        ),
+        default="all",
+    )
+    p.add_argument(
+        "--routing", help="a routing YAML whose unit history adds the agencies under today's units"
+    )
     return p
 
 
@@ -96,12 +113,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(args: argparse.Namespace) -> int:
 
+    units = (
+        parse_routing(Path(args.routing).read_text(encoding="utf-8")).registry
+        if args.routing
+        else None
+    )
     report = build_report(
         resolve_engine(args.db),
         args.date_from,
         args.date_to,
         args.hours_per_dossier,
         args.cost_per_hour,
+        units=units,
     )
     sys.stdout.write(render(report, args.by))
     if args.csv:

@@ -70,6 +70,7 @@ SHEETS_VI: dict[str, str] = {
     "procedure": "Theo thủ tục",
     "national": "Đồng bộ DVCQG",
     "service_index": "Chỉ số phục vụ (QĐ 766)",
+    "agency_today": "Theo đơn vị hiện nay",
 }
 CSV_NAMES: dict[str, str] = {
     "summary": "tong_hop.csv",
@@ -78,6 +79,7 @@ CSV_NAMES: dict[str, str] = {
     "procedure": "theo_thu_tuc.csv",
     "national": "dong_bo_dvcqg.csv",
     "service_index": "chi_so_phuc_vu_qd766.csv",
+    "agency_today": "theo_don_vi_hien_nay.csv",
 }
 ITEM_VI, VALUE_VI = "Chỉ tiêu", "Giá trị"
 PERCENT = {
@@ -192,9 +194,10 @@ def render(report: Report, by: str = "all") -> str:
             disable_numparse=True,
         ),
     ]
-    for key in (
-        ("month", "agency", "procedure", "national", "service_index") if by == "all" else (by,)
-    ):
+    every = ("month", "agency", "procedure", "national", "service_index", "agency_today")
+    for key in every if by == "all" else (by,):
+        if key == "agency_today" and report.by_agency_today.empty:
+            continue
         table = formatted(report.table(key))
         parts.append(
             f"{SHEETS_VI[key]}\n"
@@ -246,6 +249,8 @@ def _frames(report: Report) -> dict[str, pd.DataFrame]:
         "national": vietnamese(report.national),
         "service_index": vietnamese(report.service_index),
     }
+    if not report.by_agency_today.empty:  # only where the routing lists a unit history
+        frames["agency_today"] = vietnamese(report.by_agency_today)
     return {key: _safe(frame) for key, frame in frames.items()}
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.domain.states import QuarantineStatus
 from lienthong.domain.timeliness import VN_TZ, timeliness
+from lienthong.domain.units import UnitRegistry
 from lienthong.domain.vocabulary import DossierStatus
 from lienthong.report.national_figures import sync_figures
 from lienthong.report.rates import percent
@@ -493,6 +494,9 @@ class Report:
     by_procedure: pd.DataFrame
     national: pd.DataFrame = field(default_factory=pd.DataFrame)  # sync to DVCQG by agency
     service_index: pd.DataFrame = field(default_factory=pd.DataFrame)  # Decision 766, unit x month
+    # By agency under today's units (through the succession of merged and abolished units); empty
+    # when the routing lists no unit history.
+    by_agency_today: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def table(self, by: str) -> pd.DataFrame:
         return {
@@ -501,6 +505,7 @@ class Report:
             "procedure": self.by_procedure,
             "national": self.national,
             "service_index": self.service_index,
+            "agency_today": self.by_agency_today,
         }[by]
 
 
@@ -510,16 +515,43 @@ def build_report(
     date_to: date | str,
     hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
     cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+    units: UnitRegistry | None = None,
+    today: date | None = None,
 ) -> Report:
-    """Read the store once and compute every table."""
+    """Read the store once and compute every table; with ``units`` (a unit history), also the
+    agencies' figures under the units of ``today`` (default: the real today)."""
 
     inputs = read_inputs(bind, date_from, date_to)
     national = pd.DataFrame(sync_figures(bind, _as_date(date_from), _as_date(date_to), by="agency"))
+    rates = (hours_per_dossier, cost_per_hour)
+    by_today = (
+        grouped(under_units(inputs, units, today or datetime.now(VN_TZ).date()), "agency", *rates)
+        if units is not None and units.units
+        else pd.DataFrame()
+    )
     return Report(
-        summary(inputs, hours_per_dossier, cost_per_hour),
-        *(grouped(inputs, by, hours_per_dossier, cost_per_hour) for by in GROUPINGS),
+        summary(inputs, *rates),
+        *(grouped(inputs, by, *rates) for by in GROUPINGS),
         national=national,
         service_index=service_index(bind, _as_date(date_from), _as_date(date_to)),
+        by_agency_today=by_today,
+    )
+
+
+def under_units(inputs: Inputs, units: UnitRegistry, day: date) -> Inputs:
+    """The same inputs with each row's agency replaced by the unit it counts under on ``day``."""
+
+    def moved(row: dict[str, Any]) -> dict[str, Any]:
+        code = units.today_unit(row["agency_code"], day) if row.get("agency_code") else None
+        if code is None or code == row["agency_code"]:
+            return row
+        return {**row, "agency_code": code, "agency_name": units.name_of(code, code)}
+
+    return replace(
+        inputs,
+        links=[moved(r) for r in inputs.links],
+        savings=[moved(r) for r in inputs.savings],
+        bypasses=[moved(r) for r in inputs.bypasses],
     )
 
 
