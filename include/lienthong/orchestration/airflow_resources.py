@@ -26,7 +26,7 @@ from lienthong.pipeline.deadlines import CALENDAR_VARIABLE, CalendarConfig, cale
 from lienthong.pipeline.national_config import NATIONAL_SYNC_VARIABLE, config_from_variable
 from lienthong.pipeline.resources import Resources
 from lienthong.pipeline.route_decisions import overlay_rows, with_overlay
-from lienthong.pipeline.routing import ROUTING_VARIABLE, routing_from_variable
+from lienthong.pipeline.routing import ROUTING_VARIABLE, RoutingConfig, routing_from_variable
 from lienthong.store.engine import get_engine, url_from_connection
 from lienthong.store.retention import DEFAULT_RETENTION_DAYS
 
@@ -123,7 +123,11 @@ def routing_with_decisions(lookup: Lookup | None = None, engine: Engine | None =
     """The routing Variable with the routes people decided (``route_decisions``) laid over it."""
     look = lookup or TaskLookup()
     routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
-    with Session(engine or store_engine(look)) as session:
+    return _with_decisions(routing, engine or store_engine(look))
+
+
+def _with_decisions(routing: RoutingConfig, engine: Engine) -> RoutingConfig:
+    with Session(engine) as session:
         return with_overlay(routing, overlay_rows(session))
 
 
@@ -132,25 +136,27 @@ def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> 
     ``national``: also the national portal's client and sync settings (only its tasks need them).
     The Variables are read and checked first: a bad one fails before any client is opened."""
     look = lookup or TaskLookup()
-    engine = store_engine(look)
-    routing = routing_with_decisions(look, engine)
+    routing = routing_from_variable(look.variable(ROUTING_VARIABLE))
     savings = savings_settings(look)
     concurrency = _int_or(look, CONCURRENCY_VARIABLE, DEFAULT_CONCURRENCY)
+    calendar = calendar_config(look)
+    national_config = (
+        config_from_variable(look.variable(NATIONAL_SYNC_VARIABLE)) if national else None
+    )
 
+    engine = store_engine(look)
     extra = {}
-    if national:
-        national_config = config_from_variable(look.variable(NATIONAL_SYNC_VARIABLE))
+    if national_config is not None:
         extra = dict(
             national=NationalPortalHook(NATIONAL_CONN).get_conn(), national_config=national_config
         )
-
     return Resources(
         portal=IGatePortalHook(PORTAL_CONN).get_conn(),
         ioffice=IOfficeHook(IOFFICE_CONN).get_conn(),
         engine=engine,
-        routing=routing,
+        routing=_with_decisions(routing, engine),
         savings=savings,
-        calendar=calendar_config(look),
+        calendar=calendar,
         concurrency=concurrency,
         metrics=AirflowStats(),
         **extra,
