@@ -13,7 +13,7 @@ The queries only select rows; the arithmetic is in pure functions below them.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -555,34 +555,29 @@ def under_units(inputs: Inputs, units: UnitRegistry, day: date) -> Inputs:
     )
 
 
-def headline(
+def from_store(
+    compute: Callable[..., Any],
     bind: Engine | Session | Connection,
     date_from: date | str,
     date_to: date | str,
     hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
     cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
-) -> dict[str, Any]:
-    """Headline figures of the period (keys: dossiers_processed, hours_saved_measured, ... see
-    FIGURES)."""
-    return summary(read_inputs(bind, date_from, date_to), hours_per_dossier, cost_per_hour)
+    **options: Any,
+) -> Any:
+    """``compute`` (:func:`summary`, :func:`grouped`) over the period's inputs read from the
+    store."""
+    inputs = read_inputs(bind, date_from, date_to)
+    return compute(
+        inputs, hours_per_dossier=hours_per_dossier, cost_per_hour=cost_per_hour, **options
+    )
 
 
-def grouped_table(
-    bind: Engine | Session | Connection,
-    date_from: date | str,
-    date_to: date | str,
-    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
-    *,
-    by: str,
-) -> pd.DataFrame:
-    """One grouping's table (see :func:`grouped`) over the period, read from the store."""
-    return grouped(read_inputs(bind, date_from, date_to), by, hours_per_dossier, cost_per_hour)
-
-
-by_month = partial(grouped_table, by="month")
-by_agency = partial(grouped_table, by="agency")
-by_procedure = partial(grouped_table, by="procedure")
+# Headline figures of the period (keys: dossiers_processed, hours_saved_measured, ... see FIGURES),
+# and one grouping's table each, read from the store.
+headline = partial(from_store, summary)
+by_month = partial(from_store, grouped, by="month")
+by_agency = partial(from_store, grouped, by="agency")
+by_procedure = partial(from_store, grouped, by="procedure")
 
 
 def resolve_period(date_from: str | date | None, date_to: str | date | None, today: date) -> Period:
