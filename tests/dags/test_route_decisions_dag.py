@@ -31,7 +31,7 @@ USERS = {"op": "lienthong-test-op-pw", "viewer": "lienthong-test-viewer-pw"}
 
 
 def _routing_without(procedure: str, agency: str) -> str:
-    routing = demo_routing()
+    routing = demo_routing().model_copy(deep=True)  # the demo routing is shared (cached)
     del routing.procedures[procedure].units[agency]
     return yaml.safe_dump(routing.model_dump(mode="json"), allow_unicode=True)
 
