@@ -70,6 +70,7 @@ NATIONAL_FAULTS = [
     {"endpoint": "/api/dvcqg/", "kind": "duplicate", "rate": 0.2},  # applied, answer lost
     {"endpoint": "/api/dvcqg/", "kind": "expired_token", "rate": 0.1},
 ]
+ITEM_FAULTS = ("duplicate", "bad_result")  # keyed by document: the same ones stay bad
 LINK_TASKS = ("pull_and_link_dossiers", "attach_signed_results")
 END_OF_DAY = "2022-12-01T17:30"
 CONVERGED_BY = "2022-12-06T17:00"  # two working days after the last arrival
@@ -338,12 +339,11 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster): 
     driver.join(timeout=300)
     assert driver.error is None, driver.error
     s.faults("portal", [])
-    s.faults("ioffice", [])
+    # iOffice's item faults stay on: most decisions are issued after the arrival day, and whether a
+    # broken result or a repeated listing meets the day's few depends on timing. Keyed by document,
+    # they keep the same documents bad; transport faults stop so the link can converge.
+    s.faults("ioffice", [r for r in IOFFICE_FAULTS if r["kind"] in ITEM_FAULTS], seed=3)
     s.faults("national", [])
-    fired = {
-        system: {k: n for k, n in s.stats(system)["faults_fired"].items() if ":" not in k}
-        for system in ("portal", "ioffice", "national")
-    }
     phase_two = ClockDriver(s, step=6 * 3600, every=2.0, until=CONVERGED_BY)
     phase_two.start()
     phase_two.join(timeout=300)
@@ -369,6 +369,11 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster): 
         )
     except AssertionError:
         assert national_differences(s)[:20] == []  # what still differs, for the log
+
+    fired = {  # counted since the start (the counters outlive a change of rules)
+        system: {k: n for k, n in s.stats(system)["faults_fired"].items() if ":" not in k}
+        for system in ("portal", "ioffice", "national")
+    }
 
     # ---- effects, seen from the stand-ins (HTTP) and the store
     docs = s.documents()
