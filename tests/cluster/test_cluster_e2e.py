@@ -408,6 +408,7 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster): 
         link_states = dict(
             c.execute(text("SELECT state, count(*) FROM dossier_link GROUP BY state")).all()
         )
+        linked_ids = set(c.execute(text("SELECT dossier_id FROM dossier_link")).scalars())
     assert all(n == 1 for n in savings.values()), "a dossier has two savings rows"
     assert set(savings) == linked_attached == set(attached)
     q_results = {q.dossier_code: q.reason_code for q in quarantine if q.source == "ioffice_package"}
@@ -417,10 +418,17 @@ def test_link_on_celery_survives_lost_workers_triggerer_and_scheduler(cluster): 
     q_dossiers = {q.item_key: q.reason_code for q in quarantine if q.source == "portal_dossier"}
     malformed = portal["malformed_served"]
     assert malformed, "no malformed dossier was served"
+    # A dossier served malformed only to another reader (national sync keeps it unread and reads it
+    # again), and read sane by intake once the fault was off, is linked with no quarantine record.
+    # Any other outcome is a wrong reason, or a malformed dossier taken.
     for dossier_id, variant in malformed.items():
-        assert q_dossiers.get(dossier_id) == variant, (
-            f"dossier {dossier_id}: served {variant}, quarantined as {q_dossiers.get(dossier_id)}"
+        quarantined_as = q_dossiers.get(dossier_id)
+        assert quarantined_as == variant or (quarantined_as is None and dossier_id in linked_ids), (
+            f"dossier {dossier_id}: served {variant}, quarantined as {quarantined_as}"
         )
+    assert any(q_dossiers.get(i) == v for i, v in malformed.items()), (
+        "no malformed dossier reached intake while malformed"
+    )
 
     # ---- the kills happened and the work they hit was retried elsewhere
     final = ti_row(md, worker_kill["dag_id"], worker_kill["run_id"], worker_kill["task_id"])
