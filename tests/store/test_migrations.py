@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from lienthong.store.engine import get_engine
 from lienthong.store.schema import Base
+from tests.conftest import ROOT
 
 
 def test_migrations_match_the_models(store_url):
@@ -16,3 +22,28 @@ def test_migrations_match_the_models(store_url):
             MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata
         )
     assert diff == []
+
+
+@pytest.mark.slow  # starts processes
+def test_processes_migrating_one_new_sqlite_file_at_once_all_succeed(tmp_path):
+    """A scheduler's tasks and a command may open a fresh SQLite store at the same moment: each
+    migrates it, one after the other (before the lock file, the second failed with "table
+    bypass_document already exists")."""
+    url = f"sqlite:///{tmp_path}/store.sqlite"
+    code = (
+        "import sys; from lienthong.store.engine import get_engine; "
+        "from sqlalchemy import text; "
+        f"e = get_engine({url!r}); "
+        "print(e.connect().execute(text('select version_num from alembic_version')).scalar())"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT / "rig")])}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    outcomes = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-400:] for _, err in outcomes]
+    heads = {out.decode().strip().splitlines()[-1] for out, _ in outcomes}
+    assert len(heads) == 1

@@ -7,7 +7,10 @@ Alembic so an upgrade keeps data.
 
 from __future__ import annotations
 
+import fcntl
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -85,15 +88,32 @@ def _create(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to head (idempotent; concurrent callers serialise on the DB's lock)."""
+    """Upgrade the schema to head (idempotent). Concurrent callers serialise: in this process on a
+    lock, across processes on PostgreSQL's advisory lock, or on a SQLite file's lock file (SQLite
+    has no lock a migration could take before its first table exists)."""
     key = engine.url.render_as_string(hide_password=False)
     with _lock:
         if key in _migrated:
             return
         cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-        with engine.begin() as conn:
+        with _sqlite_file_lock(engine), engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # several workers may start at once
                 conn.execute(text("SELECT pg_advisory_xact_lock(7261001)"))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
         _migrated.add(key)
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock on ``<database>.migrate.lock`` for a SQLite file; nothing otherwise."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
