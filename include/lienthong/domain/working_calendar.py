@@ -9,7 +9,6 @@ it, too late for a library release, comes from configuration: extra days off and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -72,12 +71,6 @@ class WorkingCalendar:
 def local_day(at: datetime) -> date:
     """The Vietnamese date of an instant (naive instants are UTC, as the store keeps them)."""
     return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(VN_TZ).date()
-
-
-def calendar_of(
-    extra_days_off: Iterable[date] = (), make_up_days: Iterable[date] = ()
-) -> WorkingCalendar:
-    return WorkingCalendar(frozenset(extra_days_off), frozenset(make_up_days))
 
 
 VIETNAM = WorkingCalendar()  # the law's calendar with nothing announced on top

@@ -44,6 +44,7 @@ from lienthong.reconcile.finding_kinds import ALERTING, repaired_key
 from lienthong.reconcile.findings import default_window, reconcile, summarize
 from lienthong.reconcile.findings import summary_vi as findings_summary_vi
 from lienthong.reconcile.watchlists import portal_now
+from lienthong.store import claims
 from lienthong.store.ledger import (
     RunContext,
     add_event,
@@ -295,6 +296,7 @@ def alert_deadlines(context: dict[str, Any], limit: int) -> dict[str, int]:
     sent: dict[str, int] = {}
     for key in pending:
         with Session(engine) as session, session.begin():
+            claims.xact_lock(session, f"deadline-alert:{key[0]}:{key[1]}")  # one sender at a time
             alert = session.get(DeadlineAlert, key)
             if alert is None or alert.sent_at is not None:  # another run sent it meanwhile
                 continue

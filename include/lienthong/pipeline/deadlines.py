@@ -129,22 +129,34 @@ def deadline_of(link: DossierLink, today: date, cal: WorkingCalendar, extended: 
     )
 
 
+def waiting_links(session: Session, limit: int = 5000) -> list[DossierLink]:
+    """Every decision dossier still on its way to the portal, with a due date, soonest first."""
+    return list(
+        session.scalars(
+            select(DossierLink)
+            .where(
+                DossierLink.state.in_(list(STAGE_OF_STATE)),
+                DossierLink.result_kind == ResultKind.DECISION,
+                DossierLink.due_at.is_not(None),
+            )
+            .order_by(DossierLink.due_at)
+            .limit(limit)
+        )
+    )
+
+
+def deadlines_of(
+    session: Session, links: list[DossierLink], today: date, cal: WorkingCalendar
+) -> list[Deadline]:
+    extended = extended_codes(session, [link.dossier_code for link in links])
+    return [deadline_of(link, today, cal, link.dossier_code in extended) for link in links]
+
+
 def waiting_deadlines(
     session: Session, today: date, cal: WorkingCalendar, limit: int = 5000
 ) -> list[Deadline]:
     """Every decision dossier still on its way to the portal, most urgent first."""
-    links = session.scalars(
-        select(DossierLink)
-        .where(
-            DossierLink.state.in_(list(STAGE_OF_STATE)),
-            DossierLink.result_kind == ResultKind.DECISION,
-            DossierLink.due_at.is_not(None),
-        )
-        .order_by(DossierLink.due_at)
-        .limit(limit)
-    ).all()
-    extended = extended_codes(session, [link.dossier_code for link in links])
-    return [deadline_of(link, today, cal, link.dossier_code in extended) for link in links]
+    return deadlines_of(session, waiting_links(session, limit), today, cal)
 
 
 def extended_codes(session: Session, codes: list[str]) -> set[str]:

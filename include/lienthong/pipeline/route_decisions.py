@@ -24,7 +24,7 @@ from lienthong.clients.portal_shapes import routing_keys
 from lienthong.domain.states import QuarantineSource, QuarantineStatus
 from lienthong.domain.vocabulary import ResultKind
 from lienthong.pipeline.routing import ProcedureRoute, RoutingConfig, UnitRoute
-from lienthong.store import ledger
+from lienthong.store import claims, ledger
 from lienthong.store.schema import DossierLink, Quarantine, RouteQuestion, RoutingOverlay
 
 MISSING_ROUTE_REASONS = ("no_route", "unknown_procedure", "unknown_agency")
@@ -121,7 +121,9 @@ def ask(
     session: Session, routes: list[MissingRoute], now: datetime, run_id: str
 ) -> list[tuple[int, MissingRoute]]:
     """Record a question for each missing route not already waiting for an answer; return the new
-    ones (question id, route). A route answered before and missing again is asked again."""
+    ones (question id, route). A route answered before and missing again is asked again. Runs
+    asking at once take turns, so a route is asked once."""
+    claims.xact_lock(session, "route-questions")
     waiting = {
         (q.procedure_code, q.agency_code, q.reason_code)
         for q in session.scalars(select(RouteQuestion).where(RouteQuestion.answered_at.is_(None)))

@@ -19,7 +19,7 @@ from lienthong.domain.working_calendar import (
     WorkingCalendar,
     local_day,
 )
-from lienthong.pipeline.deadlines import near_due, waiting_deadlines
+from lienthong.pipeline.deadlines import deadlines_of, near_due, waiting_links
 from lienthong.store.schema import DossierLink, IntakeCursor, ResultVersion
 
 # How long a link may rest in a state before it counts as stuck.
@@ -31,14 +31,6 @@ STUCK_AFTER: dict[str, timedelta] = {
     LinkState.REJECTED.value: timedelta(days=3),
     LinkState.QUARANTINED.value: timedelta(days=1),
 }
-WAITING = (
-    LinkState.SEEN.value,
-    LinkState.TRANSFERRED.value,
-    LinkState.SIGNED.value,
-    LinkState.REJECTED.value,
-    LinkState.ISSUED.value,
-    LinkState.QUARANTINED.value,
-)
 
 
 WATCH_LABELS_VI: dict[str, str] = {
@@ -121,13 +113,9 @@ def late_links(
     """Decision dossiers still waiting on the link (a signature, an issue, an attachment) whose
     latest agreed date (NgayHenTra, after extensions) is past (``overdue``) or within ``within``
     working days (``near_due``), most urgent first."""
-    due = near_due(waiting_deadlines(session, local_day(as_of), calendar), within)[:limit]
-    links = {
-        link.dossier_code: link
-        for link in session.scalars(
-            select(DossierLink).where(DossierLink.dossier_code.in_([d.dossier_code for d in due]))
-        )
-    }
+    links = {link.dossier_code: link for link in waiting_links(session)}
+    deadlines = deadlines_of(session, list(links.values()), local_day(as_of), calendar)
+    due = near_due(deadlines, within)[:limit]
     return [
         replace(
             _item(links[d.dossier_code], "overdue" if d.overdue else "near_due"),
