@@ -12,7 +12,7 @@ import hashlib
 import random
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 ResultKind = Literal["decision", "direct"]
@@ -36,7 +36,7 @@ class Agency:
     code: str
     name: str
     name_en: str
-    kind: Literal["district", "office", "commune"]
+    kind: Literal["district", "office", "commune", "province", "department"]
     short: str  # ascii slug used in officials' accounts
 
     @property
@@ -177,10 +177,113 @@ def _commune(i: int, name: str) -> Agency:
 
 COMMUNES: tuple[Agency, ...] = tuple(_commune(i, n) for i, n in enumerate(_COMMUNE_NAMES))
 AGENCIES: tuple[Agency, ...] = OFFICES + COMMUNES
-AGENCY_BY_CODE: dict[str, Agency] = {a.code: a for a in (DISTRICT, *AGENCIES)}
+
+# --------------------------------------------------------------------------- the province of 2026
+# On 1 July 2025 the district was abolished: its offices' work went to the province's departments
+# and its 22 communes were merged into 8 (new codes). Six communes of a neighbouring former
+# district join the deployment, so the province scenario has more than 20 units. Names follow the
+# real reorganisation loosely; codes and people are fake.
+REORGANISED = date(2025, 7, 1)  # the first day of the two-tier government
+OLD_LAST_DAY = date(2025, 6, 30)
+
+PROVINCE = Agency(
+    "000.00.00.H36",
+    "UBND tỉnh Lạng Sơn",
+    "Lang Son Provincial People's Committee",
+    "province",
+    "ls",
+)
+_DEPARTMENTS = (
+    ("01", "Văn phòng UBND tỉnh Lạng Sơn", "Provincial Committee Office", "vpubnd"),
+    ("02", "Sở Tư pháp tỉnh Lạng Sơn", "Department of Justice", "stp"),
+    ("03", "Sở Nông nghiệp và Môi trường tỉnh Lạng Sơn", "Agriculture and Environment", "snnmt"),
+    ("04", "Sở Xây dựng tỉnh Lạng Sơn", "Department of Construction", "sxd"),
+    ("05", "Sở Nội vụ tỉnh Lạng Sơn", "Department of Home Affairs", "snv"),
+    ("06", "Sở Tài chính tỉnh Lạng Sơn", "Department of Finance", "stc"),
+    ("07", "Sở Giáo dục và Đào tạo tỉnh Lạng Sơn", "Education and Training", "sgddt"),
+    (
+        "08",
+        "Sở Văn hóa, Thể thao và Du lịch tỉnh Lạng Sơn",
+        "Culture, Sports and Tourism",
+        "svhttdl",
+    ),
+    ("09", "Sở Y tế tỉnh Lạng Sơn", "Department of Health", "syt"),
+)
+DEPARTMENTS: tuple[Agency, ...] = tuple(
+    Agency(f"000.00.{n}.H36", name, en, "department", slug) for n, name, en, slug in _DEPARTMENTS
+)
+#: Which department took over each district office (the labour office's social protection went
+#: to Health, as in 2025).
+_OFFICE_SUCCESSOR = dict(
+    zip(
+        (o.code for o in OFFICES),
+        ("01", "02", "03", "04", "09", "05", "06", "07", "08", "09"),
+        strict=True,
+    )
+)
+# New commune -> the old communes merged into it (by index in _COMMUNE_NAMES).
+_MERGED = (
+    ("Xã Hữu Lũng", (0, 1, 16)),
+    ("Xã Tuấn Sơn", (2, 3, 19)),
+    ("Xã Tân Thành", (14, 12, 13)),
+    ("Xã Vân Nham", (15, 18, 20)),
+    ("Xã Thiện Tân", (10, 11, 21)),
+    ("Xã Yên Bình", (7, 8, 9)),
+    ("Xã Hữu Liên", (6, 5, 4)),
+    ("Xã Cai Kinh", (17,)),
+)
+_NEIGHBOURS = (
+    "Xã Chi Lăng",
+    "Xã Nhân Lý",
+    "Xã Chiến Thắng",
+    "Xã Quan Sơn",
+    "Xã Bằng Mạc",
+    "Xã Vạn Linh",
+)
+
+
+def _new_commune(i: int, name: str) -> Agency:
+    place = name.removeprefix("Xã ")
+    slug = "x" + ascii_fold(place).lower().replace(" ", "")
+    en = f"{ascii_fold(place)} Commune People's Committee"
+    return Agency(
+        f"000.40.{i + 1:02d}.H36", f"UBND {name[0].lower()}{name[1:]}", en, "commune", slug
+    )
+
+
+NEW_COMMUNES: tuple[Agency, ...] = tuple(
+    _new_commune(i, name) for i, name in enumerate([m for m, _ in _MERGED] + list(_NEIGHBOURS))
+)
+PROVINCE_UNITS: tuple[Agency, ...] = DEPARTMENTS + NEW_COMMUNES
+#: Old unit code -> the unit that took over from it on 1 July 2025.
+SUCCESSOR: dict[str, str] = {
+    DISTRICT.code: PROVINCE.code,
+    **{o: f"000.00.{n}.H36" for o, n in _OFFICE_SUCCESSOR.items()},
+    **{
+        COMMUNES[old].code: NEW_COMMUNES[i].code
+        for i, (_, olds) in enumerate(_MERGED)
+        for old in olds
+    },
+}
+#: Unit code -> its parent (old offices and communes under the district; new units under the
+#: province).
+PROVINCE_CODES = frozenset(a.code for a in (PROVINCE, *PROVINCE_UNITS))
+PARENT: dict[str, str] = {
+    **{a.code: DISTRICT.code for a in AGENCIES},
+    **{a.code: PROVINCE.code for a in PROVINCE_UNITS},
+}
+
+AGENCY_BY_CODE: dict[str, Agency] = {
+    a.code: a for a in (DISTRICT, *AGENCIES, PROVINCE, *PROVINCE_UNITS)
+}
 #: Relative dossier volume of each commune (the town and large communes file more).
 COMMUNE_WEIGHT: dict[str, float] = {
     c.code: (3.0 if i == 0 else 1.0 + (i * 7 % 5) * 0.2) for i, c in enumerate(COMMUNES)
+}
+# A merged commune files what its old communes did; a neighbouring commune as a mid-sized one.
+COMMUNE_WEIGHT |= {
+    c.code: sum(COMMUNE_WEIGHT[o] for o, new in SUCCESSOR.items() if new == c.code) or 1.6
+    for c in NEW_COMMUNES
 }
 
 SECTORS: tuple[Sector, ...] = (
@@ -673,10 +776,11 @@ def phone_number(rng: random.Random) -> str:
 def make_person(rng: random.Random, agency: Agency, year: int = 2022) -> Person:
     name, female = person_name(rng)
     birth = rng.randint(year - 80, year - 18)
+    since_2025 = agency.code in PROVINCE_CODES
     place = (
         agency.name.removeprefix("UBND ")
         if agency.kind == "commune"
-        else rng.choice(COMMUNES).name.removeprefix("UBND ")
+        else rng.choice(NEW_COMMUNES if since_2025 else COMMUNES).name.removeprefix("UBND ")
     )
     folded = ascii_fold(name).lower().split()
     email = (
@@ -691,7 +795,8 @@ def make_person(rng: random.Random, agency: Agency, year: int = 2022) -> Person:
         identity_number=identity_number(rng, female, birth),
         phone=phone_number(rng),
         email=email,
-        address=f"{rng.choice(_VILLAGES)}, {place}, huyện Hữu Lũng, tỉnh Lạng Sơn",
+        address=f"{rng.choice(_VILLAGES)}, {place}, "
+        + ("tỉnh Lạng Sơn" if since_2025 else "huyện Hữu Lũng, tỉnh Lạng Sơn"),
     )
 
 
@@ -754,10 +859,28 @@ def _build_staff() -> tuple[dict[str, AgencyStaff], tuple[Official, Official]]:
                 "vhxh": official(commune.short, "Công chức Văn hóa - Xã hội"),
             },
         )
-    return staff, (chair, vice)
+    # The province's people come from their own seed: the district's stay who they were.
+    rng.seed(OFFICIALS_SEED + 3)
+    province_chair = official(PROVINCE.short, "Chủ tịch UBND tỉnh")
+    province_vice = official(PROVINCE.short, "Phó Chủ tịch UBND tỉnh")
+    for dept in DEPARTMENTS:
+        head_title = "Chánh Văn phòng UBND tỉnh" if dept.short == "vpubnd" else "Giám đốc Sở"
+        staff[dept.code] = AgencyStaff(
+            official(dept.short, head_title), {"office": official(dept.short, "Chuyên viên")}
+        )
+    for commune in NEW_COMMUNES:
+        staff[commune.code] = AgencyStaff(
+            official(commune.short, "Chủ tịch UBND xã"),
+            {
+                "tp": official(commune.short, "Công chức Văn phòng - Thống kê"),
+                "dc": official(commune.short, "Công chức Kinh tế"),
+                "vhxh": official(commune.short, "Công chức Văn hóa - Xã hội"),
+            },
+        )
+    return staff, (chair, vice, province_chair, province_vice)
 
 
-STAFF, (DISTRICT_CHAIR, DISTRICT_VICE_CHAIR) = _build_staff()
+STAFF, (DISTRICT_CHAIR, DISTRICT_VICE_CHAIR, PROVINCE_CHAIR, PROVINCE_VICE_CHAIR) = _build_staff()
 
 
 def handler_for(procedure: Procedure, agency: Agency) -> Official:
@@ -766,9 +889,27 @@ def handler_for(procedure: Procedure, agency: Agency) -> Official:
 
 
 def signer_for(procedure: Procedure, agency: Agency) -> Official:
+    """The agency's head, or the district's (after 2025 the province's) vice chair for the
+    procedures the district's leaders signed."""
     if procedure.signer_level == "district":
-        return DISTRICT_VICE_CHAIR
+        return PROVINCE_VICE_CHAIR if agency.code in PROVINCE_CODES else DISTRICT_VICE_CHAIR
     return STAFF[agency.code].head
+
+
+def offered_by_on(procedure: Procedure, day: date) -> tuple[str, ...]:
+    """The units offering ``procedure`` on ``day``: the district's until 30 June 2025, then
+    their successors (a commune procedure is also offered by the neighbouring communes)."""
+    if day < REORGANISED:
+        return procedure.offered_by
+    out = list(dict.fromkeys(SUCCESSOR[c] for c in procedure.offered_by))
+    if any(AGENCY_BY_CODE[c].kind == "commune" for c in procedure.offered_by):
+        out += [c.code for c in NEW_COMMUNES if c.code not in out]
+    return tuple(out)
+
+
+def unit_weight(code: str) -> float:
+    """Relative dossier volume of a unit (the town and large communes file more)."""
+    return COMMUNE_WEIGHT.get(code, 4.0)
 
 
 # --------------------------------------------------------------------------- codes

@@ -22,7 +22,7 @@ from lienthong_standins import scenarios
 from lienthong_standins.clock import SimClock
 from lienthong_standins.faults import FaultInjector
 from lienthong_standins.ioffice.ca import CRL_PATH
-from lienthong_standins.routing import demo_routing
+from lienthong_standins.routing import routing_for
 from lienthong_standins.serve import ServerThread
 
 CLIENT_ID, CLIENT_SECRET, IOFFICE_TOKEN = "lienthong-test", "test-secret", "test-ioffice-token"
@@ -40,6 +40,7 @@ class Standins:
     data_dir: Path
     national_url: str = ""  # http://127.0.0.1:<port>/api/dvcqg
     national_store: Any = None
+    scenario: str = "demo"
 
     def advance(self, seconds: float) -> None:
         """Move the shared clock, then let both systems perform what fell due."""
@@ -157,6 +158,7 @@ def start_standins(
         data_dir,
         national_url=f"http://127.0.0.1:{np_}/api/dvcqg",
         national_store=national_store,
+        scenario=scenario,
     )
 
 
@@ -207,10 +209,5 @@ def make_resources(
             retry=FAST_RETRY,
         )
     )
-    return Resources(
-        portal=portal,
-        ioffice=ioffice,
-        engine=get_engine(store_url),
-        routing=demo_routing(),
-        **overrides,
-    )
+    overrides.setdefault("routing", routing_for(s.scenario))
+    return Resources(portal=portal, ioffice=ioffice, engine=get_engine(store_url), **overrides)

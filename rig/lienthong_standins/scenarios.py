@@ -6,6 +6,12 @@
                 file named after them (``CCCD_Nguyen_Van_A.pdf``). For the personal-data test.
 ``year-2022`` - the article's year: exactly 48,094 dossiers on the portal over 2022, out of
                 98,555 dossiers in the whole district (``district_totals.csv``).
+``reorg-2025`` - four weeks across the reorganisation of 1 July 2025: 400 dossiers, received by
+                the district's offices and communes until 30 June, by the province's departments
+                and the merged communes (new codes) from 1 July; decisions received in late June
+                are decided in July. Totals per unit and month (``unit_totals.csv``).
+``province-week`` - a week of the province of 2026 (30 Nov - 4 Dec 2026): 2,400 dossiers over 9
+                departments and 14 communes, with totals per unit and day.
 
 Generation is seeded and streamed into bulk inserts (no per-row ORM objects), and happens
 only when the portal store is empty, so a restart keeps the state.
@@ -26,14 +32,16 @@ from typing import Any
 from lienthong_standins.clock import VN_TZ
 from lienthong_standins.district import (
     AGENCY_BY_CODE,
-    COMMUNE_WEIGHT,
     DOCUMENT_TYPES,
     PROCEDURES,
+    REORGANISED,
     Agency,
     Procedure,
     ascii_fold,
     dossier_code,
     make_person,
+    offered_by_on,
+    unit_weight,
 )
 from lienthong_standins.portal.desk import apply_due, desk_plan, receiver_for
 from lienthong_standins.portal.dossiers import new_dossier, to_ms
@@ -63,7 +71,16 @@ SCENARIOS: dict[str, Scenario] = {
         "demo-identities", datetime(2022, 12, 1, 7, 30, tzinfo=VN_TZ), 60.0
     ),
     "year-2022": Scenario("year-2022", datetime(2022, 1, 1, 0, 0, tzinfo=VN_TZ), 3600.0),
+    "reorg-2025": Scenario("reorg-2025", datetime(2025, 6, 16, 7, 0, tzinfo=VN_TZ), 3600.0),
+    "province-week": Scenario("province-week", datetime(2026, 11, 30, 7, 0, tzinfo=VN_TZ), 600.0),
 }
+#: (first day, day after the last, dossiers) of the scenarios of the province.
+PROVINCE_SPANS: dict[str, tuple[date, date, int]] = {
+    "reorg-2025": (date(2025, 6, 16), date(2025, 7, 12), 400),
+    "province-week": (date(2026, 11, 30), date(2026, 12, 5), 2400),
+}
+#: The scenarios whose units are the province's (their routing is ``province_routing.yaml``).
+PROVINCE_SCENARIOS = frozenset(PROVINCE_SPANS)
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -114,10 +131,10 @@ def day_instants(rng: random.Random, day: date, n: int) -> list[datetime]:
     return [work_instant(rng, day) for _ in range(n)]
 
 
-def pick_agency(rng: random.Random, procedure: Procedure) -> Agency:
-    agencies = [AGENCY_BY_CODE[c] for c in procedure.offered_by]
-    weights = [COMMUNE_WEIGHT.get(a.code, 4.0) for a in agencies]
-    return rng.choices(agencies, weights)[0]
+def pick_agency(rng: random.Random, procedure: Procedure, day: date | None = None) -> Agency:
+    """One of the units offering ``procedure`` on ``day`` (default: the district's of 2022)."""
+    codes = procedure.offered_by if day is None else offered_by_on(procedure, day)
+    return AGENCY_BY_CODE[rng.choices(codes, [unit_weight(c) for c in codes])[0]]
 
 
 def object_id_at(rng: random.Random, at: datetime) -> str:
@@ -138,7 +155,7 @@ def _arrivals(
 ) -> list[tuple[datetime, Procedure, Agency]]:
     weights = [p.weight for p in PROCEDURES]
     picks = rng.choices(PROCEDURES, weights, k=len(instants))
-    out = [(at, p, pick_agency(rng, p)) for at, p in zip(instants, picks, strict=True)]
+    out = [(at, p, pick_agency(rng, p, at.date())) for at, p in zip(instants, picks, strict=True)]
     out.sort(key=lambda t: (t[0], t[2].code))
     return out
 
@@ -228,12 +245,17 @@ def _plant_identity(
 
 
 def generate(
-    rng: random.Random, instants: list[datetime], now: datetime, identities: bool = False
+    rng: random.Random,
+    instants: list[datetime],
+    now: datetime,
+    identities: bool = False,
+    arrivals: list[tuple[datetime, Procedure, Agency]] | None = None,
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Rows for the portal store: dossiers accepted at ``instants``, as they stand at ``now``."""
+    """Rows for the portal store: dossiers accepted at ``instants`` (or the given ``arrivals``), as
+    they stand at ``now``."""
     now_ms = to_ms(now)
     seq: Counter[tuple[str, date]] = Counter()
-    for at, procedure, agency in _arrivals(rng, instants):
+    for at, procedure, agency in arrivals if arrivals is not None else _arrivals(rng, instants):
         seq[(agency.code, at.date())] += 1
         yield _dossier(
             rng, at, procedure, agency, seq[(agency.code, at.date())], now_ms, identities
@@ -249,6 +271,49 @@ def write_totals(data_dir: Path, rows: list[tuple[str, int]]) -> Path:
     return path
 
 
+def write_unit_totals(data_dir: Path, rows: list[tuple[str, str, int]]) -> Path:
+    """All dossiers of each unit per period, on the portal or not (the province's denominators)."""
+    path = data_dir / "unit_totals.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["unit", "period", "total"])
+        w.writerows(rows)
+    return path
+
+
+def _province_load(
+    name: str, rng: random.Random, portal: PortalStore, data_dir: Path, ioffice: Any
+) -> dict[str, Any]:
+    """The province's scenarios: arrivals over working days, per-unit totals (the portal's share
+    about half of each unit's dossiers, as in 2022), a few bypass documents."""
+    first, end, n = PROVINCE_SPANS[name]
+    days = working_days(first, end)
+    instants = sorted(
+        work_instant(rng, day)
+        for day, k in zip(days, apportion(n, [1.0] * len(days)), strict=True)
+        for _ in range(k)
+    )
+    arrivals = _arrivals(rng, instants)
+    period = (lambda d: f"{d:%Y-%m}") if (end - first).days > 7 else (lambda d: d.isoformat())
+    counted = Counter((agency.code, period(at.date())) for at, _, agency in arrivals)
+    ratio = YEAR_2022_DISTRICT / YEAR_2022_PORTAL
+    totals = [(unit, p, round(k * ratio)) for (unit, p), k in sorted(counted.items())]
+    count = portal.insert_dossiers(generate(rng, [], portal.clock.now(), arrivals=arrivals))
+    write_unit_totals(data_dir, totals)
+    bypass = _bypass(ioffice, rng, sorted(rng.sample(instants, max(1, n // 200))))
+    crossing = sum(
+        1 for at, p, _ in arrivals if at.date() < REORGANISED and p.result_kind == "decision"
+    )
+    return {
+        "scenario": name,
+        "loaded": True,
+        "dossiers": count,
+        "units": len({a.code for _, _, a in arrivals}),
+        "decisions_before_reorganisation": crossing if first < REORGANISED else 0,
+        "bypass_documents": bypass,
+    }
+
+
 def _bypass(ioffice: Any, rng: random.Random, instants: list[datetime]) -> int:
     """iOffice documents that never came through the portal (the article's problem 5)."""
     if ioffice is None or not hasattr(ioffice, "add_bypass_document"):
@@ -256,7 +321,7 @@ def _bypass(ioffice: Any, rng: random.Random, instants: list[datetime]) -> int:
     decisions = [p for p in PROCEDURES if p.result_kind == "decision"]
     for at in instants:
         p = rng.choices(decisions, [d.weight for d in decisions])[0]
-        agency = pick_agency(rng, p)
+        agency = pick_agency(rng, p, at.date())
         person = make_person(rng, agency, at.year)
         ioffice.add_bypass_document(
             agency_code=agency.code,
@@ -292,6 +357,8 @@ def load(
     if not portal.is_empty():
         return {"scenario": name, "loaded": False}
     rng = random.Random(f"{name}:{seed}")
+    if name in PROVINCE_SPANS:
+        return _province_load(name, rng, portal, data_dir, ioffice)
     now = portal.clock.now()
     if name in ("demo", "demo-identities") or burst_size(name) is not None:
         day = SCENARIOS["demo"].start.date()

@@ -208,10 +208,12 @@ class IOfficeClient:
             )
         )
 
-    def pending_doc_ids(self, top: int = 500) -> list[str]:
-        """Pending result packages, each document once even when delivered twice."""
+    def pending_doc_ids(self, top: int = 500, parent_unit: str | None = None) -> list[str]:
+        """Pending result packages under ``parent_unit`` (default: the Connection's), each
+        document once even when delivered twice."""
+        parent = self.settings.parent_unit if parent_unit is None else parent_unit
         return shapes.pending_doc_ids(
-            self._call("GET", PENDING, params=shapes.pending_params(self.settings.parent_unit, top))
+            self._call("GET", PENDING, params=shapes.pending_params(parent, top))
         )
 
     def get_package(self, doc_id: str) -> Package:

@@ -81,6 +81,9 @@ class Package:
     # Not read at all (:data:`OVERSIZED_PACKAGE`, :data:`TOO_DEEP`): only ``doc_id`` is known.
     unreadable: str = ""
     unreadable_detail: str = ""
+    # Which iOffice it came from (a Connection id; None: the default one). Not on the wire: set by
+    # the pipeline, so the package is verified and acknowledged where it was read.
+    source: str | None = None
 
     @property
     def dossier_id(self) -> str | None:

@@ -153,6 +153,7 @@ def build_resources(lookup: Lookup | None = None, *, national: bool = False) -> 
     return Resources(
         portal=IGatePortalHook(PORTAL_CONN).get_conn(),
         ioffice=IOfficeHook(IOFFICE_CONN).get_conn(),
+        other_ioffices={c: IOfficeHook(c).get_conn() for c in sorted(routing.ioffice_conn_ids)},
         engine=engine,
         routing=_with_decisions(routing, engine),
         savings=savings,

@@ -367,7 +367,7 @@ def _push_claimed(
         dossier, route = item
         try:
             with timed(resources.metrics, "push_seconds"):
-                result = resources.ioffice.push(dossier, route, now)
+                result = resources.ioffice_of(route).push(dossier, route, now)
             return dossier, route, result.doc_id, result.created, None
         except Exception as exc:  # noqa: BLE001 - one failing dossier must not stop the batch
             # Every push's outcome is recorded below; an exception out of the pool would lose the
@@ -397,6 +397,9 @@ def _push_claimed(
                 ioffice_doc_id=doc_id,
                 transferred_at=now,
                 last_error=None,
+                routed_unit=route.unit.ioffice_unit.code,
+                routed_signer_uid=route.unit.signer.certificate_uid or route.unit.signer.account,
+                routed_signer_name=route.unit.signer.name,
                 detail={
                     "doc_id": doc_id,
                     "unit": route.unit.ioffice_unit.code,

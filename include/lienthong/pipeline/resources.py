@@ -21,7 +21,7 @@ from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
 from lienthong.pipeline.deadlines import CalendarConfig
 from lienthong.pipeline.metrics import Metrics, NoMetrics
 from lienthong.pipeline.national_config import NationalSyncConfig
-from lienthong.pipeline.routing import RoutingConfig
+from lienthong.pipeline.routing import Route, RoutingConfig
 from lienthong.store import claims
 
 
@@ -41,6 +41,29 @@ class Resources:
     claim_ttl: timedelta = (
         claims.DEFAULT_TTL
     )  # how long a killed worker's claims block their effects
+    # iOffice instances other than the default, by Connection id (units the routing places there)
+    other_ioffices: dict[str, IOfficeClient] = field(default_factory=dict)
+
+    def ioffice_by_conn(self, conn_id: str | None) -> IOfficeClient:
+        """The client of an iOffice Connection (None: the default one); a Connection the routing
+        names but nobody built is an error, never a silent fallback to the default iOffice."""
+        if conn_id is None:
+            return self.ioffice
+        if conn_id not in self.other_ioffices:
+            raise LookupError(
+                f"no iOffice client for Connection {conn_id!r} (named in the routing)"
+            )
+        return self.other_ioffices[conn_id]
+
+    def ioffice_of(self, route: Route) -> IOfficeClient:
+        """The iOffice the route's unit lives on."""
+        return self.ioffice_by_conn(
+            self.routing.ioffice_target(route.unit.ioffice_unit.code).conn_id
+        )
+
+    def ioffice_sources(self) -> list[tuple[IOfficeClient, str | None]]:
+        """Each iOffice and parent unit (None: the Connection's) to list pending packages under."""
+        return [(self.ioffice_by_conn(t.conn_id), t.parent) for t in self.routing.ioffice_targets]
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -61,5 +84,7 @@ class Resources:
     def close(self) -> None:
         self.portal.close()
         self.ioffice.close()
+        for client in self.other_ioffices.values():
+            client.close()
         if self.national is not None:
             self.national.close()

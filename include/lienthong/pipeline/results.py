@@ -65,12 +65,14 @@ def process_packages(
     resources: Resources, run: ledger.RunContext, doc_ids: list[str] | None = None
 ) -> dict[PackageCount | PackageHandling, int]:
     """Handle every pending package (or the given ones); one bad package never stops the rest."""
-    ids = resources.ioffice.pending_doc_ids() if doc_ids is None else list(dict.fromkeys(doc_ids))
+    ids = pending_packages(resources) if doc_ids is None else [(None, d) for d in doc_ids]
+    ids = list(dict.fromkeys(ids))
     counts: Counter[PackageCount | PackageHandling] = Counter({PackageCount.PACKAGES: len(ids)})
 
-    def one(doc_id: str) -> PackageHandling:
+    def one(item: tuple[str | None, str]) -> PackageHandling:
+        source, doc_id = item
         try:
-            return handle_package(resources, run, doc_id)
+            return handle_package(resources, run, doc_id, source)
         except Exception as exc:  # noqa: BLE001 - one bad package never stops the rest
             log.warning(
                 "package %s not processed (%s); it stays pending", doc_id, type(exc).__name__
@@ -94,6 +96,16 @@ def process_packages(
     return dict(counts)
 
 
+def pending_packages(resources: Resources) -> list[tuple[str | None, str]]:
+    """(iOffice Connection, document id) of every pending package, under each parent unit the
+    routing places units under; a document listed under two parents is handled once."""
+    found: list[tuple[str | None, str]] = []
+    for target in resources.routing.ioffice_targets:
+        client = resources.ioffice_by_conn(target.conn_id)
+        found += [(target.conn_id, d) for d in client.pending_doc_ids(parent_unit=target.parent)]
+    return list(dict.fromkeys(found))
+
+
 def _find_link(session: Session, pkg: Package) -> DossierLink | None:
     link = session.scalar(select(DossierLink).where(DossierLink.ioffice_doc_id == pkg.doc_id))
     if link is None and pkg.dossier_code:
@@ -109,23 +121,27 @@ def package_claim(doc_id: str) -> str:
     return f"ioffice-package:{doc_id}"
 
 
-def handle_package(resources: Resources, run: ledger.RunContext, doc_id: str) -> PackageHandling:
-    """One package, by one process at a time (its claim), acknowledged only after its record
-    committed."""
+def handle_package(
+    resources: Resources, run: ledger.RunContext, doc_id: str, source: str | None = None
+) -> PackageHandling:
+    """One package of iOffice ``source`` (None: the default), by one process at a time (its
+    claim), acknowledged only after its record committed."""
     with claims.held(resources.engine, package_claim(doc_id), resources.claim_ttl) as lease:
         if lease is None:
             return PackageHandling.BUSY
-        handled = _handle(resources, run, doc_id)
+        handled = _handle(resources, run, doc_id, source)
         if handled != PackageHandling.BUSY:
-            resources.ioffice.acknowledge(
+            resources.ioffice_by_conn(source).acknowledge(
                 doc_id,
                 AckStatus.FAILED if handled == PackageHandling.QUARANTINED else AckStatus.PROCESSED,
             )
         return handled
 
 
-def _handle(resources: Resources, run: ledger.RunContext, doc_id: str) -> PackageHandling:
-    pkg = resources.ioffice.get_package(doc_id)
+def _handle(
+    resources: Resources, run: ledger.RunContext, doc_id: str, source: str | None
+) -> PackageHandling:
+    pkg = replace(resources.ioffice_by_conn(source).get_package(doc_id), source=source)
     with resources.session() as session:
         link = _find_link(session, pkg)
     if link is None:
@@ -347,7 +363,10 @@ def _problem_verdict(pkg: Package, problem: PackageProblem) -> Verdict:
 
 
 def _expected_signer(resources: Resources, link: DossierLink) -> ExpectedSigner | None:
-    """The signer the routing names for the link's procedure and agency; None when it names none."""
+    """The signer the dossier was sent to be signed by; for a link transferred before that was
+    recorded, the one the routing names (None when it names none)."""
+    if link.routed_signer_uid:
+        return ExpectedSigner(link.routed_signer_uid, link.routed_signer_name or "")
     try:
         route = route_for(resources.routing, link.procedure_code, link.agency_code)
     except (KeyError, NoRoute):
@@ -365,8 +384,9 @@ def _verdict(resources: Resources, link: DossierLink, pkg: Package) -> Verdict:
     (:class:`~lienthong.clients.ioffice.RevocationUnavailable` otherwise: the package stays
     pending)."""
     content = pkg.files[0].content if pkg.files else b""
-    settings = resources.ioffice.settings
-    crls = resources.ioffice.crls()
+    source = resources.ioffice_by_conn(pkg.source)
+    settings = source.settings
+    crls = source.crls()
     with timed(resources.metrics, "verify_seconds"):
         verdict = verify_signed_pdf(
             content,

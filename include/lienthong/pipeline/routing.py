@@ -69,6 +69,11 @@ class UnitEntry(BaseModel):
     valid_from: date | None = None
     valid_to: date | None = None  # the last day the unit existed
     successors: list[str] = Field(default_factory=list)
+    # Where the unit's documents live in iOffice: the parent unit its packages are listed under
+    # (maDonViCha; default: the Connection's ``parent_unit``) and, for a unit on another iOffice,
+    # that iOffice's Connection (default: lienthong_ioffice).
+    ioffice_parent_unit: str | None = None
+    ioffice_conn_id: str | None = None
 
     def as_unit(self) -> HistoricUnit:
         return HistoricUnit(
@@ -103,6 +108,29 @@ class RoutingConfig(BaseModel):
     def registry(self) -> UnitRegistry:
         return UnitRegistry.of(u.as_unit() for u in self.units)
 
+    def ioffice_target(self, unit_code: str) -> IOfficeTarget:
+        """Which iOffice (Connection) and parent unit an iOffice unit's documents live under."""
+        entry = next((u for u in self.units if u.code == unit_code), None)
+        if entry is None:
+            return IOfficeTarget()
+        return IOfficeTarget(entry.ioffice_conn_id, entry.ioffice_parent_unit)
+
+    @property
+    def ioffice_targets(self) -> list[IOfficeTarget]:
+        """Every distinct iOffice and parent unit a routed unit lives under (the default one when
+        nothing else is said), in a stable order: what the result polling lists."""
+        found = {
+            self.ioffice_target(unit.ioffice_unit.code)
+            for proc in self.procedures.values()
+            for unit in proc.units.values()
+        }
+        return sorted(found or {IOfficeTarget()}, key=lambda t: (t.conn_id or "", t.parent or ""))
+
+    @property
+    def ioffice_conn_ids(self) -> frozenset[str]:
+        """The Connections of units on an iOffice other than the default one."""
+        return frozenset(u.ioffice_conn_id for u in self.units if u.ioffice_conn_id)
+
     @property
     def known_agencies(self) -> frozenset[str]:
         """The agencies whose dossiers the link takes: those listed, and every unit past or present
@@ -110,6 +138,14 @@ class RoutingConfig(BaseModel):
         if not self.agencies:
             return frozenset()
         return frozenset(self.agencies) | {u.code for u in self.units}
+
+
+@dataclass(frozen=True)
+class IOfficeTarget:
+    """An iOffice Connection (None: the default) and parent unit (None: the Connection's)."""
+
+    conn_id: str | None = None
+    parent: str | None = None
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,11 @@ def reconcile(
 def _documents(
     resources: Resources, run: ledger.RunContext, date_from: date, date_to: date, repair: bool
 ) -> list[Finding]:
-    docs = resources.ioffice.issued_documents(date_from, date_to)
+    docs = [
+        doc
+        for conn_id in (None, *sorted(resources.routing.ioffice_conn_ids))
+        for doc in resources.ioffice_by_conn(conn_id).issued_documents(date_from, date_to)
+    ]
     codes = [doc.dossier_code for doc in docs if doc.dossier_code]
     with resources.session() as session:
         links = (

@@ -87,6 +87,11 @@ class DossierLink(Base):
     result_file_id: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TS)
+    # Where the dossier was sent and who was asked to sign, as routed at transfer: a decision in
+    # flight when the routing changes (a reorganisation) is checked against what was asked.
+    routed_unit: Mapped[str | None] = mapped_column(String(64))
+    routed_signer_uid: Mapped[str | None] = mapped_column(String(255))
+    routed_signer_name: Mapped[str | None] = mapped_column(String(255))
 
 
 class LinkEvent(Base):
@@ -196,6 +201,17 @@ class DistrictTotal(Base):
     __tablename__ = "district_total"
 
     period: Mapped[str] = mapped_column(String(16), primary_key=True)  # YYYY or YYYY-MM
+    total: Mapped[int] = mapped_column(Integer)
+
+
+class UnitTotal(Base):
+    """All dossiers of one unit in a period (portal or not), supplied by an operator: the
+    denominator of a unit's share on the portal, for a province of many units."""
+
+    __tablename__ = "unit_total"
+
+    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)  # YYYY, YYYY-MM, YYYY-MM-DD
     total: Mapped[int] = mapped_column(Integer)
 
 

@@ -15,8 +15,10 @@ from typing import Any
 from lienthong_standins.clock import VN_TZ
 from lienthong_standins.district import (
     AGENCY_BY_CODE,
+    DEPARTMENTS,
     OFFICES,
     PROCEDURE_BY_CODE,
+    PROVINCE_CODES,
     STAFF,
     Agency,
     Official,
@@ -41,7 +43,9 @@ def receiver_for(agency: Agency) -> Official:
     """The one-stop desk officer who receives and returns the agency's dossiers."""
     if agency.kind == "commune":
         return STAFF[agency.code].handlers["tp"]
-    return STAFF[OFFICES[0].code].handlers["office"]  # district one-stop desk (Văn phòng)
+    # The district's one-stop desk (Văn phòng), or since 2025 the province's.
+    desk = DEPARTMENTS[0] if agency.code in PROVINCE_CODES else OFFICES[0]
+    return STAFF[desk.code].handlers["office"]
 
 
 def desk_plan(rng: random.Random, accepted: datetime, procedure: Procedure) -> Plan:

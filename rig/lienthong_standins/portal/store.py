@@ -40,7 +40,7 @@ from sqlalchemy import (
 
 from lienthong_standins.behaviour import Behaviour
 from lienthong_standins.clock import SimClock
-from lienthong_standins.district import AGENCY_BY_CODE, DISTRICT, PROCEDURE_BY_CODE
+from lienthong_standins.district import AGENCY_BY_CODE, PARENT, PROCEDURE_BY_CODE
 from lienthong_standins.portal import files as pdf
 from lienthong_standins.portal.desk import apply_due, receiver_for, return_plan
 from lienthong_standins.portal.dossiers import (
@@ -628,7 +628,7 @@ def dossier_row(
         "status": doc["dossierStatus"]["id"],
         "agency_id": doc["agency"]["id"],
         "agency_code": doc["agency"]["code"],
-        "ancestor_id": DISTRICT.id,
+        "ancestor_id": AGENCY_BY_CODE[PARENT[doc["agency"]["code"]]].id,
         "procedure_id": doc["procedure"]["id"],
         "procedure_code": doc["procedure"]["code"],
         "result_kind": proc.result_kind,

@@ -1,0 +1,116 @@
+"""The reorganisation of 1 July 2025 end to end (scenario ``reorg-2025``).
+
+Until 30 June the district's offices and communes receive dossiers and the link runs on the
+district's routing; it is down from 26 June to 1 July, when the province's routing (today's units,
+the district's kept as history) replaces it. Dossiers received before the boundary and read after
+it are routed through their unit's successor; decisions sent to the district's leaders in June and
+signed in July are checked against the signer they were sent to; the report reads both as received
+and under today's units; the national portal gets the new units' codes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lienthong.domain.states import LinkState
+from lienthong.domain.timeliness import VN_TZ
+from lienthong.pipeline import intake, national_sync, results
+from lienthong.report.figures import build_report
+from lienthong.store.schema import DossierLink, Quarantine
+from lienthong_standins.district import PROVINCE_CODES, SUCCESSOR
+from lienthong_standins.routing import demo_routing, province_routing
+from tests.conftest import on_store
+
+from .test_flow import CTX, HOUR, run_intake
+from .test_national_sync import national_records
+
+DOWN_FROM, BACK_ON = date(2025, 6, 26), date(2025, 7, 1)
+TODAY = date(2026, 12, 5)  # the day the report is read: after the reorganisation
+
+
+def _run_link(standins, res, until: date, step_hours: int = 12) -> None:
+    """The scheduled DAGs' work, every ``step_hours``, until the clock reaches ``until``."""
+    while standins.clock.now().date() < until:
+        standins.advance(step_hours * HOUR)
+        run_intake(res)
+        intake.complete_pending(res, CTX)
+        results.process_packages(res, CTX)
+        national_sync.sync(res, CTX, timedelta(minutes=10), pause=0.0)
+
+
+@pytest.mark.scenario("reorg-2025")
+@on_store("sqlite")
+def test_dossiers_across_the_reorganisation(standins, nres):
+    nres.routing = demo_routing()  # June 2025: the district's routing
+    _run_link(standins, nres, DOWN_FROM)
+    while standins.clock.now().date() < BACK_ON:  # the link is down over the boundary
+        standins.advance(12 * HOUR)
+    nres.routing = province_routing()  # 1 July: the province's routing replaces it
+    _run_link(standins, nres, date(2025, 9, 10), step_hours=24)
+
+    with nres.session() as session:
+        links = list(session.scalars(select(DossierLink)))
+        open_quarantine = session.scalars(
+            select(Quarantine).where(Quarantine.status == "open")
+        ).all()
+    assert len(links) == 400
+    assert [q.reason_code for q in open_quarantine] == []
+
+    received = {link.dossier_code: link.received_at.astimezone(VN_TZ).date() for link in links}
+    decisions = [link for link in links if link.result_kind == "decision"]
+    old_units = [link for link in links if link.agency_code not in PROVINCE_CODES]
+    assert old_units and all(received[x.dossier_code] < BACK_ON for x in old_units)
+    assert all(
+        received[x.dossier_code] >= BACK_ON for x in links if x.agency_code in PROVINCE_CODES
+    )
+
+    # Sent in June to the district's units, decided in July: attached, verified against the
+    # district's leader the draft went to.
+    in_flight = [
+        x
+        for x in decisions
+        if x.routed_unit == x.agency_code
+        and x.agency_code not in PROVINCE_CODES
+        and x.attached_at is not None
+        and x.attached_at.astimezone(VN_TZ).date() >= BACK_ON
+    ]
+    assert in_flight, "no decision crossed the boundary in flight"
+    # Received by a unit that was gone when the link read it: routed through its successor.
+    through_successor = [
+        x
+        for x in decisions
+        if x.agency_code not in PROVINCE_CODES and x.routed_unit != x.agency_code
+    ]
+    assert through_successor
+    assert all(x.routed_unit == SUCCESSOR[x.agency_code] for x in through_successor)
+    assert all(
+        DOWN_FROM <= received[x.dossier_code] < BACK_ON or x.transferred_at is not None
+        for x in through_successor
+    )
+    # Every decision ended with its signed result on the portal, or sent back by its leader.
+    states = Counter(x.state for x in decisions)
+    assert set(states) <= {LinkState.ATTACHED, LinkState.RETURNED, LinkState.REJECTED}, states
+    assert states[LinkState.RETURNED] + states[LinkState.ATTACHED] > 0.9 * len(decisions)
+
+    # The report, as received and under today's units.
+    report = build_report(
+        nres.engine, "2025-06-01", "2025-09-30", units=province_routing().registry, today=TODAY
+    )
+    as_received = report.by_agency.set_index("agency_code")
+    today = report.by_agency_today.set_index("agency_code")
+    assert set(as_received.index) - PROVINCE_CODES, "no old unit in the as-received view"
+    assert set(today.index) <= PROVINCE_CODES
+    assert as_received["dossiers_processed"].sum() == today["dossiers_processed"].sum() == 400
+    for old in set(as_received.index) - PROVINCE_CODES:
+        assert SUCCESSOR[old] in today.index
+
+    # The national portal has every dossier, each under the unit that received it.
+    national = national_records(standins)
+    assert set(national) == {x.dossier_code for x in links}
+    assert all(national[x.dossier_code]["HoSo"]["DonViXuLy"] == x.agency_code for x in links)
+    new_codes = {x.agency_code for x in links if x.agency_code in PROVINCE_CODES}
+    assert len(new_codes) >= 10
