@@ -297,7 +297,9 @@ def _province_load(
     period = (lambda d: f"{d:%Y-%m}") if (end - first).days > 7 else (lambda d: d.isoformat())
     counted = Counter((agency.code, period(at.date())) for at, _, agency in arrivals)
     ratio = YEAR_2022_DISTRICT / YEAR_2022_PORTAL
-    totals = [(unit, p, round(k * ratio)) for (unit, p), k in sorted(counted.items())]
+    units = sorted({unit for unit, _ in counted})
+    periods = sorted({p for _, p in counted})  # every unit has a figure for every period, 0 too
+    totals = [(u, p, round(counted[(u, p)] * ratio)) for u in units for p in periods]
     count = portal.insert_dossiers(generate(rng, [], portal.clock.now(), arrivals=arrivals))
     write_unit_totals(data_dir, totals)
     bypass = _bypass(ioffice, rng, sorted(rng.sample(instants, max(1, n // 200))))

@@ -20,6 +20,7 @@ from lienthong.domain.states import LinkState
 from lienthong.domain.timeliness import VN_TZ
 from lienthong.pipeline import intake, national_sync, results
 from lienthong.report.figures import build_report
+from lienthong.store.district_totals import load_district_totals, parse_totals_csv
 from lienthong.store.schema import DossierLink, Quarantine
 from lienthong_standins.district import PROVINCE_CODES, SUCCESSOR
 from lienthong_standins.routing import demo_routing, province_routing
@@ -96,9 +97,11 @@ def test_dossiers_across_the_reorganisation(standins, nres):
     assert set(states) <= {LinkState.ATTACHED, LinkState.RETURNED, LinkState.REJECTED}, states
     assert states[LinkState.RETURNED] + states[LinkState.ATTACHED] > 0.9 * len(decisions)
 
-    # The report, as received and under today's units.
+    # The report, as received and under today's units, over the units' own totals.
+    assert load_district_totals(nres.engine, standins.data_dir / "unit_totals.csv") > 20
+    loaded = parse_totals_csv(standins.data_dir / "unit_totals.csv")
     report = build_report(
-        nres.engine, "2025-06-01", "2025-09-30", units=province_routing().registry, today=TODAY
+        nres.engine, "2025-06-01", "2025-07-31", units=province_routing().registry, today=TODAY
     )
     as_received = report.by_agency.set_index("agency_code")
     today = report.by_agency_today.set_index("agency_code")
@@ -107,6 +110,20 @@ def test_dossiers_across_the_reorganisation(standins, nres):
     assert as_received["dossiers_processed"].sum() == today["dossiers_processed"].sum() == 400
     for old in set(as_received.index) - PROVINCE_CODES:
         assert SUCCESSOR[old] in today.index
+    unit_total = Counter()
+    for unit, _, total in loaded:
+        unit_total[unit] += total
+    assert report.headline["district_total"] == sum(unit_total.values())
+    for code, row in as_received.iterrows():
+        assert row["district_total"] == unit_total[code]
+    merged = Counter()
+    for code, total in unit_total.items():
+        merged[SUCCESSOR.get(code, code)] += total
+    for code, row in today.iterrows():
+        assert row["district_total"] == merged[code]
+        assert row["portal_share_pct"] == pytest.approx(
+            100 * row["dossiers_processed"] / merged[code], abs=0.05
+        )
 
     # The national portal has every dossier, each under the unit that received it.
     national = national_records(standins)

@@ -91,11 +91,14 @@ def _totals_parser(command: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=f"python -m lienthong.report {command}")
     if command == "load-totals":
         p.add_argument(
-            "file", help="CSV with columns period,total (period YYYY, YYYY-MM or YYYY-MM-DD)"
+            "file",
+            help="CSV with columns period,total (the whole deployment) or unit,period,total (per "
+            "unit code); period YYYY, YYYY-MM or YYYY-MM-DD",
         )
     else:
         p.add_argument("period")
         p.add_argument("total", type=int)
+        p.add_argument("--unit", help="the unit's code (default: the whole deployment)")
     p.add_argument("--db")
     return p
 
@@ -140,10 +143,11 @@ def _totals(command: str, args: argparse.Namespace) -> int:
     engine = resolve_engine(args.db)
     if command == "load-totals":
         n = load_district_totals(engine, args.file)
-        print(f"Đã nạp {n} dòng tổng số hồ sơ toàn huyện từ {args.file}")
+        print(f"Đã nạp {n} dòng tổng số hồ sơ từ {args.file}")
     else:
-        set_district_total(engine, args.period, args.total)
-        print(f"Đã ghi tổng số hồ sơ toàn huyện kỳ {args.period}: {args.total}")
+        set_district_total(engine, args.period, args.total, args.unit)
+        scope = f"đơn vị {args.unit}" if args.unit else "toàn địa bàn"
+        print(f"Đã ghi tổng số hồ sơ của {scope} kỳ {args.period}: {args.total}")
     return 0
 
 

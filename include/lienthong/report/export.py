@@ -26,7 +26,7 @@ COLUMNS_VI: dict[str, str] = {
     "procedure_code": "Mã thủ tục",
     "procedure_name": "Thủ tục",
     "dossiers_processed": "Số hồ sơ tiếp nhận, xử lý",
-    "district_total": "Tổng số hồ sơ toàn huyện",
+    "district_total": "Tổng số hồ sơ tiếp nhận (cả ngoài Cổng)",
     "portal_share_pct": "Tỷ lệ hồ sơ nhập trên phần mềm Một cửa (%)",
     "dossiers_linked": "Số hồ sơ liên thông iOffice",
     "hours_saved_measured": "Giờ tiết kiệm (đo theo từng hồ sơ)",

@@ -41,6 +41,7 @@ from lienthong.store.schema import (
     DossierTimeSavings,
     LinkEvent,
     Quarantine,
+    UnitTotal,
 )
 
 # Submitted online but not yet accepted, or refused: not dossiers processed on the portal.
@@ -249,6 +250,15 @@ def query_totals(conn) -> dict[str, int]:
     return {p: int(t) for p, t in conn.execute(select(DistrictTotal.period, DistrictTotal.total))}
 
 
+def query_unit_totals(conn) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for unit, period, total in conn.execute(
+        select(UnitTotal.unit_code, UnitTotal.period, UnitTotal.total)
+    ):
+        out.setdefault(unit, {})[period] = int(total)
+    return out
+
+
 def query_open_quarantine(conn) -> int:
     open_records = (
         select(func.count())
@@ -271,20 +281,34 @@ class Inputs:
     bypasses: list[dict[str, Any]]
     totals: Mapping[str, int]
     quarantine_open_total: int = 0
+    # Per unit code, its totals by period (a province's denominators); empty = none loaded.
+    unit_totals: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 def read_inputs(bind: Engine | Session | Connection, date_from: date, date_to: date) -> Inputs:
     period = Period(_as_date(date_from), _as_date(date_to))
     start, end = period.bounds_utc()
     with _connection(bind) as conn:
+        unit_totals = query_unit_totals(conn)
         return Inputs(
             period,
             query_links(conn, start, end),
             query_savings(conn, start, end),
             query_bypasses(conn, start, end),
-            query_totals(conn),
+            query_totals(conn) or summed_totals(unit_totals),
             query_open_quarantine(conn),
+            unit_totals,
         )
+
+
+def summed_totals(units: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """The whole deployment's totals per period as the sum of its units' (a province that loads
+    only its units' figures)."""
+    summed: dict[str, int] = {}
+    for periods in units.values():
+        for period, total in periods.items():
+            summed[period] = summed.get(period, 0) + total
+    return summed
 
 
 def _as_date(value: date | str) -> date:
@@ -406,7 +430,12 @@ def grouped(
         row.update(_figures(counts[key], hours_per_dossier, cost_per_hour))
         if by == "month":
             row["district_total"] = _month_district_total(inputs, key)
-            row["portal_share_pct"] = percent(row["dossiers_processed"], row["district_total"])
+        elif by == "agency" and key in inputs.unit_totals:
+            period = inputs.period
+            row["district_total"] = district_total_for(
+                inputs.unit_totals[key], period.date_from, period.date_to
+            )
+        row["portal_share_pct"] = percent(row["dossiers_processed"], row["district_total"])
         rows.append(row)
     columns = [*keys, *(f for f in FIGURES if not (by == "procedure" and f == "bypass_documents"))]
     frame = pd.DataFrame(rows, columns=columns)
@@ -547,11 +576,17 @@ def under_units(inputs: Inputs, units: UnitRegistry, day: date) -> Inputs:
             return row
         return {**row, "agency_code": code, "agency_name": units.name_of(code, code)}
 
+    unit_totals: dict[str, dict[str, int]] = {}
+    for code, periods in inputs.unit_totals.items():
+        merged = unit_totals.setdefault(units.today_unit(code, day), {})
+        for period, total in periods.items():
+            merged[period] = merged.get(period, 0) + total
     return replace(
         inputs,
         links=[moved(r) for r in inputs.links],
         savings=[moved(r) for r in inputs.savings],
         bypasses=[moved(r) for r in inputs.bypasses],
+        unit_totals=unit_totals,
     )
 
 
