@@ -11,6 +11,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 4
+# `make run SCENARIO=province-week`: the province of 2026 (23 units, a week) instead of the demo day.
+SCENARIO ?= demo
 # The whole tree, with hashes: runtime, test-only (compiled against the runtime lock), dev tools.
 LOCKS := requirements.lock requirements-test.lock requirements-dev.lock
 LOCK_ARGS ?=
@@ -40,7 +42,7 @@ audit: $(STAMP)
 		--progress-spinner off $(addprefix -r ,$(LOCKS))
 
 run: $(STAMP)
-	$(BIN)/python -m lienthong_devstack
+	$(BIN)/python -m lienthong_devstack --scenario $(SCENARIO)
 
 cluster: $(STAMP)
 	$(BIN)/python -m lienthong_devstack.cluster

@@ -19,6 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from lienthong.store.district_totals import load_district_totals
 from lienthong.store.engine import get_engine, url_from_connection
 from lienthong_devstack.processes import wait_http
 from lienthong_devstack.settings import (
@@ -115,12 +116,24 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=int(os.environ.get("LIENTHONG_UI_PORT", 8080)))
     ap.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--scenario",
+        default=os.environ.get("SCENARIO") or "demo",
+        help="demo (the district's day, default), province-week (the province of 2026: 23 units, "
+        "a week) or reorg-2025 (four weeks across 1 July 2025); each but the demo in var/<name>/",
+    )
     args = ap.parse_args()
 
-    var = ROOT / "var"
+    # The demo keeps var/ as it always has; another scenario gets its own Airflow, stand-ins and
+    # store, so switching never mixes one world's dossiers into another's.
+    var = ROOT / "var" if args.scenario == "demo" else ROOT / "var" / args.scenario
     home = var / "airflow"
     home.mkdir(parents=True, exist_ok=True)
     settings = load_settings(ROOT / "airflow_settings.yaml")
+    if args.scenario != "demo":
+        for conn in settings["connections"]:
+            if conn["conn_id"] == "lienthong_db":
+                conn["conn_host"] = str(var / "lienthong.sqlite")
     conns = connections_json(settings, ROOT)
     portal, ioffice, national = (
         conns["lienthong_portal"],
@@ -134,7 +147,7 @@ def main() -> None:
             "-m",
             "lienthong_standins",
             "--scenario",
-            "demo",
+            args.scenario,
             "--seed",
             str(args.seed),
             "--portal-port",
@@ -208,7 +221,10 @@ def _start(
     class _C:  # the store connection as Airflow would give it
         conn_type, host = "sqlite", conns["lienthong_db"]["host"]
 
-    get_engine(url_from_connection(_C))
+    engine = get_engine(url_from_connection(_C))
+    for totals in ("district_totals.csv", "unit_totals.csv"):  # the scenario's denominators
+        if (home.parent / "standins" / totals).exists():
+            load_district_totals(engine, home.parent / "standins" / totals)
 
     env = _airflow_env(home, args.port)
     pw_file = home / "simple_auth_manager_passwords.json.generated"
@@ -217,7 +233,7 @@ def _start(
     imports = home / "imports"
     imports.mkdir(exist_ok=True)
     (imports / "connections.json").write_text(json.dumps(connections_import_json(settings, ROOT)))
-    (imports / "variables.json").write_text(json.dumps(variables_json(settings)))
+    (imports / "variables.json").write_text(json.dumps(variables_json(settings, args.scenario)))
     (imports / "pools.json").write_text(json.dumps(pools_json(settings)))
     _airflow(env, "connections", "import", "--overwrite", str(imports / "connections.json"))
     _airflow(

@@ -178,7 +178,7 @@ class Cluster:
         imports.mkdir(parents=True, exist_ok=True)
         files = {
             "connections.json": conns,
-            "variables.json": variables_json(settings),
+            "variables.json": variables_json(settings, cfg.scenario),
             "pools.json": pools_json(settings),
         }
         for name, body in files.items():

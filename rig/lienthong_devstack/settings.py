@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from lienthong.pipeline.routing import ROUTING_VARIABLE
-from lienthong_standins.routing import ROUTING_PATH
+from lienthong_standins.routing import routing_path
 
 PATH_EXTRAS = ("trust_roots_file",)
 
@@ -75,13 +75,14 @@ def connection_uri_env(settings: dict[str, Any], root: Path) -> dict[str, str]:
     }
 
 
-def variables_json(settings: dict[str, Any]) -> dict[str, str]:
-    """The file's Variables, plus the demo district's routing unless the file sets one."""
+def variables_json(settings: dict[str, Any], scenario: str = "demo") -> dict[str, str]:
+    """The file's Variables, plus the scenario's routing (the demo district's, or the province's)
+    unless the file sets one."""
 
     out = {
         v["variable_name"]: str(v["variable_value"]) for v in settings.get("variables", []) or []
     }
-    out.setdefault(ROUTING_VARIABLE, ROUTING_PATH.read_text(encoding="utf-8"))
+    out.setdefault(ROUTING_VARIABLE, routing_path(scenario).read_text(encoding="utf-8"))
     return out
 
 

@@ -125,6 +125,35 @@ def test_dossiers_across_the_reorganisation(standins, nres):
             100 * row["dossiers_processed"] / merged[code], abs=0.05
         )
 
+    # By parent unit: the district's offices and communes as received, the province's today.
+    parents = report.by_parent.set_index("parent_name")["dossiers_processed"]
+    parents_today = report.by_parent_today.set_index("parent_name")["dossiers_processed"]
+    assert {
+        "UBND huyện Hữu Lũng – phòng, ban cấp huyện",
+        "UBND huyện Hữu Lũng – xã, phường, thị trấn",
+    } <= set(parents.index)
+    assert set(parents_today.index) <= {
+        "UBND tỉnh Lạng Sơn – sở, ban, ngành",
+        "UBND tỉnh Lạng Sơn – xã, phường, thị trấn",
+    }
+    assert parents.sum() == parents_today.sum() == 400
+    # One merged commune: its own dossiers and those of the communes merged into it, both views.
+    commune = "000.40.01.H36"
+    merged_into = {commune} | {o for o, n in SUCCESSOR.items() if n == commune}
+    one = build_report(
+        nres.engine,
+        "2025-06-01",
+        "2025-07-31",
+        units=province_routing().registry,
+        today=TODAY,
+        unit=commune,
+    )
+    expected = sum(1 for x in links if x.agency_code in merged_into)
+    assert one.headline["dossiers_processed"] == expected > 0
+    assert set(one.by_agency["agency_code"]) <= merged_into
+    assert list(one.by_agency_today["agency_code"]) == [commune]
+    assert one.headline["district_total"] == merged[commune]
+
     # The national portal has every dossier, each under the unit that received it.
     national = national_records(standins)
     assert set(national) == {x.dossier_code for x in links}

@@ -77,12 +77,21 @@ def _report_parser() -> argparse.ArgumentParser:
             "national",
             "service_index",
             "agency_today",
+            "parent",
+            "parent_today",
             "all",
         ),
         default="all",
     )
     p.add_argument(
-        "--routing", help="a routing YAML whose unit history adds the agencies under today's units"
+        "--routing",
+        help="a routing YAML whose unit history adds the agencies under today's units and the "
+        "tables by parent unit",
+    )
+    p.add_argument(
+        "--unit",
+        help="only this unit's dossiers: received by it, by a unit under it or by one since merged "
+        "into it (needs --routing for the last two)",
     )
     return p
 
@@ -128,6 +137,7 @@ def _report(args: argparse.Namespace) -> int:
         args.hours_per_dossier,
         args.cost_per_hour,
         units=units,
+        unit=args.unit,
     )
     sys.stdout.write(render(report, args.by))
     if args.csv:

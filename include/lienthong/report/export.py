@@ -23,6 +23,8 @@ COLUMNS_VI: dict[str, str] = {
     "month": "Tháng",
     "agency_code": "Mã đơn vị",
     "agency_name": "Đơn vị",
+    "parent_code": "Mã cấp trên / loại đơn vị",
+    "parent_name": "Cấp trên – loại đơn vị",
     "procedure_code": "Mã thủ tục",
     "procedure_name": "Thủ tục",
     "dossiers_processed": "Số hồ sơ tiếp nhận, xử lý",
@@ -71,6 +73,8 @@ SHEETS_VI: dict[str, str] = {
     "national": "Đồng bộ DVCQG",
     "service_index": "Chỉ số phục vụ (QĐ 766)",
     "agency_today": "Theo đơn vị hiện nay",
+    "parent": "Theo cấp trên",
+    "parent_today": "Theo cấp trên hiện nay",
 }
 CSV_NAMES: dict[str, str] = {
     "summary": "tong_hop.csv",
@@ -80,8 +84,12 @@ CSV_NAMES: dict[str, str] = {
     "national": "dong_bo_dvcqg.csv",
     "service_index": "chi_so_phuc_vu_qd766.csv",
     "agency_today": "theo_don_vi_hien_nay.csv",
+    "parent": "theo_cap_tren.csv",
+    "parent_today": "theo_cap_tren_hien_nay.csv",
 }
 ITEM_VI, VALUE_VI = "Chỉ tiêu", "Giá trị"
+#: The tables that need a unit history (the routing's ``units``): left out when it has none.
+UNIT_VIEWS = ("agency_today", "parent", "parent_today")
 PERCENT = {
     "portal_share_pct",
     "results_attached_pct",
@@ -194,9 +202,9 @@ def render(report: Report, by: str = "all") -> str:
             disable_numparse=True,
         ),
     ]
-    every = ("month", "agency", "procedure", "national", "service_index", "agency_today")
+    every = ("month", "agency", "procedure", "national", "service_index", *UNIT_VIEWS)
     for key in every if by == "all" else (by,):
-        if key == "agency_today" and report.by_agency_today.empty:
+        if key in UNIT_VIEWS and report.table(key).empty:
             continue
         table = formatted(report.table(key))
         parts.append(
@@ -249,8 +257,9 @@ def _frames(report: Report) -> dict[str, pd.DataFrame]:
         "national": vietnamese(report.national),
         "service_index": vietnamese(report.service_index),
     }
-    if not report.by_agency_today.empty:  # only where the routing lists a unit history
-        frames["agency_today"] = vietnamese(report.by_agency_today)
+    for key in UNIT_VIEWS:  # only where the routing lists a unit history
+        if not report.table(key).empty:
+            frames[key] = vietnamese(report.table(key))
     return {key: _safe(frame) for key, frame in frames.items()}
 
 

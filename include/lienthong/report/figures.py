@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.domain.states import QuarantineStatus
 from lienthong.domain.timeliness import VN_TZ, timeliness
-from lienthong.domain.units import UnitRegistry
+from lienthong.domain.units import UnitKind, UnitRegistry
 from lienthong.domain.vocabulary import DossierStatus
 from lienthong.report.national_figures import sync_figures
 from lienthong.report.rates import percent
@@ -526,6 +526,9 @@ class Report:
     # By agency under today's units (through the succession of merged and abolished units); empty
     # when the routing lists no unit history.
     by_agency_today: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # By parent unit and kind, as received and under today's units; empty without a unit history.
+    by_parent: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_parent_today: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def table(self, by: str) -> pd.DataFrame:
         return {
@@ -535,6 +538,8 @@ class Report:
             "national": self.national,
             "service_index": self.service_index,
             "agency_today": self.by_agency_today,
+            "parent": self.by_parent,
+            "parent_today": self.by_parent_today,
         }[by]
 
 
@@ -546,39 +551,56 @@ def build_report(
     cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
     units: UnitRegistry | None = None,
     today: date | None = None,
+    unit: str | None = None,
 ) -> Report:
     """Read the store once and compute every table; with ``units`` (a unit history), also the
-    agencies' figures under the units of ``today`` (default: the real today)."""
+    agencies' figures under the units of ``today`` (default: the real today) and by parent unit;
+    with ``unit``, only the dossiers of that unit and of the units under it or merged into it."""
 
     inputs = read_inputs(bind, date_from, date_to)
+    registry = units if units is not None and units.units else None
+    day = today or datetime.now(VN_TZ).date()
+    if unit:
+        inputs = within_unit(inputs, registry or UnitRegistry(), unit, day)
     national = pd.DataFrame(sync_figures(bind, _as_date(date_from), _as_date(date_to), by="agency"))
+    if unit:
+        national = (
+            national[national["agency_code"].isin(_codes(inputs))] if len(national) else national
+        )
     rates = (hours_per_dossier, cost_per_hour)
-    by_today = (
-        grouped(under_units(inputs, units, today or datetime.now(VN_TZ).date()), "agency", *rates)
-        if units is not None and units.units
-        else pd.DataFrame()
-    )
+    today_inputs = under_units(inputs, registry, day) if registry else None
     return Report(
         summary(inputs, *rates),
         *(grouped(inputs, by, *rates) for by in GROUPINGS),
         national=national,
         service_index=service_index(bind, _as_date(date_from), _as_date(date_to)),
-        by_agency_today=by_today,
+        by_agency_today=grouped(today_inputs, "agency", *rates) if today_inputs else pd.DataFrame(),
+        by_parent=by_parent(inputs, registry, *rates) if registry else pd.DataFrame(),
+        by_parent_today=by_parent(today_inputs, registry, *rates)
+        if today_inputs
+        else pd.DataFrame(),
     )
 
 
-def under_units(inputs: Inputs, units: UnitRegistry, day: date) -> Inputs:
-    """The same inputs with each row's agency replaced by the unit it counts under on ``day``."""
+def _codes(inputs: Inputs) -> set[str]:
+    return {r["agency_code"] for rows in (inputs.links, inputs.savings) for r in rows}
+
+
+def _relabelled(inputs: Inputs, label: Callable[[str], tuple[str, str]]) -> Inputs:
+    """The same inputs with each row's agency (and each unit total) counted under ``label(code)``
+    = (code, name)."""
 
     def moved(row: dict[str, Any]) -> dict[str, Any]:
-        code = units.today_unit(row["agency_code"], day) if row.get("agency_code") else None
-        if code is None or code == row["agency_code"]:
+        if not row.get("agency_code"):
             return row
-        return {**row, "agency_code": code, "agency_name": units.name_of(code, code)}
+        code, name = label(row["agency_code"])
+        if code == row["agency_code"]:
+            return row
+        return {**row, "agency_code": code, "agency_name": name}
 
     unit_totals: dict[str, dict[str, int]] = {}
     for code, periods in inputs.unit_totals.items():
-        merged = unit_totals.setdefault(units.today_unit(code, day), {})
+        merged = unit_totals.setdefault(label(code)[0], {})
         for period, total in periods.items():
             merged[period] = merged.get(period, 0) + total
     return replace(
@@ -586,6 +608,73 @@ def under_units(inputs: Inputs, units: UnitRegistry, day: date) -> Inputs:
         links=[moved(r) for r in inputs.links],
         savings=[moved(r) for r in inputs.savings],
         bypasses=[moved(r) for r in inputs.bypasses],
+        unit_totals=unit_totals,
+    )
+
+
+def under_units(inputs: Inputs, units: UnitRegistry, day: date) -> Inputs:
+    """The same inputs with each row's agency replaced by the unit it counts under on ``day``."""
+
+    def today_unit(code: str) -> tuple[str, str]:
+        now = units.today_unit(code, day)
+        return now, units.name_of(now, now)
+
+    return _relabelled(inputs, today_unit)
+
+
+#: A unit's kind, as officials name the level (the parent-unit table's rows).
+KIND_VI = {
+    UnitKind.PROVINCE: "cấp tỉnh",
+    UnitKind.DEPARTMENT: "sở, ban, ngành",
+    UnitKind.DISTRICT: "cấp huyện",
+    UnitKind.DISTRICT_OFFICE: "phòng, ban cấp huyện",
+    UnitKind.COMMUNE: "xã, phường, thị trấn",
+    UnitKind.OTHER: "đơn vị khác",
+}
+
+
+def by_parent(
+    inputs: Inputs,
+    units: UnitRegistry,
+    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
+    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
+) -> pd.DataFrame:
+    """One row per parent unit and kind of unit under it (the province's departments, its
+    communes; a district's offices and communes, while it existed): columns ``parent_code``,
+    ``parent_name`` + FIGURES."""
+
+    def level(code: str) -> tuple[str, str]:
+        found = units.get(code)
+        if found is None:
+            return "", "Đơn vị chưa khai báo"
+        parent = found.parent or found.code
+        return f"{parent}/{found.kind}", f"{units.name_of(parent, parent)} – {KIND_VI[found.kind]}"
+
+    frame = grouped(_relabelled(inputs, level), "agency", hours_per_dossier, cost_per_hour)
+    return frame.rename(columns={"agency_code": "parent_code", "agency_name": "parent_name"})
+
+
+def within_unit(inputs: Inputs, units: UnitRegistry, code: str, day: date) -> Inputs:
+    """Only the rows of unit ``code``: received by it, by a unit under it, or by a unit since
+    merged into it (or into a unit under it); the whole deployment's totals become the sum of
+    those units' totals."""
+
+    def inside(agency: str) -> bool:
+        now = units.today_unit(agency, day)
+        return (
+            code in (agency, now) or code in units.ancestors(agency) or code in units.ancestors(now)
+        )
+
+    def keep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in rows if r.get("agency_code") and inside(r["agency_code"])]
+
+    unit_totals = {u: p for u, p in inputs.unit_totals.items() if inside(u)}
+    return replace(
+        inputs,
+        links=keep(inputs.links),
+        savings=keep(inputs.savings),
+        bypasses=keep(inputs.bypasses),
+        totals=summed_totals(unit_totals),
         unit_totals=unit_totals,
     )
 
