@@ -378,3 +378,26 @@ def test_service_index_page_matches_the_store(stack, auth):
     first = frame.iloc[0]
     assert f"({int(first['e_results'])}/{int(first['decisions_finished'])})" in table
     assert "Công khai, minh bạch" in r.text and "Mức độ hài lòng" in r.text
+
+
+def test_overview_filters_by_unit(stack, auth):
+    with Session(stack.res.engine) as s:
+        agency, count = s.execute(
+            select(DossierLink.agency_code, func.count())
+            .where(DossierLink.portal_status.not_in((1, 3)))
+            .group_by(DossierLink.agency_code)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
+    url = f"{stack.base}/lienthong/api/summary"
+    one = requests.get(url, params={"unit": agency}, headers=auth, timeout=60).json()
+    assert one["dossiers_processed"] == count
+    assert [u["agency_code"] for u in one["units"]] == [agency]
+    everyone = requests.get(url, headers=auth, timeout=60).json()
+    assert len(everyone["units"]) > 1 and everyone["dossiers_processed"] > count
+    page = requests.get(
+        f"{stack.base}/lienthong/", params={"unit": agency}, headers=auth, timeout=60
+    )
+    assert 'id="by-unit"' in page.text and f'<option value="{agency}" selected>' in page.text
+    for bad in ({"unit": "000.99.99.H99"}, {"view": "yesterday"}):
+        assert requests.get(url, params=bad, headers=auth, timeout=60).status_code == 400

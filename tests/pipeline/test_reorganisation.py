@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from lienthong.dashboard.data import Period, overview
 from lienthong.domain.states import LinkState
 from lienthong.domain.timeliness import VN_TZ
 from lienthong.pipeline import intake, national_sync, results
@@ -153,6 +154,20 @@ def test_dossiers_across_the_reorganisation(standins, nres):
     assert set(one.by_agency["agency_code"]) <= merged_into
     assert list(one.by_agency_today["agency_code"]) == [commune]
     assert one.headline["district_total"] == merged[commune]
+
+    # The dashboard's figures for that commune, under today's units: the same.
+    view = overview(
+        nres.engine,
+        Period(date(2025, 6, 1), date(2025, 7, 31)),
+        units=province_routing().registry,
+        unit=commune,
+        view="today",
+        today=TODAY,
+    )
+    assert [u["agency_code"] for u in view.units] == [commune]
+    assert view.headline["dossiers_processed"] == expected
+    assert [p["parent_name"] for p in view.parents] == ["UBND tỉnh Lạng Sơn – xã, phường, thị trấn"]
+    assert view.national["dossiers_synced"] == expected
 
     # The national portal has every dossier, each under the unit that received it.
     national = national_records(standins)

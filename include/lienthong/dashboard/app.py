@@ -13,6 +13,7 @@ views, refused ones included, are recorded in the store's event log
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -44,6 +45,8 @@ from lienthong.dashboard.trigger import (
     trigger_dag,
     user_token,
 )
+from lienthong.domain.timeliness import VN_TZ
+from lienthong.domain.units import UnitRegistry
 from lienthong.orchestration.airflow_resources import (
     ServerLookup,
     calendar_config,
@@ -51,6 +54,7 @@ from lienthong.orchestration.airflow_resources import (
     store_engine,
 )
 from lienthong.pipeline.deadlines import STAGE_LABELS_VI
+from lienthong.pipeline.routing import ROUTING_VARIABLE, RoutingNotConfigured, routing_from_variable
 from lienthong.reconcile.watchlists import WATCH_LABELS_VI
 from lienthong.report.export import vn_month
 from lienthong.report.service_index import INDICATORS, NOT_COMPUTED_VI, service_index
@@ -175,6 +179,46 @@ def requested_period(
 RequestedPeriod = Annotated[data.Period, Depends(requested_period)]
 
 
+@dataclass(frozen=True)
+class Units:
+    """The unit history (from the routing Variable), the unit asked for and the view."""
+
+    registry: UnitRegistry
+    unit: str | None
+    view: str
+    choices: list[tuple[str, str]]
+    problem: str | None = None  # why the unit history could not be read, for the page to say
+
+
+def requested_units(
+    unit: Annotated[str | None, Query()] = None, view: Annotated[str, Query()] = "received"
+) -> Units:
+    """``unit`` and ``view`` of the request, checked against the routing's units."""
+    if view not in data.VIEWS:
+        raise HTTPException(400, f"Cách tính không hợp lệ: {view!r}")
+    problem, agencies = None, {}
+    try:
+        routing = routing_from_variable(AIRFLOW.variable(ROUTING_VARIABLE))
+        registry, agencies = routing.registry, routing.agencies
+    except RoutingNotConfigured as exc:
+        log.error("dashboard: no unit list: %s", exc)
+        registry = UnitRegistry()
+        problem = (
+            "Không đọc được cấu hình định tuyến (lienthong_routing): không lọc được theo đơn vị"
+        )
+    choices = (
+        data.unit_choices(registry, datetime.now(VN_TZ).date())
+        if registry.units
+        else sorted(agencies.items(), key=lambda item: item[1])
+    )
+    if unit and unit not in dict(choices):
+        raise HTTPException(400, f"Không có đơn vị mã {unit!r} trong cấu hình")
+    return Units(registry, unit or None, view, choices, problem)
+
+
+UnitFilter = Annotated[Units, Depends(requested_units)]
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="lienthong dashboard",
@@ -221,9 +265,13 @@ def create_app() -> FastAPI:
         return HTMLResponse(html)
 
     @app.get("/", response_class=HTMLResponse, name="overview")
-    def overview(request: Request, user: User, period: RequestedPeriod) -> HTMLResponse:
+    def overview(
+        request: Request, user: User, period: RequestedPeriod, units: UnitFilter
+    ) -> HTMLResponse:
         engine = store_engine(AIRFLOW)
-        ov = data.overview(engine, period, *savings_rates())
+        ov = data.overview(
+            engine, period, *savings_rates(), units=units.registry, unit=units.unit, view=units.view
+        )
         month, agency = ov.by_month, ov.by_agency
         svgs = [
             charts.hbar_chart("Hồ sơ tiếp nhận theo tháng", month.keys, month.dossiers, _vn_number),
@@ -254,6 +302,10 @@ def create_app() -> FastAPI:
             charts=svgs,
             n=ov.national,
             n_agencies=ov.national_by_agency,
+            units=units,
+            unit_rows=ov.units,
+            parent_rows=ov.parents,
+            views=data.VIEWS,
         )
 
     @app.get("/index", response_class=HTMLResponse, name="service_index")
@@ -271,13 +323,17 @@ def create_app() -> FastAPI:
         )
 
     @app.get("/api/summary", name="summary")
-    def summary(user: User, period: RequestedPeriod) -> dict[str, Any]:
+    def summary(user: User, period: RequestedPeriod, units: UnitFilter) -> dict[str, Any]:
         engine = store_engine(AIRFLOW)
-        ov = data.overview(engine, period, *savings_rates())
+        ov = data.overview(
+            engine, period, *savings_rates(), units=units.registry, unit=units.unit, view=units.view
+        )
         return {
             **ov.headline,
             "national_sync": ov.national,
             "national_sync_by_agency": list(ov.national_by_agency),
+            "units": list(ov.units),
+            "parents": list(ov.parents),
         }
 
     @app.get("/dossier", response_class=HTMLResponse, name="dossier")

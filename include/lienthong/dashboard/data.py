@@ -19,6 +19,7 @@ from lienthong.dashboard.audit import ACTION_LABELS_VI, outcome_label
 from lienthong.domain.masking import mask_text
 from lienthong.domain.savings import DEFAULT_SAVINGS
 from lienthong.domain.states import STATE_LABELS_VI
+from lienthong.domain.units import Unit, UnitRegistry
 from lienthong.domain.working_calendar import DEFAULT_NEAR_DUE_WORKING_DAYS
 from lienthong.pipeline.deadlines import CalendarConfig
 from lienthong.pipeline.heal import NeedsPerson, needs_person
@@ -107,6 +108,33 @@ class Overview:
         None  # lienthong.report.national_figures: the period's sync figures
     )
     national_by_agency: tuple[dict[str, Any], ...] = ()
+    # The unit tables of the chosen view (as received, or under today's units) and parent units.
+    units: tuple[dict[str, Any], ...] = ()
+    parents: tuple[dict[str, Any], ...] = ()
+
+
+#: The two ways to count a dossier's unit: the unit that received it, or that unit's successor.
+VIEWS = {"received": "Theo đơn vị tiếp nhận", "today": "Theo đơn vị hiện nay"}
+
+
+def unit_choices(units: UnitRegistry, day: date) -> list[tuple[str, str]]:
+    """(code, label) of every unit to filter by: today's first (parents before their units), then
+    the units that no longer exist, marked with their last day."""
+
+    def label(unit: Unit) -> str:
+        depth = "— " * len(units.ancestors(unit.code))
+        gone = f" (đến {unit.valid_to:%d/%m/%Y})" if unit.valid_to else ""
+        return f"{depth}{unit.name}{gone}"
+
+    def order(unit: Unit) -> tuple[bool, list[str], str]:
+        path = [*reversed(units.ancestors(unit.code)), unit.code]
+        return (not unit.valid_on(day), path, unit.name)
+
+    return [(u.code, label(u)) for u in sorted(units.units.values(), key=order)]
+
+
+def _records(frame: pd.DataFrame) -> tuple[dict[str, Any], ...]:
+    return tuple(frame.astype(object).where(frame.notna(), None).to_dict("records"))
 
 
 def _series(frame: pd.DataFrame, key: str) -> Series:
@@ -123,24 +151,38 @@ def overview(
     hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
     cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
     top_agencies: int = 12,
+    *,
+    units: UnitRegistry | None = None,
+    unit: str | None = None,
+    view: str = "received",
+    today: date | None = None,
 ) -> Overview:
     """Headline and charts from the report module, so the dashboard and the report never
-    disagree."""
+    disagree; ``unit`` narrows everything to a unit (and those under or merged into it), ``view``
+    counts each dossier under the unit that received it or under today's unit."""
     report = figures.build_report(
-        engine, period.date_from, period.date_to, hours_per_dossier, cost_per_hour
+        engine,
+        period.date_from,
+        period.date_to,
+        hours_per_dossier,
+        cost_per_hour,
+        units=units,
+        today=today,
+        unit=unit,
     )
-    agencies = report.by_agency.sort_values(
-        ["dossiers_processed", "agency_name"], ascending=[False, True]
-    )
-    total = sync_figures(engine, period.date_from, period.date_to)
+    by_unit = report.by_agency_today if view == "today" and units else report.by_agency
+    parents = report.by_parent_today if view == "today" else report.by_parent
+    agencies = by_unit.sort_values(["dossiers_processed", "agency_name"], ascending=[False, True])
+    codes = set(report.by_agency["agency_code"]) if unit else None
+    total = sync_figures(engine, period.date_from, period.date_to, agencies=codes)
     return Overview(
         report.headline,
         _series(report.by_month, "month"),
         _series(agencies.head(top_agencies), "agency_name"),
         national=total[0] if total else None,
-        national_by_agency=tuple(
-            sync_figures(engine, period.date_from, period.date_to, by="agency")
-        ),
+        national_by_agency=_records(report.national),
+        units=_records(by_unit),
+        parents=_records(parents),
     )
 
 

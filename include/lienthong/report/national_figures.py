@@ -13,6 +13,7 @@ Every figure counts the dossiers received in the period (as the rest of the repo
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -53,11 +54,15 @@ def _key(by: str, agency: tuple[str, str], at: datetime) -> tuple[str, ...]:
 
 
 def sync_figures(
-    bind: Engine | Connection | Session, date_from: date, date_to: date, by: str = "total"
+    bind: Engine | Connection | Session,
+    date_from: date,
+    date_to: date,
+    by: str = "total",
+    agencies: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per group (``total``, ``agency`` or ``month`` of reception) of the dossiers received
-    in
-    the period, as every figure of the report counts them."""
+    in the period (of ``agencies`` only, when given), as every figure of the report counts
+    them."""
     if by not in GROUPINGS:
         raise ValueError(f"grouping {by!r} not in {GROUPINGS}")
     start, end = _bounds(date_from, date_to)
@@ -71,6 +76,7 @@ def sync_figures(
                     NationalSyncDossier.received_at >= start, NationalSyncDossier.received_at < end
                 )
             )
+            if agencies is None or d.agency_code in agencies
         }
         items = session.execute(
             select(
@@ -110,6 +116,8 @@ def sync_figures(
                 row.national_timeliness or (row.sent_timeliness if row.on_national else None)
             ] += 1
     for kind, code, lag in items:
+        if code not in dossiers:
+            continue
         g = group(dossiers[code])
         g["dossiers"].add(code)
         g["steps"] += kind == ItemKind.STEP
