@@ -398,6 +398,9 @@ def _push_claimed(
                 transferred_at=now,
                 last_error=None,
                 routed_unit=route.unit.ioffice_unit.code,
+                ioffice_source=resources.routing.ioffice_target(
+                    route.unit.ioffice_unit.code
+                ).conn_id,
                 routed_signer_uid=route.unit.signer.certificate_uid or route.unit.signer.account,
                 routed_signer_name=route.unit.signer.name,
                 detail={

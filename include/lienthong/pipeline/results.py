@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lienthong.clients.http import is_transient
@@ -107,7 +107,12 @@ def pending_packages(resources: Resources) -> list[tuple[str | None, str]]:
 
 
 def _find_link(session: Session, pkg: Package) -> DossierLink | None:
-    link = session.scalar(select(DossierLink).where(DossierLink.ioffice_doc_id == pkg.doc_id))
+    link = session.scalar(
+        select(DossierLink).where(
+            DossierLink.ioffice_doc_id == pkg.doc_id,
+            func.coalesce(DossierLink.ioffice_source, "") == (pkg.source or ""),
+        )
+    )
     if link is None and pkg.dossier_code:
         link = session.scalar(
             select(DossierLink).where(DossierLink.dossier_code == pkg.dossier_code)
@@ -117,8 +122,8 @@ def _find_link(session: Session, pkg: Package) -> DossierLink | None:
     return link
 
 
-def package_claim(doc_id: str) -> str:
-    return f"ioffice-package:{doc_id}"
+def package_claim(doc_id: str, source: str | None = None) -> str:
+    return f"ioffice-package:{source}:{doc_id}" if source else f"ioffice-package:{doc_id}"
 
 
 def handle_package(
@@ -126,7 +131,7 @@ def handle_package(
 ) -> PackageHandling:
     """One package of iOffice ``source`` (None: the default), by one process at a time (its
     claim), acknowledged only after its record committed."""
-    with claims.held(resources.engine, package_claim(doc_id), resources.claim_ttl) as lease:
+    with claims.held(resources.engine, package_claim(doc_id, source), resources.claim_ttl) as lease:
         if lease is None:
             return PackageHandling.BUSY
         handled = _handle(resources, run, doc_id, source)
@@ -260,6 +265,7 @@ def _unlinked(
         link,
         LinkState.TRANSFERRED,
         ioffice_doc_id=pkg.doc_id,
+        ioffice_source=pkg.source,
         transferred_at=datetime.now(UTC),
         detail={"doc_id": pkg.doc_id, "adopted": True},
     )
