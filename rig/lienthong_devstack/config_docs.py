@@ -53,7 +53,9 @@ VARIABLE_NOTES = {
     "YYYY-MM-DD) announced on top of Vietnam's public holidays (the `holidays` package), and "
     "`near_due_working_days` (0-30, default 2): how early handlers and leaders are told",
     "lienthong_routing": "routing YAML: result kind per procedure; iOffice unit, handler and "
-    "signer per agency (shape of `rig/lienthong_standins/demo_routing.yaml`)",
+    "signer per agency (shape of `rig/lienthong_standins/demo_routing.yaml`); for a province, "
+    "`units` with their history and, per unit, `ioffice_parent_unit` and `ioffice_conn_id` "
+    "(`province_routing.yaml`; deployment.md, Units that change)",
     "lienthong_minutes_saved_per_dossier": "minutes one dossier carried through saves",
     "lienthong_cost_per_hour_vnd": "cost of an official's hour, VND",
     "lienthong_concurrency": "threads one task uses for concurrent calls to iOffice and the portal",

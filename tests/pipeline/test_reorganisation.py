@@ -11,7 +11,7 @@ and under today's units; the national portal gets the new units' codes.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -19,40 +19,26 @@ from sqlalchemy import select
 from lienthong.dashboard.data import Period, overview
 from lienthong.domain.states import LinkState
 from lienthong.domain.timeliness import VN_TZ
-from lienthong.pipeline import intake, national_sync, results
-from lienthong.report.figures import build_report
 from lienthong.store.district_totals import load_district_totals, parse_totals_csv
 from lienthong.store.schema import DossierLink, Quarantine
+from lienthong_devstack.reorganisation import (
+    BACK_ON,
+    DOWN_FROM,
+    TODAY,
+    report_of,
+    run_reorganisation,
+)
 from lienthong_standins.district import PROVINCE_CODES, SUCCESSOR
-from lienthong_standins.routing import demo_routing, province_routing
+from lienthong_standins.routing import province_routing
 from tests.conftest import on_store
 
-from .test_flow import CTX, HOUR, run_intake
 from .test_national_sync import national_records
-
-DOWN_FROM, BACK_ON = date(2025, 6, 26), date(2025, 7, 1)
-TODAY = date(2026, 12, 5)  # the day the report is read: after the reorganisation
-
-
-def _run_link(standins, res, until: date, step_hours: int = 12) -> None:
-    """The scheduled DAGs' work, every ``step_hours``, until the clock reaches ``until``."""
-    while standins.clock.now().date() < until:
-        standins.advance(step_hours * HOUR)
-        run_intake(res)
-        intake.complete_pending(res, CTX)
-        results.process_packages(res, CTX)
-        national_sync.sync(res, CTX, timedelta(minutes=10), pause=0.0)
 
 
 @pytest.mark.scenario("reorg-2025")
 @on_store("sqlite")
 def test_dossiers_across_the_reorganisation(standins, nres):
-    nres.routing = demo_routing()  # June 2025: the district's routing
-    _run_link(standins, nres, DOWN_FROM)
-    while standins.clock.now().date() < BACK_ON:  # the link is down over the boundary
-        standins.advance(12 * HOUR)
-    nres.routing = province_routing()  # 1 July: the province's routing replaces it
-    _run_link(standins, nres, date(2025, 9, 10), step_hours=24)
+    run_reorganisation(standins, nres)
 
     with nres.session() as session:
         links = list(session.scalars(select(DossierLink)))
@@ -101,9 +87,7 @@ def test_dossiers_across_the_reorganisation(standins, nres):
     # The report, as received and under today's units, over the units' own totals.
     assert load_district_totals(nres.engine, standins.data_dir / "unit_totals.csv") > 20
     loaded = parse_totals_csv(standins.data_dir / "unit_totals.csv")
-    report = build_report(
-        nres.engine, "2025-06-01", "2025-07-31", units=province_routing().registry, today=TODAY
-    )
+    report = report_of(nres)
     as_received = report.by_agency.set_index("agency_code")
     today = report.by_agency_today.set_index("agency_code")
     assert set(as_received.index) - PROVINCE_CODES, "no old unit in the as-received view"
@@ -141,14 +125,7 @@ def test_dossiers_across_the_reorganisation(standins, nres):
     # One merged commune: its own dossiers and those of the communes merged into it, both views.
     commune = "000.40.01.H36"
     merged_into = {commune} | {o for o, n in SUCCESSOR.items() if n == commune}
-    one = build_report(
-        nres.engine,
-        "2025-06-01",
-        "2025-07-31",
-        units=province_routing().registry,
-        today=TODAY,
-        unit=commune,
-    )
+    one = report_of(nres, unit=commune)
     expected = sum(1 for x in links if x.agency_code in merged_into)
     assert one.headline["dossiers_processed"] == expected > 0
     assert set(one.by_agency["agency_code"]) <= merged_into

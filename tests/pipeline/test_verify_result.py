@@ -148,7 +148,13 @@ def test_expected_signer_is_the_certificate_uid_when_the_routing_gives_one():
     routing = demo_routing().model_copy(deep=True)
     code, proc = next((c, p) for c, p in routing.procedures.items() if p.units)
     agency, unit = next(iter(proc.units.items()))
-    link = SimpleNamespace(procedure_code=code, agency_code=agency)
+    link = SimpleNamespace(
+        procedure_code=code, agency_code=agency, routed_signer_uid=None, routed_signer_name=None
+    )
     assert _expected_signer(SimpleNamespace(routing=routing), link).account == unit.signer.account
     unit.signer.certificate_uid = "CCCD:001086000123"
     assert _expected_signer(SimpleNamespace(routing=routing), link).account == "CCCD:001086000123"
+    # Sent before the routing changed (a reorganisation): the signer it was sent to.
+    link.routed_signer_uid, link.routed_signer_name = "chihm.huulung", "Hà Minh Chi"
+    signer = _expected_signer(SimpleNamespace(routing=routing), link)
+    assert (signer.account, signer.name) == ("chihm.huulung", "Hà Minh Chi")
