@@ -633,15 +633,11 @@ KIND_VI = {
 }
 
 
-def by_parent(
-    inputs: Inputs,
-    units: UnitRegistry,
-    hours_per_dossier: float = DEFAULT_SAVINGS.hours_per_dossier,
-    cost_per_hour: int = DEFAULT_SAVINGS.cost_per_hour_vnd,
-) -> pd.DataFrame:
+def by_parent(inputs: Inputs, units: UnitRegistry, *rates: Any) -> pd.DataFrame:
     """One row per parent unit and kind of unit under it (the province's departments, its
     communes; a district's offices and communes, while it existed): columns ``parent_code``,
-    ``parent_name`` + FIGURES."""
+    ``parent_name`` + FIGURES; ``rates``: hours per dossier and cost per hour, as for
+    :func:`grouped`."""
 
     def level(code: str) -> tuple[str, str]:
         found = units.get(code)
@@ -650,7 +646,7 @@ def by_parent(
         parent = found.parent or found.code
         return f"{parent}/{found.kind}", f"{units.name_of(parent, parent)} – {KIND_VI[found.kind]}"
 
-    frame = grouped(_relabelled(inputs, level), "agency", hours_per_dossier, cost_per_hour)
+    frame = grouped(_relabelled(inputs, level), "agency", *rates)
     return frame.rename(columns={"agency_code": "parent_code", "agency_name": "parent_name"})
 
 
