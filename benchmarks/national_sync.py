@@ -14,11 +14,12 @@
 * ``throughput`` - speed, as a ratio against a baseline in the same process run: one national_sync
                   run over a ``burst-N`` day (ledger, cursor, settling, batching) against a plain
                   loop that reads the same dossiers and posts the same bodies in the same batches
-                  with no store (the bound); each on fresh stand-ins.
+                  with no store (the bound); each on fresh stand-ins, in interleaved rounds
+                  (median and spread of the rounds' ratios).
 
     .venv/bin/python benchmarks/national_sync.py demo
     .venv/bin/python benchmarks/national_sync.py year-2022
-    .venv/bin/python benchmarks/national_sync.py throughput [--n 3000]
+    .venv/bin/python benchmarks/national_sync.py throughput [--n 3000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.interleave import interleaved, paired_ratio, spread  # noqa: E402
 from lienthong.clients.errors import MalformedAnswer, Unreachable  # noqa: E402
 from lienthong.clients.http import RetryPolicy  # noqa: E402
 from lienthong.clients.portal_national_shapes import to_national_record  # noqa: E402
@@ -179,47 +181,59 @@ def year_2022(work: Path) -> dict:
         server.stop()
 
 
-def throughput(work: Path, n: int) -> dict:
+def throughput(work: Path, n: int, rounds: int = 3) -> dict:
+    """National sync against its plain loop in interleaved rounds (``benchmarks/interleave.py``),
+    each run on fresh stand-ins and a fresh store."""
+    runs: list[tuple[str, int, float]] = []  # (side, items, seconds), for the report
+
     def fresh(name: str):
-        server, standins = start_standins(work / name, scenario=f"burst-{n}")
+        server, standins = start_standins(work / f"{name}-{len(runs)}", scenario=f"burst-{n}")
         standins.advance(10 * HOUR)
         return server, standins
 
-    server, standins = fresh("lienthong")
-    res = resources(standins, f"sqlite:///{work}/store.sqlite")
-    try:
-        started = time.perf_counter()
-        counts = national_sync.sync(res, CTX, timedelta(minutes=10))
-        link_s = time.perf_counter() - started
-    finally:
-        res.close()
-        server.stop()
-    items = counts["records_sent"] + counts["steps_sent"]
-    server, standins = fresh("plain")
-    res = resources(standins, f"sqlite:///{work}/plain.sqlite")
-    try:
-        client = res.national
-        started = time.perf_counter()
-        records = [
-            to_national_record(raw, res.portal.file_url)
-            for raw in res.portal.iter_updated(intake.EPOCH, None)
-        ]
-        client.sync_records([client.record_body(r) for r in records], [False] * len(records))
-        client.add_steps([client.step_body(step) for r in records for step in r.steps])
-        plain_s = time.perf_counter() - started
-        plain_items = len(records) + sum(len(r.steps) for r in records)
-    finally:
-        res.close()
-        server.stop()
-    link_rate, plain_rate = items / link_s, plain_items / plain_s
+    def ours() -> float:
+        server, standins = fresh("lienthong")
+        res = resources(standins, f"sqlite:///{work}/store-{len(runs)}.sqlite")
+        try:
+            started = time.perf_counter()
+            counts = national_sync.sync(res, CTX, timedelta(minutes=10))
+            seconds = time.perf_counter() - started
+        finally:
+            res.close()
+            server.stop()
+        items = counts["records_sent"] + counts["steps_sent"]
+        runs.append(("lienthong", items, seconds))
+        return items / seconds
+
+    def plain() -> float:
+        server, standins = fresh("plain")
+        res = resources(standins, f"sqlite:///{work}/plain-{len(runs)}.sqlite")
+        try:
+            client = res.national
+            started = time.perf_counter()
+            records = [
+                to_national_record(raw, res.portal.file_url)
+                for raw in res.portal.iter_updated(intake.EPOCH, None)
+            ]
+            client.sync_records([client.record_body(r) for r in records], [False] * len(records))
+            client.add_steps([client.step_body(step) for r in records for step in r.steps])
+            seconds = time.perf_counter() - started
+            items = len(records) + sum(len(r.steps) for r in records)
+        finally:
+            res.close()
+            server.stop()
+        runs.append(("plain", items, seconds))
+        return items / seconds
+
+    rates = interleaved({"lienthong_items_per_s": ours, "plain_items_per_s": plain}, rounds)
     return {
         "dossiers": n,
-        "items": items,
-        "lienthong_items_per_s": round(link_rate, 1),
-        "plain_items_per_s": round(plain_rate, 1),
-        "ratio": round(link_rate / plain_rate, 2),
-        "lienthong_seconds": round(link_s, 1),
-        "plain_seconds": round(plain_s, 1),
+        "rounds": rounds,
+        "items": runs[0][1],
+        "lienthong_items_per_s": spread(rates["lienthong_items_per_s"]),
+        "plain_items_per_s": spread(rates["plain_items_per_s"]),
+        "ratio": paired_ratio(rates["lienthong_items_per_s"], rates["plain_items_per_s"]),
+        "runs": [{"side": side, "items": i, "seconds": round(t, 2)} for side, i, t in runs],
     }
 
 
@@ -227,6 +241,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("scenario", choices=("demo", "year-2022", "throughput"))
     parser.add_argument("--n", type=int, default=3000, help="throughput: dossiers in the burst day")
+    parser.add_argument("--rounds", type=int, default=3, help="throughput: interleaved rounds")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lienthong-national-"))
     out = (
@@ -234,7 +249,7 @@ def main() -> None:
         if args.scenario == "demo"
         else year_2022(work)
         if args.scenario == "year-2022"
-        else throughput(work, args.n)
+        else throughput(work, args.n, args.rounds)
     )
     text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
     print(text)

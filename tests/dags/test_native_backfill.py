@@ -17,6 +17,7 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lienthong.store import claims
 from lienthong.store.engine import get_engine
 from lienthong.store.ledger import RunContext, set_cursor
 from lienthong.store.schema import DossierLink
@@ -172,6 +173,9 @@ def test_native_backfill_repulls_past_intervals_once(airflow_stack):
     # were missed, and only a backfill of those intervals can bring them in.
     engine = get_engine(store_url)
     with Session(engine) as session, session.begin():
+        # The store's write lock first, as the pipeline's sessions take it: a scheduled intake
+        # running now may be writing its own cursor.
+        claims.xact_lock(session, "store")
         set_cursor(
             session,
             RunContext("test", "skew"),

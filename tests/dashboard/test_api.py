@@ -399,5 +399,8 @@ def test_overview_filters_by_unit(stack, auth):
         f"{stack.base}/lienthong/", params={"unit": agency}, headers=auth, timeout=60
     )
     assert 'id="by-unit"' in page.text and f'<option value="{agency}" selected>' in page.text
+    # The demo's routing has no unit history: "under today's units" is the units as received.
+    today = requests.get(url, params={"view": "today"}, headers=auth, timeout=60)
+    assert today.status_code == 200 and today.json()["units"] == everyone["units"]
     for bad in ({"unit": "000.99.99.H99"}, {"view": "yesterday"}):
         assert requests.get(url, params=bad, headers=auth, timeout=60).status_code == 400

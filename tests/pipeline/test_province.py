@@ -92,7 +92,10 @@ def test_units_on_two_ioffices(standins, store_url, tmp_path):
     on_first = {d["MaHoSo"] for d in standins.ioffice_store.documents_view()}
     sent = [x for x in decisions if x.ioffice_doc_id]
     assert {x.routed_unit for x in sent} & communes and {x.routed_unit for x in sent} & departments
-    for link in sent:
+    for link in sent:  # each document id kept with its iOffice: the two number theirs alike
+        assert link.ioffice_doc_id.endswith(f"@{COMMUNES_IOFFICE}") == (
+            link.routed_unit in communes
+        )
         assert link.dossier_code in (on_second if link.routed_unit in communes else on_first)
         assert link.dossier_code not in (on_first if link.routed_unit in communes else on_second)
     states = Counter(x.state for x in decisions)

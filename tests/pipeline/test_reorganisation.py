@@ -115,11 +115,11 @@ def test_dossiers_across_the_reorganisation(standins, nres):
     parents_today = report.by_parent_today.set_index("parent_name")["dossiers_processed"]
     assert {
         "UBND huyện Hữu Lũng – phòng, ban cấp huyện",
-        "UBND huyện Hữu Lũng – xã, phường, thị trấn",
+        "UBND huyện Hữu Lũng – xã, phường, thị trấn, đặc khu",
     } <= set(parents.index)
     assert set(parents_today.index) <= {
         "UBND tỉnh Lạng Sơn – sở, ban, ngành",
-        "UBND tỉnh Lạng Sơn – xã, phường, thị trấn",
+        "UBND tỉnh Lạng Sơn – xã, phường, thị trấn, đặc khu",
     }
     assert parents.sum() == parents_today.sum() == 400
     # One merged commune: its own dossiers and those of the communes merged into it, both views.
@@ -143,7 +143,9 @@ def test_dossiers_across_the_reorganisation(standins, nres):
     )
     assert [u["agency_code"] for u in view.units] == [commune]
     assert view.headline["dossiers_processed"] == expected
-    assert [p["parent_name"] for p in view.parents] == ["UBND tỉnh Lạng Sơn – xã, phường, thị trấn"]
+    assert [p["parent_name"] for p in view.parents] == [
+        "UBND tỉnh Lạng Sơn – xã, phường, thị trấn, đặc khu"
+    ]
     assert view.national["dossiers_synced"] == expected
 
     # The national portal has every dossier, each under the unit that received it.

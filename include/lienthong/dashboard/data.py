@@ -170,8 +170,9 @@ def overview(
         today=today,
         unit=unit,
     )
-    by_unit = report.by_agency_today if view == "today" and units else report.by_agency
-    parents = report.by_parent_today if view == "today" else report.by_parent
+    today_view = view == "today" and not report.by_agency_today.empty  # needs a unit history
+    by_unit = report.by_agency_today if today_view else report.by_agency
+    parents = report.by_parent_today if today_view else report.by_parent
     agencies = by_unit.sort_values(["dossiers_processed", "agency_name"], ascending=[False, True])
     codes = set(report.by_agency["agency_code"]) if unit else None
     total = sync_figures(engine, period.date_from, period.date_to, agencies=codes)

@@ -35,7 +35,7 @@ from lienthong.domain.working_calendar import local_day
 from lienthong.pipeline.metrics import timed
 from lienthong.pipeline.outcomes import IntakeCount
 from lienthong.pipeline.quarantine_causes import quarantine_item
-from lienthong.pipeline.resources import Resources
+from lienthong.pipeline.resources import Resources, qualified_doc_id
 from lienthong.pipeline.routing import NoRoute, Route, route_for
 from lienthong.store import claims, ledger
 from lienthong.store.schema import DossierLink, Quarantine
@@ -368,7 +368,9 @@ def _push_claimed(
         try:
             with timed(resources.metrics, "push_seconds"):
                 result = resources.ioffice_of(route).push(dossier, route, now)
-            return dossier, route, result.doc_id, result.created, None
+            target = resources.routing.ioffice_target(route.unit.ioffice_unit.code)
+            doc_id = qualified_doc_id(result.doc_id, target.conn_id)
+            return dossier, route, doc_id, result.created, None
         except Exception as exc:  # noqa: BLE001 - one failing dossier must not stop the batch
             # Every push's outcome is recorded below; an exception out of the pool would lose the
             # others' document ids, and they would be pushed again.
@@ -398,9 +400,6 @@ def _push_claimed(
                 transferred_at=now,
                 last_error=None,
                 routed_unit=route.unit.ioffice_unit.code,
-                ioffice_source=resources.routing.ioffice_target(
-                    route.unit.ioffice_unit.code
-                ).conn_id,
                 routed_signer_uid=route.unit.signer.certificate_uid or route.unit.signer.account,
                 routed_signer_name=route.unit.signer.name,
                 detail={

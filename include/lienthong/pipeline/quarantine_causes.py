@@ -92,7 +92,11 @@ def config_kind(reason_code: str) -> Recheck | None:
 def fingerprints(resources: Resources) -> dict[Recheck, str]:
     """Digests of the configuration that permanent causes depend on."""
     routing = resources.routing.model_dump_json().encode()
-    roots = (resources.ioffice.settings.trust_roots_pem or "").strip().encode()
+    clients = [
+        resources.ioffice,
+        *(resources.other_ioffices[c] for c in sorted(resources.other_ioffices)),
+    ]
+    roots = b"\n".join((c.settings.trust_roots_pem or "").strip().encode() for c in clients)
     return {
         Recheck.ROUTING: hashlib.sha256(routing).hexdigest(),
         Recheck.TRUST_ROOTS: hashlib.sha256(roots).hexdigest(),

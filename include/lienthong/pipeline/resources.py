@@ -6,7 +6,7 @@ or directly in tests and benchmarks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +23,24 @@ from lienthong.pipeline.metrics import Metrics, NoMetrics
 from lienthong.pipeline.national_config import NationalSyncConfig
 from lienthong.pipeline.routing import Route, RoutingConfig
 from lienthong.store import claims
+
+SOURCE_MARK = "@"
+
+
+def qualified_doc_id(doc_id: str, conn_id: str | None) -> str:
+    """A document id unique across iOffice instances, as the link keeps it: the default iOffice's
+    as it is, another's followed by ``@<Connection id>`` (two instances may number their
+    documents alike)."""
+    return doc_id if conn_id is None else f"{doc_id}{SOURCE_MARK}{conn_id}"
+
+
+def split_doc_id(doc_id: str, conn_ids: Collection[str]) -> tuple[str | None, str]:
+    """(Connection id, or None for the default iOffice; the id that iOffice knows) of a
+    :func:`qualified_doc_id`; a suffix naming no Connection of ``conn_ids`` is part of the id."""
+    raw, mark, conn_id = doc_id.rpartition(SOURCE_MARK)
+    if mark and conn_id in conn_ids:
+        return conn_id, raw
+    return None, doc_id
 
 
 @dataclass
@@ -55,15 +73,14 @@ class Resources:
             )
         return self.other_ioffices[conn_id]
 
+    def split_doc_id(self, doc_id: str) -> tuple[str | None, str]:
+        return split_doc_id(doc_id, self.other_ioffices)
+
     def ioffice_of(self, route: Route) -> IOfficeClient:
         """The iOffice the route's unit lives on."""
         return self.ioffice_by_conn(
             self.routing.ioffice_target(route.unit.ioffice_unit.code).conn_id
         )
-
-    def ioffice_sources(self) -> list[tuple[IOfficeClient, str | None]]:
-        """Each iOffice and parent unit (None: the Connection's) to list pending packages under."""
-        return [(self.ioffice_by_conn(t.conn_id), t.parent) for t in self.routing.ioffice_targets]
 
     @contextmanager
     def session(self) -> Iterator[Session]:

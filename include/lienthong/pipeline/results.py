@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lienthong.clients.http import is_transient
@@ -51,7 +51,7 @@ from lienthong.pipeline.package_checks import (
     unreadable_problem,
 )
 from lienthong.pipeline.quarantine_causes import quarantine_item
-from lienthong.pipeline.resources import Resources
+from lienthong.pipeline.resources import Resources, qualified_doc_id
 from lienthong.pipeline.routing import NoRoute, route_for
 from lienthong.pipeline.verify_result import ExpectedSigner, Verdict, verify_signed_pdf
 from lienthong.store import claims, ledger
@@ -65,14 +65,12 @@ def process_packages(
     resources: Resources, run: ledger.RunContext, doc_ids: list[str] | None = None
 ) -> dict[PackageCount | PackageHandling, int]:
     """Handle every pending package (or the given ones); one bad package never stops the rest."""
-    ids = pending_packages(resources) if doc_ids is None else [(None, d) for d in doc_ids]
-    ids = list(dict.fromkeys(ids))
+    ids = list(dict.fromkeys(pending_packages(resources) if doc_ids is None else doc_ids))
     counts: Counter[PackageCount | PackageHandling] = Counter({PackageCount.PACKAGES: len(ids)})
 
-    def one(item: tuple[str | None, str]) -> PackageHandling:
-        source, doc_id = item
+    def one(doc_id: str) -> PackageHandling:
         try:
-            return handle_package(resources, run, doc_id, source)
+            return handle_package(resources, run, doc_id)
         except Exception as exc:  # noqa: BLE001 - one bad package never stops the rest
             log.warning(
                 "package %s not processed (%s); it stays pending", doc_id, type(exc).__name__
@@ -96,23 +94,21 @@ def process_packages(
     return dict(counts)
 
 
-def pending_packages(resources: Resources) -> list[tuple[str | None, str]]:
-    """(iOffice Connection, document id) of every pending package, under each parent unit the
-    routing places units under; a document listed under two parents is handled once."""
-    found: list[tuple[str | None, str]] = []
+def pending_packages(resources: Resources) -> list[str]:
+    """The (qualified) document id of every pending package, on each iOffice and under each
+    parent unit the routing places units under; a document listed under two parents once."""
+    found: list[str] = []
     for target in resources.routing.ioffice_targets:
         client = resources.ioffice_by_conn(target.conn_id)
-        found += [(target.conn_id, d) for d in client.pending_doc_ids(parent_unit=target.parent)]
+        found += [
+            qualified_doc_id(d, target.conn_id)
+            for d in client.pending_doc_ids(parent_unit=target.parent)
+        ]
     return list(dict.fromkeys(found))
 
 
 def _find_link(session: Session, pkg: Package) -> DossierLink | None:
-    link = session.scalar(
-        select(DossierLink).where(
-            DossierLink.ioffice_doc_id == pkg.doc_id,
-            func.coalesce(DossierLink.ioffice_source, "") == (pkg.source or ""),
-        )
-    )
+    link = session.scalar(select(DossierLink).where(DossierLink.ioffice_doc_id == pkg.doc_id))
     if link is None and pkg.dossier_code:
         link = session.scalar(
             select(DossierLink).where(DossierLink.dossier_code == pkg.dossier_code)
@@ -122,31 +118,35 @@ def _find_link(session: Session, pkg: Package) -> DossierLink | None:
     return link
 
 
-def package_claim(doc_id: str, source: str | None = None) -> str:
-    return f"ioffice-package:{source}:{doc_id}" if source else f"ioffice-package:{doc_id}"
+def package_claim(doc_id: str) -> str:
+    return f"ioffice-package:{doc_id}"
 
 
-def handle_package(
-    resources: Resources, run: ledger.RunContext, doc_id: str, source: str | None = None
-) -> PackageHandling:
-    """One package of iOffice ``source`` (None: the default), by one process at a time (its
-    claim), acknowledged only after its record committed."""
-    with claims.held(resources.engine, package_claim(doc_id, source), resources.claim_ttl) as lease:
+def handle_package(resources: Resources, run: ledger.RunContext, doc_id: str) -> PackageHandling:
+    """One package (``doc_id`` qualified by its iOffice: :func:`qualified_doc_id`), by one process
+    at a time (its claim), acknowledged on its iOffice only after its record committed."""
+    source, raw_id = resources.split_doc_id(doc_id)
+    with claims.held(resources.engine, package_claim(doc_id), resources.claim_ttl) as lease:
         if lease is None:
             return PackageHandling.BUSY
-        handled = _handle(resources, run, doc_id, source)
+        handled = _handle(resources, run, doc_id)
         if handled != PackageHandling.BUSY:
             resources.ioffice_by_conn(source).acknowledge(
-                doc_id,
+                raw_id,
                 AckStatus.FAILED if handled == PackageHandling.QUARANTINED else AckStatus.PROCESSED,
             )
         return handled
 
 
-def _handle(
-    resources: Resources, run: ledger.RunContext, doc_id: str, source: str | None
-) -> PackageHandling:
-    pkg = replace(resources.ioffice_by_conn(source).get_package(doc_id), source=source)
+def _handle(resources: Resources, run: ledger.RunContext, doc_id: str) -> PackageHandling:
+    source, raw_id = resources.split_doc_id(doc_id)
+    read = resources.ioffice_by_conn(source).get_package(raw_id)
+    pkg = replace(  # its ids as the links keep them, unique across iOffice instances
+        read,
+        doc_id=doc_id,
+        replaces=qualified_doc_id(read.replaces, source) if read.replaces else "",
+        source=source,
+    )
     with resources.session() as session:
         link = _find_link(session, pkg)
     if link is None:
@@ -265,7 +265,6 @@ def _unlinked(
         link,
         LinkState.TRANSFERRED,
         ioffice_doc_id=pkg.doc_id,
-        ioffice_source=pkg.source,
         transferred_at=datetime.now(UTC),
         detail={"doc_id": pkg.doc_id, "adopted": True},
     )
@@ -373,6 +372,11 @@ def _expected_signer(resources: Resources, link: DossierLink) -> ExpectedSigner 
     recorded, the one the routing names (None when it names none)."""
     if link.routed_signer_uid:
         return ExpectedSigner(link.routed_signer_uid, link.routed_signer_name or "")
+    return _routing_signer(resources, link)
+
+
+def _routing_signer(resources: Resources, link: DossierLink) -> ExpectedSigner | None:
+    """The signer today's routing names for the link's procedure and agency."""
     try:
         route = route_for(resources.routing, link.procedure_code, link.agency_code)
     except (KeyError, NoRoute):
@@ -393,14 +397,23 @@ def _verdict(resources: Resources, link: DossierLink, pkg: Package) -> Verdict:
     source = resources.ioffice_by_conn(pkg.source)
     settings = source.settings
     crls = source.crls()
-    with timed(resources.metrics, "verify_seconds"):
-        verdict = verify_signed_pdf(
-            content,
-            settings.trust_roots_pem,
-            settings.max_result_bytes,
-            crls=crls,
-            expected_signer=_expected_signer(resources, link),
-        )
+
+    def verify(signer: ExpectedSigner | None) -> Verdict:
+        with timed(resources.metrics, "verify_seconds"):
+            return verify_signed_pdf(
+                content,
+                settings.trust_roots_pem,
+                settings.max_result_bytes,
+                crls=crls,
+                expected_signer=signer,
+            )
+
+    asked = _expected_signer(resources, link)
+    verdict = verify(asked)
+    if verdict.reason_code == "wrong_signer":  # the routing corrected since: its signer counts
+        current = _routing_signer(resources, link)
+        if current is not None and current != asked:
+            verdict = verify(current)
     if verdict.ok and link.state == LinkState.SKIPPED:
         return replace(
             verdict,

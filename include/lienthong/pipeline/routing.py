@@ -117,14 +117,13 @@ class RoutingConfig(BaseModel):
 
     @property
     def ioffice_targets(self) -> list[IOfficeTarget]:
-        """Every distinct iOffice and parent unit a routed unit lives under (the default one when
-        nothing else is said), in a stable order: what the result polling lists."""
-        found = {
-            self.ioffice_target(unit.ioffice_unit.code)
-            for proc in self.procedures.values()
-            for unit in proc.units.values()
+        """Every distinct iOffice and parent unit a unit past or present lives under, and always
+        the default one, in a stable order: what the result polling lists. Units no longer routed
+        count too: decisions sent to them before a reorganisation still come back."""
+        found = {IOfficeTarget()} | {
+            IOfficeTarget(u.ioffice_conn_id, u.ioffice_parent_unit) for u in self.units
         }
-        return sorted(found or {IOfficeTarget()}, key=lambda t: (t.conn_id or "", t.parent or ""))
+        return sorted(found, key=lambda t: (t.conn_id or "", t.parent or ""))
 
     @property
     def ioffice_conn_ids(self) -> frozenset[str]:

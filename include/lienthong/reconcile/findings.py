@@ -15,6 +15,7 @@ A document whose result was quarantined is reported, not repaired: an operator r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from lienthong.domain.masking import get_logger
 from lienthong.domain.states import DONE_HANDLINGS, LinkState, PackageHandling
 from lienthong.domain.vocabulary import DossierStatus
 from lienthong.pipeline import results
-from lienthong.pipeline.resources import Resources
+from lienthong.pipeline.resources import Resources, qualified_doc_id
 from lienthong.reconcile.finding_kinds import FINDING_LABELS_VI, Finding, FindingKind, repaired_key
 from lienthong.reconcile.national_findings import national_findings
 from lienthong.reconcile.watchlists import late_links, portal_now, stuck_links
@@ -87,8 +88,8 @@ def reconcile(
 def _documents(
     resources: Resources, run: ledger.RunContext, date_from: date, date_to: date, repair: bool
 ) -> list[Finding]:
-    docs = [
-        doc
+    docs = [  # each iOffice's, with their ids as the links keep them
+        replace(doc, doc_id=qualified_doc_id(doc.doc_id, conn_id))
         for conn_id in (None, *sorted(resources.routing.ioffice_conn_ids))
         for doc in resources.ioffice_by_conn(conn_id).issued_documents(date_from, date_to)
     ]

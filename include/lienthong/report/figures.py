@@ -295,7 +295,7 @@ def read_inputs(bind: Engine | Session | Connection, date_from: date, date_to: d
             query_links(conn, start, end),
             query_savings(conn, start, end),
             query_bypasses(conn, start, end),
-            query_totals(conn) or summed_totals(unit_totals),
+            {**summed_totals(unit_totals), **query_totals(conn)},  # a loaded total wins
             query_open_quarantine(conn),
             unit_totals,
         )
@@ -603,6 +603,8 @@ def _relabelled(inputs: Inputs, label: Callable[[str], tuple[str, str]]) -> Inpu
         merged = unit_totals.setdefault(label(code)[0], {})
         for period, total in periods.items():
             merged[period] = merged.get(period, 0) + total
+    for code in _codes(inputs) - set(inputs.unit_totals):  # a group's total needs all its units'
+        unit_totals.pop(label(code)[0], None)
     return replace(
         inputs,
         links=[moved(r) for r in inputs.links],
@@ -628,7 +630,7 @@ KIND_VI = {
     UnitKind.DEPARTMENT: "sở, ban, ngành",
     UnitKind.DISTRICT: "cấp huyện",
     UnitKind.DISTRICT_OFFICE: "phòng, ban cấp huyện",
-    UnitKind.COMMUNE: "xã, phường, thị trấn",
+    UnitKind.COMMUNE: "xã, phường, thị trấn, đặc khu",
     UnitKind.OTHER: "đơn vị khác",
 }
 
@@ -665,14 +667,15 @@ def within_unit(inputs: Inputs, units: UnitRegistry, code: str, day: date) -> In
         return [r for r in rows if r.get("agency_code") and inside(r["agency_code"])]
 
     unit_totals = {u: p for u, p in inputs.unit_totals.items() if inside(u)}
-    return replace(
+    kept = replace(
         inputs,
         links=keep(inputs.links),
         savings=keep(inputs.savings),
         bypasses=keep(inputs.bypasses),
-        totals=summed_totals(unit_totals),
         unit_totals=unit_totals,
     )
+    complete = _codes(kept) <= set(unit_totals)  # the sum of some units' totals is no total
+    return replace(kept, totals=summed_totals(unit_totals) if complete else {})
 
 
 def from_store(

@@ -90,9 +90,6 @@ class DossierLink(Base):
     # Where the dossier was sent and who was asked to sign, as routed at transfer: a decision in
     # flight when the routing changes (a reorganisation) is checked against what was asked.
     routed_unit: Mapped[str | None] = mapped_column(String(64))
-    # The iOffice (Connection id) holding ioffice_doc_id; None: the default one. Two iOffice
-    # instances may number their documents alike.
-    ioffice_source: Mapped[str | None] = mapped_column(String(255))
     routed_signer_uid: Mapped[str | None] = mapped_column(String(255))
     routed_signer_name: Mapped[str | None] = mapped_column(String(255))
 

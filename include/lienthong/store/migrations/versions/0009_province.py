@@ -1,6 +1,5 @@
-"""the province: totals per unit and period; where a link was routed, on which iOffice, and who
-was asked to sign (a decision in flight across a reorganisation is checked against what was
-asked)"""
+"""the province: totals per unit and period, and where a link was routed and who was asked to
+sign (a decision in flight across a reorganisation is checked against what was asked)"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,7 +17,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("dossier_link") as batch:
         batch.add_column(sa.Column("routed_unit", sa.String(64), nullable=True))
-        batch.add_column(sa.Column("ioffice_source", sa.String(255), nullable=True))
         batch.add_column(sa.Column("routed_signer_uid", sa.String(255), nullable=True))
         batch.add_column(sa.Column("routed_signer_name", sa.String(255), nullable=True))
 
@@ -27,6 +25,5 @@ def downgrade() -> None:
     with op.batch_alter_table("dossier_link") as batch:
         batch.drop_column("routed_signer_name")
         batch.drop_column("routed_signer_uid")
-        batch.drop_column("ioffice_source")
         batch.drop_column("routed_unit")
     op.drop_table("unit_total")
