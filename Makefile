@@ -19,7 +19,7 @@ LOCK_ARGS ?=
 COMPILE = $(BIN)/uv pip compile --quiet --no-progress --generate-hashes --python-version 3.11 \
 	--custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: run cluster test test-fast lint venv clean bench bench-cluster lock audit
+.PHONY: run cluster test test-fast lint venv clean bench bench-cluster bench-year lock audit
 
 $(STAMP): $(LOCKS) pyproject.toml rig/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -64,6 +64,10 @@ bench: $(STAMP)
 
 bench-cluster: $(STAMP)
 	$(BIN)/python benchmarks/cluster_latency.py
+
+# The article's year through the real DAGs on the cluster (native backfill); not part of CI.
+bench-year: $(STAMP)
+	$(BIN)/python benchmarks/year_on_cluster.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var airflow_home

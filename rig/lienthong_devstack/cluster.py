@@ -65,6 +65,7 @@ class ClusterConfig:
     scenario: str = "demo"
     seed: int = 7
     speed: float = 60.0
+    start: str | None = None  # the simulated clock's start on fresh stand-ins (ISO; the scenario's)
     token_ttl: int = 300  # portal access tokens, real seconds
     paused_dags: tuple[str, ...] = ()  # registered paused before the scheduler starts
     workers: int = 2
@@ -286,6 +287,7 @@ class Cluster:
             str(cfg.token_ttl),
             "--settings",
             str(cfg.root / cfg.settings_file),
+            *(("--start", cfg.start) if cfg.start else ()),
         ]
         child = Child(
             "standins", argv, dict(os.environ), cfg.var / "proc-logs" / "standins.log"
