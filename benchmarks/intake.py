@@ -16,6 +16,7 @@ Prints dossiers per second and the ratios; writes benchmarks/results/intake.json
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -60,10 +61,16 @@ from tests.dags.conftest import connections_env  # noqa: E402
 HOUR = 3600
 
 
+RUNS = itertools.count(1)
+
+
 def fresh(name: str, n: int):
-    server, standins = start_standins(HOME / name, scenario=f"burst-{n}")
+    """New stand-ins and a new store for every run: a second run on the first's data would find
+    its work done."""
+    label = f"{name}-{next(RUNS)}"
+    server, standins = start_standins(HOME / label, scenario=f"burst-{n}")
     standins.advance(10 * HOUR)
-    return server, standins
+    return server, standins, f"sqlite:///{HOME}/{label}.sqlite"
 
 
 def use_connections(standins, store: str) -> None:
@@ -71,9 +78,9 @@ def use_connections(standins, store: str) -> None:
 
 
 def bench_lienthong(n: int) -> float:
-    server, standins = fresh("ours", n)
+    server, standins, store = fresh("ours", n)
     try:
-        use_connections(standins, f"sqlite:///{HOME}/ours.sqlite")
+        use_connections(standins, store)
         dag = DagBag(dag_folder=str(DAGS)).get_dag("dossier_intake")
         t0 = time.perf_counter()
         dr = dag.test()
@@ -86,9 +93,9 @@ def bench_lienthong(n: int) -> float:
 
 
 def bench_mapped(sample: int) -> float:
-    server, standins = fresh("mapped", sample)
+    server, standins, store = fresh("mapped", sample)
     try:
-        use_connections(standins, f"sqlite:///{HOME}/mapped.sqlite")
+        use_connections(standins, store)
         dag = DagBag(dag_folder=str(DAGS)).get_dag("bench_mapped_intake")
         t0 = time.perf_counter()
         dr = dag.test(run_conf={"limit": sample})
@@ -101,10 +108,10 @@ def bench_mapped(sample: int) -> float:
 
 def bench_plain_loop(n: int) -> float:
     """Search pages, then per routed dossier: push, read, set status with the step. No store."""
-    server, standins = fresh("plain", n)
+    server, standins, store = fresh("plain", n)
     routing = demo_routing()
     try:
-        res = make_resources(standins, f"sqlite:///{HOME}/unused.sqlite")
+        res = make_resources(standins, store)  # its clients only: the loop writes no store
         t0 = time.perf_counter()
         seen: set[str] = set()
         now = datetime.now(UTC)

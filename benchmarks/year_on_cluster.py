@@ -38,7 +38,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,8 @@ from lienthong_devstack.cluster import Cluster, ClusterConfig, free_port  # noqa
 from lienthong_devstack.services import drop_database  # noqa: E402
 
 ADOPTED = "2023-01-02T07:30:00+07:00"  # the stand-ins' clock at the start: after the year
+# The scheduled intake's cursor: where the backfill's last interval ends (Monday 2 Jan 2023 00:00).
+CURSOR_AT = "2023-01-02T00:00:00+07:00"
 KINDS = (
     "tasks",
     "workers",
@@ -294,24 +296,23 @@ def run(months: int, speed: float, max_active_runs: int, timeout: float) -> dict
     last_attach = None
     try:
         cluster.prepare()
-        adopt(cluster.store_url, ADOPTED)
+        adopt(cluster.store_url, CURSOR_AT)
         load_district_totals(
             get_engine(cluster.store_url), var / "standins" / "district_totals.csv"
         )
         sampler.start()
         started = time.monotonic()
         cluster.start_airflow()
-        for _ in range(60):  # the DAGs parsed and registered
-            if "dossier_intake" in cluster.airflow("dags", "list", "-o", "plain"):
-                break
-            time.sleep(5)
+        _wait_registered(cluster.metadata_url, "dossier_intake", 300)
+        # Weekly intervals start on Mondays: the first one holding 1 January starts before it.
+        first_monday = date_from - timedelta(days=date_from.weekday())
         cluster.airflow(
             "backfill",
             "create",
             "--dag-id",
             "dossier_intake",
             "--from-date",
-            f"{date_from.isoformat()}T00:00:00+07:00",
+            f"{first_monday.isoformat()}T00:00:00+07:00",
             "--to-date",
             f"{date_to.isoformat()}T23:59:59+07:00",
             "--max-active-runs",
@@ -386,6 +387,18 @@ def run(months: int, speed: float, max_active_runs: int, timeout: float) -> dict
     total_cpu = sum(figures["cpu_seconds"].values()) or 1.0
     figures["tasks_cpu_share"] = round(figures["cpu_seconds"]["tasks"] / total_cpu, 3)
     return figures
+
+
+def _wait_registered(metadata_url: str, dag_id: str, timeout: float) -> None:
+    """Until the dag-processor has serialised the DAG (a backfill needs it in the metadata DB)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with _pg(metadata_url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM serialized_dag WHERE dag_id = %s", (dag_id,))
+            if cur.fetchone()[0]:
+                return
+        time.sleep(3)
+    raise RuntimeError(f"{dag_id} not registered after {timeout:.0f} s")
 
 
 def _wait_report(metadata_url: str, timeout: float) -> str:
