@@ -75,77 +75,76 @@ KINDS = (
     "stand-ins",
 )
 SETTLED = ("attached", "returned")  # a decision whose signed result is on the portal
+# Still on their way: not yet sent, waiting in iOffice, signed and waiting for a number. A decision
+# its leader sent back ("rejected") is settled too: it is back with the one-stop desk.
+WAITING = ("seen", "transferred", "signed")
 
 
 # --------------------------------------------------------------------------- process sampling
 
 
-AIRFLOW_KINDS = {"scheduler", "dag-processor", "triggerer", "api-server", "celery"}
-
-
-def _own_kind(proc: psutil.Process) -> str | None:
-    """The kind a process is by its own name or command line (None: look at its parent)."""
-    name, cmd = proc.name(), proc.cmdline()
-    if name.startswith("postgres"):
-        return "postgresql"
-    if name.startswith("redis-server"):
-        return "redis"
-    if any("lienthong_standins" in part for part in cmd):
-        return "stand-ins"
-    for i, part in enumerate(cmd[:-1]):
-        if part.endswith("/airflow") or part == "airflow":
-            return cmd[i + 1] if cmd[i + 1] in AIRFLOW_KINDS else None
-    return None
-
-
-def kind_of(proc: psutil.Process) -> str | None:
-    """The process kind of the report (a forked child counts as its ancestor's kind; under a
-    Celery worker: the main and pool processes are ``workers``, the task processes below them
-    ``tasks``), or None for a process that is none of the cluster's."""
+def kind_of(proc: psutil.Process, roots: dict[int, str]) -> str | None:
+    """The process kind of the report: PostgreSQL and Redis by name, the cluster's components by
+    the component whose process they descend from (``roots``: pid -> kind; processes rename
+    themselves, so their command lines cannot tell). Under a Celery worker the main and pool
+    processes are ``workers``, the task processes forked below them ``tasks``. None: none of the
+    cluster's."""
     try:
+        name = proc.name()
+        if name.startswith("postgres"):
+            return "postgresql"
+        if name.startswith("redis-server"):
+            return "redis"
         depth, current = 0, proc
-        while current is not None and depth < 6:
-            kind = _own_kind(current)
-            if kind == "celery":
-                # main -> pool process -> the task's own process (the Task SDK's supervised
-                # child); a fork keeps its parent's command line, so count the generations
-                below = depth
-                parent = current.parent()
-                while parent is not None and _own_kind(parent) == "celery":
-                    below, parent = below + 1, parent.parent()
-                return "tasks" if below >= 2 else "workers"
-            if kind is not None:
-                return kind
+        while current is not None and depth < 8:
+            if current.pid in roots:
+                kind = roots[current.pid]
+                return "tasks" if kind == "workers" and depth >= 2 else kind
             current, depth = current.parent(), depth + 1
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return None
     return None
 
 
+def component_kind(name: str) -> str:
+    """``scheduler-2`` -> scheduler, ``worker-1`` -> workers, ``standins`` -> stand-ins."""
+    if name.startswith("worker-"):
+        return "workers"
+    if name.startswith("scheduler-"):
+        return "scheduler"
+    return "stand-ins" if name == "standins" else name
+
+
 class Sampler(threading.Thread):
     """CPU seconds (user + system, last seen per process) and RSS per process kind, every 2 s."""
 
-    def __init__(self) -> None:
+    def __init__(self, cluster: Cluster) -> None:
         super().__init__(daemon=True)
+        self.cluster = cluster
         self.cpu: dict[int, tuple[str, float]] = {}
         self.peak_rss: dict[str, int] = defaultdict(int)  # the largest single process
         self.peak_total_rss: dict[str, int] = defaultdict(int)  # the kind's processes together
         self.task_processes = 0
         self._seen_tasks: set[int] = set()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.baseline: dict[int, float] = {}  # CPU already spent before the run (services)
 
     def run(self) -> None:
         first = True
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self.sample(first)
             first = False
-            self._stop.wait(2.0)
+            self._halt.wait(2.0)
 
     def sample(self, first: bool = False) -> None:
         totals: dict[str, int] = defaultdict(int)
+        roots = {
+            child.proc.pid: component_kind(name)
+            for name, child in list(self.cluster.children.items())
+            if child.proc is not None
+        }
         for p in psutil.process_iter():
-            kind = kind_of(p)
+            kind = kind_of(p, roots)
             if kind is None:
                 continue
             try:
@@ -166,7 +165,7 @@ class Sampler(threading.Thread):
         self.task_processes = len(self._seen_tasks)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=10)
         self.sample()
 
@@ -290,7 +289,7 @@ def run(months: int, speed: float, max_active_runs: int, timeout: float) -> dict
         },
     )
     cluster = Cluster(cfg)
-    sampler = Sampler()
+    sampler = Sampler(cluster)
     figures: dict[str, Any] = {}
     t0 = time.monotonic()
     last_attach = None
@@ -333,7 +332,8 @@ def run(months: int, speed: float, max_active_runs: int, timeout: float) -> dict
                 f"{now_attached}/{total} attached {by_state}",
                 flush=True,
             )
-            if backfill_done and total and now_attached == total:
+            waiting = sum(by_state.get(s, 0) for s in WAITING)
+            if backfill_done and total and not waiting:
                 settled = 1
                 break
         caught_up = time.monotonic() - started
@@ -452,7 +452,7 @@ def table(f: dict[str, Any]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--months", type=int, default=12, help="catch up Jan..this month of 2022")
-    ap.add_argument("--speed", type=float, default=600.0, help="simulated seconds per second")
+    ap.add_argument("--speed", type=float, default=1800.0, help="simulated seconds per second")
     ap.add_argument("--max-active-runs", type=int, default=2, help="backfill runs at once")
     ap.add_argument("--timeout", type=float, default=5400.0, help="give up after (seconds)")
     args = ap.parse_args()
