@@ -92,6 +92,31 @@ def side_by_side(report: Report) -> str:
     )
 
 
+def both_views(report: Report) -> str:
+    """One row per unit of today: its figures under today's units beside the units it was
+    received by (itself and those merged into it), each with its own count."""
+    registry = province_routing().registry
+    received = report.by_agency.set_index("agency_code")
+    parts: dict[str, list[str]] = {}
+    for code, row in received.iterrows():
+        today = registry.today_unit(str(code), TODAY)
+        name = str(row["agency_name"]).removeprefix("UBND ")
+        parts.setdefault(today, []).append(f"{name} {int(row['dossiers_processed'])}")
+    rows = [
+        [
+            str(r["agency_name"]).removeprefix("UBND "),
+            int(r["dossiers_processed"]),
+            "—" if pd.isna(r["district_total"]) else int(r["district_total"]),
+            "—" if pd.isna(r["portal_share_pct"]) else f"{r['portal_share_pct']:.1f}",
+            " · ".join(parts.get(str(r["agency_code"]), [])),
+        ]
+        for _, r in report.by_agency_today.iterrows()
+    ]
+    headers = ["Đơn vị hiện nay", "Hồ sơ", "Tổng số", "Tỷ lệ trên Cổng (%)"]
+    headers.append("Theo đơn vị tiếp nhận")
+    return tabulate(rows, headers=headers, tablefmt="github")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server, standins = start_standins(Path(tmp) / "standins", "reorg-2025")
@@ -99,7 +124,9 @@ def main() -> None:
         try:
             run_reorganisation(standins, res)
             load_district_totals(res.engine, standins.data_dir / "unit_totals.csv")
-            print(side_by_side(report_of(res)))
+            report = report_of(res)
+            print(both_views(report), end="\n\n")
+            print(side_by_side(report))
         finally:
             res.close()
             server.stop()
