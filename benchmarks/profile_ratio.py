@@ -55,15 +55,19 @@ class InlineExecutor(futures.Executor):
 
 def _ours(kind: str, res) -> None:  # noqa: ANN001
     if kind == "intake":
-        intake.pull_and_link(res, CTX, intake.scheduled_window(res, timedelta(minutes=10)), True)
+        window = intake.scheduled_window(res, timedelta(minutes=10))
+        intake.pull_and_link(res, CTX, window, advance_cursor=True)
     else:
         national_sync.sync(res, CTX, timedelta(minutes=10), pause=0.0)
 
 
 def _plain(kind: str, res) -> None:  # noqa: ANN001
     if kind == "intake":
-        now = datetime.now(UTC)
+        now, seen = datetime.now(UTC), set()
         for raw in res.portal.iter_updated(datetime(2000, 1, 1, tzinfo=UTC)):
+            if raw["id"] in seen:  # met again after its own status change moved it on
+                continue
+            seen.add(raw["id"])
             d = to_dossier(raw, res.routing.known_procedures)
             route = route_for(res.routing, d.procedure_code, d.agency_code)
             if route is None:

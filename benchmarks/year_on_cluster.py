@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import calendar
 import json
+import signal
 import sys
 import tempfile
 import threading
@@ -318,8 +319,13 @@ def run(months: int, speed: float, max_active_runs: int, timeout: float) -> dict
             str(max_active_runs),
         )
         settled = attached = 0
-        while time.monotonic() - started < timeout:
-            time.sleep(10)
+        interrupted = False
+        while time.monotonic() - started < timeout and not interrupted:
+            try:
+                time.sleep(10)
+            except KeyboardInterrupt:  # Ctrl-C: stop waiting, report what was reached
+                interrupted = True
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the clean-up is not cut short
             runs = backfill_state(cluster.metadata_url)
             by_state = decisions(cluster.store_url, date_from, date_to)
             total = sum(by_state.values())
@@ -336,6 +342,7 @@ def run(months: int, speed: float, max_active_runs: int, timeout: float) -> dict
             if backfill_done and total and not waiting:
                 settled = 1
                 break
+        figures["interrupted"] = interrupted
         caught_up = time.monotonic() - started
         report_conf = json.dumps({"date_from": str(date_from), "date_to": str(date_to)})
         t_report = time.monotonic()
