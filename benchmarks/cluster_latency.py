@@ -20,9 +20,7 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg2  # noqa: E402
 
-from lienthong_devstack.cluster import Cluster, ClusterConfig, free_port  # noqa: E402
+from lienthong_devstack.cluster import Cluster, ClusterConfig  # noqa: E402
 from lienthong_devstack.services import drop_database  # noqa: E402
 from lienthong_standins.remote import RemoteStandins  # noqa: E402
 
@@ -114,19 +112,10 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    uid = uuid.uuid4().hex[:8]
-    var = Path(tempfile.mkdtemp(prefix="lienthong-bench-cluster-"))
-    cfg = ClusterConfig(
-        root=ROOT,
-        var=var,
-        ui_port=free_port(),
-        portal_port=free_port(),
-        ioffice_port=free_port(),
-        national_port=free_port(),
-        metadata_db=f"lienthong_bench_af_{uid}",
-        store_db=f"lienthong_bench_store_{uid}",
-        redis_url="redis://127.0.0.1:6379/3",
-        queue=f"lienthong-bench-{uid}",
+    cfg = ClusterConfig.isolated(
+        ROOT,
+        "bench",
+        3,
         scenario=f"burst-{args.n}",
         speed=0.0,
         fresh=True,

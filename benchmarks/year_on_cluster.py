@@ -34,10 +34,8 @@ import calendar
 import json
 import signal
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -58,7 +56,7 @@ from lienthong.store.district_totals import load_district_totals  # noqa: E402
 from lienthong.store.engine import dispose_engine, get_engine  # noqa: E402
 from lienthong.store.ledger import RunContext, set_cursor  # noqa: E402
 from lienthong.store.schema import DossierLink  # noqa: E402
-from lienthong_devstack.cluster import Cluster, ClusterConfig, free_port  # noqa: E402
+from lienthong_devstack.cluster import Cluster, ClusterConfig  # noqa: E402
 from lienthong_devstack.services import drop_database  # noqa: E402
 
 ADOPTED = "2023-01-02T07:30:00+07:00"  # the stand-ins' clock at the start: after the year
@@ -256,19 +254,10 @@ def adopt(store_url: str, at: str) -> None:
 def run(months: int, speed: float, max_active_runs: int, timeout: float) -> dict[str, Any]:
     date_from = date(2022, 1, 1)
     date_to = date(2022, months, calendar.monthrange(2022, months)[1])
-    uid = uuid.uuid4().hex[:8]
-    var = Path(tempfile.mkdtemp(prefix="lienthong-bench-year-"))
-    cfg = ClusterConfig(
-        root=ROOT,
-        var=var,
-        ui_port=free_port(),
-        portal_port=free_port(),
-        ioffice_port=free_port(),
-        national_port=free_port(),
-        metadata_db=f"lienthong_year_af_{uid}",
-        store_db=f"lienthong_year_store_{uid}",
-        redis_url="redis://127.0.0.1:6379/4",
-        queue=f"lienthong-year-{uid}",
+    cfg = ClusterConfig.isolated(
+        ROOT,
+        "year",
+        4,
         scenario="year-2022",
         start=ADOPTED,
         speed=speed,
@@ -298,7 +287,7 @@ def run(months: int, speed: float, max_active_runs: int, timeout: float) -> dict
         cluster.prepare()
         adopt(cluster.store_url, CURSOR_AT)
         load_district_totals(
-            get_engine(cluster.store_url), var / "standins" / "district_totals.csv"
+            get_engine(cluster.store_url), cfg.var / "standins" / "district_totals.csv"
         )
         sampler.start()
         started = time.monotonic()

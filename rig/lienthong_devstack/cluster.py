@@ -18,8 +18,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +87,25 @@ class ClusterConfig:
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "10",
         }
     )
+
+    @classmethod
+    def isolated(cls, root: Path, label: str, redis_db: int, **settings: object) -> ClusterConfig:
+        """A throwaway cluster beside any other on this machine: free ports, its own temp dir,
+        databases, Redis database and Celery queue (benchmarks and tests)."""
+        uid = uuid.uuid4().hex[:8]
+        return cls(
+            root=root,
+            var=Path(tempfile.mkdtemp(prefix=f"lienthong-{label}-")),
+            ui_port=free_port(),
+            portal_port=free_port(),
+            ioffice_port=free_port(),
+            national_port=free_port(),
+            metadata_db=f"lienthong_{label}_af_{uid}".replace("-", "_"),
+            store_db=f"lienthong_{label}_store_{uid}".replace("-", "_"),
+            redis_url=f"redis://127.0.0.1:6379/{redis_db}",
+            queue=f"lienthong-{label}-{uid}",
+            **settings,  # type: ignore[arg-type]
+        )
 
     @property
     def ui_url(self) -> str:

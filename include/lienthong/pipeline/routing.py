@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -139,8 +140,7 @@ class RoutingConfig(BaseModel):
         return frozenset(self.agencies) | {u.code for u in self.units}
 
 
-@dataclass(frozen=True)
-class IOfficeTarget:
+class IOfficeTarget(NamedTuple):
     """An iOffice Connection (None: the default) and parent unit (None: the Connection's)."""
 
     conn_id: str | None = None
