@@ -47,3 +47,34 @@ def test_processes_migrating_one_new_sqlite_file_at_once_all_succeed(tmp_path):
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-400:] for _, err in outcomes]
     heads = {out.decode().strip().splitlines()[-1] for out, _ in outcomes}
     assert len(heads) == 1
+
+
+@pytest.mark.slow  # starts a process
+def test_a_process_dying_mid_migration_leaves_a_store_the_next_one_migrates(tmp_path):
+    """A task killed while it migrates a fresh SQLite store (here: the process exits at once at
+    its fifth ``create_table``, as SIGKILL would leave it): nothing of the half migration stays,
+    and the next process migrates the store to head (before, the first tables had been committed
+    one by one and every later start failed with "table ... already exists")."""
+    url = f"sqlite:///{tmp_path}/store.sqlite"
+    code = (
+        "import os\n"
+        "from alembic.operations import Operations\n"
+        "create, made = Operations.create_table, []\n"
+        "def dying(self, *args, **kwargs):\n"
+        "    made.append(1)\n"
+        "    if len(made) == 5:\n"
+        "        os._exit(9)\n"
+        "    return create(self, *args, **kwargs)\n"
+        "Operations.create_table = dying\n"
+        "from lienthong.store.engine import get_engine\n"
+        f"get_engine({url!r})\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT / "rig")])}
+    died = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=120)
+    assert died.returncode == 9, died.stderr[-400:]
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata
+        )
+    assert diff == []

@@ -96,12 +96,33 @@ def migrate(engine: Engine) -> None:
         if key in _migrated:
             return
         cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-        with _sqlite_file_lock(engine), engine.begin() as conn:
-            if conn.dialect.name == "postgresql":  # several workers may start at once
-                conn.execute(text("SELECT pg_advisory_xact_lock(7261001)"))
+        with _sqlite_file_lock(engine):
+            if engine.dialect.name == "sqlite":
+                _upgrade_sqlite_atomically(engine, cfg)
+            else:
+                with engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":  # several workers may start at once
+                        conn.execute(text("SELECT pg_advisory_xact_lock(7261001)"))
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+        _migrated.add(key)
+
+
+def _upgrade_sqlite_atomically(engine: Engine, cfg) -> None:  # noqa: ANN001 - alembic Config
+    """The whole upgrade in one SQLite transaction. The driver's own transaction handling runs DDL
+    outside any transaction, so a process killed mid-migration left tables without their version
+    row, and every later start failed ("table ... already exists"); here the driver is left in
+    autocommit and the transaction is the database's own, rolled back by SQLite if the process
+    dies."""
+    with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-        _migrated.add(key)
+        except BaseException:
+            conn.exec_driver_sql("ROLLBACK")
+            raise
+        conn.exec_driver_sql("COMMIT")
 
 
 @contextmanager
