@@ -366,9 +366,9 @@ def _push_claimed(
     def push(item: tuple[Dossier, Route]) -> tuple[Dossier, Route, str | None, bool, str | None]:
         dossier, route = item
         try:
-            with timed(resources.metrics, "push_seconds"):
-                result = resources.ioffice_of(route).push(dossier, route, now)
             target = resources.routing.ioffice_target(route.unit.ioffice_unit.code)
+            with timed(resources.metrics, "push_seconds"):
+                result = resources.ioffice_by_conn(target.conn_id).push(dossier, route, now)
             doc_id = qualified_doc_id(result.doc_id, target.conn_id)
             return dossier, route, doc_id, result.created, None
         except Exception as exc:  # noqa: BLE001 - one failing dossier must not stop the batch

@@ -21,7 +21,7 @@ from lienthong.domain.savings import DEFAULT_SAVINGS, SavingsSettings
 from lienthong.pipeline.deadlines import CalendarConfig
 from lienthong.pipeline.metrics import Metrics, NoMetrics
 from lienthong.pipeline.national_config import NationalSyncConfig
-from lienthong.pipeline.routing import Route, RoutingConfig
+from lienthong.pipeline.routing import RoutingConfig
 from lienthong.store import claims
 
 SOURCE_MARK = "@"
@@ -75,12 +75,6 @@ class Resources:
 
     def split_doc_id(self, doc_id: str) -> tuple[str | None, str]:
         return split_doc_id(doc_id, self.other_ioffices)
-
-    def ioffice_of(self, route: Route) -> IOfficeClient:
-        """The iOffice the route's unit lives on."""
-        return self.ioffice_by_conn(
-            self.routing.ioffice_target(route.unit.ioffice_unit.code).conn_id
-        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:

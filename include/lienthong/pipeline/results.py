@@ -129,7 +129,7 @@ def handle_package(resources: Resources, run: ledger.RunContext, doc_id: str) ->
     with claims.held(resources.engine, package_claim(doc_id), resources.claim_ttl) as lease:
         if lease is None:
             return PackageHandling.BUSY
-        handled = _handle(resources, run, doc_id)
+        handled = _handle(resources, run, doc_id, source, raw_id)
         if handled != PackageHandling.BUSY:
             resources.ioffice_by_conn(source).acknowledge(
                 raw_id,
@@ -138,8 +138,9 @@ def handle_package(resources: Resources, run: ledger.RunContext, doc_id: str) ->
         return handled
 
 
-def _handle(resources: Resources, run: ledger.RunContext, doc_id: str) -> PackageHandling:
-    source, raw_id = resources.split_doc_id(doc_id)
+def _handle(
+    resources: Resources, run: ledger.RunContext, doc_id: str, source: str | None, raw_id: str
+) -> PackageHandling:
     read = resources.ioffice_by_conn(source).get_package(raw_id)
     pkg = replace(  # its ids as the links keep them, unique across iOffice instances
         read,

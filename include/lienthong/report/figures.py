@@ -562,11 +562,10 @@ def build_report(
     day = today or datetime.now(VN_TZ).date()
     if unit:
         inputs = within_unit(inputs, registry or UnitRegistry(), unit, day)
-    national = pd.DataFrame(sync_figures(bind, _as_date(date_from), _as_date(date_to), by="agency"))
-    if unit:
-        national = (
-            national[national["agency_code"].isin(_codes(inputs))] if len(national) else national
-        )
+    agencies = _codes(inputs) if unit else None
+    national = pd.DataFrame(
+        sync_figures(bind, _as_date(date_from), _as_date(date_to), by="agency", agencies=agencies)
+    )
     rates = (hours_per_dossier, cost_per_hour)
     today_inputs = under_units(inputs, registry, day) if registry else None
     return Report(
